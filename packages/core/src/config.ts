@@ -1,0 +1,205 @@
+/**
+ * The server's configuration: every environment variable, its default and
+ * its validation, in one table. Read once at start into a typed object that
+ * is passed down; libraries never read `process.env` themselves.
+ */
+import { DEFAULT_MAX_TOKENS } from "./session-config.js";
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+/** The typed configuration the apps are built from. */
+export interface ServerConfig {
+  /** Minimum ms between upstream requests per access token (CHATGPT_COOLDOWN). */
+  readonly accessTokenCooldownMs: number;
+  /** Minimum ms between upstream requests per API key (CHATGPT_V3_COOLDOWN). */
+  readonly apiKeyCooldownMs: number;
+  readonly maxSessions: number;
+  readonly renewIntervalMs: number;
+  readonly sweepIntervalMs: number;
+  /** Default history budget in tokens. */
+  readonly maxTokens: number;
+  /** OpenAI-compatible endpoint (base URL or full chat-completions URL); undefined: OpenAI's. */
+  readonly apiUrl: string | undefined;
+  /** ChatGPT-web reverse proxy base URL; undefined: access-token sessions need their own base_url. */
+  readonly chatgptBaseUrl: string | undefined;
+  /** Default model; undefined: the backend's default. */
+  readonly model: string | undefined;
+  /** Server default API keys, for sessions whose config has none. */
+  readonly defaultApiKeys: readonly string[];
+  /** Server default access tokens, for sessions whose config has none. */
+  readonly defaultAccessTokens: readonly string[];
+  /** Hosts a client-given base_url may name; empty: any. */
+  readonly allowedUpstreamHosts: readonly string[];
+  readonly requestTimeoutMs: number;
+  readonly maxRetries: number;
+  readonly grpcReflection: boolean;
+  /** Origins allowed by CORS; ["*"] for any. */
+  readonly corsOrigins: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly shutdownTimeoutMs: number;
+  /** Largest accepted HTTP request body, in bytes. */
+  readonly httpBodyLimitBytes: number;
+}
+
+/** A configuration value that cannot be used; its message is one line naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface Spec<K extends keyof ServerConfig> {
+  readonly env: string;
+  /** Other variable names read when `env` is unset, in order. */
+  readonly aliases?: readonly string[];
+  readonly key: K;
+  readonly default: string;
+  readonly description: string;
+  readonly parse: (value: string, name: string) => ServerConfig[K];
+}
+
+const seconds =
+  (min = 0) =>
+  (value: string, name: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n < min) {
+      throw new ConfigError(name, `expected a number of seconds >= ${min}, got ${JSON.stringify(value)}`);
+    }
+    return Math.round(n * 1000);
+  };
+
+const integer =
+  (min: number) =>
+  (value: string, name: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min) {
+      throw new ConfigError(name, `expected a whole number >= ${min}, got ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
+
+const boolean = (value: string, name: string): boolean => {
+  const v = value.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off", ""].includes(v)) return false;
+  throw new ConfigError(name, `expected true or false, got ${JSON.stringify(value)}`);
+};
+
+const url = (value: string, name: string): string | undefined => {
+  const v = value.trim();
+  if (v === "") return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ConfigError(name, `expected an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigError(name, `expected an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  return v;
+};
+
+const optionalString = (value: string): string | undefined => (value.trim() === "" ? undefined : value.trim());
+
+const list = (value: string): string[] =>
+  value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const logLevel = (value: string, name: string): LogLevel => {
+  const v = value.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) {
+    throw new ConfigError(name, `expected one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(value)}`);
+  }
+  return v as LogLevel;
+};
+
+/** Every environment variable the server reads. The order is the order of `--help`. */
+const SPECS = [
+  { env: "CHATGPT_COOLDOWN", key: "accessTokenCooldownMs", default: "75", parse: seconds(), description: "Seconds between two upstream requests per access token (version 1 sessions); 0 disables." },
+  { env: "CHATGPT_V3_COOLDOWN", key: "apiKeyCooldownMs", default: "15", parse: seconds(), description: "Seconds between two upstream requests per API key (version 3 sessions); 0 disables." },
+  { env: "CHATBOT_MAX_SESSIONS", key: "maxSessions", default: "10", parse: integer(1), description: "Most sessions held at once; when full, idle (zombie) sessions are evicted first." },
+  { env: "CHATBOT_RENEW_INTERVAL", key: "renewIntervalMs", default: "900", parse: seconds(), description: "Seconds after which a conversation is reset (system prompt kept); sessions idle for twice this are zombies. 0 disables." },
+  { env: "CHATBOT_SWEEP_INTERVAL", key: "sweepIntervalMs", default: "60", parse: seconds(), description: "Seconds between background sweeps that renew and evict; 0 disables the sweep." },
+  { env: "CHATBOT_MAX_TOKENS", key: "maxTokens", default: String(DEFAULT_MAX_TOKENS), parse: integer(1), description: "Default token budget for system prompt + history + prompt (a session's max_tokens overrides)." },
+  { env: "API_URL", key: "apiUrl", default: "", parse: url, description: "OpenAI-compatible endpoint for API-key sessions: a base URL (https://host/v1) or the full chat-completions URL. Empty: OpenAI." },
+  { env: "CHATGPT_BASE_URL", key: "chatgptBaseUrl", default: "", parse: url, description: "ChatGPT-web reverse proxy base URL for access-token sessions. Empty: such sessions must set base_url." },
+  { env: "CHATGPT_MODEL", key: "model", default: "", parse: optionalString, description: "Default model when a session's config names none. Empty: the backend's default." },
+  { env: "OPENAI_API_KEYS", aliases: ["OPENAI_API_KEY"], key: "defaultApiKeys", default: "", parse: list, description: "Server default API key(s), comma-separated (OPENAI_API_KEY also read), for sessions whose config has none. Only ever sent to API_URL." },
+  { env: "CHATGPT_ACCESS_TOKENS", aliases: ["CHATGPT_ACCESS_TOKEN"], key: "defaultAccessTokens", default: "", parse: list, description: "Server default access token(s), comma-separated (CHATGPT_ACCESS_TOKEN also read). Only ever sent to CHATGPT_BASE_URL." },
+  { env: "CHATBOT_ALLOWED_UPSTREAM_HOSTS", key: "allowedUpstreamHosts", default: "", parse: list, description: "Comma-separated hosts (host or host:port) a client's base_url may name. Empty: any host." },
+  { env: "CHATBOT_REQUEST_TIMEOUT", key: "requestTimeoutMs", default: "60", parse: seconds(0.001), description: "Seconds before an upstream request times out." },
+  { env: "CHATBOT_MAX_RETRIES", key: "maxRetries", default: "2", parse: integer(0), description: "Retries of an upstream request on 429 and 5xx (with backoff, honouring Retry-After)." },
+  { env: "GRPC_REFLECTION", key: "grpcReflection", default: "false", parse: boolean, description: "Serve gRPC server reflection (also on with --debug)." },
+  { env: "CHATBOT_CORS_ORIGINS", key: "corsOrigins", default: "*", parse: list, description: "Comma-separated origins browsers may call from; * for any." },
+  { env: "LOG_LEVEL", key: "logLevel", default: "info", parse: logLevel, description: "fatal, error, warn, info, debug, trace or silent (--debug sets debug). Prompts and replies are logged only at debug." },
+  { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: "10", parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
+  { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: "1048576", parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
+] as const satisfies readonly Spec<keyof ServerConfig>[];
+
+/** Variables read by the backends' HTTP layer, listed for `--help`. */
+const PASSTHROUGH = [
+  { env: "HTTP_PROXY / HTTPS_PROXY", description: "Proxy for upstream traffic (http:// or https:// upstreams)." },
+  { env: "NO_PROXY", description: "Comma-separated hosts that bypass the proxy." },
+] as const;
+
+/**
+ * Reads and validates the configuration from an environment.
+ *
+ * @throws ConfigError naming the first bad variable.
+ */
+export function readConfig(env: Env): ServerConfig {
+  const out: Record<string, unknown> = {};
+  for (const spec of SPECS as readonly Spec<keyof ServerConfig>[]) {
+    let name: string = spec.env;
+    let raw = env[spec.env];
+    for (const alias of spec.aliases ?? []) {
+      if (raw !== undefined && raw !== "") break;
+      name = alias;
+      raw = env[alias];
+    }
+    if (raw === undefined || raw === "") {
+      name = spec.env;
+      raw = spec.default;
+    }
+    out[spec.key] = spec.parse(raw, name);
+  }
+  return out as unknown as ServerConfig;
+}
+
+/** The defaults, as readConfig gives them for an empty environment. */
+export const defaultConfig: ServerConfig = readConfig({});
+
+/** The environment reference: one entry per variable with its default, for `--help` and the README. */
+export function configReference(): string {
+  const lines: string[] = [];
+  for (const spec of SPECS) {
+    const aliases = "aliases" in spec ? ` (or ${spec.aliases.join(", ")})` : "";
+    const def = spec.default === "" ? "unset" : spec.default;
+    lines.push(`  ${spec.env}${aliases}  [default: ${def}]`, `      ${spec.description}`);
+  }
+  for (const pass of PASSTHROUGH) lines.push(`  ${pass.env}  [default: unset]`, `      ${pass.description}`);
+  return lines.join("\n");
+}
+
+/** The environment reference as a markdown table (the README's copy is checked against it). */
+export function configReferenceMarkdown(): string {
+  const rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"];
+  for (const spec of SPECS) {
+    const aliases = "aliases" in spec ? ` (or ${spec.aliases.map((a) => `\`${a}\``).join(", ")})` : "";
+    rows.push(`| \`${spec.env}\`${aliases} | ${spec.default === "" ? "unset" : `\`${spec.default}\``} | ${spec.description} |`);
+  }
+  for (const pass of PASSTHROUGH) {
+    rows.push(`| ${pass.env.split(" / ").map((e) => `\`${e}\``).join(" / ")} | unset | ${pass.description} |`);
+  }
+  return rows.join("\n");
+}

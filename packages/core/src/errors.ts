@@ -1,0 +1,165 @@
+/**
+ * The one error family of ChatGPTChatbot. Every failure that reaches a
+ * transport is a {@link ChatbotError} with a stable {@link ErrorCode}; the
+ * transports translate it through {@link errorStatus}, one table, and nowhere
+ * else.
+ */
+
+/** Stable error codes. Their string values are part of the public API. */
+export const ErrorCode = {
+  /** The request or the session config is malformed. */
+  InvalidArgument: "invalid_argument",
+  /** The session limit is reached and no idle session could be evicted. */
+  TooManySessions: "too_many_sessions",
+  /** No session has that id (never created, deleted, or evicted). */
+  SessionNotFound: "session_not_found",
+  /** The session's credential is cooling down; retry after `retryAfterMs`. */
+  Cooldown: "cooldown",
+  /** The backend (the upstream model service) failed. */
+  Upstream: "upstream",
+  /** The caller gave up (client cancel or deadline) before the reply came. */
+  Aborted: "aborted",
+  /** A bug: anything not foreseen. Its message is generic; the cause is kept for logs. */
+  Internal: "internal",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** gRPC status codes (the numbers of google.rpc.Code), as Connect uses them. */
+export const GrpcCode = {
+  Canceled: 1,
+  Unknown: 2,
+  InvalidArgument: 3,
+  DeadlineExceeded: 4,
+  NotFound: 5,
+  ResourceExhausted: 8,
+  Internal: 13,
+  Unavailable: 14,
+} as const;
+export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
+
+/** How one error code is reported on each transport. */
+export interface ErrorStatus {
+  /** The gRPC / Connect status code. */
+  readonly grpc: GrpcCode;
+  /** The HTTP status of the legacy HTTP API. */
+  readonly http: number;
+}
+
+/**
+ * The one table from error code to transport status. Both apps use it; an
+ * Upstream error may refine its HTTP status (502 for a bad answer, 503 when
+ * the upstream is unreachable or overloaded) through `upstreamHttpStatus`.
+ */
+export const errorStatus: Readonly<Record<ErrorCode, ErrorStatus>> = {
+  [ErrorCode.InvalidArgument]: { grpc: GrpcCode.InvalidArgument, http: 400 },
+  [ErrorCode.TooManySessions]: { grpc: GrpcCode.ResourceExhausted, http: 429 },
+  [ErrorCode.SessionNotFound]: { grpc: GrpcCode.NotFound, http: 404 },
+  [ErrorCode.Cooldown]: { grpc: GrpcCode.ResourceExhausted, http: 429 },
+  [ErrorCode.Upstream]: { grpc: GrpcCode.Unavailable, http: 502 },
+  [ErrorCode.Aborted]: { grpc: GrpcCode.Canceled, http: 499 },
+  [ErrorCode.Internal]: { grpc: GrpcCode.Internal, http: 500 },
+};
+
+export interface ChatbotErrorOptions {
+  readonly code: ErrorCode;
+  /** A message safe to show a client: never a credential, never a stack. */
+  readonly message: string;
+  readonly cause?: unknown;
+  /** For Cooldown (and upstream rate limits): how long to wait, in ms. */
+  readonly retryAfterMs?: number;
+  /** For Upstream: the upstream's HTTP status, when it answered one. */
+  readonly upstreamStatus?: number;
+}
+
+/** The one error class; build it through the named constructors below. */
+export class ChatbotError extends Error {
+  override readonly name = "ChatbotError";
+  readonly code: ErrorCode;
+  readonly retryAfterMs: number | undefined;
+  readonly upstreamStatus: number | undefined;
+
+  constructor({ code, message, cause, retryAfterMs, upstreamStatus }: ChatbotErrorOptions) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    this.retryAfterMs = retryAfterMs;
+    this.upstreamStatus = upstreamStatus;
+  }
+
+  /** The transport statuses of this error (see {@link errorStatus}). */
+  get status(): ErrorStatus {
+    const base = errorStatus[this.code];
+    if (this.code === ErrorCode.Upstream) return { grpc: base.grpc, http: upstreamHttpStatus(this.upstreamStatus) };
+    return base;
+  }
+
+  /** Whether retrying the same request later may succeed. */
+  get isRetryable(): boolean {
+    return this.code === ErrorCode.Cooldown || this.code === ErrorCode.Upstream || this.code === ErrorCode.TooManySessions;
+  }
+
+  /** Seconds to wait, rounded up, when a retry-after applies. */
+  get retryAfterSeconds(): number | undefined {
+    return this.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(this.retryAfterMs / 1000));
+  }
+
+  static invalidArgument(message: string, cause?: unknown): ChatbotError {
+    return new ChatbotError({ code: ErrorCode.InvalidArgument, message, cause });
+  }
+
+  static tooManySessions(max: number): ChatbotError {
+    return new ChatbotError({
+      code: ErrorCode.TooManySessions,
+      message: `too many sessions: the limit of ${max} is reached; delete a session or try again later`,
+    });
+  }
+
+  static sessionNotFound(sessionId: string): ChatbotError {
+    return new ChatbotError({ code: ErrorCode.SessionNotFound, message: `session not found: ${sessionId}` });
+  }
+
+  static cooldown(retryAfterMs: number): ChatbotError {
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return new ChatbotError({
+      code: ErrorCode.Cooldown,
+      message: `cooling down: try again in ${seconds} s`,
+      retryAfterMs,
+    });
+  }
+
+  static upstream(
+    message: string,
+    { cause, status, retryAfterMs }: { cause?: unknown; status?: number; retryAfterMs?: number } = {},
+  ): ChatbotError {
+    return new ChatbotError({ code: ErrorCode.Upstream, message, cause, upstreamStatus: status, retryAfterMs });
+  }
+
+  static aborted(message = "the request was cancelled", cause?: unknown): ChatbotError {
+    return new ChatbotError({ code: ErrorCode.Aborted, message, cause });
+  }
+
+  /**
+   * Turns anything caught into a ChatbotError: a ChatbotError as it is, an
+   * AbortError as Aborted, anything else as Internal with a generic message
+   * (the original kept as `cause` for logs, never shown to a client).
+   */
+  static from(error: unknown): ChatbotError {
+    if (error instanceof ChatbotError) return error;
+    if (isAbortError(error)) return ChatbotError.aborted(undefined, error);
+    return new ChatbotError({ code: ErrorCode.Internal, message: "internal error", cause: error });
+  }
+}
+
+/** HTTP status for an upstream failure: 503 when unreachable or overloaded, 502 otherwise. */
+export function upstreamHttpStatus(upstreamStatus: number | undefined): number {
+  if (upstreamStatus === undefined) return 503; // no answer at all: network error or timeout
+  if (upstreamStatus === 429 || upstreamStatus === 503) return 503;
+  return 502;
+}
+
+/** True for the errors an aborted fetch / AbortSignal produces. */
+export function isAbortError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === "AbortError" || (error as { code?: unknown }).code === "ABORT_ERR")
+  );
+}

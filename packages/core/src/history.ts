@@ -1,0 +1,44 @@
+import type { ChatMessage } from "./backend.js";
+
+/** One stored message with its token cost, counted once when it is added. */
+export interface HistoryEntry {
+  readonly role: "user" | "assistant";
+  readonly content: string;
+  /** Tokens of content plus per-message overhead. */
+  readonly tokens: number;
+}
+
+/**
+ * Picks the newest history that fits a budget: system prompt + history + new
+ * prompt must not exceed `budget` tokens. Drops whole turns (a user message
+ * and the assistant reply after it), oldest first, so the model never sees a
+ * reply without its question. Counts are the entries' stored counts: nothing
+ * is tokenized again.
+ *
+ * @returns the index of the first entry to keep.
+ */
+export function fitHistory(history: readonly HistoryEntry[], fixedTokens: number, budget: number): number {
+  let total = fixedTokens;
+  for (const entry of history) total += entry.tokens;
+  let start = 0;
+  while (start < history.length && total > budget) {
+    // Drop one whole turn: the entry at `start` and any assistant replies after it.
+    total -= history[start]!.tokens;
+    start++;
+    while (start < history.length && history[start]!.role === "assistant") {
+      total -= history[start]!.tokens;
+      start++;
+    }
+  }
+  return start;
+}
+
+/** The messages of history entries, from `start` on. */
+export function toMessages(history: readonly HistoryEntry[], start = 0): ChatMessage[] {
+  const out: ChatMessage[] = new Array(history.length - start);
+  for (let i = start; i < history.length; i++) {
+    const entry = history[i]!;
+    out[i - start] = { role: entry.role, content: entry.content };
+  }
+  return out;
+}

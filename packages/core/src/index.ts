@@ -1,0 +1,38 @@
+/**
+ * @chatgptchatbot/core: the chatbot session domain, free of transports and
+ * vendor SDKs. Start with {@link SessionPool}; implement {@link Backend} to
+ * plug in a model service; catch {@link ChatbotError}.
+ */
+export { SessionPool } from "./session-pool.js";
+export type { SessionPoolOptions, CreateSessionInput, ChatInput, SessionInfo, SweepReport } from "./session-pool.js";
+export {
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_RENEW_INTERVAL_MS,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  DEFAULT_ACCESS_TOKEN_COOLDOWN_MS,
+  DEFAULT_API_KEY_COOLDOWN_MS,
+} from "./session-pool.js";
+
+export { collectReply } from "./backend.js";
+export type { Backend, BackendResolver, AskRequest, AskResult, ChatMessage, ConversationState } from "./backend.js";
+
+export { ChatbotError, ErrorCode, GrpcCode, errorStatus, upstreamHttpStatus, isAbortError } from "./errors.js";
+export type { ChatbotErrorOptions, ErrorStatus } from "./errors.js";
+
+export { parseSessionConfig, SUPPORTED_VERSIONS, DEFAULT_MAX_TOKENS } from "./session-config.js";
+export type { SessionConfig, SessionConfigDefaults, SessionVersion } from "./session-config.js";
+
+export { MemorySessionStore } from "./session-store.js";
+export type { SessionRecord, SessionStore } from "./session-store.js";
+
+export { Cooldown } from "./cooldown.js";
+export { filterReply } from "./reply-filter.js";
+export { fitHistory } from "./history.js";
+export type { HistoryEntry } from "./history.js";
+export { loadTokenCounter, encodingForModel, MESSAGE_OVERHEAD_TOKENS } from "./token-counter.js";
+export type { TokenCounter, EncodingName } from "./token-counter.js";
+export { maskSecret, redactSecrets } from "./mask.js";
+export { silentLogger, shortId } from "./logger.js";
+export type { Logger } from "./logger.js";
+export { readConfig, defaultConfig, configReference, configReferenceMarkdown, ConfigError } from "./config.js";
+export type { ServerConfig, LogLevel } from "./config.js";

@@ -1,0 +1,41 @@
+import emojiRegex from "emoji-regex";
+
+/**
+ * Text emoticons, matched only as whole tokens (start/end of text or next to
+ * white space), so that times (10:30), ratios, URLs (http://…) and ordinary
+ * punctuation survive. Western faces: optional hat, eyes, optional nose,
+ * mouth; e.g. :) ;P :-D =/ :'( XD >:( ^_^ ^^ T_T o_O.
+ */
+const EMOTICON = new RegExp(
+  String.raw`(?<=^|\s)(?:` +
+    [
+      String.raw`[>}\]]?[:;=8]['’]?[-^o]?[)(\]\[DPpOo3/\\|*$@xX>}{<]+`, // :) ;P :-D =/ :'( 8-) :3 :* :$
+      String.raw`[)(\]\[DPpOo/\\|*<>{}]+[-^o]?[:;=]`, // reversed: (: D: ):
+      String.raw`[xX][DdPp(]+(?![A-Za-z])`, // XD xP
+      String.raw`<\/?3+`, // <3 </3
+      String.raw`[\^><oOTt;-]_+[\^><oOTt;-]`, // ^_^ >_< o_O T_T -_-
+      String.raw`\^\^+`, // ^^
+      String.raw`\(?[\^T][._][\^T]\)?`, // (^.^) T.T
+    ].join("|") +
+    String.raw`)(?=$|\s|[,.!?，。！？])`,
+  "gu",
+);
+
+const EMOJI = emojiRegex();
+
+/**
+ * Makes a model's reply fit for speech: strips emoji and text emoticons and
+ * tidies the white space they leave behind. Chinese and English text,
+ * punctuation, URLs and times like 10:30 are left intact.
+ */
+export function filterReply(text: string): string {
+  if (text === "") return text;
+  const stripped = text.replace(EMOJI, "").replace(EMOTICON, "");
+  if (stripped === text) return text;
+  return stripped
+    .replace(/[ \t]{2,}/g, " ")
+    .replace(/[ \t]+([,.!?，。！？])/g, "$1")
+    .replace(/[ \t]+$/gm, "")
+    .replace(/^[ \t]+/gm, "")
+    .trim();
+}
