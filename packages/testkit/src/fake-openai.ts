@@ -1,0 +1,291 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { AbortTracker } from "./abort-tracker.js";
+import { chunkText } from "./chunk-text.js";
+import { estimatePromptTokens, estimateTokens } from "./estimate-tokens.js";
+import { pause, sendEventStream, writeFlushed } from "./event-stream.js";
+import { type Fault, FaultQueue } from "./fault.js";
+import { startLocalServer } from "./local-server.js";
+import { bearerToken, type RecordedRequest, recordRequest } from "./recorded-request.js";
+import { formatSSE, SSE_DONE } from "./sse.js";
+
+export interface FakeOpenAIOptions {
+  /** Reply text for a request; default: `echo: <last user message content>`. */
+  reply?: (request: RecordedRequest) => string;
+  /** Delay between SSE chunks when streaming (ms), default 0. */
+  chunkDelayMs?: number;
+  /** Models listed by `GET /v1/models`; default `["gpt-4o-mini"]`. */
+  models?: string[];
+}
+
+export interface FakeOpenAI {
+  /** Base URL for an OpenAI client, e.g. "http://127.0.0.1:PORT/v1". */
+  url: string;
+  /** "http://127.0.0.1:PORT" */
+  origin: string;
+  /** Every request to /v1/chat/completions, in order (including the ones a fault answered). */
+  requests: RecordedRequest[];
+  /** Queues faults: each upcoming chat completion request consumes the next one (FIFO); an empty queue answers normally. */
+  enqueueFault(...faults: Fault[]): void;
+  /** Replies whose connection the client closed before they finished. */
+  readonly abortedRequests: number;
+  /** Resolves once an abort happened that no earlier call consumed (one that already happened counts). */
+  waitForAbort(timeoutMs?: number): Promise<void>;
+  /** Closes the server and every socket. */
+  close(): Promise<void>;
+}
+
+interface OpenAIErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+/** `{ type, code }` of the error OpenAI sends for a status. */
+function errorKind(status: number): { type: string; code: string | null } {
+  if (status === 401) return { type: "invalid_request_error", code: "invalid_api_key" };
+  if (status === 429) return { type: "requests", code: "rate_limit_exceeded" };
+  if (status >= 500) return { type: "server_error", code: null };
+  return { type: "invalid_request_error", code: null };
+}
+
+const defaultMessages: Record<number, string> = {
+  401: "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+  429: "Rate limit reached for requests. Please try again later.",
+  500: "The server had an error while processing your request. Sorry about that!",
+  503: "The engine is currently overloaded, please try again later.",
+};
+
+function sendError(
+  res: ServerResponse,
+  { status, message, retryAfter, param = null }: { status: number; message?: string; retryAfter?: number; param?: string | null },
+): void {
+  const body: OpenAIErrorBody = {
+    error: { message: message ?? defaultMessages[status] ?? `Request failed with status ${status}`, param, ...errorKind(status) },
+  };
+  const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": `req_${randomBytes(16).toString("hex")}` };
+  if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
+  res.writeHead(status, headers);
+  res.end(JSON.stringify(body));
+}
+
+/** The text of a message's `content`: a string, or the text parts of a content array. */
+function contentText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part: unknown) =>
+        typeof part === "object" && part !== null && "text" in part && typeof part.text === "string" ? part.text : "",
+      )
+      .join("");
+  }
+  return "";
+}
+
+interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+/** The messages of a chat completion body, or an error message saying why it is invalid. */
+function parseChatBody(body: unknown): { model: string; messages: ChatMessage[]; stream: boolean; includeUsage: boolean } | string {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)";
+  }
+  const record = body as Record<string, unknown>;
+  if (typeof record.model !== "string" || record.model === "") return "you must provide a model parameter";
+  if (!Array.isArray(record.messages) || record.messages.length === 0) {
+    return "[] is too short - 'messages'";
+  }
+  const messages: ChatMessage[] = [];
+  for (const [index, message] of (record.messages as unknown[]).entries()) {
+    if (typeof message !== "object" || message === null || typeof (message as { role?: unknown }).role !== "string") {
+      return `Missing required parameter: 'messages[${index}].role'.`;
+    }
+    const { role, content } = message as { role: string; content?: unknown };
+    messages.push({ role, content: contentText(content) });
+  }
+  const streamOptions = record.stream_options as { include_usage?: unknown } | undefined;
+  return {
+    model: record.model,
+    messages,
+    stream: record.stream === true,
+    includeUsage: record.stream === true && streamOptions?.include_usage === true,
+  };
+}
+
+function defaultReply(request: RecordedRequest): string {
+  const parsed = parseChatBody(request.body);
+  if (typeof parsed === "string") return "echo: ";
+  const lastUser = parsed.messages.findLast((message) => message.role === "user");
+  return `echo: ${lastUser?.content ?? ""}`;
+}
+
+/**
+ * Starts a fake OpenAI-compatible API on 127.0.0.1: `POST /v1/chat/completions`
+ * (JSON, or SSE with `stream: true`) and `GET /v1/models`, both requiring
+ * `Authorization: Bearer <anything>`. Usage counts come from `estimateTokens`.
+ *
+ * Faults, taken by the next chat completion request (before its auth is checked):
+ * `status` → that status with OpenAI's error JSON; `malformed` → 200 `application/json`
+ * with a truncated JSON body, or for `stream: true` a 200 event stream whose first event
+ * is truncated JSON; `cut` → half the reply, then the socket is destroyed; `hang` → no
+ * answer; `trickle` → one event every `intervalMs` (non-streaming: the reply waits
+ * `intervalMs` × content chunks).
+ */
+export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+  const { reply = defaultReply, chunkDelayMs = 0, models = ["gpt-4o-mini"] } = options;
+  const requests: RecordedRequest[] = [];
+  const faults = new FaultQueue();
+  const tracker = new AbortTracker();
+  const systemFingerprint = `fp_${randomBytes(5).toString("hex")}`;
+  const created = Math.floor(Date.now() / 1000);
+
+  async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const request = await recordRequest(req);
+    requests.push(request);
+    const fault = faults.next();
+    if (fault?.kind === "hang") return;
+    if (fault?.kind === "status") {
+      sendError(res, fault);
+      return;
+    }
+    if (fault?.kind === "malformed") {
+      const broken = `{"id":"chatcmpl-${randomBytes(6).toString("hex")}","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"echo`;
+      if (typeof request.body === "object" && request.body?.stream === true) {
+        await sendEventStream({ res, tracker, events: [`data: ${broken}\n\n`, formatSSE(SSE_DONE)] });
+      } else {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(broken);
+      }
+      return;
+    }
+    if (bearerToken(request.headers) === undefined) {
+      sendError(res, {
+        status: 401,
+        message:
+          "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+      });
+      return;
+    }
+    const parsed = parseChatBody(request.body);
+    if (typeof parsed === "string") {
+      sendError(res, { status: 400, message: parsed });
+      return;
+    }
+    const text = reply(request);
+    const chunks = chunkText(text);
+    const id = `chatcmpl-${randomUUID().replaceAll("-", "").slice(0, 29)}`;
+    const promptTokens = estimatePromptTokens(parsed.messages.map((message) => message.content));
+    const completionTokens = estimateTokens(text);
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    };
+    const headers = { "x-request-id": `req_${randomBytes(16).toString("hex")}`, "openai-processing-ms": "1" };
+
+    if (!parsed.stream) {
+      const body = JSON.stringify({
+        id,
+        object: "chat.completion",
+        created: Math.floor(Date.now() / 1000),
+        model: parsed.model,
+        choices: [
+          { index: 0, message: { role: "assistant", content: text, refusal: null, annotations: [] }, logprobs: null, finish_reason: "stop" },
+        ],
+        usage,
+        service_tier: "default",
+        system_fingerprint: systemFingerprint,
+      });
+      if (fault?.kind === "trickle" && !(await pause(res, fault.intervalMs * chunks.length))) return;
+      const bytes = Buffer.from(body, "utf8");
+      res.writeHead(200, { "content-type": "application/json", "content-length": bytes.length, ...headers });
+      if (fault?.kind === "cut") {
+        await writeFlushed(res, bytes.subarray(0, Math.floor(bytes.length / 2)));
+        tracker.destroy(res);
+        return;
+      }
+      res.end(bytes);
+      return;
+    }
+
+    const chunk = (delta: object, finishReason: string | null) => ({
+      id,
+      object: "chat.completion.chunk",
+      created: Math.floor(Date.now() / 1000),
+      model: parsed.model,
+      service_tier: "default",
+      system_fingerprint: systemFingerprint,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      ...(parsed.includeUsage ? { usage: null } : {}),
+    });
+    const events = [
+      formatSSE(chunk({ role: "assistant", content: "", refusal: null }, null)),
+      ...chunks.map((content) => formatSSE(chunk({ content }, null))),
+      formatSSE(chunk({}, "stop")),
+    ];
+    if (parsed.includeUsage) {
+      events.push(
+        formatSSE({
+          id,
+          object: "chat.completion.chunk",
+          created: Math.floor(Date.now() / 1000),
+          model: parsed.model,
+          service_tier: "default",
+          system_fingerprint: systemFingerprint,
+          choices: [],
+          usage,
+        }),
+      );
+    }
+    events.push(formatSSE(SSE_DONE));
+    await sendEventStream({
+      res,
+      tracker,
+      headers,
+      events,
+      intervalMs: fault?.kind === "trickle" ? fault.intervalMs : chunkDelayMs,
+      cut: fault?.kind === "cut",
+    });
+  }
+
+  const server = await startLocalServer({
+    async handler(req, res) {
+      tracker.watch(res);
+      const { pathname } = new URL(req.url ?? "/", "http://127.0.0.1");
+      if (pathname === "/v1/chat/completions" && req.method === "POST") {
+        await chatCompletions(req, res);
+        return;
+      }
+      req.resume();
+      if (pathname === "/v1/models" && req.method === "GET") {
+        if (bearerToken({ ...req.headers }) === undefined) {
+          sendError(res, { status: 401, message: "You didn't provide an API key." });
+          return;
+        }
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({ object: "list", data: models.map((id) => ({ id, object: "model", created, owned_by: "system" })) }),
+        );
+        return;
+      }
+      sendError(res, { status: 404, message: `Invalid URL (${req.method} ${pathname})` });
+    },
+  });
+
+  return {
+    url: `${server.origin}/v1`,
+    origin: server.origin,
+    requests,
+    enqueueFault: (...list) => faults.enqueue(...list),
+    get abortedRequests() {
+      return tracker.count;
+    },
+    waitForAbort: (timeoutMs) => tracker.wait(timeoutMs),
+    async close() {
+      tracker.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,11 @@
+export { startFakeOpenAI } from "./fake-openai.js";
+export type { FakeOpenAI, FakeOpenAIOptions } from "./fake-openai.js";
+export { startFakeChatGPTWeb } from "./fake-chatgpt-web.js";
+export type { ConversationMessage, FakeChatGPTWeb, FakeChatGPTWebOptions } from "./fake-chatgpt-web.js";
+export { isLoopbackHost, startHttpProxy } from "./http-proxy.js";
+export type { HttpProxy } from "./http-proxy.js";
+export type { Fault } from "./fault.js";
+export type { RecordedRequest } from "./recorded-request.js";
+export { formatSSE, parseSSE, readSSE, SSE_DONE, SSEParser } from "./sse.js";
+export { chunkText } from "./chunk-text.js";
+export { estimatePromptTokens, estimateTokens } from "./estimate-tokens.js";
