@@ -78,6 +78,7 @@ export async function startHttpProxy(): Promise<HttpProxy> {
         method: req.method,
         path: `${url.pathname}${url.search}`,
         headers: endToEnd(req.headers),
+        agent: false,
       });
       upstream.on("socket", server.track);
       upstream.on("response", (upstreamRes) => {
@@ -124,18 +125,21 @@ export async function startHttpProxy(): Promise<HttpProxy> {
     }
     const upstream = connect({ host: url.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(url.port) });
     server.track(upstream);
+    let established = false;
     upstream.once("connect", () => {
+      established = true;
       clientSocket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head.length > 0) upstream.write(head);
       upstream.pipe(clientSocket);
       clientSocket.pipe(upstream);
     });
     upstream.on("error", (error) => {
-      if (upstream.connecting) refuse("502 Bad Gateway", `proxy could not reach ${target}: ${error.message}`);
-      else clientSocket.destroy();
+      if (!established) refuse("502 Bad Gateway", `proxy could not reach ${target}: ${error.message}`);
     });
     clientSocket.on("close", () => upstream.destroy());
-    upstream.on("close", () => clientSocket.destroy());
+    upstream.on("close", () => {
+      if (established) clientSocket.destroy();
+    });
   });
 
   return { url: server.origin, requests, close: () => server.close() };
