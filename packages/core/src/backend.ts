@@ -23,7 +23,12 @@ export interface AskRequest {
    * substitute its default persona). Empty for "ask" backends.
    */
   readonly systemPrompt: string;
-  /** Earlier turns, oldest first, already trimmed to the session's token budget. */
+  /**
+   * Earlier turns, oldest first, already trimmed to the session's token
+   * budget. Valid only until the reply stream ends (the pool appends to it
+   * afterwards): copy what you keep. Entries may carry extra fields; send only
+   * `role` and `content` upstream.
+   */
   readonly history: readonly ChatMessage[];
   /** The backend's state from the previous turn, or null for a new conversation. */
   readonly conversation: ConversationState | null;

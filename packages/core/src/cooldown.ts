@@ -9,7 +9,7 @@ export class Cooldown {
   readonly #lastUse = new Map<string, number>();
   readonly #now: () => number;
 
-  constructor({ now = Date.now }: { now?: () => number } = {}) {
+  constructor({ now = () => Date.now() }: { now?: () => number } = {}) {
     this.#now = now;
   }
 

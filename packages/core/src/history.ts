@@ -1,5 +1,3 @@
-import type { ChatMessage } from "./backend.js";
-
 /** One stored message with its token cost, counted once when it is added. */
 export interface HistoryEntry {
   readonly role: "user" | "assistant";
@@ -31,14 +29,4 @@ export function fitHistory(history: readonly HistoryEntry[], fixedTokens: number
     }
   }
   return start;
-}
-
-/** The messages of history entries, from `start` on. */
-export function toMessages(history: readonly HistoryEntry[], start = 0): ChatMessage[] {
-  const out: ChatMessage[] = new Array(history.length - start);
-  for (let i = start; i < history.length; i++) {
-    const entry = history[i]!;
-    out[i - start] = { role: entry.role, content: entry.content };
-  }
-  return out;
 }

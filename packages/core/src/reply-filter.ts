@@ -9,7 +9,7 @@ import emojiRegex from "emoji-regex";
 const EMOTICON = new RegExp(
   String.raw`(?<=^|\s)(?:` +
     [
-      String.raw`[>}\]]?[:;=8]['’]?[-^o]?[)(\]\[DPpOo3/\\|*$@xX>}{<]+`, // :) ;P :-D =/ :'( 8-) :3 :* :$
+      String.raw`[>}\]]?(?:[:;=]|8(?=-))['’]?[-^o]?[)(\]\[DPpOo3/\\|*$@xX>}{<]+`, // :) ;P :-D =/ :'( 8-) :3 :* :$
       String.raw`[)(\]\[DPpOo/\\|*<>{}]+[-^o]?[:;=]`, // reversed: (: D: ):
       String.raw`[xX][DdPp(]+(?![A-Za-z])`, // XD xP
       String.raw`<\/?3+`, // <3 </3

@@ -122,7 +122,7 @@ export class SessionPool {
     };
     this.#configDefaults = options.configDefaults ?? {};
     this.#log = options.logger ?? silentLogger;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? (() => Date.now());
     this.#cooldown = new Cooldown({ now: this.#now });
     const sweepMs = nonNegative("sweepIntervalMs", options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
     if (sweepMs > 0) {

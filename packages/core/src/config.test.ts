@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, configReference, configReferenceMarkdown, defaultConfig, readConfig } from "./config.js";
+
+describe("readConfig", () => {
+  it("has the documented defaults", () => {
+    expect(defaultConfig).toEqual({
+      accessTokenCooldownMs: 75_000,
+      apiKeyCooldownMs: 15_000,
+      maxSessions: 10,
+      renewIntervalMs: 900_000,
+      sweepIntervalMs: 60_000,
+      maxTokens: 3000,
+      apiUrl: undefined,
+      chatgptBaseUrl: undefined,
+      model: undefined,
+      defaultApiKeys: [],
+      defaultAccessTokens: [],
+      allowedUpstreamHosts: [],
+      requestTimeoutMs: 60_000,
+      maxRetries: 2,
+      grpcReflection: false,
+      corsOrigins: ["*"],
+      logLevel: "info",
+      shutdownTimeoutMs: 10_000,
+      httpBodyLimitBytes: 1_048_576,
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = readConfig({
+      CHATGPT_COOLDOWN: "0",
+      CHATGPT_V3_COOLDOWN: "2.5",
+      CHATBOT_MAX_SESSIONS: "100",
+      CHATBOT_RENEW_INTERVAL: "60",
+      CHATBOT_SWEEP_INTERVAL: "5",
+      CHATBOT_MAX_TOKENS: "8000",
+      API_URL: "http://127.0.0.1:11434/v1/chat/completions",
+      CHATGPT_BASE_URL: "http://127.0.0.1:8080/backend-api",
+      CHATGPT_MODEL: "qwen2.5",
+      OPENAI_API_KEY: "sk-test-one",
+      CHATGPT_ACCESS_TOKENS: "tok-test-1, tok-test-2",
+      CHATBOT_ALLOWED_UPSTREAM_HOSTS: "api.deepseek.com,127.0.0.1:11434",
+      CHATBOT_REQUEST_TIMEOUT: "30",
+      CHATBOT_MAX_RETRIES: "0",
+      GRPC_REFLECTION: "true",
+      CHATBOT_CORS_ORIGINS: "http://localhost:5173,https://app.example",
+      LOG_LEVEL: "DEBUG",
+      CHATBOT_SHUTDOWN_TIMEOUT: "3",
+      CHATBOT_HTTP_BODY_LIMIT: "1024",
+    });
+    expect(config).toMatchObject({
+      accessTokenCooldownMs: 0,
+      apiKeyCooldownMs: 2_500,
+      maxSessions: 100,
+      renewIntervalMs: 60_000,
+      sweepIntervalMs: 5_000,
+      maxTokens: 8000,
+      apiUrl: "http://127.0.0.1:11434/v1/chat/completions",
+      chatgptBaseUrl: "http://127.0.0.1:8080/backend-api",
+      model: "qwen2.5",
+      defaultApiKeys: ["sk-test-one"],
+      defaultAccessTokens: ["tok-test-1", "tok-test-2"],
+      allowedUpstreamHosts: ["api.deepseek.com", "127.0.0.1:11434"],
+      requestTimeoutMs: 30_000,
+      maxRetries: 0,
+      grpcReflection: true,
+      corsOrigins: ["http://localhost:5173", "https://app.example"],
+      logLevel: "debug",
+      shutdownTimeoutMs: 3_000,
+      httpBodyLimitBytes: 1024,
+    });
+  });
+
+  it("prefers the list variable over its single alias", () => {
+    expect(readConfig({ OPENAI_API_KEYS: "sk-test-a,sk-test-b", OPENAI_API_KEY: "sk-test-c" }).defaultApiKeys).toEqual([
+      "sk-test-a",
+      "sk-test-b",
+    ]);
+  });
+
+  it.each([
+    ["CHATGPT_COOLDOWN", "soon", "CHATGPT_COOLDOWN: expected a number of seconds >= 0, got \"soon\""],
+    ["CHATGPT_V3_COOLDOWN", "-1", "CHATGPT_V3_COOLDOWN: expected a number of seconds >= 0, got \"-1\""],
+    ["CHATBOT_MAX_SESSIONS", "0", "CHATBOT_MAX_SESSIONS: expected a whole number >= 1, got \"0\""],
+    ["CHATBOT_MAX_SESSIONS", "1.5", "CHATBOT_MAX_SESSIONS: expected a whole number >= 1, got \"1.5\""],
+    ["API_URL", "localhost:8080", "API_URL: expected an http(s) URL, got \"localhost:8080\""],
+    ["GRPC_REFLECTION", "maybe", "GRPC_REFLECTION: expected true or false, got \"maybe\""],
+    ["LOG_LEVEL", "loud", "LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got \"loud\""],
+  ])("refuses %s=%s with a one-line message naming it", (name, value, message) => {
+    let caught: unknown;
+    try {
+      readConfig({ [name]: value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(name);
+    expect((caught as ConfigError).message).toBe(message);
+    expect((caught as ConfigError).message).not.toContain("\n");
+  });
+
+  it("names the alias that was actually read", () => {
+    expect(() => readConfig({ OPENAI_API_KEY: "sk-test-a", CHATBOT_REQUEST_TIMEOUT: "0" })).toThrow(
+      /^CHATBOT_REQUEST_TIMEOUT: /,
+    );
+  });
+
+  it("documents every variable with its default", () => {
+    const reference = configReference();
+    const table = configReferenceMarkdown();
+    for (const name of ["CHATGPT_COOLDOWN", "CHATGPT_V3_COOLDOWN", "GRPC_REFLECTION", "API_URL", "CHATGPT_BASE_URL", "CHATGPT_MODEL", "CHATBOT_MAX_SESSIONS", "CHATBOT_RENEW_INTERVAL", "OPENAI_API_KEY", "LOG_LEVEL", "HTTPS_PROXY", "NO_PROXY"]) {
+      expect(reference).toContain(name);
+      expect(table).toContain(`\`${name}\``);
+    }
+    expect(reference).toContain("CHATGPT_COOLDOWN  [default: 75]");
+  });
+});

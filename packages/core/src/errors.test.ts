@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { ChatbotError, ErrorCode, GrpcCode, errorStatus } from "./errors.js";
+
+describe("errorStatus table", () => {
+  it.each([
+    [ErrorCode.InvalidArgument, GrpcCode.InvalidArgument, 400],
+    [ErrorCode.TooManySessions, GrpcCode.ResourceExhausted, 429],
+    [ErrorCode.SessionNotFound, GrpcCode.NotFound, 404],
+    [ErrorCode.Cooldown, GrpcCode.ResourceExhausted, 429],
+    [ErrorCode.Upstream, GrpcCode.Unavailable, 502],
+    [ErrorCode.Aborted, GrpcCode.Canceled, 499],
+    [ErrorCode.Internal, GrpcCode.Internal, 500],
+  ])("%s → gRPC %i, HTTP %i", (code, grpc, http) => {
+    expect(errorStatus[code]).toEqual({ grpc, http });
+  });
+
+  it("uses the gRPC code numbers of google.rpc.Code", () => {
+    expect(GrpcCode).toMatchObject({ InvalidArgument: 3, NotFound: 5, ResourceExhausted: 8, Unavailable: 14, Internal: 13 });
+  });
+
+  it("covers every code", () => {
+    expect(Object.keys(errorStatus).sort()).toEqual(Object.values(ErrorCode).sort());
+  });
+});
+
+describe("ChatbotError", () => {
+  it("cooldown carries retry-after and says the seconds to wait", () => {
+    const error = ChatbotError.cooldown(12_300);
+    expect(error.code).toBe(ErrorCode.Cooldown);
+    expect(error.retryAfterMs).toBe(12_300);
+    expect(error.retryAfterSeconds).toBe(13);
+    expect(error.message).toBe("cooling down: try again in 13 s");
+    expect(error.isRetryable).toBe(true);
+  });
+
+  it("upstream errors answer 503 when unreachable or rate limited, 502 otherwise", () => {
+    expect(ChatbotError.upstream("down").status).toEqual({ grpc: 14, http: 503 });
+    expect(ChatbotError.upstream("limited", { status: 429 }).status.http).toBe(503);
+    expect(ChatbotError.upstream("bad", { status: 500 }).status.http).toBe(502);
+    expect(ChatbotError.upstream("auth", { status: 401 }).status.http).toBe(502);
+  });
+
+  it("from() keeps ChatbotErrors, maps aborts, and hides anything else", () => {
+    const known = ChatbotError.sessionNotFound("abc");
+    expect(ChatbotError.from(known)).toBe(known);
+
+    const abort = new DOMException("This operation was aborted", "AbortError");
+    expect(ChatbotError.from(abort).code).toBe(ErrorCode.Aborted);
+
+    const bug = new TypeError("cannot read properties of undefined (reading 'x') at /srv/app.js:1:2");
+    const mapped = ChatbotError.from(bug);
+    expect(mapped.code).toBe(ErrorCode.Internal);
+    expect(mapped.message).toBe("internal error");
+    expect(mapped.message).not.toContain("app.js");
+    expect(mapped.cause).toBe(bug);
+    expect(ChatbotError.from("a string").code).toBe(ErrorCode.Internal);
+  });
+
+  it("is an Error with a name and stable code", () => {
+    const error = ChatbotError.invalidArgument("prompt is required");
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe("ChatbotError");
+    expect(error.isRetryable).toBe(false);
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { filterReply } from "./reply-filter.js";
+
+describe("filterReply", () => {
+  it.each([
+    // [reply from a model, what text-to-speech should get]
+    ["你好呀！今天的直播好开心😊🎉", "你好呀！今天的直播好开心"],
+    ["Hello everyone! 👋 Welcome to the stream :)", "Hello everyone! Welcome to the stream"],
+    ["谢谢你的礼物！❤️ 爱你哦~", "谢谢你的礼物！ 爱你哦~"],
+    ["That's hilarious XD I can't stop laughing", "That's hilarious I can't stop laughing"],
+    ["Sure thing ;P see you tomorrow", "Sure thing see you tomorrow"],
+    ["Oh no :-( that's sad", "Oh no that's sad"],
+    ["Wow :-D amazing!", "Wow amazing!"],
+    ["Hmm =/ not sure", "Hmm not sure"],
+    ["I'm crying :'( so touching", "I'm crying so touching"],
+    ["Yay ^_^ let's go", "Yay let's go"],
+    ["好的 ^^ 马上开始", "好的 马上开始"],
+    ["Love you all <3", "Love you all"],
+    ["Cool 8-) right", "Cool right"],
+    ["👍", ""],
+    ["家人们晚上好🌙✨，我们开始吧！", "家人们晚上好，我们开始吧！"],
+    ["Flags 🇨🇳🇯🇵 and families 👨‍👩‍👧 and skin tones 👋🏽 go too.", "Flags and families and skin tones go too."],
+  ])("%s", (reply, spoken) => {
+    expect(filterReply(reply)).toBe(spoken);
+  });
+
+  it.each([
+    "The stream starts at 10:30 tonight, and ends at 12:00.",
+    "See https://example.com/a:b?x=1 for details.",
+    "Ratio 3:2, list: apples; bananas (ripe) and pears.",
+    "第一：准备好；第二：开始直播。",
+    "He said \"hi\" (quietly) - then left...",
+    "Use std::vector<int> in C++; it's fine.",
+    "价格是 ¥100，时间是 8:00。",
+    "Scores: 3:0 and 2:1!",
+    "Number 8) is the last item.",
+    "Call me at +1 (555) 010-9999.",
+    "",
+  ])("leaves ordinary text intact: %s", (text) => {
+    expect(filterReply(text)).toBe(text);
+  });
+});

@@ -1,0 +1,408 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ChatbotError, ErrorCode } from "./errors.js";
+import type { Logger } from "./logger.js";
+import { MemorySessionStore } from "./session-store.js";
+import { SessionPool, type SessionPoolOptions } from "./session-pool.js";
+import { scriptedBackend, type ScriptedBackend, upstreamDown } from "./test-backend.js";
+
+const V3 = (key = "sk-test-a") => JSON.stringify({ version: 3, api_key: key });
+const V1 = (token = "tok-test-a") => JSON.stringify({ version: 1, access_token: token });
+
+const pools: SessionPool[] = [];
+function makePool(backend: ScriptedBackend, options: Partial<SessionPoolOptions> = {}): SessionPool {
+  const pool = new SessionPool({ backends: () => backend, sweepIntervalMs: 0, ...options });
+  pools.push(pool);
+  return pool;
+}
+
+async function failure(promise: Promise<unknown>): Promise<ChatbotError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ChatbotError);
+    return error as ChatbotError;
+  }
+  throw new Error("expected a rejection");
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ChatbotError);
+    return (error as ChatbotError).code;
+  }
+  throw new Error("expected a rejection");
+}
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+  vi.useRealTimers();
+});
+
+describe("SessionPool lifecycle", () => {
+  it("creates, chats, remembers history, and deletes", async () => {
+    const backend = scriptedBackend();
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
+    const { sessionId, initialResponse } = await pool.create({ config: V3(), initialPrompt: "You are a VTuber." });
+    expect(sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(initialResponse).toBe(""); // "system" backends ask nothing at creation
+    expect(backend.calls).toHaveLength(0);
+
+    expect(await pool.chat({ sessionId, prompt: "hello" })).toBe("echo: hello");
+    expect(await pool.chat({ sessionId, prompt: "again" })).toBe("echo: again");
+    const second = backend.calls[1]!;
+    expect(second.systemPrompt).toBe("You are a VTuber.");
+    expect(second.credential).toBe("sk-test-a");
+    expect(second.history.map((m) => [m.role, m.content])).toEqual([
+      ["user", "hello"],
+      ["assistant", "echo: hello"],
+    ]);
+    expect((await pool.get(sessionId))?.historyLength).toBe(4);
+
+    await pool.delete(sessionId);
+    expect(await pool.get(sessionId)).toBeUndefined();
+    expect(await codeOf(pool.chat({ sessionId, prompt: "hi" }))).toBe(ErrorCode.SessionNotFound);
+    expect(await codeOf(pool.delete(sessionId))).toBe(ErrorCode.SessionNotFound);
+  });
+
+  it("validates its input", async () => {
+    const pool = makePool(scriptedBackend());
+    expect(await codeOf(pool.chat({ sessionId: "", prompt: "hi" }))).toBe(ErrorCode.InvalidArgument);
+    expect(await codeOf(pool.chat({ sessionId: "x", prompt: "  " }))).toBe(ErrorCode.InvalidArgument);
+    expect(await codeOf(pool.delete(""))).toBe(ErrorCode.InvalidArgument);
+    expect(await codeOf(pool.create({ config: "{" }))).toBe(ErrorCode.InvalidArgument);
+    expect(await codeOf(pool.chat({ sessionId: "no-such-session", prompt: "hi" }))).toBe(ErrorCode.SessionNotFound);
+  });
+
+  it("never shows credentials in session info", async () => {
+    const pool = makePool(scriptedBackend());
+    const { sessionId } = await pool.create({ config: V3("sk-test-secret-key-123456") });
+    expect(JSON.stringify(await pool.get(sessionId))).not.toContain("sk-test-secret");
+    expect(JSON.stringify(await pool.list())).not.toContain("sk-test-secret");
+  });
+
+  it("asks the initial prompt of 'ask' backends at creation, bypassing the cooldown, and keeps conversation state", async () => {
+    const backend = scriptedBackend({ initialPrompt: "ask" });
+    const pool = makePool(backend, { cooldown: { accessTokenMs: 75_000 } });
+    const { sessionId, initialResponse } = await pool.create({ config: V1(), initialPrompt: "Be a cat." });
+    expect(initialResponse).toBe("echo: Be a cat.");
+    // The initial prompt neither waited for nor started the cooldown: the first chat goes through.
+    expect(await pool.chat({ sessionId, prompt: "meow?" })).toBe("echo: meow?");
+    expect(backend.calls[1]!.conversation).toEqual({ conversationId: "c1", turn: 1 });
+    expect(backend.calls[1]!.systemPrompt).toBe("");
+    expect(await codeOf(pool.chat({ sessionId, prompt: "again" }))).toBe(ErrorCode.Cooldown);
+  });
+
+  it("reports a backend failure on the initial prompt as Upstream and stores nothing", async () => {
+    const pool = makePool(scriptedBackend({ initialPrompt: "ask", failWith: upstreamDown }));
+    expect(await codeOf(pool.create({ config: V1(), initialPrompt: "hi" }))).toBe(ErrorCode.Upstream);
+    expect(await pool.size()).toBe(0);
+  });
+
+  it("maps an unexpected backend exception to Internal without leaking it", async () => {
+    const pool = makePool(scriptedBackend({ failWith: () => new TypeError("secret internals at x.js:1") }), {
+      cooldown: { apiKeyMs: 0 },
+    });
+    const { sessionId } = await pool.create({ config: V3() });
+    const error = await failure(pool.chat({ sessionId, prompt: "hi" }));
+    expect(error.code).toBe(ErrorCode.Internal);
+    expect(error.message).toBe("internal error");
+  });
+
+  it("applies the reply filter when the session's filter is on", async () => {
+    const backend = scriptedBackend({ reply: () => "Hi there 😊 :)" });
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
+    const filtered = await pool.create({ config: V3() });
+    const raw = await pool.create({ config: JSON.stringify({ version: 3, api_key: "sk-test-b", filter: false }) });
+    expect(await pool.chat({ sessionId: filtered.sessionId, prompt: "x" })).toBe("Hi there");
+    expect(await pool.chat({ sessionId: raw.sessionId, prompt: "x" })).toBe("Hi there 😊 :)");
+  });
+
+  it("uses the server default credential through configDefaults", async () => {
+    const backend = scriptedBackend();
+    const pool = makePool(backend, { configDefaults: { apiKeys: ["sk-test-server"] } });
+    const { sessionId } = await pool.create({ config: "" });
+    await pool.chat({ sessionId, prompt: "hi" });
+    expect(backend.calls[0]!.credential).toBe("sk-test-server");
+    expect((await pool.get(sessionId))?.serverCredential).toBe(true);
+  });
+});
+
+describe("cooldown per credential", () => {
+  beforeEach(() => vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z") }));
+
+  it("sessions sharing a key share its budget; different keys never slow each other", async () => {
+    const pool = makePool(scriptedBackend(), { cooldown: { apiKeyMs: 15_000 } });
+    const a1 = (await pool.create({ config: V3("sk-test-a") })).sessionId;
+    const a2 = (await pool.create({ config: V3("sk-test-a") })).sessionId;
+    const b = (await pool.create({ config: V3("sk-test-b") })).sessionId;
+
+    await pool.chat({ sessionId: a1, prompt: "1" });
+    await pool.chat({ sessionId: b, prompt: "2" }); // a different key: not slowed
+    const error = await failure(pool.chat({ sessionId: a2, prompt: "3" }));
+    expect(error.code).toBe(ErrorCode.Cooldown);
+    expect(error.retryAfterMs).toBe(15_000);
+    expect(error.message).toBe("cooling down: try again in 15 s");
+
+    vi.advanceTimersByTime(14_999);
+    expect(await codeOf(pool.chat({ sessionId: a2, prompt: "3" }))).toBe(ErrorCode.Cooldown);
+    vi.advanceTimersByTime(1);
+    expect(await pool.chat({ sessionId: a2, prompt: "3" })).toBe("echo: 3");
+  });
+
+  it("uses separate intervals for access tokens and API keys, and 0 disables", async () => {
+    const pool = makePool(scriptedBackend(), { cooldown: { accessTokenMs: 75_000, apiKeyMs: 0 } });
+    const v3 = (await pool.create({ config: V3() })).sessionId;
+    const v1 = (await pool.create({ config: V1() })).sessionId;
+    for (let i = 0; i < 3; i++) await pool.chat({ sessionId: v3, prompt: `${i}` });
+    await pool.chat({ sessionId: v1, prompt: "x" });
+    const error = await failure(pool.chat({ sessionId: v1, prompt: "y" }));
+    expect(error.retryAfterSeconds).toBe(75);
+  });
+
+  it("a session given several keys uses one that is not cooling down", async () => {
+    const backend = scriptedBackend();
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 15_000 } });
+    const { sessionId } = await pool.create({
+      config: JSON.stringify({ version: 3, api_keys: ["sk-test-1", "sk-test-2"] }),
+    });
+    await pool.chat({ sessionId, prompt: "a" });
+    await pool.chat({ sessionId, prompt: "b" });
+    expect(backend.calls.map((c) => c.credential)).toEqual(["sk-test-1", "sk-test-2"]);
+    expect(await codeOf(pool.chat({ sessionId, prompt: "c" }))).toBe(ErrorCode.Cooldown);
+  });
+});
+
+describe("concurrency", () => {
+  it("serializes two chats on one session so their history never interleaves", async () => {
+    const backend = scriptedBackend({ gate: true });
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
+    const { sessionId } = await pool.create({ config: V3() });
+    const first = pool.chat({ sessionId, prompt: "first" });
+    const second = pool.chat({ sessionId, prompt: "second" });
+    await vi.waitFor(() => expect(backend.calls).toHaveLength(1));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(backend.calls).toHaveLength(1); // the second waits for the first
+    backend.release();
+    await expect(first).resolves.toBe("echo: first");
+    await vi.waitFor(() => expect(backend.calls).toHaveLength(2));
+    // The second saw the first's complete turn.
+    expect(backend.calls[1]!.history.map((m) => m.content)).toEqual(["first", "echo: first"]);
+    backend.release();
+    await expect(second).resolves.toBe("echo: second");
+  });
+
+  it("chats on different sessions run in parallel", async () => {
+    const backend = scriptedBackend({ gate: true });
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
+    const a = (await pool.create({ config: V3("sk-test-a") })).sessionId;
+    const b = (await pool.create({ config: V3("sk-test-b") })).sessionId;
+    const pa = pool.chat({ sessionId: a, prompt: "a" });
+    const pb = pool.chat({ sessionId: b, prompt: "b" });
+    await vi.waitFor(() => expect(backend.calls).toHaveLength(2));
+    backend.release();
+    backend.release();
+    await expect(Promise.all([pa, pb])).resolves.toEqual(["echo: a", "echo: b"]);
+  });
+
+  it("a session deleted while a chat is in flight stays deleted, and the upstream call is aborted", async () => {
+    const backend = scriptedBackend({ gate: true });
+    const store = new MemorySessionStore();
+    const pool = makePool(backend, { store, cooldown: { apiKeyMs: 0 } });
+    const { sessionId } = await pool.create({ config: V3() });
+    const chat = pool.chat({ sessionId, prompt: "slow" });
+    await vi.waitFor(() => expect(backend.calls).toHaveLength(1));
+    await pool.delete(sessionId);
+    expect(backend.calls[0]!.signal.aborted).toBe(true);
+    expect(await codeOf(chat)).toBe(ErrorCode.SessionNotFound);
+    expect(await store.get(sessionId)).toBeUndefined();
+    expect(await pool.size()).toBe(0);
+  });
+
+  it("a chat queued behind one on a session that gets deleted fails with SessionNotFound", async () => {
+    const backend = scriptedBackend({ gate: true });
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
+    const { sessionId } = await pool.create({ config: V3() });
+    const first = pool.chat({ sessionId, prompt: "1" });
+    const second = pool.chat({ sessionId, prompt: "2" });
+    await vi.waitFor(() => expect(backend.calls).toHaveLength(1));
+    await pool.delete(sessionId);
+    expect(await codeOf(first)).toBe(ErrorCode.SessionNotFound);
+    expect(await codeOf(second)).toBe(ErrorCode.SessionNotFound);
+    expect(backend.calls).toHaveLength(1);
+  });
+
+  it("a caller's abort cancels the upstream call and reports Aborted; history is untouched", async () => {
+    const backend = scriptedBackend({ gate: true });
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
+    const { sessionId } = await pool.create({ config: V3() });
+    const controller = new AbortController();
+    const chat = pool.chat({ sessionId, prompt: "slow", signal: controller.signal });
+    await vi.waitFor(() => expect(backend.calls).toHaveLength(1));
+    controller.abort();
+    expect(await codeOf(chat)).toBe(ErrorCode.Aborted);
+    expect(backend.calls[0]!.signal.aborted).toBe(true);
+    expect((await pool.get(sessionId))?.historyLength).toBe(0);
+  });
+
+  it("concurrent creates never overshoot the limit", async () => {
+    const pool = makePool(scriptedBackend(), { maxSessions: 3 });
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => pool.create({ config: V3() })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
+    expect(await pool.size()).toBe(3);
+  });
+});
+
+describe("capacity, eviction and renew", () => {
+  beforeEach(() => vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z") }));
+  const MIN = 60_000;
+
+  it("refuses with TooManySessions when full of active sessions", async () => {
+    const pool = makePool(scriptedBackend(), { maxSessions: 2, renewIntervalMs: 15 * MIN });
+    await pool.create({ config: V3() });
+    await pool.create({ config: V3() });
+    const error = await failure(pool.create({ config: V3() }));
+    expect(error.code).toBe(ErrorCode.TooManySessions);
+    expect(error.message).toContain("limit of 2");
+  });
+
+  it("when full, evicts zombies first, the most idle one first, and never an active session", async () => {
+    const pool = makePool(scriptedBackend(), { maxSessions: 3, renewIntervalMs: 15 * MIN, cooldown: { apiKeyMs: 0 } });
+    const oldest = (await pool.create({ config: V3() })).sessionId;
+    vi.advanceTimersByTime(5 * MIN);
+    const older = (await pool.create({ config: V3() })).sessionId;
+    vi.advanceTimersByTime(5 * MIN);
+    const active = (await pool.create({ config: V3() })).sessionId;
+    vi.advanceTimersByTime(22 * MIN); // oldest idle 32 min, older 27 min (zombies: > 30? only oldest), active 22 min
+    const created = (await pool.create({ config: V3() })).sessionId;
+    expect(await pool.get(oldest)).toBeUndefined();
+    expect(await pool.get(older)).toBeDefined();
+    expect(await pool.get(active)).toBeDefined();
+    // Full again and no zombie left: refused.
+    expect(await codeOf(pool.create({ config: V3() }))).toBe(ErrorCode.TooManySessions);
+    // Time passes; "older" becomes a zombie and is the one evicted.
+    vi.advanceTimersByTime(4 * MIN); // older idle 31 min, active 26 min
+    await pool.chat({ sessionId: active, prompt: "still here" });
+    await pool.create({ config: V3() });
+    expect(await pool.get(older)).toBeUndefined();
+    expect(await pool.get(active)).toBeDefined();
+    expect(await pool.get(created)).toBeDefined();
+  });
+
+  it("the sweep renews conversations older than the interval (system prompt kept) and evicts zombies", async () => {
+    const backend = scriptedBackend();
+    const pool = makePool(backend, { renewIntervalMs: 15 * MIN, cooldown: { apiKeyMs: 0 } });
+    const renewed = (await pool.create({ config: V3(), initialPrompt: "persona" })).sessionId;
+    const zombie = (await pool.create({ config: V3() })).sessionId;
+    await pool.chat({ sessionId: renewed, prompt: "one" });
+    await pool.chat({ sessionId: zombie, prompt: "one" });
+
+    vi.advanceTimersByTime(10 * MIN);
+    await pool.chat({ sessionId: renewed, prompt: "two" }); // active, but the conversation is 10 min old
+    expect((await pool.sweep()).renewed).toEqual([]);
+
+    vi.advanceTimersByTime(6 * MIN); // conversations 16 min old; zombie idle 16 min
+    const first = await pool.sweep();
+    expect(first.renewed.sort()).toEqual([renewed, zombie].sort());
+    await vi.waitFor(async () => expect((await pool.get(renewed))?.historyLength).toBe(0));
+    await pool.chat({ sessionId: renewed, prompt: "three" });
+    const last = backend.calls.at(-1)!;
+    expect(last.systemPrompt).toBe("persona");
+    expect(last.history).toEqual([]);
+
+    vi.advanceTimersByTime(15 * MIN); // zombie idle 31 min > 2 × 15
+    const second = await pool.sweep();
+    expect(second.evicted).toEqual([zombie]);
+    expect(await pool.get(zombie)).toBeUndefined();
+    expect(await pool.get(renewed)).toBeDefined();
+  });
+
+  it("renewing an 'ask' session starts a new conversation and asks the initial prompt again", async () => {
+    const backend = scriptedBackend({ initialPrompt: "ask" });
+    const pool = makePool(backend, { renewIntervalMs: 15 * MIN, cooldown: { accessTokenMs: 0 } });
+    const { sessionId } = await pool.create({ config: V1(), initialPrompt: "Be a cat." });
+    await pool.chat({ sessionId, prompt: "hi" });
+    vi.advanceTimersByTime(16 * MIN);
+    await pool.chat({ sessionId, prompt: "keep alive" });
+    await pool.sweep();
+    await vi.waitFor(() => expect(backend.calls).toHaveLength(4));
+    const renewal = backend.calls[3]!;
+    expect(renewal.prompt).toBe("Be a cat.");
+    expect(renewal.conversation).toBeNull();
+    await pool.chat({ sessionId, prompt: "after" });
+    expect(backend.calls[4]!.conversation).toEqual({ conversationId: "c1", turn: 4 });
+  });
+
+  it("the sweep survives a session that throws, and the background timer keeps running", async () => {
+    const store = new MemorySessionStore();
+    const errors: string[] = [];
+    const logger: Logger = { debug() {}, info() {}, warn() {}, error: (_o, msg) => void errors.push(msg ?? "") };
+    const backend = scriptedBackend();
+    let broken = "";
+    const pool = makePool(backend, {
+      store,
+      logger,
+      renewIntervalMs: 15 * MIN,
+      sweepIntervalMs: MIN,
+      cooldown: { apiKeyMs: 0 },
+      backends: (config) => {
+        if (config.credentials[0] === "sk-test-broken" && broken) throw new Error("backend resolver exploded");
+        return backend;
+      },
+    });
+    const bad = (await pool.create({ config: V3("sk-test-broken") })).sessionId;
+    const good = (await pool.create({ config: V3("sk-test-good") })).sessionId;
+    broken = bad;
+    // Make the broken session's record throw when the sweep reads it.
+    const record = (await store.get(bad))!;
+    Object.defineProperty(record, "lastActiveAt", {
+      get() {
+        throw new Error("corrupt record");
+      },
+    });
+    await pool.chat({ sessionId: good, prompt: "x" });
+
+    vi.advanceTimersByTime(16 * MIN);
+    await vi.waitFor(() => expect(errors).toContain("sweep failed for a session"));
+    await vi.waitFor(async () => expect((await pool.get(good))?.historyLength).toBe(0)); // renewed despite the other
+    const count = errors.length;
+    vi.advanceTimersByTime(MIN);
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(count)); // the timer is still alive
+  });
+
+  it("the sweep timer is unref'd and stopped by close()", async () => {
+    vi.useRealTimers();
+    const pool = new SessionPool({ backends: () => scriptedBackend(), sweepIntervalMs: 10 });
+    const sweep = vi.spyOn(pool, "sweep");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sweep.mock.calls.length).toBeGreaterThan(0);
+    await pool.close();
+    const after = sweep.mock.calls.length;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sweep.mock.calls.length).toBe(after);
+    expect(await codeOf(pool.create({ config: V3() }))).toBe(ErrorCode.Upstream);
+  });
+});
+
+describe("history budget", () => {
+  it("trims the oldest turns so system + history + prompt fit max_tokens", async () => {
+    const backend = scriptedBackend({ reply: () => "ok" });
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
+    const { sessionId } = await pool.create({
+      config: JSON.stringify({ version: 3, api_key: "sk-test-a", max_tokens: 60 }),
+      initialPrompt: "short",
+    });
+    // Each turn costs a few tokens of content plus 4 per message.
+    for (let i = 0; i < 10; i++) await pool.chat({ sessionId, prompt: `turn ${i}` });
+    const last = backend.calls.at(-1)!;
+    expect(last.history.length).toBeGreaterThan(0);
+    expect(last.history.length).toBeLessThan(18);
+    expect(last.history.length % 2).toBe(0);
+    expect(last.history[0]!.role).toBe("user");
+    // The newest turns are the ones kept.
+    expect(last.history.at(-2)!.content).toBe("turn 8");
+    const info = (await pool.get(sessionId))!;
+    expect(info.historyTokens).toBeLessThanOrEqual(60);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Imports @chatgptchatbot/core the way another project does: a separate
+ * directory whose node_modules links the package, resolved by Node through
+ * the package's `exports` (the built dist), in a child process.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const dirs: string[] = [];
+afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+const consumer = `
+import { SessionPool, ChatbotError, ErrorCode } from "@chatgptchatbot/core";
+
+/** A tiny backend: streams its reply in words. */
+const backend = {
+  initialPrompt: "system",
+  async *ask({ prompt, history, systemPrompt }) {
+    for (const word of \`[\${systemPrompt}|\${history.length}] you said \${prompt}\`.split(/(?= )/)) yield word;
+  },
+};
+
+const pool = new SessionPool({ backends: () => backend, cooldown: { apiKeyMs: 0 } });
+const { sessionId } = await pool.create({ config: '{"version": 3, "api_key": "sk-test-consumer"}', initialPrompt: "be nice" });
+const first = await pool.chat({ sessionId, prompt: "hello" });
+const second = await pool.chat({ sessionId, prompt: "bye" });
+await pool.delete(sessionId);
+let code;
+try { await pool.chat({ sessionId, prompt: "gone?" }); } catch (e) { code = e instanceof ChatbotError ? e.code : "not a ChatbotError"; }
+await pool.close();
+console.log(JSON.stringify({ first, second, code, notFound: ErrorCode.SessionNotFound }));
+`;
+
+describe("@chatgptchatbot/core as a dependency", () => {
+  it("resolves through its exports and runs a session", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "core-consumer-"));
+    dirs.push(dir);
+    await mkdir(join(dir, "node_modules", "@chatgptchatbot"), { recursive: true });
+    await symlink(packageDir, join(dir, "node_modules", "@chatgptchatbot", "core"), "dir");
+    await writeFile(join(dir, "package.json"), JSON.stringify({ name: "consumer", type: "module", private: true }));
+    await writeFile(join(dir, "main.js"), consumer);
+    const { stdout } = await promisify(execFile)(process.execPath, ["main.js"], { cwd: dir });
+    expect(JSON.parse(stdout)).toEqual({
+      first: "[be nice|0] you said hello",
+      second: "[be nice|2] you said bye",
+      code: "session_not_found",
+      notFound: "session_not_found",
+    });
+  });
+});
