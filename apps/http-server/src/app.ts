@@ -1,0 +1,88 @@
+import { defaultConfig, ErrorCode, type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/core";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { DefaultSession } from "./default-session.js";
+import { errorReply } from "./error-response.js";
+import { parseJsonObject, requiredString } from "./json-body.js";
+import { parseRenewRequest } from "./renew-request.js";
+import { requestLog } from "./request-log.js";
+
+export interface CreateHttpAppOptions {
+  /** The session pool, shared with the other transports (one cooldown per credential for all). */
+  readonly pool: SessionPool;
+  /** pino or any pino-compatible logger; prompts and replies are logged at debug only. */
+  readonly logger?: Logger;
+  /** Largest request body in bytes; 413 beyond (default: ServerConfig's `httpBodyLimitBytes`, 1 MiB). */
+  readonly bodyLimitBytes?: number;
+  /** The default session's state; by default a new one in `pool`. */
+  readonly defaultSession?: DefaultSession;
+}
+
+/**
+ * Builds the legacy HTTP API of the old service:
+ *
+ * - `POST /ask` `{"prompt": "..."}` → 200 text/plain, the reply of the default session;
+ * - `POST /renew` `{"access_token": "..."}` or `{"api_key": "...", "version": 3}` → 200 `ok`:
+ *   the default session starts over with that credential;
+ * - `GET /healthz` → 200 `ok`.
+ *
+ * Every failure is text/plain with the status of core's error table (see
+ * {@link errorReply}). Bodies are JSON whatever their Content-Type, as before.
+ */
+export function createHttpApp({
+  pool,
+  logger = silentLogger,
+  bodyLimitBytes = defaultConfig.httpBodyLimitBytes,
+  defaultSession = new DefaultSession({ pool, logger }),
+}: CreateHttpAppOptions) {
+  if (!(Number.isInteger(bodyLimitBytes) && bodyLimitBytes > 0)) {
+    throw new RangeError(`bodyLimitBytes must be a whole number > 0, got ${bodyLimitBytes}`);
+  }
+  const limit = bodyLimit({
+    maxSize: bodyLimitBytes,
+    onError: () => {
+      throw new HTTPException(413, { message: `the request body is larger than ${bodyLimitBytes} bytes` });
+    },
+  });
+
+  const base = new Hono();
+  base.use(requestLog({ logger }));
+  base.use(methodNotAllowed({ app: base }));
+
+  const app = base
+    .get("/healthz", (c) => c.text("ok"))
+    .post("/ask", limit, async (c) => {
+      const prompt = requiredString(parseJsonObject(await c.req.text()), "prompt");
+      logger.debug({ prompt }, "ask");
+      const reply = await defaultSession.ask({ prompt, signal: c.req.raw.signal });
+      logger.debug({ reply }, "reply");
+      return c.text(reply);
+    })
+    .post("/renew", limit, async (c) => {
+      await defaultSession.renew(parseRenewRequest(parseJsonObject(await c.req.text())));
+      return c.text("ok");
+    });
+
+  app.notFound((c) => c.text("not found: the API is POST /ask, POST /renew and GET /healthz", 404));
+
+  app.onError((thrown, c) => {
+    const reply = errorReply(thrown);
+    const { error } = reply;
+    if (error?.code === ErrorCode.Internal) {
+      logger.error({ method: c.req.method, path: c.req.path, err: error.cause }, "internal error");
+    } else if (error?.code === ErrorCode.Upstream) {
+      logger.warn(
+        { method: c.req.method, path: c.req.path, err: error.message, upstreamStatus: error.upstreamStatus },
+        "upstream failed",
+      );
+    }
+    return new Response(reply.body, { status: reply.status, headers: reply.headers });
+  });
+
+  return app;
+}
+
+/** The Hono app {@link createHttpApp} builds, with its route types. */
+export type HttpApp = ReturnType<typeof createHttpApp>;
