@@ -1,0 +1,154 @@
+import { ChatbotError, ErrorCode, SessionPool } from "@chatgptchatbot/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { deferred, MemoryLogger, ScriptedBackend, untilAborted } from "../test/scripted-backend.js";
+import { DefaultSession } from "./default-session.js";
+
+const SERVER_KEY = "sk-test-server-default-key-0001";
+const pools: SessionPool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.close()));
+});
+
+function setup({ apiKeys = [SERVER_KEY], maxSessions = 10 }: { apiKeys?: string[]; maxSessions?: number } = {}) {
+  const backend = new ScriptedBackend();
+  const logger = new MemoryLogger();
+  const pool = new SessionPool({
+    backends: () => backend,
+    sweepIntervalMs: 0,
+    maxSessions,
+    cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
+    configDefaults: { apiKeys },
+  });
+  pools.push(pool);
+  return { pool, backend, logger, session: new DefaultSession({ pool, logger }) };
+}
+
+describe("DefaultSession", () => {
+  it("creates no session until the first ask", async () => {
+    const { pool, session } = setup();
+    expect(session.sessionId).toBeUndefined();
+    expect(session.renewed).toBe(false);
+    expect(await pool.size()).toBe(0);
+    await session.ask({ prompt: "hi" });
+    expect(session.sessionId).toBeDefined();
+    expect(await pool.size()).toBe(1);
+  });
+
+  it("creates one session for concurrent first asks", async () => {
+    const { pool, session, backend } = setup();
+    const replies = await Promise.all(["a", "b", "c"].map((prompt) => session.ask({ prompt })));
+    expect(replies).toEqual(["echo: a", "echo: b", "echo: c"]);
+    expect(await pool.size()).toBe(1);
+    expect(new Set(backend.requests.map((r) => r.history.length))).toEqual(new Set([0, 2, 4]));
+  });
+
+  it("answers a 503 Upstream error naming /renew when there is no credential, and does not cache it", async () => {
+    const { session } = setup({ apiKeys: [] });
+    const error = await session.ask({ prompt: "hi" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChatbotError);
+    expect((error as ChatbotError).status.http).toBe(503);
+    expect((error as ChatbotError).message).toMatch(/POST \/renew/);
+    await session.renew({ version: 3, credential: "sk-test-renewed-key-0002" });
+    expect(await session.ask({ prompt: "hi" })).toBe("echo: hi");
+  });
+
+  it("tries again to create the session after a failed creation", async () => {
+    const { pool, session } = setup({ maxSessions: 1 });
+    const other = await pool.create({ config: JSON.stringify({ version: 3, api_key: "sk-test-someone-else-0004" }) });
+    await expect(session.ask({ prompt: "hi" })).rejects.toMatchObject({ code: ErrorCode.TooManySessions });
+    await pool.delete(other.sessionId);
+    expect(await session.ask({ prompt: "hi" })).toBe("echo: hi");
+  });
+
+  it("runs concurrent renews in order: the last one called wins and no session leaks", async () => {
+    const { pool, session, backend } = setup();
+    await session.ask({ prompt: "hi" });
+    await Promise.all([
+      session.renew({ version: 1, credential: "eyJ-test-token-one-0001" }),
+      session.renew({ version: 1, credential: "eyJ-test-token-two-0002" }),
+      session.renew({ version: 3, credential: "sk-test-key-three-0003" }),
+    ]);
+    expect(session.renewed).toBe(true);
+    await session.ask({ prompt: "after" });
+    expect(backend.requests.at(-1)?.credential).toBe("sk-test-key-three-0003");
+    expect(await pool.size()).toBe(1);
+  });
+
+  it("deletes a session an ask created while a renew was running", async () => {
+    const { pool, session, backend } = setup();
+    const realCreate = pool.create.bind(pool);
+    const entered = deferred();
+    const gate = deferred();
+    pool.create = async (input) => {
+      if (typeof input.config !== "string") {
+        entered.resolve(); // the renew's create (a parsed config) waits here
+        await gate.promise;
+      }
+      return realCreate(input);
+    };
+    const renewing = session.renew({ version: 1, credential: "eyJ-test-token-one-0001" });
+    await entered.promise;
+    // Meanwhile an ask lazily creates a server-credential session.
+    expect(await session.ask({ prompt: "hi" })).toBe("echo: hi");
+    expect(backend.requests.at(-1)?.credential).toBe(SERVER_KEY);
+    gate.resolve();
+    await renewing;
+    expect(await pool.size()).toBe(1);
+    await session.ask({ prompt: "again" });
+    expect(backend.requests.at(-1)?.credential).toBe("eyJ-test-token-one-0001");
+  });
+
+  it("retries a vanished session only once", async () => {
+    const { pool, session, backend } = setup();
+    backend.script = async () => {
+      await pool.delete(session.sessionId!); // the session vanishes under every ask
+      return "never";
+    };
+    await expect(session.ask({ prompt: "hi" })).rejects.toMatchObject({ code: ErrorCode.SessionNotFound });
+    expect(backend.requests).toHaveLength(2);
+  });
+
+  it("does not retry an ask its caller aborted", async () => {
+    const { session, backend } = setup();
+    const client = new AbortController();
+    backend.script = (request) => {
+      queueMicrotask(() => client.abort());
+      return untilAborted(request);
+    };
+    await expect(session.ask({ prompt: "hi", signal: client.signal })).rejects.toMatchObject({ code: ErrorCode.Aborted });
+    expect(backend.requests).toHaveLength(1);
+  });
+
+  it("rejects a bad credential before touching the current session", async () => {
+    const { session } = setup();
+    await session.ask({ prompt: "hi" });
+    const before = session.sessionId;
+    await expect(session.renew({ version: 1, credential: "has spaces in it" })).rejects.toMatchObject({
+      code: ErrorCode.InvalidArgument,
+    });
+    expect(session.sessionId).toBe(before);
+    expect(session.renewed).toBe(false);
+  });
+
+  it("keeps the old credential when the pool stays full after giving up its slot", async () => {
+    const { pool, session, backend } = setup({ maxSessions: 1 });
+    await session.ask({ prompt: "hi" });
+    // Someone takes the freed slot before the renewed session is created.
+    const realCreate = pool.create.bind(pool);
+    let calls = 0;
+    pool.create = async (input) => {
+      calls++;
+      if (calls === 2) await realCreate({ config: JSON.stringify({ version: 3, api_key: "sk-test-someone-else-0004" }) });
+      return realCreate(input);
+    };
+    await expect(session.renew({ version: 3, credential: "sk-test-renewed-key-0002" })).rejects.toMatchObject({
+      code: ErrorCode.TooManySessions,
+    });
+    expect(session.renewed).toBe(false);
+    pool.create = realCreate;
+    const others = await pool.list();
+    await pool.delete(others[0]!.id);
+    expect(await session.ask({ prompt: "again" })).toBe("echo: again");
+    expect(backend.requests.at(-1)?.credential).toBe(SERVER_KEY);
+  });
+});

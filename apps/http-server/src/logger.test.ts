@@ -1,0 +1,100 @@
+import { Writable } from "node:stream";
+import { type LogLevel, maskSecret, SessionPool } from "@chatgptchatbot/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { ScriptedBackend } from "../test/scripted-backend.js";
+import { createHttpApp } from "./app.js";
+import { createLogger } from "./logger.js";
+
+const SERVER_KEY = "sk-test-server-default-key-0001";
+const TOKEN = "eyJ-test-access-token-never-in-logs-0002";
+const KEY = "sk-test-renewed-api-key-never-in-logs-0003";
+
+/** A pino destination that keeps every JSON line. */
+function capture(): { stream: Writable; lines: () => Record<string, unknown>[]; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString("utf8"));
+      callback();
+    },
+  });
+  const text = () => chunks.join("");
+  return {
+    stream,
+    text,
+    lines: () =>
+      text()
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+const pools: SessionPool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.close()));
+});
+
+function setup(level: LogLevel) {
+  const log = capture();
+  const logger = createLogger({ level, destination: log.stream });
+  const backend = new ScriptedBackend();
+  const pool = new SessionPool({
+    backends: () => backend,
+    sweepIntervalMs: 0,
+    cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
+    configDefaults: { apiKeys: [SERVER_KEY] },
+    logger,
+  });
+  pools.push(pool);
+  const app = createHttpApp({ pool, logger });
+  const post = (path: string, body: string) => app.request(path, { method: "POST", body });
+  return { log, logger, app, post };
+}
+
+describe("logging", () => {
+  it("shows a renewed credential only masked, whatever happens to the request", async () => {
+    const { log, post } = setup("trace");
+    expect((await post("/renew", JSON.stringify({ access_token: TOKEN }))).status).toBe(200);
+    expect((await post("/ask", JSON.stringify({ prompt: "hello" }))).status).toBe(200);
+    expect((await post("/renew", JSON.stringify({ api_key: KEY, version: 3 }))).status).toBe(200);
+    // Failed renews carrying the secret: not JSON, a bad version, whitespace.
+    expect((await post("/renew", `access_token=${TOKEN}`)).status).toBe(400);
+    expect((await post("/renew", JSON.stringify({ access_token: TOKEN, version: 9 }))).status).toBe(400);
+    expect((await post("/renew", JSON.stringify({ access_token: `${TOKEN} x` }))).status).toBe(400);
+
+    const text = log.text();
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain(KEY);
+    expect(text).not.toContain(SERVER_KEY);
+    const renewed = log.lines().filter((line) => line.msg === "default session renewed with a new credential");
+    expect(renewed.map((line) => line.credential)).toEqual([maskSecret(TOKEN), maskSecret(KEY)]);
+  });
+
+  it("writes one JSON line per request with method, path, status and latency", async () => {
+    const { log, post } = setup("info");
+    await post("/ask", "not json");
+    const line = log.lines().find((l) => l.msg === "request");
+    expect(line).toMatchObject({ level: 30, name: "http", method: "POST", path: "/ask", status: 400, ms: expect.any(Number) });
+  });
+
+  it("logs prompts and replies at debug only", async () => {
+    const info = setup("info");
+    await info.post("/ask", JSON.stringify({ prompt: "a private prompt" }));
+    expect(info.log.text()).not.toContain("a private prompt");
+
+    const debug = setup("debug");
+    await debug.post("/ask", JSON.stringify({ prompt: "a private prompt" }));
+    const lines = debug.log.lines();
+    expect(lines.find((l) => l.msg === "ask")).toMatchObject({ level: 20, prompt: "a private prompt" });
+    expect(lines.find((l) => l.msg === "reply")).toMatchObject({ level: 20, reply: "echo: a private prompt" });
+  });
+
+  it("censors fields that would hold a raw credential", () => {
+    const { log, logger } = setup("info");
+    logger.info({ access_token: TOKEN, nested: { api_key: KEY, authorization: `Bearer ${KEY}` } }, "oops");
+    expect(log.text()).not.toContain(TOKEN);
+    expect(log.text()).not.toContain(KEY);
+    expect(log.lines()[0]).toMatchObject({ access_token: "[redacted]", nested: { api_key: "[redacted]" } });
+  });
+});
