@@ -1,0 +1,120 @@
+import { type BackendResolver, ChatbotError, type Logger, type ServerConfig, silentLogger } from "@chatgptchatbot/core";
+import type { Dispatcher } from "undici";
+import { ChatGPTWebBackend } from "./chatgpt-web/chatgpt-web-backend.js";
+import { createUpstreamDispatcher } from "./dispatcher.js";
+import { OpenAIBackend } from "./openai/openai-backend.js";
+import { describeProxy, type ProxyEnv, readProxySettings, usesProxy } from "./proxy-settings.js";
+import type { Sleep } from "./retry.js";
+import { createUndiciFetch } from "./undici-fetch.js";
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_RETRIES = 2;
+
+export interface BackendsOptions {
+  /** OpenAI-compatible endpoint for API-key sessions without a base_url (API_URL); default OpenAI's. */
+  readonly apiUrl?: string | undefined;
+  /** ChatGPT-web reverse proxy for access-token sessions without a base_url (CHATGPT_BASE_URL). */
+  readonly chatgptBaseUrl?: string | undefined;
+  /** Model for sessions that name none (CHATGPT_MODEL); default: each backend's own. */
+  readonly model?: string | undefined;
+  /**
+   * How long an upstream may take to send its response headers, and may
+   * then stall between two chunks of its reply (default 60 s). A total
+   * deadline is the caller's: abort the request's signal.
+   */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Retries of a request on 429, 5xx and failed connections, with backoff and Retry-After (default 2). */
+  readonly maxRetries?: number | undefined;
+  /**
+   * The environment to read HTTP_PROXY / HTTPS_PROXY / NO_PROXY from (either
+   * case); the app passes `process.env`. Default: no proxy.
+   */
+  readonly proxyEnv?: ProxyEnv | undefined;
+  readonly logger?: Logger | undefined;
+  /** The wait between retries; tests replace it to observe backoff without waiting. */
+  readonly sleep?: Sleep | undefined;
+}
+
+/** Both backends over one shared connection pool. */
+export interface Backends {
+  /**
+   * Picks the backend for a session: version 3 → API key, version 1 →
+   * access token. Hand it to `SessionPool` as `backends`.
+   *
+   * @throws InvalidArgument for an access-token session when neither its
+   *   config nor the server names a ChatGPT-web base URL.
+   */
+  readonly resolve: BackendResolver;
+  readonly openai: OpenAIBackend;
+  readonly chatgptWeb: ChatGPTWebBackend;
+  /** Closes every upstream connection (requests still in flight fail). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds both backends and the one undici dispatcher they share (keep-alive
+ * pools per upstream, proxy routing). Build it once at start.
+ *
+ * @throws ConfigError for a proxy variable that is not an http(s) URL;
+ *   TypeError for an `apiUrl` that is not one; RangeError for bad numbers.
+ */
+export function createBackends(options: BackendsOptions = {}): Backends {
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  if (!Number.isFinite(requestTimeoutMs) || requestTimeoutMs <= 0) {
+    throw new RangeError(`requestTimeoutMs must be a positive number, got ${requestTimeoutMs}`);
+  }
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError(`maxRetries must be a whole number >= 0, got ${maxRetries}`);
+  const logger = options.logger ?? silentLogger;
+  const proxy = readProxySettings(options.proxyEnv ?? {});
+  if (usesProxy(proxy)) {
+    logger.info(
+      {
+        httpProxy: proxy.httpProxy === undefined ? undefined : describeProxy(proxy.httpProxy),
+        httpsProxy: proxy.httpsProxy === undefined ? undefined : describeProxy(proxy.httpsProxy),
+        noProxy: proxy.noProxy,
+      },
+      "upstream traffic goes through a proxy",
+    );
+  }
+  const dispatcher: Dispatcher = createUpstreamDispatcher({ proxy });
+  const common = { requestTimeoutMs, maxRetries, logger, model: options.model, sleep: options.sleep };
+  const openai = new OpenAIBackend({
+    ...common,
+    apiUrl: options.apiUrl,
+    fetch: createUndiciFetch({ dispatcher, timeoutMs: requestTimeoutMs }),
+  });
+  const chatgptWeb = new ChatGPTWebBackend({ ...common, baseUrl: options.chatgptBaseUrl, dispatcher });
+  const hasServerBaseUrl = options.chatgptBaseUrl !== undefined;
+
+  let closed: Promise<void> | undefined;
+  return {
+    resolve(config) {
+      if (config.version === 3) return openai;
+      if (config.version === 1) {
+        if (config.baseUrl === undefined && !hasServerBaseUrl) chatgptWeb.endpoint(config); // throws InvalidArgument
+        return chatgptWeb;
+      }
+      throw ChatbotError.invalidArgument(`unsupported version ${String((config as { version: unknown }).version)}`);
+    },
+    openai,
+    chatgptWeb,
+    close() {
+      closed ??= dispatcher.destroy();
+      return closed;
+    },
+  };
+}
+
+/** {@link createBackends} from the server's configuration (API_URL, CHATGPT_BASE_URL, CHATGPT_MODEL, timeouts). */
+export function createBackendsFromConfig(config: ServerConfig, proxyEnv?: ProxyEnv, logger?: Logger): Backends {
+  return createBackends({
+    apiUrl: config.apiUrl,
+    chatgptBaseUrl: config.chatgptBaseUrl,
+    model: config.model,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxRetries: config.maxRetries,
+    proxyEnv,
+    logger,
+  });
+}

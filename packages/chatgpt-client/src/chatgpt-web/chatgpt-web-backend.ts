@@ -1,0 +1,233 @@
+import { randomUUID } from "node:crypto";
+import {
+  type AskRequest,
+  type AskResult,
+  type Backend,
+  ChatbotError,
+  type Logger,
+  maskSecret,
+  type SessionConfig,
+  silentLogger,
+} from "@chatgptchatbot/core";
+import { type Dispatcher, request as undiciRequest } from "undici";
+import { parseRetryAfter, type RetryDecision, type Sleep, withRetries } from "../retry.js";
+import { safeCause, safeReason } from "../safe-error.js";
+import { transportFailure } from "../transport-failure.js";
+import { errorDetail, nextActionBody, readConversationEvent, readConversationState } from "./protocol.js";
+import { readServerSentEvents } from "./sse.js";
+
+/** The model when neither the session nor the server names one: what the web client itself sends. */
+export const DEFAULT_CHATGPT_WEB_MODEL = "auto";
+
+export interface ChatGPTWebBackendOptions {
+  /** The shared dispatcher (keep-alive pools, proxy routing). */
+  readonly dispatcher: Dispatcher;
+  /** The server's reverse proxy (CHATGPT_BASE_URL); sessions without their own base_url need it. */
+  readonly baseUrl?: string | undefined;
+  /** The server's default model (CHATGPT_MODEL); default {@link DEFAULT_CHATGPT_WEB_MODEL}. */
+  readonly model?: string | undefined;
+  /** How long the upstream may take to answer, and may stall while streaming (ms). */
+  readonly requestTimeoutMs: number;
+  /** Retries on 429, 5xx and failed connections. */
+  readonly maxRetries: number;
+  readonly logger?: Logger | undefined;
+  readonly sleep?: Sleep | undefined;
+}
+
+/** Error bodies are read up to this size; the rest is dropped. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * The access-token backend ("version 1"): the ChatGPT web conversation
+ * protocol through a reverse proxy the operator or the session names. The
+ * server keeps the conversation: each turn sends only the new prompt with the
+ * conversation id and parent message id of the previous turn (returned as
+ * the conversation state), and streams the growing reply.
+ */
+export class ChatGPTWebBackend implements Backend {
+  readonly initialPrompt = "ask" as const;
+  readonly #dispatcher: Dispatcher;
+  readonly #baseUrl: string | undefined;
+  readonly #model: string;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #log: Logger;
+  readonly #sleep: Sleep | undefined;
+
+  constructor(options: ChatGPTWebBackendOptions) {
+    this.#dispatcher = options.dispatcher;
+    this.#baseUrl = options.baseUrl;
+    this.#model = options.model ?? DEFAULT_CHATGPT_WEB_MODEL;
+    this.#timeoutMs = options.requestTimeoutMs;
+    this.#maxRetries = options.maxRetries;
+    this.#log = options.logger ?? silentLogger;
+    this.#sleep = options.sleep;
+  }
+
+  /**
+   * The conversation endpoint for a session, `{base}/conversation`.
+   *
+   * @throws InvalidArgument when neither the session nor the server names a
+   *   base URL: a user's token is never sent to a host they did not name.
+   */
+  endpoint(config: SessionConfig): string {
+    const base = config.baseUrl ?? this.#baseUrl;
+    if (base === undefined) {
+      throw ChatbotError.invalidArgument(
+        "an access-token session (version 1) needs a base_url: the URL of a ChatGPT-web reverse proxy " +
+          "(the server has no CHATGPT_BASE_URL, and a token is never sent to a host you did not name)",
+      );
+    }
+    return conversationUrl(base);
+  }
+
+  async *ask(request: AskRequest): AsyncGenerator<string, AskResult | void, undefined> {
+    const { config, credential, signal } = request;
+    if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
+    const url = this.endpoint(config);
+    const model = config.model ?? this.#model;
+    const previous = readConversationState(request.conversation);
+    const body = JSON.stringify(
+      nextActionBody({ prompt: request.prompt, model, messageId: randomUUID(), conversation: previous, rootParentId: randomUUID() }),
+    );
+    const log = { backend: "chatgpt-web", upstream: new URL(url).origin, model, credential: maskSecret(credential) };
+    try {
+      const response = await withRetries(() => this.#open({ url, body, credential, signal }), {
+        maxRetries: this.#maxRetries,
+        signal,
+        decide: (error) => this.#decide(error),
+        onRetry: ({ retry, delayMs, error }) =>
+          this.#log.info({ ...log, retry, delayMs, err: this.#failure(error, request).message }, "upstream request failed, retrying"),
+        ...(this.#sleep === undefined ? {} : { sleep: this.#sleep }),
+      });
+
+      let sent = "";
+      let messageId: string | undefined;
+      let conversationId = previous?.conversationId;
+      let done = false;
+      let finished = false;
+      let malformed = 0;
+      for await (const event of readServerSentEvents(response.body)) {
+        if (event.data === "[DONE]") {
+          done = true;
+          break;
+        }
+        let data: unknown;
+        try {
+          data = JSON.parse(event.data);
+        } catch {
+          malformed++;
+          continue;
+        }
+        const update = readConversationEvent(data);
+        if (update === undefined) continue;
+        if (update.kind === "error") throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`);
+        if (update.role !== "assistant") continue;
+        messageId = update.messageId;
+        conversationId = update.conversationId ?? conversationId;
+        // Each event carries the whole text so far: pass on what is new.
+        if (update.text.length > sent.length && update.text.startsWith(sent)) {
+          const delta = update.text.slice(sent.length);
+          sent = update.text;
+          yield delta;
+        }
+        if (update.finished) finished = true;
+      }
+      if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
+      if (messageId === undefined || conversationId === undefined) {
+        throw ChatbotError.upstream(
+          malformed > 0
+            ? `the upstream sent a malformed reply (${malformed} event${malformed === 1 ? " was" : "s were"} not JSON)`
+            : "the upstream's reply held no assistant message",
+        );
+      }
+      if (!done && !finished) throw ChatbotError.upstream("the upstream ended its reply before it was complete");
+      return { conversation: { conversationId, parentMessageId: messageId } };
+    } catch (error) {
+      const failure = this.#failure(error, request);
+      if (failure.code !== "aborted") this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
+      throw failure;
+    }
+  }
+
+  /** Sends the request; resolves with the open event stream, or throws an Upstream error for an error answer. */
+  async #open({
+    url,
+    body,
+    credential,
+    signal,
+  }: {
+    url: string;
+    body: string;
+    credential: string;
+    signal: AbortSignal;
+  }): Promise<Dispatcher.ResponseData> {
+    const response = await undiciRequest(url, {
+      dispatcher: this.#dispatcher,
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${credential}`,
+        "content-type": "application/json",
+        accept: "text/event-stream",
+      },
+      body,
+      signal,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+    });
+    const status = response.statusCode;
+    const contentType = String(response.headers["content-type"] ?? "");
+    if (status >= 200 && status < 300 && !contentType.includes("application/json")) return response;
+    // An error status, or a JSON body where an event stream belongs: either way it carries the reason.
+    const text = await readBounded(response.body, MAX_ERROR_BODY_BYTES);
+    const reason = safeReason(errorDetail(text), credential);
+    throw ChatbotError.upstream(`the upstream answered ${status}: ${reason}`, {
+      status,
+      retryAfterMs: parseRetryAfter(response.headers),
+    });
+  }
+
+  #decide(error: unknown): RetryDecision {
+    if (error instanceof ChatbotError) {
+      const status = error.upstreamStatus;
+      if (status !== undefined && (status === 429 || status >= 500)) return { retry: true, retryAfterMs: error.retryAfterMs };
+      return { retry: false };
+    }
+    const transport = transportFailure(error, this.#timeoutMs);
+    return { retry: transport?.retryable ?? false };
+  }
+
+  #failure(error: unknown, { credential, signal }: AskRequest): ChatbotError {
+    if (signal.aborted) return ChatbotError.aborted(undefined, safeCause(error, credential));
+    if (error instanceof ChatbotError) return error;
+    const cause = safeCause(error, credential);
+    const transport = transportFailure(error, this.#timeoutMs);
+    if (transport !== undefined) return ChatbotError.upstream(transport.reason, { cause });
+    return ChatbotError.from(cause);
+  }
+}
+
+/** `{base}/conversation`, from a base URL with or without a trailing slash or the `/conversation` itself. */
+export function conversationUrl(base: string): string {
+  let url: URL;
+  try {
+    url = new URL(base.trim());
+  } catch (error) {
+    throw ChatbotError.invalidArgument("base_url is not a valid http(s) URL", error);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw ChatbotError.invalidArgument("base_url must be an http or https URL");
+  const path = url.pathname.replace(/\/+$/, "").replace(/\/conversation$/, "");
+  return `${url.origin}${path}/conversation${url.search}`;
+}
+
+/** Reads a body as text, at most `limit` bytes (the rest is dropped with the connection). */
+async function readBounded(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.byteLength;
+    if (size >= limit) break;
+  }
+  return Buffer.concat(chunks).toString("utf8").slice(0, limit);
+}

@@ -1,0 +1,91 @@
+/** One server-sent event. */
+export interface ServerSentEvent {
+  /** The `event:` field, or undefined for the default ("message"). */
+  readonly event: string | undefined;
+  /** The `data:` lines joined with "\n". */
+  readonly data: string;
+}
+
+/**
+ * An incremental `text/event-stream` decoder (the WHATWG rules): lines end
+ * in CRLF, LF or CR, even split across chunks; `data:` lines accumulate;
+ * a blank line dispatches; `:` comments, `id:` and `retry:` are ignored; one
+ * space after the colon is dropped; a leading BOM is skipped.
+ */
+export class SSEDecoder {
+  readonly #decoder = new TextDecoder("utf-8");
+  #buffer = "";
+  #data: string[] = [];
+  #event: string | undefined;
+  #started = false;
+
+  /** Feeds bytes (or text); returns the events they complete. */
+  push(chunk: Uint8Array | string): ServerSentEvent[] {
+    let text = typeof chunk === "string" ? chunk : this.#decoder.decode(chunk, { stream: true });
+    if (!this.#started && text !== "") {
+      this.#started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    this.#buffer += text;
+    return this.#drain(false);
+  }
+
+  /**
+   * Ends the stream: a last line without its line break counts, and an event
+   * without its blank line is dispatched too (lenient, for servers that end
+   * with `data: [DONE]` and close).
+   */
+  end(): ServerSentEvent[] {
+    this.#buffer += this.#decoder.decode();
+    const events = this.#drain(true);
+    if (this.#buffer !== "") this.#line(this.#buffer, events);
+    this.#buffer = "";
+    this.#dispatch(events);
+    return events;
+  }
+
+  #drain(final: boolean): ServerSentEvent[] {
+    const events: ServerSentEvent[] = [];
+    const buffer = this.#buffer;
+    let start = 0;
+    for (;;) {
+      let end = start;
+      while (end < buffer.length && buffer.charCodeAt(end) !== 10 && buffer.charCodeAt(end) !== 13) end++;
+      if (end >= buffer.length) break;
+      const isCR = buffer.charCodeAt(end) === 13;
+      // A CR at the end of the buffer may be the first half of a CRLF: wait for the next chunk.
+      if (isCR && end === buffer.length - 1 && !final) break;
+      this.#line(buffer.slice(start, end), events);
+      start = isCR && buffer.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
+    }
+    this.#buffer = buffer.slice(start);
+    return events;
+  }
+
+  #line(line: string, events: ServerSentEvent[]): void {
+    if (line === "") {
+      this.#dispatch(events);
+      return;
+    }
+    if (line.charCodeAt(0) === 58) return; // ":" comment
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? "" : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    if (field === "data") this.#data.push(value);
+    else if (field === "event") this.#event = value;
+  }
+
+  #dispatch(events: ServerSentEvent[]): void {
+    if (this.#data.length > 0) events.push({ event: this.#event, data: this.#data.join("\n") });
+    this.#data = [];
+    this.#event = undefined;
+  }
+}
+
+/** The events of a byte stream, as they complete. */
+export async function* readServerSentEvents(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<ServerSentEvent, void, undefined> {
+  const decoder = new SSEDecoder();
+  for await (const chunk of chunks) yield* decoder.push(chunk);
+  yield* decoder.end();
+}

@@ -1,0 +1,27 @@
+/**
+ * @chatgptchatbot/chatgpt-client: the backends of ChatGPTChatbot. Start with
+ * {@link createBackends} (or {@link createBackendsFromConfig}) and hand its
+ * `resolve` to core's `SessionPool`.
+ */
+export { createBackends, createBackendsFromConfig, DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS } from "./backends.js";
+export type { Backends, BackendsOptions } from "./backends.js";
+
+export { OpenAIBackend, DEFAULT_OPENAI_MODEL, buildMessages } from "./openai/openai-backend.js";
+export type { OpenAIBackendOptions } from "./openai/openai-backend.js";
+export { DEFAULT_SYSTEM_PROMPT } from "./openai/default-persona.js";
+export { resolveOpenAIEndpoint, OPENAI_BASE_URL } from "./openai/endpoint.js";
+export type { OpenAIEndpoint } from "./openai/endpoint.js";
+
+export { ChatGPTWebBackend, DEFAULT_CHATGPT_WEB_MODEL, conversationUrl } from "./chatgpt-web/chatgpt-web-backend.js";
+export type { ChatGPTWebBackendOptions } from "./chatgpt-web/chatgpt-web-backend.js";
+export { SSEDecoder, readServerSentEvents } from "./chatgpt-web/sse.js";
+export type { ServerSentEvent } from "./chatgpt-web/sse.js";
+
+export { createUpstreamDispatcher } from "./dispatcher.js";
+export type { UpstreamDispatcherOptions } from "./dispatcher.js";
+export { createUndiciFetch } from "./undici-fetch.js";
+export type { FetchLike, UndiciFetchOptions } from "./undici-fetch.js";
+export { readProxySettings, describeProxy } from "./proxy-settings.js";
+export type { ProxyEnv, ProxySettings } from "./proxy-settings.js";
+export { withRetries, backoffDelayMs, parseRetryAfter, MAX_RETRY_AFTER_MS } from "./retry.js";
+export type { RetryDecision, RetryOptions, Sleep } from "./retry.js";

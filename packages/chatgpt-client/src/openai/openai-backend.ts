@@ -1,0 +1,169 @@
+import {
+  type AskRequest,
+  type AskResult,
+  type Backend,
+  ChatbotError,
+  type Logger,
+  maskSecret,
+  silentLogger,
+} from "@chatgptchatbot/core";
+import OpenAI from "openai";
+import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import { type Sleep, withRetries } from "../retry.js";
+import type { FetchLike } from "../undici-fetch.js";
+import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
+import { OPENAI_BASE_URL, type OpenAIEndpoint, resolveOpenAIEndpoint } from "./endpoint.js";
+import { decideOpenAIRetry, openAIFailure } from "./openai-failure.js";
+
+/** The model when neither the session nor the server names one: a current low-cost chat model. */
+export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
+
+export interface OpenAIBackendOptions {
+  /** The transport every request goes through (see `createUndiciFetch`). */
+  readonly fetch: FetchLike;
+  /** The server's endpoint (API_URL), a base URL or the full chat-completions URL; default OpenAI's. */
+  readonly apiUrl?: string | undefined;
+  /** The server's default model (CHATGPT_MODEL); default {@link DEFAULT_OPENAI_MODEL}. */
+  readonly model?: string | undefined;
+  /** How long the upstream may take to answer, and may stall while streaming (ms). */
+  readonly requestTimeoutMs: number;
+  /** Retries on 429, 5xx and failed connections. */
+  readonly maxRetries: number;
+  readonly logger?: Logger | undefined;
+  readonly sleep?: Sleep | undefined;
+  /** Clients kept, one per endpoint, least recently used dropped first (default 32). */
+  readonly maxClients?: number | undefined;
+}
+
+/** Never sent: every request carries its own `Authorization` header. The SDK insists on a key at construction. */
+const PLACEHOLDER_KEY = "per-request-key";
+
+/**
+ * The API-key backend ("version 3"): chat completions on any
+ * OpenAI-compatible API through the official `openai` SDK, streamed. The
+ * session's initial prompt is the system prompt (a short VTuber persona when
+ * empty), followed by the trimmed history and the new prompt.
+ *
+ * One SDK client per endpoint, built on first use and kept; the API key goes
+ * in each request's headers, so no client is built on the hot path. Retries
+ * (429, 5xx, failed connections; Retry-After honoured) are done here, the
+ * SDK's own are off, so both backends share one policy.
+ */
+export class OpenAIBackend implements Backend {
+  readonly initialPrompt = "system" as const;
+  readonly #fetch: FetchLike;
+  readonly #defaultEndpoint: OpenAIEndpoint;
+  readonly #model: string;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #log: Logger;
+  readonly #sleep: Sleep | undefined;
+  readonly #maxClients: number;
+  readonly #clients = new Map<string, OpenAI>();
+
+  constructor(options: OpenAIBackendOptions) {
+    this.#fetch = options.fetch;
+    this.#defaultEndpoint = resolveOpenAIEndpoint(options.apiUrl ?? OPENAI_BASE_URL);
+    this.#model = options.model ?? DEFAULT_OPENAI_MODEL;
+    this.#timeoutMs = options.requestTimeoutMs;
+    this.#maxRetries = options.maxRetries;
+    this.#log = options.logger ?? silentLogger;
+    this.#sleep = options.sleep;
+    this.#maxClients = options.maxClients ?? 32;
+  }
+
+  async *ask(request: AskRequest): AsyncGenerator<string, AskResult | void, undefined> {
+    const { config, credential, signal } = request;
+    const context = { credential, timeoutMs: this.#timeoutMs, signal };
+    if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
+    const endpoint = this.#endpoint(config.baseUrl);
+    const client = this.#client(endpoint);
+    const body: ChatCompletionCreateParamsStreaming = {
+      model: config.model ?? this.#model,
+      messages: buildMessages(request),
+      stream: true,
+      ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
+    };
+    const log = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credential: maskSecret(credential) };
+    try {
+      const stream = await withRetries(
+        () =>
+          client.chat.completions.create(body, {
+            headers: { Authorization: `Bearer ${credential}` },
+            signal,
+            timeout: this.#timeoutMs,
+            maxRetries: 0,
+          }),
+        {
+          maxRetries: this.#maxRetries,
+          signal,
+          decide: (error) => decideOpenAIRetry(error, this.#timeoutMs),
+          onRetry: ({ retry, delayMs, error }) =>
+            this.#log.info({ ...log, retry, delayMs, err: openAIFailure(error, context).message }, "upstream request failed, retrying"),
+          ...(this.#sleep === undefined ? {} : { sleep: this.#sleep }),
+        },
+      );
+      for await (const chunk of stream) {
+        const delta = chunk.choices[0]?.delta?.content;
+        if (typeof delta === "string" && delta !== "") yield delta;
+      }
+      // The SDK ends a stream quietly when it is aborted: that is not a complete reply.
+      if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
+    } catch (error) {
+      const failure = openAIFailure(error, context);
+      if (failure.code !== "aborted") this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
+      throw failure;
+    }
+  }
+
+  #endpoint(baseUrl: string | undefined): OpenAIEndpoint {
+    if (baseUrl === undefined) return this.#defaultEndpoint;
+    try {
+      return resolveOpenAIEndpoint(baseUrl);
+    } catch (error) {
+      throw ChatbotError.invalidArgument("base_url is not a valid http(s) URL", error);
+    }
+  }
+
+  #client(endpoint: OpenAIEndpoint): OpenAI {
+    const cached = this.#clients.get(endpoint.key);
+    if (cached !== undefined) {
+      // Most recently used last.
+      this.#clients.delete(endpoint.key);
+      this.#clients.set(endpoint.key, cached);
+      return cached;
+    }
+    const client = new OpenAI({
+      apiKey: PLACEHOLDER_KEY,
+      baseURL: endpoint.baseURL,
+      // Explicit nulls: the SDK would otherwise read OPENAI_ORG_ID and friends from process.env.
+      organization: null,
+      project: null,
+      adminAPIKey: null,
+      webhookSecret: null,
+      defaultQuery: endpoint.query,
+      fetch: this.#fetch,
+      timeout: this.#timeoutMs,
+      maxRetries: 0,
+      logLevel: "off",
+    });
+    this.#clients.set(endpoint.key, client);
+    if (this.#clients.size > this.#maxClients) {
+      const oldest = this.#clients.keys().next().value;
+      if (oldest !== undefined) this.#clients.delete(oldest);
+    }
+    return client;
+  }
+}
+
+/** System prompt, history (role and content only), then the new prompt. */
+export function buildMessages({ systemPrompt, history, prompt }: Pick<AskRequest, "systemPrompt" | "history" | "prompt">): ChatCompletionMessageParam[] {
+  const messages: ChatCompletionMessageParam[] = new Array(history.length + 2);
+  messages[0] = { role: "system", content: systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt };
+  for (let i = 0; i < history.length; i++) {
+    const { role, content } = history[i]!;
+    messages[i + 1] = { role, content };
+  }
+  messages[history.length + 1] = { role: "user", content: prompt };
+  return messages;
+}

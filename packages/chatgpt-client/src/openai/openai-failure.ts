@@ -1,0 +1,68 @@
+import { ChatbotError } from "@chatgptchatbot/core";
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from "openai";
+import { parseRetryAfter, type RetryDecision } from "../retry.js";
+import { safeCause, safeReason } from "../safe-error.js";
+import { formatSeconds, transportFailure } from "../transport-failure.js";
+
+export interface FailureContext {
+  readonly credential: string;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Turns whatever the `openai` SDK (or the transport under it) threw into a
+ * ChatbotError: Aborted when the caller gave up, Upstream with the HTTP
+ * status, Retry-After and the upstream's own message otherwise. The
+ * credential never appears in the message or the kept cause.
+ */
+export function openAIFailure(error: unknown, { credential, timeoutMs, signal }: FailureContext): ChatbotError {
+  if (error instanceof ChatbotError) return error;
+  if (signal.aborted || error instanceof APIUserAbortError) {
+    return ChatbotError.aborted(undefined, safeCause(error, credential));
+  }
+  const cause = safeCause(error, credential);
+  const transport = transportFailure(error, timeoutMs);
+  if (transport !== undefined) return ChatbotError.upstream(transport.reason, { cause });
+  if (error instanceof APIConnectionTimeoutError) {
+    return ChatbotError.upstream(`the upstream did not answer within ${formatSeconds(timeoutMs)}`, { cause });
+  }
+  if (error instanceof APIConnectionError) return ChatbotError.upstream("could not reach the upstream", { cause });
+  if (error instanceof APIError) {
+    const status = error.status;
+    const reason = safeReason(upstreamMessage(error), credential);
+    if (status === undefined) return ChatbotError.upstream(`the upstream reported an error: ${reason}`, { cause });
+    return ChatbotError.upstream(`the upstream answered ${status}: ${reason}`, {
+      status,
+      retryAfterMs: parseRetryAfter(error.headers),
+      cause,
+    });
+  }
+  if (error instanceof SyntaxError) {
+    return ChatbotError.upstream("the upstream sent a malformed reply (invalid JSON)", { cause });
+  }
+  if (error instanceof OpenAIError) return ChatbotError.upstream(safeReason(error.message, credential), { cause });
+  // Not foreseen: a bug rather than an upstream failure; reported as Internal, cause kept for logs.
+  return ChatbotError.from(cause);
+}
+
+/** Whether another attempt may succeed: 429 and 5xx (with their Retry-After), and refused/reset connections. */
+export function decideOpenAIRetry(error: unknown, timeoutMs: number): RetryDecision {
+  if (error instanceof APIUserAbortError) return { retry: false };
+  if (error instanceof APIError && error.status !== undefined) {
+    if (error.status === 429 || error.status >= 500) return { retry: true, retryAfterMs: parseRetryAfter(error.headers) };
+    return { retry: false };
+  }
+  const transport = transportFailure(error, timeoutMs);
+  if (transport !== undefined) return { retry: transport.retryable };
+  if (error instanceof APIConnectionTimeoutError) return { retry: false };
+  return { retry: error instanceof APIConnectionError };
+}
+
+/** The upstream's own words: `error.message` of its JSON body, else the SDK's message without the status prefix. */
+function upstreamMessage(error: APIError): string {
+  const body = error.error as { message?: unknown } | undefined;
+  if (typeof body?.message === "string" && body.message !== "") return body.message;
+  const text = error.message.replace(/^\d{3}\s+/, "");
+  return text === "" ? "no reason given" : text;
+}

@@ -1,0 +1,68 @@
+/**
+ * Failures of the HTTP transport itself (no upstream answer to read): what
+ * went wrong, in words safe to show a client, and whether another attempt
+ * may help. Shared by both backends.
+ */
+
+export type TransportFailureKind =
+  /** No response headers within the timeout. */
+  | "headers-timeout"
+  /** The reply stalled (no body data) for longer than the timeout. */
+  | "body-timeout"
+  /** No connection could be made (nothing was sent). */
+  | "connect"
+  /** The proxy refused to open a tunnel. */
+  | "proxy"
+  /** The connection dropped before the reply was complete. */
+  | "closed";
+
+export interface TransportFailure {
+  readonly kind: TransportFailureKind;
+  /** A safe, one-line reason for error messages. */
+  readonly reason: string;
+  /** Whether retrying may help: refused/reset connections, yes; timeouts, no (they would multiply the wait). */
+  readonly retryable: boolean;
+}
+
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_CONNECT",
+]);
+const CLOSED_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_DESTROYED"]);
+
+/**
+ * Recognises a transport failure anywhere in `error`'s cause chain (the SDK
+ * and fetch wrap undici's errors), or returns undefined.
+ */
+export function transportFailure(error: unknown, timeoutMs: number): TransportFailure | undefined {
+  const seconds = formatSeconds(timeoutMs);
+  for (let current = error, depth = 0; current instanceof Error && depth < 6; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code !== "string") continue;
+    if (code === "UND_ERR_HEADERS_TIMEOUT") {
+      return { kind: "headers-timeout", reason: `the upstream did not answer within ${seconds}`, retryable: false };
+    }
+    if (code === "UND_ERR_BODY_TIMEOUT") {
+      return { kind: "body-timeout", reason: `the upstream's reply stalled for ${seconds}`, retryable: false };
+    }
+    if (code === "UND_ERR_ABORTED" && current.message.startsWith("Proxy response")) {
+      // undici reports a refused CONNECT as an aborted request: it is neither an abort nor retryable.
+      return { kind: "proxy", reason: `the proxy refused the connection (${current.message})`, retryable: false };
+    }
+    if (CONNECT_CODES.has(code)) return { kind: "connect", reason: `could not connect to the upstream (${code})`, retryable: true };
+    if (CLOSED_CODES.has(code)) {
+      return { kind: "closed", reason: `the upstream connection closed before the reply was complete (${code})`, retryable: true };
+    }
+  }
+  return undefined;
+}
+
+/** "60 s", "1.5 s", "200 ms". */
+export function formatSeconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
