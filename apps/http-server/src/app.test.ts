@@ -39,7 +39,7 @@ function setup({
 
 type App = ReturnType<typeof setup>["app"];
 
-function post(app: App, path: string, body: unknown, init: RequestInit = {}): Promise<Response> {
+async function post(app: App, path: string, body: unknown, init: RequestInit = {}): Promise<Response> {
   return app.request(path, {
     method: "POST",
     body: typeof body === "string" ? body : JSON.stringify(body),

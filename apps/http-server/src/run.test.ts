@@ -1,0 +1,96 @@
+import { Writable } from "node:stream";
+import { maskSecret } from "@chatgptchatbot/core";
+import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { deferred } from "../test/scripted-backend.js";
+import { runHttpServer } from "./run.js";
+import type { RunningHttpServer } from "./server.js";
+
+const SERVER_KEY = "sk-test-server-default-key-0001";
+
+function sink(): { stream: Writable; text: () => string } {
+  let text = "";
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      text += chunk.toString("utf8");
+      callback();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+let upstream: FakeOpenAI;
+beforeEach(async () => {
+  upstream = await startFakeOpenAI();
+});
+afterEach(async () => {
+  await upstream.close();
+});
+
+/** Runs the standalone server until the test says stop. */
+function run(argv: string[], env: Record<string, string>) {
+  const log = sink();
+  const stdout = sink();
+  const stderr = sink();
+  const stop = deferred<string>();
+  const listening = deferred<RunningHttpServer>();
+  const exit = runHttpServer({
+    argv,
+    env,
+    shutdown: stop.promise,
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    logDestination: log.stream,
+    onListening: listening.resolve,
+  });
+  return { exit, stop: stop.resolve, listening: listening.promise, log, stdout, stderr };
+}
+
+describe("runHttpServer", () => {
+  it("serves the environment's default credential, then stops on shutdown with exit code 0", async () => {
+    const server = run(["--http", "127.0.0.1:0"], {
+      OPENAI_API_KEYS: SERVER_KEY,
+      API_URL: upstream.url,
+      CHATBOT_SWEEP_INTERVAL: "0",
+    });
+    const { url } = await server.listening;
+    const res = await fetch(`${url}/ask`, { method: "POST", body: JSON.stringify({ prompt: "hi" }) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("echo: hi");
+    expect(upstream.requests[0]?.headers.authorization).toBe(`Bearer ${SERVER_KEY}`);
+
+    server.stop("SIGTERM");
+    expect(await server.exit).toBe(0);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    const log = server.log.text();
+    expect(log).toContain('"msg":"stopped"');
+    expect(log).toContain(JSON.stringify(maskSecret(SERVER_KEY)));
+    expect(log).not.toContain(SERVER_KEY);
+  });
+
+  it("prints --help with exit code 0 without serving", async () => {
+    const server = run(["--help"], {});
+    expect(await server.exit).toBe(0);
+    expect(server.stdout.text()).toContain("--http host:port");
+  });
+
+  it.each([
+    [["--bogus"], {}, /^chatgptchatbot-http: arguments: /],
+    [["--http", "host:port"], {}, /^chatgptchatbot-http: --http: /],
+    [[], { LOG_LEVEL: "loud" }, /^chatgptchatbot-http: LOG_LEVEL: /],
+  ])("exits 2 for a bad flag or variable (%j %j)", async (argv, env, message) => {
+    const server = run(argv, env);
+    expect(await server.exit).toBe(2);
+    expect(server.stderr.text()).toMatch(message);
+  });
+
+  it("exits 1 when the port is taken", async () => {
+    const first = run(["--http", "127.0.0.1:0"], { CHATBOT_SWEEP_INTERVAL: "0" });
+    const { port } = await first.listening;
+    const second = run(["--http", `127.0.0.1:${port}`], { CHATBOT_SWEEP_INTERVAL: "0" });
+    expect(await second.exit).toBe(1);
+    expect(second.log.text()).toContain("EADDRINUSE");
+    first.stop("test over");
+    expect(await first.exit).toBe(0);
+  });
+});
