@@ -1,0 +1,246 @@
+import { ErrorCode, maskSecret } from "@chatgptchatbot/core";
+import { type FakeChatGPTWeb, startFakeChatGPTWeb } from "@chatgptchatbot/testkit";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createUpstreamDispatcher } from "../dispatcher.js";
+import { ACCESS_TOKEN, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig } from "../test-helpers.js";
+import { ChatGPTWebBackend, type ChatGPTWebBackendOptions, conversationUrl, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web-backend.js";
+
+let fake: FakeChatGPTWeb;
+const cleanup: (() => Promise<void>)[] = [];
+
+beforeEach(async () => {
+  fake = await startFakeChatGPTWeb();
+  cleanup.push(() => fake.close());
+});
+
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+const v1 = (overrides: Parameters<typeof sessionConfig>[0] = {}) =>
+  sessionConfig({ version: 1, credentials: [ACCESS_TOKEN], filter: false, ...overrides });
+
+function backend(options: Partial<ChatGPTWebBackendOptions> = {}) {
+  const dispatcher = createUpstreamDispatcher();
+  cleanup.push(() => dispatcher.destroy());
+  const delays: number[] = [];
+  const logger = recordingLogger();
+  const instance = new ChatGPTWebBackend({
+    dispatcher,
+    baseUrl: fake.url,
+    requestTimeoutMs: 10_000,
+    maxRetries: 2,
+    logger,
+    sleep: async (ms) => {
+      delays.push(ms);
+    },
+    ...options,
+  });
+  return { backend: instance, delays, logger };
+}
+
+describe("ChatGPTWebBackend: conversation", () => {
+  it("posts an action `next` with the token, streams the growing reply as deltas, returns the conversation pointer", async () => {
+    const { backend: b } = backend();
+    const { deltas, text, result } = await drain(b.ask(askRequest({ config: v1(), prompt: "hello there, streamer" })));
+    expect(text).toBe("echo: hello there, streamer");
+    expect(deltas.length).toBeGreaterThan(1);
+    const [request] = fake.requests;
+    expect(request!.path).toBe("/backend-api/conversation");
+    expect(request!.headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
+    expect(request!.headers.accept).toBe("text/event-stream");
+    const body = request!.body;
+    expect(body).toMatchObject({
+      action: "next",
+      model: DEFAULT_CHATGPT_WEB_MODEL,
+      messages: [{ author: { role: "user" }, content: { content_type: "text", parts: ["hello there, streamer"] } }],
+    });
+    expect(body).not.toHaveProperty("conversation_id");
+    expect(body.parent_message_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body.messages[0].id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const [conversationId, thread] = [...fake.conversations.entries()][0]!;
+    expect(result.conversation).toEqual({ conversationId, parentMessageId: thread.messages.at(-1)!.id });
+  });
+
+  it("continues the conversation from the returned pointer, turn after turn", async () => {
+    const { backend: b } = backend();
+    const first = await drain(b.ask(askRequest({ config: v1(), prompt: "one" })));
+    const second = await drain(b.ask(askRequest({ config: v1(), prompt: "two", conversation: first.result.conversation ?? null })));
+    const third = await drain(b.ask(askRequest({ config: v1(), prompt: "three", conversation: second.result.conversation ?? null })));
+    expect(third.text).toBe("echo: three");
+    expect(fake.conversations.size).toBe(1);
+    const [conversationId, thread] = [...fake.conversations.entries()][0]!;
+    expect(thread.messages.map((m) => `${m.role}:${m.text}`)).toEqual([
+      "user:one",
+      "assistant:echo: one",
+      "user:two",
+      "assistant:echo: two",
+      "user:three",
+      "assistant:echo: three",
+    ]);
+    expect(fake.requests[1]!.body).toMatchObject({ conversation_id: conversationId, parent_message_id: thread.messages[1]!.id });
+    expect(third.result.conversation).toEqual({ conversationId, parentMessageId: thread.messages[5]!.id });
+  });
+
+  it("takes the session's model, else the server's", async () => {
+    const { backend: b } = backend({ model: "gpt-4o" });
+    await drain(b.ask(askRequest({ config: v1() })));
+    await drain(b.ask(askRequest({ config: v1({ model: "text-davinci-002-render-sha" }) })));
+    expect(fake.requests.map((r) => r.body.model)).toEqual(["gpt-4o", "text-davinci-002-render-sha"]);
+  });
+
+  it("uses the session's base_url over the server's, with or without /conversation or a trailing slash", async () => {
+    const { backend: b } = backend({ baseUrl: "http://127.0.0.1:9/not-this-one" });
+    await drain(b.ask(askRequest({ config: v1({ baseUrl: `${fake.url}/` }) })));
+    await drain(b.ask(askRequest({ config: v1({ baseUrl: `${fake.url}/conversation` }) })));
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it("refuses a session without any base URL, before sending anything", async () => {
+    const { backend: b } = backend({ baseUrl: undefined });
+    const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
+    expect(error.code).toBe(ErrorCode.InvalidArgument);
+    expect(error.message).toMatch(/base_url/);
+    expect(() => b.endpoint(v1())).toThrow(/never sent to a host you did not name/);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe("ChatGPTWebBackend: failures", () => {
+  it("an error body's detail → Upstream with the upstream's reason and status, the token absent", async () => {
+    const { backend: b, logger } = backend();
+    fake.enqueueFault({ kind: "status", status: 401, message: `token ${ACCESS_TOKEN} has expired` });
+    const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 401 });
+    expect(error.message).toBe(`the upstream answered 401: token ${maskSecret(ACCESS_TOKEN)} has expired`);
+    expect(fake.requests).toHaveLength(1);
+    expect(everythingIn(error)).not.toContain(ACCESS_TOKEN);
+    expect(logger.text()).not.toContain(ACCESS_TOKEN);
+    expect(logger.text()).toContain(maskSecret(ACCESS_TOKEN));
+  });
+
+  it("a follow-up the upstream does not know (404) → Upstream", async () => {
+    const { backend: b } = backend();
+    const error = await rejection(
+      drain(b.ask(askRequest({ config: v1(), conversation: { conversationId: "gone", parentMessageId: "x" } }))),
+    );
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 404, message: "the upstream answered 404: Conversation not found" });
+  });
+
+  it("retries 429 and 5xx with Retry-After, then succeeds", async () => {
+    const { backend: b, delays } = backend();
+    fake.enqueueFault({ kind: "status", status: 429, retryAfter: 2 }, { kind: "status", status: 500 });
+    const { text } = await drain(b.ask(askRequest({ config: v1(), prompt: "hi" })));
+    expect(text).toBe("echo: hi");
+    expect(fake.requests).toHaveLength(3);
+    expect(delays[0]).toBe(2000);
+    expect(delays).toHaveLength(2);
+  });
+
+  it("stops at the retry bound", async () => {
+    const { backend: b, delays } = backend({ maxRetries: 1 });
+    fake.enqueueFault({ kind: "status", status: 503 }, { kind: "status", status: 502, message: "proxy down" }, { kind: "status", status: 500 });
+    const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
+    expect(fake.requests).toHaveLength(2);
+    expect(delays).toHaveLength(1);
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 502, message: "the upstream answered 502: proxy down" });
+  });
+
+  it("a malformed event stream → Upstream", async () => {
+    const { backend: b } = backend();
+    fake.enqueueFault({ kind: "malformed" });
+    const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
+    expect(error.code).toBe(ErrorCode.Upstream);
+    expect(error.message).toBe("the upstream sent a malformed reply (1 event was not JSON)");
+  });
+
+  it("a connection cut mid-reply → Upstream", async () => {
+    const { backend: b } = backend();
+    fake.enqueueFault({ kind: "cut" });
+    const error = await rejection(drain(b.ask(askRequest({ config: v1(), prompt: "one two three four five six" }))));
+    expect(error.code).toBe(ErrorCode.Upstream);
+    expect(error.message).toBe("the upstream connection closed before the reply was complete (UND_ERR_SOCKET)");
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("an upstream that never answers → Upstream timeout", async () => {
+    const { backend: b } = backend({ requestTimeoutMs: 150 });
+    fake.enqueueFault({ kind: "hang" });
+    const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream did not answer within 150 ms" });
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("a reply that stalls → Upstream timeout", async () => {
+    const { backend: b } = backend({ requestTimeoutMs: 150 });
+    fake.enqueueFault({ kind: "trickle", intervalMs: 2000 });
+    const error = await rejection(drain(b.ask(askRequest({ config: v1(), prompt: "a b c" }))));
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream's reply stalled for 150 ms" });
+  });
+
+  it("an error event inside the stream → Upstream with its reason", async () => {
+    const { backend: b } = backend({ baseUrl: undefined });
+    const { createServer } = await import("node:http");
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(`data: ${JSON.stringify({ message: null, conversation_id: "c", error: "Something went wrong. Try again." })}\n\ndata: [DONE]\n\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as { port: number };
+    const error = await rejection(drain(b.ask(askRequest({ config: v1({ baseUrl: `http://127.0.0.1:${port}/api` }) }))));
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reported an error: Something went wrong. Try again." });
+  });
+
+  it("a 200 with a JSON detail instead of an event stream → Upstream with the detail", async () => {
+    const { backend: b } = backend();
+    const { createServer } = await import("node:http");
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ detail: { message: "Only one message at a time.", code: "conflict" } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as { port: number };
+    const error = await rejection(drain(b.ask(askRequest({ config: v1({ baseUrl: `http://127.0.0.1:${port}` }) }))));
+    expect(error.message).toBe("the upstream answered 200: Only one message at a time. (conflict)");
+  });
+});
+
+describe("ChatGPTWebBackend: abort", () => {
+  it("aborting mid-reply closes the upstream connection and rejects with Aborted", async () => {
+    await fake.close();
+    fake = await startFakeChatGPTWeb({ chunkDelayMs: 200 });
+    cleanup.push(() => fake.close());
+    const { backend: b } = backend({ baseUrl: fake.url });
+    const controller = new AbortController();
+    const stream = b.ask(askRequest({ config: v1(), prompt: "one two three four", signal: controller.signal }));
+    expect((await stream.next()).done).toBe(false);
+    controller.abort();
+    expect((await rejection(drain(stream))).code).toBe(ErrorCode.Aborted);
+    await fake.waitForAbort(2000);
+    expect(fake.abortedRequests).toBe(1);
+  });
+
+  it("aborting before the upstream answers closes the connection", async () => {
+    const { backend: b } = backend();
+    fake.enqueueFault({ kind: "hang" });
+    const controller = new AbortController();
+    const pending = rejection(drain(b.ask(askRequest({ config: v1(), signal: controller.signal }))));
+    while (fake.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    expect((await pending).code).toBe(ErrorCode.Aborted);
+    await fake.waitForAbort(2000);
+  });
+});
+
+describe("conversationUrl", () => {
+  it("appends /conversation to a base URL given in any of its forms", () => {
+    for (const base of ["https://proxy.example/api", "https://proxy.example/api/", "https://proxy.example/api/conversation"]) {
+      expect(conversationUrl(base)).toBe("https://proxy.example/api/conversation");
+    }
+    expect(() => conversationUrl("file:///etc/passwd")).toThrow(/http or https/);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { readServerSentEvents, SSEDecoder } from "./sse.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+async function* chunks(...parts: (string | Uint8Array)[]): AsyncGenerator<Uint8Array | string> {
+  for (const part of parts) yield part;
+}
+
+async function collect(...parts: (string | Uint8Array)[]) {
+  const events = [];
+  for await (const event of readServerSentEvents(chunks(...parts))) events.push(event);
+  return events;
+}
+
+describe("SSEDecoder", () => {
+  it("dispatches an event at each blank line", async () => {
+    expect(await collect('data: {"a":1}\n\ndata: [DONE]\n\n')).toEqual([
+      { event: undefined, data: '{"a":1}' },
+      { event: undefined, data: "[DONE]" },
+    ]);
+  });
+
+  it("joins data lines, keeps the event name, skips comments, id and retry", async () => {
+    expect(await collect(": ping\nevent: delta\nid: 7\nretry: 100\ndata: one\ndata:two\n\n")).toEqual([
+      { event: "delta", data: "one\ntwo" },
+    ]);
+  });
+
+  it("accepts CRLF, LF and CR line ends, even a CRLF split across chunks", async () => {
+    expect(await collect("data: a\r", "\n\r\ndata: b\rdata: c\r\r", "data: d\n\n")).toEqual([
+      { event: undefined, data: "a" },
+      { event: undefined, data: "b\nc" },
+      { event: undefined, data: "d" },
+    ]);
+  });
+
+  it("reassembles a multi-byte character split across chunks", async () => {
+    const all = bytes("data: 你好\n\n");
+    expect(await collect(all.subarray(0, 8), all.subarray(8))).toEqual([{ event: undefined, data: "你好" }]);
+  });
+
+  it("skips a leading BOM and drops only one space after the colon", async () => {
+    expect(await collect("\uFEFFdata:  two spaces\n\n")).toEqual([{ event: undefined, data: " two spaces" }]);
+  });
+
+  it("dispatches a last event that lacks its blank line when the stream ends", async () => {
+    expect(await collect("data: [DONE]")).toEqual([{ event: undefined, data: "[DONE]" }]);
+  });
+
+  it("ignores blank lines with no data", () => {
+    const decoder = new SSEDecoder();
+    expect(decoder.push("\n\n\n")).toEqual([]);
+    expect(decoder.end()).toEqual([]);
+  });
+});
