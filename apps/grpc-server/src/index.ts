@@ -1,0 +1,23 @@
+/**
+ * @chatgptchatbot/grpc-server: `muvtuber.chatbot.v2.ChatbotService` over
+ * gRPC, gRPC-web and Connect on one port. Build it with
+ * {@link createGrpcServer}; `dist/main.js` (the `chatgptchatbot` command) is
+ * the program.
+ */
+export { createGrpcServer, DEFAULT_GRPC_HOST, DEFAULT_GRPC_PORT, DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "./server.js";
+export type { CreateGrpcServerOptions, GrpcServer, ListenOptions } from "./server.js";
+export { createRoutes } from "./routes.js";
+export type { RoutesOptions } from "./routes.js";
+export { createChatbotService } from "./chatbot-service.js";
+export type { ChatbotServiceOptions } from "./chatbot-service.js";
+export { toConnectError } from "./errors.js";
+export { RetryInfoSchema, retryInfo } from "./retry-info.js";
+export { errorInterceptor, rpcLogInterceptor, serverInterceptors } from "./interceptors.js";
+export { HealthStatus, ServingStatus, createHealthService } from "./health.js";
+export { registerReflection } from "./reflection.js";
+export { withCors } from "./cors.js";
+export type { CorsOptions } from "./cors.js";
+export { createDualProtocolListener, HTTP2_PREFACE } from "./dual-protocol-listener.js";
+export type { DualProtocolListener } from "./dual-protocol-listener.js";
+export { createLogger } from "./logging.js";
+export type { CreateLoggerOptions } from "./logging.js";
