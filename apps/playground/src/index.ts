@@ -5,7 +5,7 @@
  * {@link createPlaygroundHandler} serves it from any node:http or node:http2
  * server, for example as the gRPC server's fallback handler.
  */
-export { createPlaygroundHandler } from "./playground-handler.js";
+export { createPlaygroundFallback, createPlaygroundHandler } from "./playground-handler.js";
 export type {
   PlaygroundHandler,
   PlaygroundHandlerOptions,

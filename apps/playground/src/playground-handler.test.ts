@@ -4,9 +4,10 @@ import { connect, createServer as createHttp2Server, type Http2Server } from "no
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { NodeHandlerFn } from "@connectrpc/connect-node";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { playgroundAssetsDir } from "./assets-dir.js";
-import { createPlaygroundHandler, type PlaygroundHandlerOptions } from "./playground-handler.js";
+import { createPlaygroundFallback, createPlaygroundHandler, type PlaygroundHandlerOptions } from "./playground-handler.js";
 
 interface Answer {
   status: number;
@@ -143,6 +144,18 @@ describe("createPlaygroundHandler", () => {
   it("says how to build when the assets are missing", () => {
     expect(() => createPlaygroundHandler({ assetsDir: join(assetsDir, "missing") })).toThrow(/not built/);
     expect(() => createPlaygroundHandler({ assetsDir: join(assetsDir, "sub") })).toThrow(/no index\.html/);
+  });
+
+  it("as a fallback, answers 404 for every path it does not own", async () => {
+    // It fits connect-node's fallback option (the gRPC server's hook) as it is.
+    const fallback: NodeHandlerFn = createPlaygroundFallback({ assetsDir });
+    server = createServer(fallback);
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    expect((await get(port, "/app.js")).status).toBe(200);
+    const missing = await get(port, "/../outside.js");
+    expect([missing.status, missing.body]).toEqual([404, "not found\n"]);
+    expect((await get(port, "/nothing", { method: "HEAD" })).body).toBe("");
   });
 
   it("works with a node:http2 server (the gRPC server's kind)", async () => {

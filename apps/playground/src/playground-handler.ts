@@ -118,6 +118,21 @@ export function createPlaygroundHandler({ basePath = "/", assetsDir = playground
   };
 }
 
+/**
+ * The playground as a complete request handler, for a server's "everything
+ * that is no RPC" hook (the gRPC server's `fallback` option): the page's
+ * paths are served, every other request is answered 404.
+ *
+ * @throws Error when the assets are missing (the package was not built).
+ */
+export function createPlaygroundFallback(options: PlaygroundHandlerOptions = {}): (req: PlaygroundRequest, res: PlaygroundResponse) => void {
+  const handler = createPlaygroundHandler(options);
+  return (req, res) => {
+    if (handler(req, res)) return;
+    answer(req, res, 404, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" }, Buffer.from("not found\n"));
+  };
+}
+
 function pass(next: (() => void) | undefined): false {
   next?.();
   return false;
