@@ -4,7 +4,7 @@ import { connect, createServer as createHttp2Server, type Http2Server } from "no
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { NodeHandlerFn } from "@connectrpc/connect-node";
+import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { playgroundAssetsDir } from "./assets-dir.js";
 import { createPlaygroundFallback, createPlaygroundHandler, type PlaygroundHandlerOptions } from "./playground-handler.js";
@@ -148,7 +148,7 @@ describe("createPlaygroundHandler", () => {
 
   it("as a fallback, answers 404 for every path it does not own", async () => {
     // It fits connect-node's fallback option (the gRPC server's hook) as it is.
-    const fallback: NodeHandlerFn = createPlaygroundFallback({ assetsDir });
+    const fallback: NonNullable<ConnectNodeAdapterOptions["fallback"]> = createPlaygroundFallback({ assetsDir });
     server = createServer(fallback);
     await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
