@@ -8,6 +8,7 @@ describe("errorStatus table", () => {
     [ErrorCode.SessionNotFound, GrpcCode.NotFound, 404],
     [ErrorCode.Cooldown, GrpcCode.ResourceExhausted, 429],
     [ErrorCode.Upstream, GrpcCode.Unavailable, 502],
+    [ErrorCode.Unavailable, GrpcCode.Unavailable, 503],
     [ErrorCode.Aborted, GrpcCode.Canceled, 499],
     [ErrorCode.Internal, GrpcCode.Internal, 500],
   ])("%s → gRPC %i, HTTP %i", (code, grpc, http) => {

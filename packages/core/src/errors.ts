@@ -17,6 +17,8 @@ export const ErrorCode = {
   Cooldown: "cooldown",
   /** The backend (the upstream model service) failed. */
   Upstream: "upstream",
+  /** The server cannot serve now: shutting down, or not configured yet (no credential). */
+  Unavailable: "unavailable",
   /** The caller gave up (client cancel or deadline) before the reply came. */
   Aborted: "aborted",
   /** A bug: anything not foreseen. Its message is generic; the cause is kept for logs. */
@@ -56,6 +58,7 @@ export const errorStatus: Readonly<Record<ErrorCode, ErrorStatus>> = {
   [ErrorCode.SessionNotFound]: { grpc: GrpcCode.NotFound, http: 404 },
   [ErrorCode.Cooldown]: { grpc: GrpcCode.ResourceExhausted, http: 429 },
   [ErrorCode.Upstream]: { grpc: GrpcCode.Unavailable, http: 502 },
+  [ErrorCode.Unavailable]: { grpc: GrpcCode.Unavailable, http: 503 },
   [ErrorCode.Aborted]: { grpc: GrpcCode.Canceled, http: 499 },
   [ErrorCode.Internal]: { grpc: GrpcCode.Internal, http: 500 },
 };
@@ -94,7 +97,12 @@ export class ChatbotError extends Error {
 
   /** Whether retrying the same request later may succeed. */
   get isRetryable(): boolean {
-    return this.code === ErrorCode.Cooldown || this.code === ErrorCode.Upstream || this.code === ErrorCode.TooManySessions;
+    return (
+      this.code === ErrorCode.Cooldown ||
+      this.code === ErrorCode.Upstream ||
+      this.code === ErrorCode.TooManySessions ||
+      this.code === ErrorCode.Unavailable
+    );
   }
 
   /** Seconds to wait, rounded up, when a retry-after applies. */
@@ -131,6 +139,10 @@ export class ChatbotError extends Error {
     { cause, status, retryAfterMs }: { cause?: unknown; status?: number; retryAfterMs?: number } = {},
   ): ChatbotError {
     return new ChatbotError({ code: ErrorCode.Upstream, message, cause, upstreamStatus: status, retryAfterMs });
+  }
+
+  static unavailable(message: string): ChatbotError {
+    return new ChatbotError({ code: ErrorCode.Unavailable, message });
   }
 
   static aborted(message = "the request was cancelled", cause?: unknown): ChatbotError {

@@ -3,7 +3,7 @@
  * vendor SDKs. Start with {@link SessionPool}; implement {@link Backend} to
  * plug in a model service; catch {@link ChatbotError}.
  */
-export { SessionPool } from "./session-pool.js";
+export { SessionPool, poolOptionsFromConfig } from "./session-pool.js";
 export type { SessionPoolOptions, CreateSessionInput, ChatInput, SessionInfo, SweepReport } from "./session-pool.js";
 export {
   DEFAULT_MAX_SESSIONS,

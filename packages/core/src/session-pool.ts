@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { type Backend, type BackendResolver, collectReply } from "./backend.js";
+import type { ServerConfig } from "./config.js";
 import { Cooldown } from "./cooldown.js";
-import { ChatbotError, ErrorCode } from "./errors.js";
+import { ChatbotError } from "./errors.js";
 import { fitHistory, type HistoryEntry } from "./history.js";
 import { type Logger, shortId, silentLogger } from "./logger.js";
 import { filterReply } from "./reply-filter.js";
@@ -74,6 +75,25 @@ export interface SweepReport {
   readonly renewed: string[];
   readonly evicted: string[];
   readonly failed: string[];
+}
+
+/**
+ * The pool options a server configuration implies (limits, intervals,
+ * cooldowns, default credentials, budget, allowlist); add `backends`.
+ */
+export function poolOptionsFromConfig(config: ServerConfig): Omit<SessionPoolOptions, "backends"> {
+  return {
+    maxSessions: config.maxSessions,
+    renewIntervalMs: config.renewIntervalMs,
+    sweepIntervalMs: config.sweepIntervalMs,
+    cooldown: { accessTokenMs: config.accessTokenCooldownMs, apiKeyMs: config.apiKeyCooldownMs },
+    configDefaults: {
+      apiKeys: config.defaultApiKeys,
+      accessTokens: config.defaultAccessTokens,
+      maxTokens: config.maxTokens,
+      allowedUpstreamHosts: config.allowedUpstreamHosts,
+    },
+  };
 }
 
 /** Per-process state of one session: its queue and in-flight request. */
@@ -337,7 +357,7 @@ export class SessionPool {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new ChatbotError({ code: ErrorCode.Upstream, message: "the server is shutting down" });
+    if (this.#closed) throw ChatbotError.unavailable("the server is shutting down");
   }
 
   #isZombie(record: SessionRecord, now: number): boolean {
