@@ -59,7 +59,7 @@ export class DefaultSession {
    * Asks the default session. If the session is gone (evicted, or replaced by
    * a renew while this prompt was in flight), asks once more in the current one.
    *
-   * @throws Upstream (503) when there is no credential yet, and whatever
+   * @throws Unavailable (503) when there is no credential yet, and whatever
    *   {@link SessionPool.chat} throws.
    */
   async ask({ prompt, signal }: { prompt: string; signal?: AbortSignal }): Promise<string> {
@@ -152,13 +152,10 @@ export class DefaultSession {
     } catch (error) {
       if (!(error instanceof ChatbotError && error.code === ErrorCode.InvalidArgument)) throw error;
       // The operator has not configured the server yet: not the client's fault (503, not 4xx).
-      throw new ChatbotError({
-        code: ErrorCode.Upstream,
-        message:
-          "no credential: the server has no default API key or access token; " +
+      throw ChatbotError.unavailable(
+        "no credential: the server has no default API key or access token; " +
           'POST /renew {"access_token": "..."} (or {"api_key": "...", "version": 3}) first',
-        cause: error,
-      });
+      );
     }
   }
 

@@ -1,4 +1,4 @@
-import { type BackendResolver, type Logger, type ServerConfig, SessionPool } from "@chatgptchatbot/core";
+import { type BackendResolver, type Logger, poolOptionsFromConfig, type ServerConfig, SessionPool } from "@chatgptchatbot/core";
 
 /** A session pool with every setting of the server's configuration. */
 export function createPoolFromConfig({
@@ -10,18 +10,5 @@ export function createPoolFromConfig({
   backends: BackendResolver;
   logger?: Logger;
 }): SessionPool {
-  return new SessionPool({
-    backends,
-    maxSessions: config.maxSessions,
-    renewIntervalMs: config.renewIntervalMs,
-    sweepIntervalMs: config.sweepIntervalMs,
-    cooldown: { accessTokenMs: config.accessTokenCooldownMs, apiKeyMs: config.apiKeyCooldownMs },
-    configDefaults: {
-      apiKeys: config.defaultApiKeys,
-      accessTokens: config.defaultAccessTokens,
-      maxTokens: config.maxTokens,
-      allowedUpstreamHosts: config.allowedUpstreamHosts,
-    },
-    logger,
-  });
+  return new SessionPool({ ...poolOptionsFromConfig(config), backends, logger });
 }
