@@ -1,0 +1,19 @@
+/** What the parent asks a load worker to do, and what it answers. */
+import type { ClosedLoopResult } from "./closed-loop.js";
+import type { TargetSpec } from "./targets.js";
+
+export interface LoadJob {
+  readonly target: TargetSpec;
+  readonly concurrency: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** Processes whose CPU time to measure over the window, by name. */
+  readonly watch: Readonly<Record<string, number>>;
+}
+
+export interface LoadResult extends ClosedLoopResult {
+  /** CPU µs each watched process spent in the window. */
+  readonly cpuMicros: Readonly<Record<string, number>>;
+  /** CPU µs this load generator spent in the window. */
+  readonly loadGeneratorCpuMicros: number;
+}

@@ -1,0 +1,49 @@
+/**
+ * Child process: the load generator for one run (a target at one
+ * concurrency). It runs apart from the server, so the server's CPU counters
+ * hold only the server's own work. It reads the watched processes' counters
+ * at the edges of the measured window itself, so nothing else lies between.
+ */
+import { runClosedLoop } from "./closed-loop.js";
+import type { LoadJob, LoadResult } from "./load-job.js";
+import { onParentMessage, sendToParent } from "./child-process.js";
+import { readCpuMicros } from "./proc-stat.js";
+import { openTarget } from "./targets.js";
+
+async function run(job: LoadJob): Promise<LoadResult> {
+  const target = await openTarget(job.target, { concurrency: job.concurrency });
+  const start: Record<string, number> = {};
+  const cpuMicros: Record<string, number> = {};
+  let selfStart = process.cpuUsage();
+  let self = 0;
+  try {
+    const result = await runClosedLoop({
+      concurrency: job.concurrency,
+      warmupMs: job.warmupMs,
+      durationMs: job.durationMs,
+      call: target.call,
+      onWindow(edge) {
+        for (const [name, pid] of Object.entries(job.watch)) {
+          const now = readCpuMicros(pid);
+          if (edge === "start") start[name] = now;
+          else cpuMicros[name] = now - (start[name] ?? now);
+        }
+        if (edge === "start") selfStart = process.cpuUsage();
+        else {
+          const used = process.cpuUsage(selfStart);
+          self = used.user + used.system;
+        }
+      },
+    });
+    return { ...result, cpuMicros, loadGeneratorCpuMicros: self };
+  } finally {
+    await target.close();
+  }
+}
+
+onParentMessage(async (message) => {
+  if (message.type !== "run") return;
+  const result = await run(message.job as LoadJob);
+  sendToParent({ type: "result", result });
+});
+sendToParent({ type: "ready" });

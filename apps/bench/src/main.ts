@@ -1,0 +1,261 @@
+/**
+ * `pnpm bench`: measures the server's own cost against a fast fake upstream
+ * and a bare Node hop, all on 127.0.0.1, and writes BENCHMARKS.md (the
+ * generated section) and apps/bench/results/latest.json.
+ *
+ * Flags: --quick (short windows), --targets grpc,connect,ask,direct,hop,
+ * --concurrency 1,16,64, --sections throughput,streaming,memory, --label NAME
+ * (also write results/NAME.json), --profile (server under --cpu-prof, the
+ * profile in results/profiles/), --log-level LEVEL, --server PATH, --no-write
+ * (JSON only; implied by any filter, so BENCHMARKS.md only ever shows full runs).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadTokenCounter, MESSAGE_OVERHEAD_TOKENS } from "@chatgptchatbot/core";
+import { type Child, startChild } from "./child-process.js";
+import { DEFAULT_REPLY } from "./fast-upstream.js";
+import { freePort } from "./free-port.js";
+import type { LoadJob, LoadResult } from "./load-job.js";
+import { machineInfo } from "./machine.js";
+import type { MemoryResult } from "./memory.js";
+import { readRssBytes } from "./proc-stat.js";
+import { renderResults, spliceResults } from "./report.js";
+import { type BenchResults, checkTargets, cpuPerRequest, type RunRecord } from "./results.js";
+import { type ServerProcess, startServer } from "./server-process.js";
+import type { TargetSpec } from "./targets.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const benchDir = path.resolve(here, "..");
+const repoRoot = path.resolve(benchDir, "../..");
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    targets: { type: "string" },
+    concurrency: { type: "string" },
+    sections: { type: "string" },
+    label: { type: "string" },
+    profile: { type: "boolean", default: false },
+    "log-level": { type: "string", default: "info" },
+    server: { type: "string", default: path.join(repoRoot, "apps/grpc-server/dist/main.js") },
+    "no-write": { type: "boolean", default: false },
+  },
+});
+
+const list = (value: string | undefined, all: readonly string[]): string[] =>
+  value === undefined ? [...all] : value.split(",").map((s) => s.trim()).filter((s) => all.includes(s));
+
+const ALL_TARGETS = ["grpc", "connect", "ask", "direct", "hop"] as const;
+const targets = list(flags.targets, ALL_TARGETS);
+const concurrencyLevels = list(flags.concurrency, ["1", "16", "64"]).map(Number);
+const sections = list(flags.sections, ["throughput", "streaming", "memory"]);
+const filtered = flags.targets !== undefined || flags.concurrency !== undefined || flags.sections !== undefined;
+const logLevel = flags["log-level"] ?? "info";
+const warmupMs = flags.quick ? 500 : 1500;
+const durationMs = flags.quick ? 1000 : 3000;
+const HISTORY_TURNS = 20;
+const PROMPT = "主播今天玩什么游戏？can we name the cat after the chat?";
+const API_KEY = "sk-test-bench-0000000000000000";
+const ACCESS_TOKEN = "at-test-bench-0000000000000000";
+const resultsDir = path.join(benchDir, "results");
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+/** The token budget that keeps exactly `turns` turns of PROMPT / DEFAULT_REPLY (see core's fitHistory). */
+async function historyBudget(turns: number): Promise<number> {
+  const count = await loadTokenCounter(undefined);
+  const prompt = count(PROMPT) + MESSAGE_OVERHEAD_TOKENS;
+  const reply = count(DEFAULT_REPLY) + MESSAGE_OVERHEAD_TOKENS;
+  return turns * (prompt + reply) + prompt + 3 + Math.floor((prompt + reply) / 2);
+}
+
+async function runLoad(job: LoadJob): Promise<LoadResult> {
+  const worker = await startChild({ bundle: "load-worker.js" });
+  try {
+    const reply = await worker.ask({ type: "run", job }, "result", job.warmupMs + job.durationMs + 60_000);
+    return reply.result as LoadResult;
+  } finally {
+    await worker.stop();
+  }
+}
+
+function describeRun(run: RunRecord): string {
+  const cpu = cpuPerRequest(run);
+  const r = run.result;
+  return `${run.target} c=${run.concurrency}: ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.latency.p50Ms.toFixed(3)} ms, p99 ${r.latency.p99Ms.toFixed(3)} ms${
+    cpu === undefined ? "" : `, ${cpu.toFixed(0)} µs CPU/req (${run.costOf})`
+  }${r.errors > 0 ? `, ${r.errors} errors (${r.firstError})` : ""}`;
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const budget = await historyBudget(HISTORY_TURNS);
+  mkdirSync(resultsDir, { recursive: true });
+  const children: Child[] = [];
+  let server: ServerProcess | undefined;
+  const throughput: RunRecord[] = [];
+  const streaming: RunRecord[] = [];
+  const memory: MemoryResult[] = [];
+  let idleRss: number | undefined;
+  let afterRss: number | undefined;
+  let upstreamBodyBytes = 0;
+  try {
+    const needServer = sections.includes("streaming") || (sections.includes("throughput") && targets.length > 0);
+    if (needServer) {
+      const upstream = await startChild({ bundle: "upstream-main.js" });
+      children.push(upstream);
+      const upstreamOrigin = String(upstream.ready.origin);
+      const hop = await startChild({ bundle: "hop-main.js", args: ["--upstream", upstreamOrigin] });
+      children.push(hop);
+      const hopOrigin = String(hop.ready.origin);
+
+      const profileDir = path.join(resultsDir, "profiles");
+      if (flags.profile) mkdirSync(profileDir, { recursive: true });
+      server = await startServer({
+        bin: flags.server,
+        grpcPort: await freePort(),
+        httpPort: await freePort(),
+        execArgv: flags.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
+        env: {
+          API_URL: `${upstreamOrigin}/v1`,
+          OPENAI_API_KEY: API_KEY,
+          CHATGPT_BASE_URL: `${upstreamOrigin}/backend-api`,
+          CHATGPT_ACCESS_TOKEN: ACCESS_TOKEN,
+          CHATGPT_V3_COOLDOWN: "0",
+          CHATGPT_COOLDOWN: "0",
+          CHATBOT_MAX_SESSIONS: "1000",
+          CHATBOT_MAX_TOKENS: String(budget),
+          LOG_LEVEL: logLevel,
+        },
+      });
+      log(`server pid ${server.pid} on ${server.grpcAddress} and ${server.httpOrigin}; upstream ${upstreamOrigin}; hop ${hopOrigin}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      idleRss = readRssBytes(server.pid);
+      log(`idle RSS ${(idleRss / 2 ** 20).toFixed(1)} MiB`);
+      const watch = { server: server.pid, upstream: upstream.pid, hop: hop.pid };
+      const sessionConfig = JSON.stringify({ version: 3, api_key: API_KEY });
+      const specs: Record<string, (body: string) => TargetSpec> = {
+        grpc: () => ({ kind: "grpc", address: server!.grpcAddress, sessionConfig, prompt: PROMPT }),
+        connect: () => ({ kind: "connect", baseUrl: `http://${server!.grpcAddress}`, sessionConfig, prompt: PROMPT }),
+        ask: () => ({ kind: "ask", origin: server!.httpOrigin, prompt: PROMPT }),
+        direct: (body) => ({ kind: "raw", origin: upstreamOrigin, path: "/v1/chat/completions", body, authorization: `Bearer ${API_KEY}` }),
+        hop: (body) => ({ kind: "raw", origin: hopOrigin, path: "/v1/chat/completions", body, authorization: `Bearer ${API_KEY}` }),
+      };
+      const costOf: Record<string, RunRecord["costOf"]> = { grpc: "server", connect: "server", ask: "server", direct: undefined, hop: "hop" };
+
+      if (sections.includes("throughput") && targets.length > 0) {
+        // Prime one session to the steady state, and take its upstream request for the references.
+        await runLoad({ target: specs.grpc!(""), concurrency: 1, warmupMs: 0, durationMs: 500, watch: {} });
+        const last = await upstream.ask({ type: "last-body" }, "last-body", 5000);
+        const body = typeof last.body === "string" ? last.body : "";
+        if (body === "") throw new Error("the server sent nothing upstream while priming");
+        upstreamBodyBytes = Buffer.byteLength(body);
+        log(`steady-state upstream request: ${upstreamBodyBytes} bytes`);
+        for (const concurrency of concurrencyLevels) {
+          for (const target of targets) {
+            const result = await runLoad({ target: specs[target]!(body), concurrency, warmupMs, durationMs, watch });
+            const run: RunRecord = { target, concurrency, costOf: costOf[target], result };
+            throughput.push(run);
+            log(describeRun(run));
+          }
+        }
+      }
+
+      if (sections.includes("streaming")) {
+        const streamConfig = (base: string) => JSON.stringify({ version: 1, access_token: ACCESS_TOKEN, base_url: base });
+        const scenarios = [
+          { target: "stream-burst", base: `${upstreamOrigin}/backend-api`, concurrency: 1 },
+          { target: "stream-burst", base: `${upstreamOrigin}/backend-api`, concurrency: 16 },
+          { target: "stream-trickle", base: `${upstreamOrigin}/trickle-2/backend-api`, concurrency: 1 },
+        ];
+        for (const s of scenarios) {
+          const result = await runLoad({
+            target: { kind: "grpc", address: server.grpcAddress, sessionConfig: streamConfig(s.base), prompt: PROMPT },
+            concurrency: s.concurrency,
+            warmupMs,
+            durationMs,
+            watch,
+          });
+          const run: RunRecord = { target: s.target, concurrency: s.concurrency, costOf: "server", result };
+          streaming.push(run);
+          const first = result.extra.firstEventToReply;
+          log(`${describeRun(run)}${first ? `, first event → reply p50 ${first.p50Ms.toFixed(3)} ms` : ", no stamps in the reply"}`);
+        }
+      }
+      afterRss = readRssBytes(server.pid);
+    }
+
+    if (sections.includes("memory")) {
+      for (const sessions of [1000, 10_000]) {
+        const child = await startChild({
+          bundle: "memory-main.js",
+          args: ["--sessions", String(sessions), "--turns", String(HISTORY_TURNS)],
+          execArgv: ["--expose-gc"],
+          readyTimeoutMs: 120_000,
+        });
+        const result = child.ready.result as MemoryResult;
+        await child.stop();
+        memory.push(result);
+        log(
+          `memory ${sessions} × ${HISTORY_TURNS}: heap ${(result.heapPerSessionBytes / 1024).toFixed(2)} KiB/session ` +
+            `(${(result.heapOverheadPerSessionBytes / 1024).toFixed(2)} beyond text), RSS ${(result.rssPerSessionBytes / 1024).toFixed(2)} KiB/session`,
+        );
+      }
+    }
+  } finally {
+    if (server !== undefined) {
+      const code = await server.stop();
+      if (code !== 0) log(`the server exited with ${code}:\n${server.stderrTail()}`);
+    }
+    for (const child of children.reverse()) await child.stop();
+  }
+
+  const command = `pnpm bench${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+  const results: BenchResults = {
+    meta: {
+      date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      command,
+      machine: machineInfo(),
+      quick: flags.quick,
+      warmupMs,
+      durationMs,
+      historyTurns: HISTORY_TURNS,
+      historyBudgetTokens: budget,
+      prompt: PROMPT,
+      logLevel,
+      upstreamBodyBytes,
+    },
+    idleRssBytes: idleRss,
+    rssAfterLoadBytes: afterRss,
+    throughput,
+    streaming,
+    memory,
+  };
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  writeFileSync(path.join(resultsDir, filtered ? "partial.json" : "latest.json"), json);
+  if (flags.label !== undefined) writeFileSync(path.join(resultsDir, `${flags.label}.json`), json);
+  if (!filtered && !flags["no-write"]) {
+    const file = path.join(repoRoot, "BENCHMARKS.md");
+    let existing: string | undefined;
+    try {
+      existing = readFileSync(file, "utf8");
+    } catch {
+      existing = undefined;
+    }
+    writeFileSync(file, spliceResults(existing, renderResults(results)));
+    log(`wrote ${path.relative(repoRoot, file)}`);
+  }
+  for (const check of checkTargets(results)) {
+    log(`target ${check.met === undefined ? "–  " : check.met ? "ok " : "NO "} ${check.target}: ${check.measured ?? "not measured"} (${check.limit})`);
+  }
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const failed = [...throughput, ...streaming].some((r) => r.result.errors > 0);
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main().catch((error: unknown) => {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return 1;
+});

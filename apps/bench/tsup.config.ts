@@ -1,0 +1,18 @@
+import { defineConfig } from "tsup";
+
+// A private app: one bundle per process the harness starts, no .d.ts.
+export default defineConfig({
+  entry: [
+    "src/main.ts",
+    "src/load-worker.ts",
+    "src/upstream-main.ts",
+    "src/hop-main.ts",
+    "src/memory-main.ts",
+    "src/profile-summary.ts",
+  ],
+  format: ["esm"],
+  dts: false,
+  sourcemap: true,
+  clean: true,
+  target: "node22",
+});
