@@ -21,3 +21,8 @@ export { createDualProtocolListener, HTTP2_PREFACE } from "./dual-protocol-liste
 export type { DualProtocolListener } from "./dual-protocol-listener.js";
 export { createLogger } from "./logging.js";
 export type { CreateLoggerOptions } from "./logging.js";
+export { runServer } from "./run.js";
+export type { RunServerOptions } from "./run.js";
+export { parseCliArgs, usage, flagsMarkdown, FLAGS } from "./cli.js";
+export type { CliArgs } from "./cli.js";
+export type { NodeHandlerFn } from "./node-handler.js";

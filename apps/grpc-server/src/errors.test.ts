@@ -1,0 +1,60 @@
+import { ChatbotError, ErrorCode, errorStatus } from "@chatgptchatbot/core";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { toConnectError } from "./errors.js";
+import { RetryInfoSchema } from "./retry-info.js";
+
+describe("toConnectError", () => {
+  it("takes every ChatbotError's code from core's table and keeps its message", () => {
+    const cases: [ChatbotError, Code][] = [
+      [ChatbotError.invalidArgument("version & access_token|api_key is required: x"), Code.InvalidArgument],
+      [ChatbotError.tooManySessions(2), Code.ResourceExhausted],
+      [ChatbotError.sessionNotFound("abc"), Code.NotFound],
+      [ChatbotError.cooldown(14_200), Code.ResourceExhausted],
+      [ChatbotError.upstream("the upstream answered 500"), Code.Unavailable],
+      [ChatbotError.aborted(), Code.Canceled],
+    ];
+    for (const [error, code] of cases) {
+      const out = toConnectError(error);
+      expect(out.code).toBe(code);
+      expect(out.code as number).toBe(errorStatus[error.code].grpc);
+      expect(out.rawMessage).toBe(error.message);
+      expect(out.cause).toBe(error);
+    }
+  });
+
+  it("says the seconds to wait and attaches a google.rpc.RetryInfo for a cooldown", () => {
+    const out = toConnectError(ChatbotError.cooldown(14_200));
+    expect(out.rawMessage).toBe("cooling down: try again in 15 s");
+    expect(out.details).toHaveLength(1);
+    const detail = out.details[0] as { desc: typeof RetryInfoSchema; value: { retryDelay: { seconds: bigint; nanos: number } } };
+    expect(detail.desc.typeName).toBe("google.rpc.RetryInfo");
+    expect(detail.value.retryDelay.seconds).toBe(14n);
+    expect(detail.value.retryDelay.nanos).toBe(200_000_000);
+  });
+
+  it("attaches no detail when there is nothing to wait for", () => {
+    expect(toConnectError(ChatbotError.sessionNotFound("x")).details).toEqual([]);
+  });
+
+  it("turns anything unforeseen into INTERNAL with a generic message, never UNKNOWN or the original text", () => {
+    const bug = new TypeError("cannot read properties of undefined (reading 'sk-test-secret-key-1234')");
+    const out = toConnectError(bug);
+    expect(out.code).toBe(Code.Internal);
+    expect(out.rawMessage).toBe("internal error");
+    expect(out.message).not.toContain("sk-test");
+    expect((out.cause as ChatbotError).code).toBe(ErrorCode.Internal);
+    expect((out.cause as ChatbotError).cause).toBe(bug);
+    expect(toConnectError("a string").code).toBe(Code.Internal);
+  });
+
+  it("turns an AbortError into CANCELED", () => {
+    const abort = Object.assign(new Error("This operation was aborted"), { name: "AbortError" });
+    expect(toConnectError(abort).code).toBe(Code.Canceled);
+  });
+
+  it("passes a ConnectError raised by Connect itself through", () => {
+    const deadline = new ConnectError("the operation timed out", Code.DeadlineExceeded);
+    expect(toConnectError(deadline)).toBe(deadline);
+  });
+});

@@ -1,0 +1,131 @@
+import { type Backends, createBackendsFromConfig } from "@chatgptchatbot/chatgpt-client";
+import { ConfigError, maskSecret, readConfig, type ServerConfig } from "@chatgptchatbot/core";
+import { createHttpApp, createPoolFromConfig, type RunningHttpServer, startHttpServer } from "@chatgptchatbot/http-server";
+import type { DestinationStream } from "pino";
+import { type CliArgs, parseCliArgs, usage } from "./cli.js";
+import { createLogger } from "./logging.js";
+import type { NodeHandlerFn } from "./node-handler.js";
+import { createGrpcServer, type GrpcServer } from "./server.js";
+
+export interface RunServerOptions {
+  /** Command-line arguments, without node and the script. */
+  readonly argv: readonly string[];
+  /** The environment, read once at start (see `--help`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Settles when the server should stop (main: on SIGINT/SIGTERM), with the reason to log. */
+  readonly shutdown: Promise<string>;
+  /** Where `--help` goes (default: process.stdout). */
+  readonly stdout?: { write(text: string): unknown };
+  /** Where a configuration error goes, as one line (default: process.stderr). */
+  readonly stderr?: { write(text: string): unknown };
+  /** Where log lines go (default: stdout). */
+  readonly logDestination?: DestinationStream;
+  /** Serves what is no RPC on the gRPC port (the browser playground); default 404. */
+  readonly fallback?: NodeHandlerFn;
+  /** Called once every server listens, with their URLs. */
+  readonly onListening?: (urls: { grpc?: string; http?: string }) => void;
+}
+
+/**
+ * The `chatgptchatbot` program, from flags and environment to a graceful
+ * stop: reads and validates the configuration once, builds the backends and
+ * ONE session pool (so a credential's cooldown is shared by every transport),
+ * serves gRPC/gRPC-web/Connect and/or the legacy HTTP API until `shutdown`
+ * settles, then stops accepting, lets in-flight calls finish (bounded by
+ * CHATBOT_SHUTDOWN_TIMEOUT), stops the pool's timers and closes upstream
+ * connections.
+ *
+ * @returns the exit code: 0 after a clean stop or `--help`, 2 for a bad flag
+ *   or variable, 1 when an address cannot be bound.
+ */
+export async function runServer({
+  argv,
+  env,
+  shutdown,
+  stdout = process.stdout,
+  stderr = process.stderr,
+  logDestination,
+  fallback,
+  onListening,
+}: RunServerOptions): Promise<number> {
+  const configError = (error: unknown): number => {
+    if (!(error instanceof ConfigError)) throw error;
+    stderr.write(`chatgptchatbot: ${error.message} (see --help)\n`);
+    return 2;
+  };
+  let args: CliArgs;
+  let config: ServerConfig;
+  try {
+    args = parseCliArgs(argv);
+    if (args.help) {
+      stdout.write(usage());
+      return 0;
+    }
+    config = readConfig(env);
+    if (args.debug) config = { ...config, logLevel: "debug", grpcReflection: true };
+  } catch (error) {
+    return configError(error);
+  }
+  const logger = createLogger({ level: config.logLevel, ...(logDestination === undefined ? {} : { destination: logDestination }) });
+  let backends: Backends;
+  try {
+    backends = createBackendsFromConfig(config, env, logger); // reads HTTP(S)_PROXY / NO_PROXY
+  } catch (error) {
+    return configError(error);
+  }
+  const pool = createPoolFromConfig({ config, backends: backends.resolve, logger });
+
+  let grpc: GrpcServer | undefined;
+  let http: RunningHttpServer | undefined;
+  const urls: { grpc?: string; http?: string } = {};
+  const closeAll = async (): Promise<void> => {
+    await Promise.all([
+      grpc?.close({ timeoutMs: config.shutdownTimeoutMs }),
+      http?.close({ timeoutMs: config.shutdownTimeoutMs }),
+    ]);
+    await pool.close({ timeoutMs: config.shutdownTimeoutMs });
+    await backends.close();
+  };
+
+  try {
+    if (args.grpc !== undefined) {
+      grpc = createGrpcServer({
+        pool,
+        logger,
+        corsOrigins: config.corsOrigins,
+        reflection: config.grpcReflection,
+        ...(fallback === undefined ? {} : { fallback }),
+      });
+      urls.grpc = (await grpc.listen(args.grpc)).url;
+    }
+    if (args.http !== undefined) {
+      const app = createHttpApp({ pool, logger, bodyLimitBytes: config.httpBodyLimitBytes });
+      http = await startHttpServer({ app, host: args.http.host, port: args.http.port });
+      urls.http = http.url;
+    }
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    logger.fatal({ err: err.message, code: err.code }, "cannot listen");
+    stderr.write(`chatgptchatbot: cannot listen: ${err.message}\n`);
+    await closeAll();
+    return 1;
+  }
+
+  logger.info(
+    {
+      ...urls,
+      reflection: grpc === undefined ? undefined : config.grpcReflection,
+      defaultApiKeys: config.defaultApiKeys.map(maskSecret),
+      defaultAccessTokens: config.defaultAccessTokens.map(maskSecret),
+      maxSessions: config.maxSessions,
+    },
+    "listening",
+  );
+  onListening?.(urls);
+
+  const reason = await shutdown;
+  logger.info({ reason, timeoutMs: config.shutdownTimeoutMs }, "shutting down: finishing in-flight calls");
+  await closeAll();
+  logger.info({}, "stopped");
+  return 0;
+}

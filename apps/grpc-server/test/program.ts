@@ -1,0 +1,65 @@
+/**
+ * Runs the whole `chatgptchatbot` program in-process (flags, environment,
+ * real backends, real sockets on 127.0.0.1 with OS-assigned ports), with a
+ * shutdown the test triggers as SIGTERM would.
+ */
+import { Writable } from "node:stream";
+import { runServer } from "../src/run.js";
+
+export interface RunningProgram {
+  readonly grpcUrl: string;
+  readonly httpUrl: string | undefined;
+  /** Every log line so far, parsed. */
+  readonly logs: Record<string, unknown>[];
+  /** Everything written to stdout / stderr (help, one-line errors). */
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** Resolves with the exit code once the program has stopped. */
+  readonly exited: Promise<number>;
+  /** As SIGTERM: starts the graceful stop; resolves with the exit code. */
+  stop(reason?: string): Promise<number>;
+}
+
+export async function startProgram({
+  env = {},
+  argv = ["--grpc", "127.0.0.1:0"],
+}: {
+  env?: Record<string, string>;
+  argv?: string[];
+} = {}): Promise<RunningProgram> {
+  const logs: Record<string, unknown>[] = [];
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") logs.push(JSON.parse(line));
+      callback();
+    },
+  });
+  let triggerShutdown!: (reason: string) => void;
+  const shutdown = new Promise<string>((resolve) => (triggerShutdown = resolve));
+  let onListening!: (urls: { grpc?: string; http?: string }) => void;
+  const listening = new Promise<{ grpc?: string; http?: string }>((resolve) => (onListening = resolve));
+  const exited = runServer({
+    argv,
+    env: { CHATBOT_SWEEP_INTERVAL: "0", ...env },
+    shutdown,
+    stdout: { write: (text: string) => stdout.push(text) },
+    stderr: { write: (text: string) => stderr.push(text) },
+    logDestination: destination,
+    onListening,
+  });
+  const urls = await Promise.race([listening, exited.then((code) => Promise.reject(new Error(`exited with ${code}: ${stderr.join("")}`)))]);
+  return {
+    grpcUrl: urls.grpc ?? "",
+    httpUrl: urls.http,
+    logs,
+    stdout,
+    stderr,
+    exited,
+    stop(reason = "SIGTERM") {
+      triggerShutdown(reason);
+      return exited;
+    },
+  };
+}
