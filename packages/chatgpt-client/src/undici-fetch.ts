@@ -1,4 +1,5 @@
 import { type Dispatcher, request } from "undici";
+import { bodyStream } from "./body-stream.js";
 
 /** The `fetch` signature the `openai` SDK accepts. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -25,7 +26,9 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * bodies; headers; an AbortSignal that closes the upstream connection.
  *
  * It asks for an uncompressed reply (any `accept-encoding` header is dropped)
- * and does not follow redirects: a 3xx is returned as it is.
+ * and does not follow redirects: a 3xx is returned as it is. A body cancelled
+ * after the reply's end marker is drained, not dropped, so the connection is
+ * reused (see {@link bodyStream}).
  */
 export function createUndiciFetch({ dispatcher, timeoutMs }: UndiciFetchOptions): FetchLike {
   return async function undiciFetch(input, init = {}) {
@@ -56,7 +59,7 @@ export function createUndiciFetch({ dispatcher, timeoutMs }: UndiciFetchOptions)
       response.body.destroy();
       return new Response(null, { status, statusText: response.statusText, headers: responseHeaders });
     }
-    return new Response(response.body as AsyncIterable<Uint8Array>, {
+    return new Response(bodyStream(response.body), {
       status,
       statusText: response.statusText,
       headers: responseHeaders,

@@ -10,6 +10,7 @@ import {
   silentLogger,
 } from "@chatgptchatbot/core";
 import { type Dispatcher, request as undiciRequest } from "undici";
+import { bodyStream } from "../body-stream.js";
 import { parseRetryAfter, type RetryDecision, type Sleep, withRetries } from "../retry.js";
 import { safeCause, safeReason } from "../safe-error.js";
 import { transportFailure } from "../transport-failure.js";
@@ -107,31 +108,36 @@ export class ChatGPTWebBackend implements Backend {
       let done = false;
       let finished = false;
       let malformed = 0;
-      for await (const event of readServerSentEvents(response.body)) {
-        if (event.data === "[DONE]") {
-          done = true;
-          break;
+      // Leaving the loop at [DONE] drains the rest (keep-alive); leaving it any other way closes the connection.
+      try {
+        for await (const event of readServerSentEvents(bodyStream(response.body))) {
+          if (event.data === "[DONE]") {
+            done = true;
+            break;
+          }
+          let data: unknown;
+          try {
+            data = JSON.parse(event.data);
+          } catch {
+            malformed++;
+            continue;
+          }
+          const update = readConversationEvent(data);
+          if (update === undefined) continue;
+          if (update.kind === "error") throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`);
+          if (update.role !== "assistant") continue;
+          messageId = update.messageId;
+          conversationId = update.conversationId ?? conversationId;
+          // Each event carries the whole text so far: pass on what is new.
+          if (update.text.length > sent.length && update.text.startsWith(sent)) {
+            const delta = update.text.slice(sent.length);
+            sent = update.text;
+            yield delta;
+          }
+          if (update.finished) finished = true;
         }
-        let data: unknown;
-        try {
-          data = JSON.parse(event.data);
-        } catch {
-          malformed++;
-          continue;
-        }
-        const update = readConversationEvent(data);
-        if (update === undefined) continue;
-        if (update.kind === "error") throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`);
-        if (update.role !== "assistant") continue;
-        messageId = update.messageId;
-        conversationId = update.conversationId ?? conversationId;
-        // Each event carries the whole text so far: pass on what is new.
-        if (update.text.length > sent.length && update.text.startsWith(sent)) {
-          const delta = update.text.slice(sent.length);
-          sent = update.text;
-          yield delta;
-        }
-        if (update.finished) finished = true;
+      } finally {
+        if (!done) response.body.destroy();
       }
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
       if (messageId === undefined || conversationId === undefined) {
