@@ -74,6 +74,7 @@ export function createHealthService(status: HealthStatus): ServiceImpl<typeof He
         if (current !== last) {
           last = current;
           yield { status: current };
+          continue; // the status may have changed while the client read this one
         }
         if (stop.aborted) return;
         await status.changed(stop);

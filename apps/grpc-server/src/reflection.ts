@@ -36,9 +36,11 @@ class DescriptorIndex {
   }
 
   #addFile(file: DescFile): void {
-    if (this.files.has(file.name)) return;
-    this.files.set(file.name, file);
-    this.#bytes.set(file.name, toBinary(FileDescriptorProtoSchema, file.proto));
+    // DescFile.name drops ".proto"; reflection names files as protoc does.
+    const name = file.proto.name;
+    if (this.files.has(name)) return;
+    this.files.set(name, file);
+    this.#bytes.set(name, toBinary(FileDescriptorProtoSchema, file.proto));
     for (const dependency of file.dependencies) this.#addFile(dependency);
     for (const message of file.messages) this.#addMessage(file, message);
     for (const enumeration of file.enums) this.#addEnum(file, enumeration);
@@ -91,9 +93,10 @@ class DescriptorIndex {
   withDependencies(file: DescFile, sent: Set<string>): Uint8Array[] {
     const out: Uint8Array[] = [];
     const visit = (f: DescFile, requested: boolean): void => {
-      if (!requested && sent.has(f.name)) return;
-      sent.add(f.name);
-      out.push(this.#bytes.get(f.name)!);
+      const name = f.proto.name;
+      if (!requested && sent.has(name)) return;
+      sent.add(name);
+      out.push(this.#bytes.get(name)!);
       for (const dependency of f.dependencies) visit(dependency, false);
     };
     visit(file, true);
