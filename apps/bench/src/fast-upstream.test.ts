@@ -46,7 +46,7 @@ describe("fast upstream", () => {
 
   it("streams chunks stamped with the monotonic clock, then [DONE]", async () => {
     const before = process.hrtime.bigint();
-    const res = await request(`${upstream.origin}/v1/chat/completions`, { method: "POST", body: chatBody(true) });
+    const res = await request(`${upstream.origin}/stamp/v1/chat/completions`, { method: "POST", body: chatBody(true) });
     expect(res.headers["content-type"]).toMatch(/^text\/event-stream/);
     const events = payloads(await res.body.text());
     expect(events.at(-1)).toBe("[DONE]");
@@ -61,7 +61,7 @@ describe("fast upstream", () => {
   });
 
   it("streams a ChatGPT-web conversation whose parts grow to the full reply", async () => {
-    const res = await request(`${upstream.origin}/trickle-1/backend-api/conversation`, { method: "POST", body: "{}" });
+    const res = await request(`${upstream.origin}/trickle-1/stamp/backend-api/conversation`, { method: "POST", body: "{}" });
     const events = payloads(await res.body.text());
     expect(events.at(-1)).toBe("[DONE]");
     const messages = events.slice(0, -1).map((e) => JSON.parse(e) as { message: { status: string; content: { parts: string[] } } });
@@ -72,6 +72,13 @@ describe("fast upstream", () => {
     expect(stamps).toHaveLength(4);
     // Trickled: each event at least 1 ms after the one before.
     expect(stamps[3]! - stamps[0]!).toBeGreaterThanOrEqual(3_000_000n);
+  });
+
+  it("sends no stamps unless asked", async () => {
+    const res = await request(`${upstream.origin}/backend-api/conversation`, { method: "POST", body: "{}" });
+    const events = payloads(await res.body.text());
+    const last = JSON.parse(events.at(-2)!) as { message: { content: { parts: string[] } } };
+    expect(last.message.content.parts[0]).toBe(DEFAULT_REPLY);
   });
 
   it("answers 404 elsewhere", async () => {

@@ -12,12 +12,12 @@
  * a body, and keeps only the last chat-completions body (so the references can
  * replay exactly what the server sent).
  *
- * Streams carry their own timing: each streamed chunk's text starts with
- * `T<ns>Z`, the monotonic clock (`process.hrtime.bigint()`, system-wide on
- * Linux) when the fake wrote that event, so a client can tell how long after
- * the first and the last upstream event the reply reached it.
- *
- * A path prefix `/trickle-<ms>/` spaces the events of a stream `<ms>` apart.
+ * Path prefixes change how streams are sent (in any order, before the API path):
+ * - `/stamp`: each streamed chunk's text starts with `T<ns>Z`, the monotonic
+ *   clock (`process.hrtime.bigint()`, system-wide on Linux) when the fake
+ *   wrote that event, so a client can tell how long after the first and the
+ *   last upstream event the reply reached it;
+ * - `/trickle-<ms>`: the events of a stream are sent `<ms>` apart.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -48,7 +48,7 @@ export const DEFAULT_REPLY =
   "Ha, good question! Today we are playing a cozy farming game, planting turnips and chatting with all of you. 一起来种田吧！";
 
 const STREAM_FLAG = Buffer.from('"stream":true');
-const TRICKLE = /^\/trickle-(\d+)(\/.*)$/;
+const PREFIX = /^\/(stamp|trickle-(\d+))(?=\/)/;
 
 /** Splits a text into `n` roughly equal, non-empty parts (fewer if the text is short). */
 export function splitText(text: string, n: number): string[] {
@@ -98,7 +98,13 @@ export async function startFastUpstream({
   let served = 0;
   let lastChatBody: Buffer | undefined;
 
-  function chatCompletions(body: Buffer, res: ServerResponse, intervalMs: number): void {
+  interface StreamOptions {
+    readonly intervalMs: number;
+    readonly stamp: boolean;
+  }
+  const noStamp = (): string => "";
+
+  function chatCompletions(body: Buffer, res: ServerResponse, { intervalMs, stamp: stamped }: StreamOptions): void {
     lastChatBody = body;
     if (body.indexOf(STREAM_FLAG) === -1) {
       res.writeHead(200, completionHeaders);
@@ -106,13 +112,15 @@ export async function startFastUpstream({
       return;
     }
     res.writeHead(200, sseHeaders);
+    const mark = stamped ? stamp : noStamp;
     const events: (() => string)[] = [() => openaiChunk({ role: "assistant", content: "" }, null)];
-    for (const part of parts) events.push(() => openaiChunk({ content: `${stamp()}${part}` }, null));
+    for (const part of parts) events.push(() => openaiChunk({ content: `${mark()}${part}` }, null));
     events.push(() => openaiChunk({}, "stop"), () => "data: [DONE]\n\n");
     writeEvents(res, events, intervalMs);
   }
 
-  function conversation(res: ServerResponse, intervalMs: number): void {
+  function conversation(res: ServerResponse, { intervalMs, stamp: stamped }: StreamOptions): void {
+    const mark = stamped ? stamp : noStamp;
     res.writeHead(200, sseHeaders);
     const conversationId = randomUUID();
     const messageId = randomUUID();
@@ -133,7 +141,7 @@ export async function startFastUpstream({
         error: null,
       })}\n\n`;
     const events: (() => string)[] = parts.map((part) => () => {
-      soFar += `${stamp()}${part}`;
+      soFar += `${mark()}${part}`;
       return event(soFar, false);
     });
     events.push(() => event(soFar, true), () => "data: [DONE]\n\n");
@@ -146,16 +154,16 @@ export async function startFastUpstream({
     req.on("end", () => {
       served++;
       let path = req.url ?? "/";
-      let intervalMs = 0;
-      const trickle = TRICKLE.exec(path);
-      if (trickle !== null) {
-        intervalMs = Number(trickle[1]);
-        path = trickle[2]!;
+      const options = { intervalMs: 0, stamp: false };
+      for (let prefix = PREFIX.exec(path); prefix !== null; prefix = PREFIX.exec(path)) {
+        if (prefix[1] === "stamp") options.stamp = true;
+        else options.intervalMs = Number(prefix[2]);
+        path = path.slice(prefix[0].length);
       }
       if (req.method === "POST" && path.endsWith("/chat/completions")) {
-        chatCompletions(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), res, intervalMs);
+        chatCompletions(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), res, options);
       } else if (req.method === "POST" && path.endsWith("/conversation")) {
-        conversation(res, intervalMs);
+        conversation(res, options);
       } else {
         res.writeHead(404, { "content-type": "application/json" });
         res.end('{"error":{"message":"not found","type":"invalid_request_error","param":null,"code":null}}');

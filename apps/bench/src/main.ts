@@ -164,15 +164,18 @@ async function main(): Promise<number> {
       }
 
       if (sections.includes("streaming")) {
-        const streamConfig = (base: string) => JSON.stringify({ version: 1, access_token: ACCESS_TOKEN, base_url: base });
+        const accessToken = (base: string) => JSON.stringify({ version: 1, access_token: ACCESS_TOKEN, base_url: base });
+        const apiKey = (base: string) => JSON.stringify({ version: 3, api_key: API_KEY, base_url: base });
         const scenarios = [
-          { target: "stream-burst", base: `${upstreamOrigin}/backend-api`, concurrency: 1 },
-          { target: "stream-burst", base: `${upstreamOrigin}/backend-api`, concurrency: 16 },
-          { target: "stream-trickle", base: `${upstreamOrigin}/trickle-2/backend-api`, concurrency: 1 },
+          { target: "stream-burst", config: accessToken(`${upstreamOrigin}/stamp/backend-api`), concurrency: 1 },
+          { target: "stream-burst", config: accessToken(`${upstreamOrigin}/stamp/backend-api`), concurrency: 16 },
+          { target: "stream-trickle", config: accessToken(`${upstreamOrigin}/stamp/trickle-2/backend-api`), concurrency: 1 },
+          // The API-key backend, if it reads a stream (the fake streams when the request says `stream: true`).
+          { target: "stream-openai", config: apiKey(`${upstreamOrigin}/stamp/v1`), concurrency: 1 },
         ];
         for (const s of scenarios) {
           const result = await runLoad({
-            target: { kind: "grpc", address: server.grpcAddress, sessionConfig: streamConfig(s.base), prompt: PROMPT },
+            target: { kind: "grpc", address: server.grpcAddress, sessionConfig: s.config, prompt: PROMPT },
             concurrency: s.concurrency,
             warmupMs,
             durationMs,

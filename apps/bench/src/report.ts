@@ -16,6 +16,7 @@ const TARGET_NAMES: Readonly<Record<string, string>> = {
   hop: "Reference: bare Node hop (node:http + undici)",
   "stream-burst": "Access-token backend, 16 events at once",
   "stream-trickle": "Access-token backend, 16 events 2 ms apart",
+  "stream-openai": "API-key backend, 16 events at once (if it streams)",
 };
 
 const n = (value: number | undefined, digits = 0): string =>
