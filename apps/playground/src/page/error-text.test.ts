@@ -1,7 +1,7 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { describeError, retryInfoSeconds } from "./error-text.js";
+import { describeError, NETWORK_HINT, retryInfoSeconds } from "./error-text.js";
 
 /** google.rpc.RetryInfo { retry_delay: Duration { seconds, nanos } } */
 function retryInfo(seconds: number, nanos = 0): Uint8Array {
@@ -31,9 +31,16 @@ describe("describeError", () => {
     expect(describeError(error).retryAfterSeconds).toBe(4);
   });
 
-  it("turns anything else into [unknown] or [internal] without crashing", () => {
-    expect(describeError(new TypeError("Failed to fetch")).text).toBe("[unknown] Failed to fetch");
-    expect(describeError("boom").codeName).toBe("unknown");
+  it("turns anything else into [unknown] without crashing", () => {
+    expect(describeError("boom")).toMatchObject({ codeName: "unknown", text: "[unknown] boom", hint: undefined });
+  });
+
+  it("adds a hint when the call never got an answer (fetch's TypeError, as connect-web wraps it)", () => {
+    const view = describeError(ConnectError.from(new TypeError("Failed to fetch")));
+    expect(view.text).toBe("[unknown] Failed to fetch");
+    expect(view.hint).toBe(NETWORK_HINT);
+    expect(describeError(new TypeError("Load failed")).hint).toBe(NETWORK_HINT);
+    expect(describeError(new ConnectError("boom", Code.Internal)).hint).toBeUndefined();
   });
 
   it("names a code with an empty message by its code alone", () => {

@@ -18,7 +18,13 @@ export interface ErrorView {
   readonly text: string;
   /** Seconds to wait before retrying, when the server said so. */
   readonly retryAfterSeconds: number | undefined;
+  /** What may be wrong when the call never reached the server (the browser only says "Failed to fetch"). */
+  readonly hint: string | undefined;
 }
+
+/** Browsers hide why a fetch failed (down, refused, or CORS); this is what to check. */
+export const NETWORK_HINT =
+  "the server did not answer: check the server address, and that the server allows this page's origin (CHATBOT_CORS_ORIGINS)";
 
 const RETRY_INFO = "google.rpc.RetryInfo";
 /** The old service's and this server's cooldown message: "... try again in 15 s". */
@@ -36,7 +42,13 @@ export function describeError(error: unknown): ErrorView {
     message,
     text: message === "" ? `[${codeName}]` : `[${codeName}] ${message}`,
     retryAfterSeconds: code === Code.ResourceExhausted || code === Code.Unavailable ? retryAfterSeconds(connectError) : undefined,
+    hint: isNetworkFailure(error, connectError) ? NETWORK_HINT : undefined,
   };
+}
+
+/** fetch rejects with a TypeError when no response came (network error, refused connection, CORS). */
+function isNetworkFailure(original: unknown, error: ConnectError): boolean {
+  return error.code === Code.Unknown && (original instanceof TypeError || error.cause instanceof TypeError);
 }
 
 /** The delay of a google.rpc.RetryInfo detail, else the one the message names, rounded up to whole seconds. */

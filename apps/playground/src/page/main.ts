@@ -43,6 +43,7 @@ const ui = {
   send: element("send", HTMLButtonElement),
   error: element("error", HTMLDivElement),
   errorText: element("error-text", HTMLSpanElement),
+  errorHint: element("error-hint", HTMLSpanElement),
   cooldown: element("cooldown", HTMLSpanElement),
 };
 
@@ -87,6 +88,7 @@ function clearError(): void {
   ui.error.hidden = true;
   ui.errorText.textContent = "";
   ui.cooldown.textContent = "";
+  ui.errorHint.textContent = "";
   delete ui.error.dataset.code;
 }
 
@@ -96,6 +98,7 @@ function showError(error: unknown): void {
   ui.error.hidden = false;
   ui.error.dataset.code = view.codeName;
   ui.errorText.textContent = view.text;
+  ui.errorHint.textContent = view.hint ?? "";
   if (view.retryAfterSeconds === undefined) return;
   const until = Date.now() + view.retryAfterSeconds * 1000;
   const tick = (): void => {
