@@ -14,7 +14,11 @@ export type TransportFailureKind =
   /** The proxy refused to open a tunnel. */
   | "proxy"
   /** The connection dropped before the reply was complete. */
-  | "closed";
+  | "closed"
+  /** The TLS handshake failed (certificate, protocol). */
+  | "tls"
+  /** Any other network-level failure. */
+  | "network";
 
 export interface TransportFailure {
   readonly kind: TransportFailureKind;
@@ -34,6 +38,9 @@ const CONNECT_CODES = new Set([
   "UND_ERR_CONNECT",
 ]);
 const CLOSED_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_DESTROYED"]);
+const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/;
+/** Codes that mean a bug in the request, not a network failure. */
+const BUG_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED", "UND_ERR_INVALID_RETURN_VALUE"]);
 
 /**
  * Recognises a transport failure anywhere in `error`'s cause chain (the SDK
@@ -41,6 +48,7 @@ const CLOSED_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_
  */
 export function transportFailure(error: unknown, timeoutMs: number): TransportFailure | undefined {
   const seconds = formatSeconds(timeoutMs);
+  let network: string | undefined;
   for (let current = error, depth = 0; current instanceof Error && depth < 6; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code !== "string") continue;
@@ -58,7 +66,10 @@ export function transportFailure(error: unknown, timeoutMs: number): TransportFa
     if (CLOSED_CODES.has(code)) {
       return { kind: "closed", reason: `the upstream connection closed before the reply was complete (${code})`, retryable: true };
     }
+    if (TLS_CODE.test(code)) return { kind: "tls", reason: `the TLS handshake with the upstream failed (${code})`, retryable: false };
+    if (network === undefined && !BUG_CODES.has(code) && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) network = code;
   }
+  if (network !== undefined) return { kind: "network", reason: `the request to the upstream failed (${network})`, retryable: false };
   return undefined;
 }
 

@@ -56,7 +56,7 @@ export function createUndiciFetch({ dispatcher, timeoutMs }: UndiciFetchOptions)
     }
     const status = response.statusCode;
     if (NULL_BODY_STATUSES.has(status) || method === "HEAD") {
-      response.body.destroy();
+      response.body.dump().catch(() => {}); // empty by definition: frees the connection
       return new Response(null, { status, statusText: response.statusText, headers: responseHeaders });
     }
     return new Response(bodyStream(response.body), {

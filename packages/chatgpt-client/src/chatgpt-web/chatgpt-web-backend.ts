@@ -137,7 +137,7 @@ export class ChatGPTWebBackend implements Backend {
           if (update.finished) finished = true;
         }
       } finally {
-        if (!done) response.body.destroy();
+        if (!done) response.body.on("error", () => {}).destroy();
       }
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
       if (messageId === undefined || conversationId === undefined) {

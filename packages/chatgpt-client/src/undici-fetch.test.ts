@@ -1,0 +1,94 @@
+import { Agent } from "undici";
+import { afterEach, describe, expect, it } from "vitest";
+import { nextMacrotask, startScriptedServer } from "./test-helpers.js";
+import { createUndiciFetch } from "./undici-fetch.js";
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+async function setup(handler: Parameters<typeof startScriptedServer>[0], timeoutMs = 5000) {
+  const server = await startScriptedServer(handler);
+  const dispatcher = new Agent();
+  cleanup.push(() => server.close(), () => dispatcher.destroy());
+  return { server, fetch: createUndiciFetch({ dispatcher, timeoutMs }) };
+}
+
+describe("createUndiciFetch", () => {
+  it("sends method, headers and body; returns status, headers and body", async () => {
+    let seen: { method?: string; headers?: Record<string, unknown>; body?: string } = {};
+    const { server, fetch } = await setup((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk: string) => (body += chunk));
+      req.on("end", () => {
+        seen = { method: req.method, headers: req.headers, body };
+        res.writeHead(201, "Made", [
+          ["content-type", "application/json"],
+          ["set-cookie", "a=1"],
+          ["set-cookie", "b=2"],
+        ]);
+        res.end('{"ok":true}');
+      });
+    });
+    const response = await fetch(`${server.origin}/v1/things?x=1`, {
+      method: "post",
+      headers: new Headers({ "content-type": "application/json", authorization: "Bearer sk-test-x", "accept-encoding": "gzip" }),
+      body: '{"q":1}',
+    });
+    expect(seen.method).toBe("POST");
+    expect(seen.body).toBe('{"q":1}');
+    expect(seen.headers).toMatchObject({ "content-type": "application/json", authorization: "Bearer sk-test-x" });
+    expect(seen.headers).not.toHaveProperty("accept-encoding");
+    expect(response.status).toBe(201);
+    expect(response.statusText).toBe("Made");
+    expect(response.ok).toBe(true);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(response.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+    expect(await response.json()).toEqual({ ok: true });
+  });
+
+  it("accepts byte bodies and URL objects, and gives a null body for 204", async () => {
+    let received = "";
+    const { server, fetch } = await setup((req, res) => {
+      req.setEncoding("utf8");
+      req.on("data", (chunk: string) => (received += chunk));
+      req.on("end", () => {
+        res.writeHead(204);
+        res.end();
+      });
+    });
+    const response = await fetch(new URL(server.origin), { method: "PUT", body: new TextEncoder().encode("bytes") });
+    expect(received).toBe("bytes");
+    expect(response.status).toBe(204);
+    expect(response.body).toBeNull();
+  });
+
+  it("refuses a Request object", async () => {
+    const { server, fetch } = await setup((_req, res) => res.end());
+    await expect(fetch(new Request(server.origin))).rejects.toThrow(TypeError);
+  });
+
+  it("times out waiting for headers", async () => {
+    const { server, fetch } = await setup(() => {}, 100);
+    await expect(fetch(server.origin)).rejects.toMatchObject({ code: "UND_ERR_HEADERS_TIMEOUT" });
+  });
+
+  it("an abort mid-body errors the body and closes the connection", async () => {
+    let closedEarly: boolean | undefined;
+    const { server, fetch } = await setup((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write("data: 1\n\n");
+      res.on("close", () => (closedEarly = !res.writableFinished));
+    });
+    const controller = new AbortController();
+    const response = await fetch(server.origin, { signal: controller.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await expect(reader.read()).rejects.toMatchObject({ name: "AbortError" });
+    while (closedEarly === undefined) await nextMacrotask();
+    expect(closedEarly).toBe(true);
+  });
+});
