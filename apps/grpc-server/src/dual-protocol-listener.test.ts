@@ -17,7 +17,7 @@ async function start(): Promise<string> {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
     req.on("end", () => {
-      res.writeHead(200, { "content-type": "text/plain" });
+      res.setHeader("content-type", "text/plain");
       res.end(`HTTP/${req.httpVersion} ${req.method} ${req.url} ${body}`);
     });
   });

@@ -1,5 +1,5 @@
 import { type Logger, shortId } from "@chatgptchatbot/core";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { toConnectError } from "./errors.js";
 
 /**
@@ -13,6 +13,9 @@ export const errorInterceptor: Interceptor = (next) => async (req) => {
     throw toConnectError(error);
   }
 };
+
+/** The HTTP version a call came over ("1.1" or "2.0"), set by the server for the log line. */
+export const httpVersionKey = createContextKey<string | undefined>(undefined, { description: "HTTP version" });
 
 /** The RPC protocol of a request, from its Content-Type. */
 function protocolOf(header: Headers): string {
@@ -35,7 +38,7 @@ function sessionOf(message: unknown): string | undefined {
 }
 
 /**
- * Logs one line per RPC: method, protocol, shortened session id, status code
+ * Logs one line per RPC: method, protocol, HTTP version, shortened session id, status code
  * and latency. Client errors at info, server-side failures at warn, bugs at
  * error with their cause. Never a credential: messages are not logged here.
  */
@@ -45,6 +48,7 @@ export function rpcLogInterceptor(logger: Logger): Interceptor {
     const base = {
       rpc: `${req.service.name}/${req.method.name}`,
       protocol: protocolOf(req.header),
+      http: req.contextValues.get(httpVersionKey),
       session: req.stream ? undefined : sessionOf(req.message),
     };
     try {

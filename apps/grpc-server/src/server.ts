@@ -3,11 +3,13 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { ServerResponse } from "node:http";
 import { type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/core";
+import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { withCors } from "./cors.js";
 import { createDualProtocolListener } from "./dual-protocol-listener.js";
+import { withSpecGrpcMessage } from "./grpc-message.js";
 import { HealthStatus } from "./health.js";
-import { serverInterceptors } from "./interceptors.js";
+import { httpVersionKey, serverInterceptors } from "./interceptors.js";
 import type { NodeHandlerFn } from "./node-handler.js";
 import { createRoutes } from "./routes.js";
 
@@ -71,9 +73,10 @@ export function createGrpcServer({
   const rpc = connectNodeAdapter({
     routes: createRoutes({ pool, health, reflection, logger }),
     interceptors: serverInterceptors({ logger }),
+    contextValues: (req) => createContextValues().set(httpVersionKey, req.httpVersion),
     ...(fallback === undefined ? {} : { fallback }),
   });
-  const handler = withCors({ origins: corsOrigins }, rpc);
+  const handler = withCors({ origins: corsOrigins }, withSpecGrpcMessage(rpc));
 
   let closing = false;
   const inflight = new Set<ServerResponse>();
