@@ -38,6 +38,10 @@ export function createDualProtocolListener(handler: RequestHandler): DualProtoco
   const h2 = http2.createServer();
   h2.on("request", handler);
   const h1 = http.createServer(handler);
+  // node:http starts tracking connections (idle ones for closeIdleConnections,
+  // and the headers/request timeouts) when it hears "listening"; this server
+  // never listens itself, so tell it.
+  h1.emit("listening");
   const sockets = new Set<net.Socket>();
   const unclassified = new Set<net.Socket>();
 

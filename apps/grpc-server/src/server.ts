@@ -147,7 +147,7 @@ export function createGrpcServer({
           resolve();
         });
         for (const session of sessions) session.close(); // GOAWAY; streams in flight run to their end
-        listener.http1.closeIdleConnections();
+        listener.http1.close(); // closes idle keep-alive connections, stops its timeout checks
         // Connections still sending their first bytes carry no call yet.
         for (const socket of listener.unclassified) socket.destroy();
       });

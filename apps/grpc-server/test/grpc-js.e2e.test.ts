@@ -189,8 +189,9 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
 
   it("lists the service and describes its methods through reflection, v1 and v1alpha", async () => {
     // v1alpha has the same message shapes under another package name: one type serves both here.
+    type Method = typeof v1.ServerReflection.method.serverReflectionInfo;
     const methods = [v1.ServerReflection.method.serverReflectionInfo, v1alpha.ServerReflection.method.serverReflectionInfo];
-    for (const method of methods as (typeof methods)[0][]) {
+    for (const method of methods as unknown as Method[]) {
       const [list, file] = await client.bidi(method, [
         { messageRequest: { case: "listServices", value: "" } },
         { messageRequest: { case: "fileContainingSymbol", value: "muvtuber.chatbot.v2.ChatbotService" } },
