@@ -93,13 +93,29 @@ describe("createBackends", () => {
     expect(fake.requests[1]!.body.model).toBe("from-env-model");
   });
 
-  it("close() is idempotent and later requests fail as Upstream", async () => {
+  it("close() is idempotent; later requests fail at once as Upstream, without retries", async () => {
     const fake = await fakeOpenAI();
-    const built = createBackends({ apiUrl: fake.url, maxRetries: 0 });
+    const web = await fakeWeb();
+    const delays: number[] = [];
+    const built = createBackends({ apiUrl: fake.url, chatgptBaseUrl: web.url, sleep: async (ms) => void delays.push(ms) });
     await Promise.all([built.close(), built.close()]);
     const sessions = pool(built);
     const { sessionId } = await sessions.create({ config: v3() });
-    await expect(sessions.chat({ sessionId, prompt: "hi" })).rejects.toMatchObject({ code: ErrorCode.Upstream });
+    await expect(sessions.chat({ sessionId, prompt: "hi" })).rejects.toMatchObject({
+      code: ErrorCode.Upstream,
+      message: "the upstream client is closed (the server is shutting down)",
+    });
+    await expect(sessions.create({ config: v1(), initialPrompt: "hi" })).rejects.toMatchObject({
+      code: ErrorCode.Upstream,
+      message: "the upstream client is closed (the server is shutting down)",
+    });
+    expect(delays).toEqual([]);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("treats empty settings as unset", async () => {
+    const built = backends({ apiUrl: "", chatgptBaseUrl: " ", model: "" });
+    expect(() => built.resolve(sessionConfig({ version: 1 }))).toThrow(/base_url/);
   });
 });
 

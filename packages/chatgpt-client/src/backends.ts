@@ -66,6 +66,8 @@ export function createBackends(options: BackendsOptions = {}): Backends {
   }
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError(`maxRetries must be a whole number >= 0, got ${maxRetries}`);
   const logger = options.logger ?? silentLogger;
+  const apiUrl = nonEmpty(options.apiUrl);
+  const chatgptBaseUrl = nonEmpty(options.chatgptBaseUrl);
   const proxy = readProxySettings(options.proxyEnv ?? {});
   if (usesProxy(proxy)) {
     logger.info(
@@ -78,14 +80,14 @@ export function createBackends(options: BackendsOptions = {}): Backends {
     );
   }
   const dispatcher: Dispatcher = createUpstreamDispatcher({ proxy });
-  const common = { requestTimeoutMs, maxRetries, logger, model: options.model, sleep: options.sleep };
+  const common = { requestTimeoutMs, maxRetries, logger, model: nonEmpty(options.model), sleep: options.sleep };
   const openai = new OpenAIBackend({
     ...common,
-    apiUrl: options.apiUrl,
+    apiUrl,
     fetch: createUndiciFetch({ dispatcher, timeoutMs: requestTimeoutMs }),
   });
-  const chatgptWeb = new ChatGPTWebBackend({ ...common, baseUrl: options.chatgptBaseUrl, dispatcher });
-  const hasServerBaseUrl = options.chatgptBaseUrl !== undefined;
+  const chatgptWeb = new ChatGPTWebBackend({ ...common, baseUrl: chatgptBaseUrl, dispatcher });
+  const hasServerBaseUrl = chatgptBaseUrl !== undefined;
 
   let closed: Promise<void> | undefined;
   return {
@@ -117,4 +119,9 @@ export function createBackendsFromConfig(config: ServerConfig, proxyEnv?: ProxyE
     proxyEnv,
     logger,
   });
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
 }

@@ -37,7 +37,9 @@ const CONNECT_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_CONNECT",
 ]);
-const CLOSED_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_DESTROYED"]);
+const CLOSED_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+/** The dispatcher itself was closed: the server is shutting down. */
+const SHUT_DOWN_CODES = new Set(["UND_ERR_CLOSED", "UND_ERR_DESTROYED"]);
 const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/;
 /** Codes that mean a bug in the request, not a network failure. */
 const BUG_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED", "UND_ERR_INVALID_RETURN_VALUE"]);
@@ -62,6 +64,7 @@ export function transportFailure(error: unknown, timeoutMs: number): TransportFa
       // undici reports a refused CONNECT as an aborted request: it is neither an abort nor retryable.
       return { kind: "proxy", reason: `the proxy refused the connection (${current.message})`, retryable: false };
     }
+    if (SHUT_DOWN_CODES.has(code)) return { kind: "network", reason: "the upstream client is closed (the server is shutting down)", retryable: false };
     if (CONNECT_CODES.has(code)) return { kind: "connect", reason: `could not connect to the upstream (${code})`, retryable: true };
     if (CLOSED_CODES.has(code)) {
       return { kind: "closed", reason: `the upstream connection closed before the reply was complete (${code})`, retryable: true };

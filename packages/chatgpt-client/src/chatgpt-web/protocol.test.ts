@@ -40,7 +40,8 @@ describe("readConversationEvent", () => {
     expect(readConversationEvent({ message: null, error: "Too many requests" })).toEqual({ kind: "error", reason: "Too many requests" });
     expect(readConversationEvent({ type: "title_generation", title: "x" })).toBeUndefined();
     expect(readConversationEvent("v1")).toBeUndefined();
-    expect(readConversationEvent({ message: { id: "x", content: { content_type: "code" } } })).toBeUndefined();
+    expect(readConversationEvent({ message: { id: "x", content: { content_type: "code", parts: ["print(1)"] } } })).toBeUndefined();
+    expect(readConversationEvent({ message: { id: "x", author: { role: "assistant" }, content: { content_type: "thoughts", thoughts: [] } } })).toBeUndefined();
   });
 });
 

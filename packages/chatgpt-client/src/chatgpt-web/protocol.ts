@@ -79,7 +79,8 @@ export function readConversationEvent(data: unknown): ConversationEvent | undefi
   const author = message.author as { role?: unknown } | undefined;
   const content = message.content as { content_type?: unknown; parts?: unknown } | undefined;
   const parts = content?.parts;
-  if (!Array.isArray(parts)) return undefined;
+  // Only text: thoughts, code and tool output are not part of the spoken reply.
+  if (content?.content_type !== "text" || !Array.isArray(parts)) return undefined;
   const first: unknown = parts[0];
   return {
     kind: "message",

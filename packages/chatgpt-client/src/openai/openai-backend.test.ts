@@ -3,7 +3,7 @@ import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "../dispatcher.js";
 import { MAX_RETRY_AFTER_MS } from "../retry.js";
-import { API_KEY, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig } from "../test-helpers.js";
+import { API_KEY, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "../test-helpers.js";
 import { createUndiciFetch } from "../undici-fetch.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { DEFAULT_OPENAI_MODEL, OpenAIBackend, type OpenAIBackendOptions } from "./openai-backend.js";
@@ -90,6 +90,38 @@ describe("OpenAIBackend: happy path", () => {
     await drain(fromSession.ask(askRequest({ config: sessionConfig({ baseUrl: `${fake.url}/chat/completions/` }) })));
     await drain(fromSession.ask(askRequest({ config: sessionConfig({ baseUrl: fake.url }) })));
     expect(fake.requests.map((r) => r.path)).toEqual(["/v1/chat/completions", "/v1/chat/completions", "/v1/chat/completions"]);
+  });
+});
+
+describe("OpenAIBackend: servers that do not stream", () => {
+  async function jsonServer(body: object) {
+    const server = await startScriptedServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    });
+    cleanup.push(() => server.close());
+    return server;
+  }
+
+  it("takes a whole JSON completion as the reply", async () => {
+    const server = await jsonServer({ choices: [{ index: 0, message: { role: "assistant", content: "whole reply" }, finish_reason: "stop" }] });
+    const { backend: b } = backend({ apiUrl: `${server.origin}/v1` });
+    expect(await drain(b.ask(askRequest()))).toMatchObject({ deltas: ["whole reply"] });
+  });
+
+  it("an error in a 200 JSON body → Upstream with its reason, the key masked", async () => {
+    const server = await jsonServer({ error: { message: `quota exceeded for ${API_KEY}` } });
+    const { backend: b } = backend({ apiUrl: `${server.origin}/v1` });
+    const error = await rejection(drain(b.ask(askRequest())));
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: `the upstream reported an error: quota exceeded for ${maskSecret(API_KEY)}` });
+  });
+
+  it("a JSON body without a reply → Upstream", async () => {
+    const server = await jsonServer({ object: "chat.completion", choices: [] });
+    const { backend: b } = backend({ apiUrl: `${server.origin}/v1` });
+    const error = await rejection(drain(b.ask(askRequest())));
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream sent a malformed reply (no choices[0].message.content)" });
   });
 });
 

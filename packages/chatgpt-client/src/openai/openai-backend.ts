@@ -10,6 +10,7 @@ import {
 import OpenAI from "openai";
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { type Sleep, withRetries } from "../retry.js";
+import { safeReason } from "../safe-error.js";
 import type { FetchLike } from "../undici-fetch.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { OPENAI_BASE_URL, type OpenAIEndpoint, resolveOpenAIEndpoint } from "./endpoint.js";
@@ -86,14 +87,16 @@ export class OpenAIBackend implements Backend {
     };
     const log = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credential: maskSecret(credential) };
     try {
-      const stream = await withRetries(
+      const { data: stream, response } = await withRetries(
         () =>
-          client.chat.completions.create(body, {
-            headers: { Authorization: `Bearer ${credential}` },
-            signal,
-            timeout: this.#timeoutMs,
-            maxRetries: 0,
-          }),
+          client.chat.completions
+            .create(body, {
+              headers: { Authorization: `Bearer ${credential}` },
+              signal,
+              timeout: this.#timeoutMs,
+              maxRetries: 0,
+            })
+            .withResponse(),
         {
           maxRetries: this.#maxRetries,
           signal,
@@ -103,9 +106,16 @@ export class OpenAIBackend implements Backend {
           ...(this.#sleep === undefined ? {} : { sleep: this.#sleep }),
         },
       );
-      for await (const chunk of stream) {
-        const delta = chunk.choices[0]?.delta?.content;
-        if (typeof delta === "string" && delta !== "") yield delta;
+      if (isJson(response)) {
+        // A server that does not stream answers one JSON completion: the whole reply as one delta.
+        const completion = completionContent(await response.json());
+        if ("problem" in completion) throw ChatbotError.upstream(safeReason(completion.problem, credential));
+        if (completion.content !== "") yield completion.content;
+      } else {
+        for await (const chunk of stream) {
+          const delta = chunk.choices?.[0]?.delta?.content;
+          if (typeof delta === "string" && delta !== "") yield delta;
+        }
       }
       // The SDK ends a stream quietly when it is aborted: that is not a complete reply.
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
@@ -154,6 +164,23 @@ export class OpenAIBackend implements Backend {
     }
     return client;
   }
+}
+
+function isJson(response: Response): boolean {
+  return (response.headers.get("content-type") ?? "").includes("application/json");
+}
+
+/** The reply of a non-streamed chat completion, or the reason it holds none. */
+function completionContent(body: unknown): { content: string } | { problem: string } {
+  const record = (typeof body === "object" && body !== null ? body : {}) as {
+    choices?: { message?: { content?: unknown } }[];
+    error?: { message?: unknown } | string;
+  };
+  const content = record.choices?.[0]?.message?.content;
+  if (typeof content === "string") return { content };
+  if (typeof record.error === "string") return { problem: `the upstream reported an error: ${record.error}` };
+  if (typeof record.error?.message === "string") return { problem: `the upstream reported an error: ${record.error.message}` };
+  return { problem: "the upstream sent a malformed reply (no choices[0].message.content)" };
 }
 
 /** System prompt, history (role and content only), then the new prompt. */

@@ -17,10 +17,10 @@ export interface FailureContext {
  * credential never appears in the message or the kept cause.
  */
 export function openAIFailure(error: unknown, { credential, timeoutMs, signal }: FailureContext): ChatbotError {
-  if (error instanceof ChatbotError) return error;
   if (signal.aborted || error instanceof APIUserAbortError) {
-    return ChatbotError.aborted(undefined, safeCause(error, credential));
+    return error instanceof ChatbotError && error.code === "aborted" ? error : ChatbotError.aborted(undefined, safeCause(error, credential));
   }
+  if (error instanceof ChatbotError) return error;
   const cause = safeCause(error, credential);
   const transport = transportFailure(error, timeoutMs);
   if (transport !== undefined) return ChatbotError.upstream(transport.reason, { cause });
