@@ -40,6 +40,8 @@ export async function startChild({
 }): Promise<Child> {
   const child = fork(bundlePath(bundle), [...args], { execArgv: [...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // A send to a child that has just disconnected fails with EPIPE: stop() then kills it.
+  child.on("error", () => {});
   const next = (type: string, timeoutMs: number): Promise<Message> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => done(new Error(`${bundle}: no "${type}" message within ${timeoutMs} ms`)), timeoutMs);
@@ -76,7 +78,7 @@ export async function startChild({
     },
     async stop(timeoutMs = 5_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      if (child.connected) child.send({ type: "exit" });
+      if (child.connected) child.send({ type: "exit" }, () => {});
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
       await exited;
       clearTimeout(timer);

@@ -16,4 +16,6 @@ export interface LoadResult extends ClosedLoopResult {
   readonly cpuMicros: Readonly<Record<string, number>>;
   /** CPU µs this load generator spent in the window. */
   readonly loadGeneratorCpuMicros: number;
+  /** Busy CPU µs of the whole machine (every core, every process) in the window. */
+  readonly machineBusyMicros: number;
 }

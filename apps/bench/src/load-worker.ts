@@ -7,7 +7,7 @@
 import { runClosedLoop } from "./closed-loop.js";
 import type { LoadJob, LoadResult } from "./load-job.js";
 import { onParentMessage, sendToParent } from "./child-process.js";
-import { readCpuMicros } from "./proc-stat.js";
+import { readCpuMicros, readMachineBusyMicros } from "./proc-stat.js";
 import { openTarget } from "./targets.js";
 
 async function run(job: LoadJob): Promise<LoadResult> {
@@ -16,6 +16,8 @@ async function run(job: LoadJob): Promise<LoadResult> {
   const cpuMicros: Record<string, number> = {};
   let selfStart = process.cpuUsage();
   let self = 0;
+  let machineStart = 0;
+  let machine = 0;
   try {
     const result = await runClosedLoop({
       concurrency: job.concurrency,
@@ -28,14 +30,17 @@ async function run(job: LoadJob): Promise<LoadResult> {
           if (edge === "start") start[name] = now;
           else cpuMicros[name] = now - (start[name] ?? now);
         }
-        if (edge === "start") selfStart = process.cpuUsage();
-        else {
+        if (edge === "start") {
+          selfStart = process.cpuUsage();
+          machineStart = readMachineBusyMicros();
+        } else {
           const used = process.cpuUsage(selfStart);
           self = used.user + used.system;
+          machine = readMachineBusyMicros() - machineStart;
         }
       },
     });
-    return { ...result, cpuMicros, loadGeneratorCpuMicros: self };
+    return { ...result, cpuMicros, loadGeneratorCpuMicros: self, machineBusyMicros: machine };
   } finally {
     await target.close();
   }

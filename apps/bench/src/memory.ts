@@ -20,6 +20,8 @@ export interface MemoryResult {
   readonly textBytesPerSession: number;
   readonly rssPerSessionBytes: number;
   readonly heapPerSessionBytes: number;
+  /** Growth of the heap V8 has committed (used + free pages it keeps), per session. */
+  readonly heapCommittedPerSessionBytes: number;
   /** Heap growth per session beyond its text. */
   readonly heapOverheadPerSessionBytes: number;
   /** RSS growth per session beyond its text. */
@@ -65,8 +67,7 @@ export async function measureSessionMemory({ sessions, turns }: { sessions: numb
   await pool.delete(warm.sessionId);
   await settle();
   gc();
-  const rssBefore = process.memoryUsage().rss;
-  const heapBefore = process.memoryUsage().heapUsed;
+  const { rss: rssBefore, heapUsed: heapBefore, heapTotal: committedBefore } = process.memoryUsage();
 
   let textBytes = 0;
   const started = performance.now();
@@ -93,8 +94,7 @@ export async function measureSessionMemory({ sessions, turns }: { sessions: numb
   }
   await settle();
   gc();
-  const rssAfter = process.memoryUsage().rss;
-  const heapAfter = process.memoryUsage().heapUsed;
+  const { rss: rssAfter, heapUsed: heapAfter, heapTotal: committedAfter } = process.memoryUsage();
   await pool.close();
   const textPerSession = textBytes / sessions;
   return {
@@ -107,6 +107,7 @@ export async function measureSessionMemory({ sessions, turns }: { sessions: numb
     textBytesPerSession: textPerSession,
     rssPerSessionBytes: (rssAfter - rssBefore) / sessions,
     heapPerSessionBytes: (heapAfter - heapBefore) / sessions,
+    heapCommittedPerSessionBytes: (committedAfter - committedBefore) / sessions,
     heapOverheadPerSessionBytes: (heapAfter - heapBefore) / sessions - textPerSession,
     rssOverheadPerSessionBytes: (rssAfter - rssBefore) / sessions - textPerSession,
     fillMs,

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { clockTicksPerSecond, parseProcStat, parseRssBytes, readCpuMicros, readRssBytes } from "./proc-stat.js";
+import {
+  clockTicksPerSecond,
+  parseMachineStat,
+  parseProcStat,
+  parseRssBytes,
+  readCpuMicros,
+  readMachineBusyMicros,
+  readRssBytes,
+} from "./proc-stat.js";
 
 // A real line, its command name made awkward on purpose (spaces and a ")").
 const line =
@@ -37,5 +45,20 @@ describe("reading this process", () => {
     expect(x).toBeGreaterThan(0);
     expect(readCpuMicros(process.pid)).toBeGreaterThan(before);
     expect(readRssBytes(process.pid)).toBeGreaterThan(1024 * 1024);
+  });
+});
+
+describe("parseMachineStat", () => {
+  it("counts busy time as everything but idle and iowait", () => {
+    const text = "cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 50 2 25 500 10 1 1 0 0 0\n";
+    expect(parseMachineStat(text)).toEqual({ busy: 100 + 5 + 50 + 3 + 2, total: 1180 });
+  });
+
+  it("rejects what is not /proc/stat", () => {
+    expect(() => parseMachineStat("intr 1 2 3\n")).toThrow(/no cpu line/);
+  });
+
+  it("reads this machine", () => {
+    expect(readMachineBusyMicros()).toBeGreaterThan(0);
   });
 });

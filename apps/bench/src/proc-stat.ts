@@ -63,3 +63,23 @@ export function readCpuMicros(pid: number): number {
 export function readRssBytes(pid: number): number {
   return parseRssBytes(readFileSync(`/proc/${pid}/status`, "utf8"));
 }
+
+/**
+ * Parses the first line of /proc/stat: CPU time of the whole machine, in
+ * clock ticks, busy (everything but idle and iowait) and in all.
+ */
+export function parseMachineStat(text: string): { busy: number; total: number } {
+  const line = text.split("\n", 1)[0] ?? "";
+  const fields = line.trim().split(/\s+/);
+  if (fields[0] !== "cpu") throw new Error("not /proc/stat: no cpu line first");
+  const ticks = fields.slice(1, 9).map(Number);
+  if (ticks.length < 5 || ticks.some((t) => !Number.isFinite(t))) throw new Error("not /proc/stat: bad cpu line");
+  const total = ticks.reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/** Busy CPU time of the whole machine so far (all cores), in microseconds. */
+export function readMachineBusyMicros(): number {
+  return (parseMachineStat(readFileSync("/proc/stat", "utf8")).busy * 1_000_000) / clockTicksPerSecond();
+}

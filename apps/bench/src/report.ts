@@ -3,7 +3,7 @@
  * splices it between the markers there, keeping the hand-written rest (the
  * log of changes with their before/after figures).
  */
-import { type BenchResults, checkTargets, cpuPerRequest, cpuPerRequestOf, type RunRecord } from "./results.js";
+import { type BenchResults, checkTargets, cpuPerRequest, cpuPerRequestOf, type RunRecord, unrelatedCores } from "./results.js";
 
 export const BEGIN = "<!-- bench:results:begin -->";
 export const END = "<!-- bench:results:end -->";
@@ -92,8 +92,8 @@ export function renderResults(results: BenchResults): string {
   lines.push("### Throughput and latency", "");
   lines.push(
     ...table(
-      ["Target", "Concurrency", "req/s", "p50 (ms)", "p99 (ms)", "CPU / request", "Upstream CPU / request", "Load generator CPU / request", "Errors"],
-      "---|--:|--:|--:|--:|--:|--:|--:|--:",
+      ["Target", "Concurrency", "req/s", "p50 (ms)", "p99 (ms)", "CPU / request", "Upstream CPU / request", "Load generator CPU / request", "Unrelated load (cores)", "Errors"],
+      "---|--:|--:|--:|--:|--:|--:|--:|--:|--:",
       results.throughput.map((run) => [
         TARGET_NAMES[run.target] ?? run.target,
         String(run.concurrency),
@@ -103,9 +103,12 @@ export function renderResults(results: BenchResults): string {
         run.costOf === undefined ? "–" : `${n(cpuPerRequest(run))} µs (${run.costOf})`,
         `${n(cpuPerRequestOf(run, "upstream"))} µs`,
         `${n(run.result.requests === 0 ? undefined : run.result.loadGeneratorCpuMicros / run.result.requests)} µs`,
+        n(unrelatedCores(run), 2),
         String(run.result.errors),
       ]),
     ),
+    "",
+    "*Unrelated load*: cores that processes outside the benchmark kept busy during the window (other work on a shared machine); throughput and latency suffer from it, CPU per request much less.",
     "",
     "`/ask` serves the legacy API's one default session, so its requests queue behind each other whatever the concurrency (as in the old service).",
     "",
@@ -141,13 +144,14 @@ export function renderResults(results: BenchResults): string {
   if (results.memory.length > 0) {
     lines.push(
       ...table(
-        ["Sessions × turns", "Text / session", "Heap / session", "Heap beyond text", "RSS / session", "RSS beyond text"],
-        "---|--:|--:|--:|--:|--:",
+        ["Sessions × turns", "Text / session", "Heap used / session", "Heap used beyond text", "Heap committed / session", "RSS / session", "RSS beyond text"],
+        "---|--:|--:|--:|--:|--:|--:",
         results.memory.map((r) => [
           `${n(r.sessions)} × ${r.turns}`,
           kib(r.textBytesPerSession),
           kib(r.heapPerSessionBytes),
           kib(r.heapOverheadPerSessionBytes),
+          kib(r.heapCommittedPerSessionBytes),
           kib(r.rssPerSessionBytes),
           kib(r.rssOverheadPerSessionBytes),
         ]),

@@ -35,6 +35,8 @@ export interface BenchResults {
   readonly throughput: readonly RunRecord[];
   readonly streaming: readonly RunRecord[];
   readonly memory: readonly MemoryResult[];
+  /** Why the run stopped early, if it did. */
+  readonly failure?: string | undefined;
 }
 
 /** CPU µs per request of a run's costly process (undefined for the floor, or no requests). */
@@ -103,4 +105,17 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
     overhead === undefined ? undefined : `${(overhead / 1024).toFixed(2)} KiB`,
   );
   return checks;
+}
+
+/**
+ * Cores that processes outside the benchmark kept busy during a run's window
+ * (other work on a shared machine): the machine's busy time minus the watched
+ * processes' and the load generator's, over the window.
+ */
+export function unrelatedCores(run: RunRecord): number | undefined {
+  const { machineBusyMicros, cpuMicros, loadGeneratorCpuMicros, windowMs } = run.result;
+  if (machineBusyMicros === undefined || windowMs <= 0) return undefined;
+  let ours = loadGeneratorCpuMicros;
+  for (const micros of Object.values(cpuMicros)) ours += micros;
+  return Math.max(0, machineBusyMicros - ours) / (windowMs * 1000);
 }
