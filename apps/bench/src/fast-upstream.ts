@@ -197,7 +197,7 @@ export async function startFastUpstream({
 }
 
 /** Writes events one `write` each: all at once, or `intervalMs` apart. */
-function writeEvents(res: ServerResponse, events: readonly (() => string)[], intervalMs: number): void {
+export function writeEvents(res: Pick<ServerResponse, "write" | "end" | "destroyed">, events: readonly (() => string)[], intervalMs: number): void {
   if (intervalMs <= 0) {
     for (const event of events) res.write(event());
     res.end();
