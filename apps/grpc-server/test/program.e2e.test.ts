@@ -1,0 +1,146 @@
+/**
+ * The `chatgptchatbot` program itself: flags, configuration errors, both
+ * transports in one process around one pool, and the graceful stop.
+ */
+import { createServer } from "node:net";
+import { ChatbotService } from "@chatgptchatbot/proto";
+import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { runServer } from "../src/run.js";
+import { GrpcJsClient, grpc, grpcError } from "./grpc-js-client.js";
+import { startProgram } from "./program.js";
+
+const { newSession: NewSession, chat: Chat } = ChatbotService.method;
+
+function run(argv: string[], env: Record<string, string> = {}) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = runServer({
+    argv,
+    env,
+    shutdown: new Promise(() => {}),
+    stdout: { write: (t: string) => stdout.push(t) },
+    stderr: { write: (t: string) => stderr.push(t) },
+  });
+  return { code, stdout, stderr };
+}
+
+describe("the command line", () => {
+  it("--help lists every flag and variable with its default, and exits 0", async () => {
+    const { code, stdout } = run(["--help"]);
+    expect(await code).toBe(0);
+    const text = stdout.join("");
+    expect(text).toContain("--grpc host:port");
+    expect(text).toContain("--http host:port");
+    expect(text).toContain("CHATGPT_V3_COOLDOWN  [default: 15]");
+    expect(text).toContain("GRPC_REFLECTION  [default: false]");
+  });
+
+  it("stops on a bad variable with one line naming it, exit code 2", async () => {
+    const { code, stderr } = run([], { CHATGPT_COOLDOWN: "soon" });
+    expect(await code).toBe(2);
+    expect(stderr).toEqual(['chatgptchatbot: CHATGPT_COOLDOWN: expected a number of seconds >= 0, got "soon" (see --help)\n']);
+  });
+
+  it("stops on a bad flag with one line naming it, exit code 2", async () => {
+    const bad = run(["--grpc", "localhost:http"]);
+    expect(await bad.code).toBe(2);
+    expect(bad.stderr.join("")).toMatch(/^chatgptchatbot: --grpc: .*\n$/);
+    const unknown = run(["--port", "1"]);
+    expect(await unknown.code).toBe(2);
+    expect(unknown.stderr).toHaveLength(1);
+  });
+
+  it("exits 1 when the address is taken", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as { port: number };
+    const { code, stderr } = run(["--grpc", `127.0.0.1:${port}`], { LOG_LEVEL: "silent" });
+    expect(await code).toBe(1);
+    expect(stderr.join("")).toContain("EADDRINUSE");
+    await new Promise((resolve) => blocker.close(resolve));
+  });
+});
+
+describe("both transports in one process", () => {
+  let openai: FakeOpenAI;
+  beforeEach(async () => {
+    openai = await startFakeOpenAI();
+  });
+  afterEach(async () => {
+    await openai.close();
+  });
+
+  it("--http alone serves only the HTTP API", async () => {
+    const program = await startProgram({ argv: ["--http", "127.0.0.1:0"], env: { API_URL: openai.url } });
+    expect(program.grpcUrl).toBe("");
+    expect(await (await fetch(`${program.httpUrl}/healthz`)).text()).toBe("ok");
+    expect(await program.stop()).toBe(0);
+  });
+
+  it("--grpc with --http serves both around one pool: a key cooling on one transport cools on the other", async () => {
+    const key = "sk-test-shared-pool-0001";
+    const program = await startProgram({
+      argv: ["--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"],
+      env: { API_URL: openai.url, CHATGPT_V3_COOLDOWN: "60" },
+    });
+    const renew = await fetch(`${program.httpUrl}/renew`, { method: "POST", body: JSON.stringify({ version: 3, api_key: key }) });
+    expect(renew.status).toBe(200);
+    const ask = await fetch(`${program.httpUrl}/ask`, { method: "POST", body: JSON.stringify({ prompt: "over http" }) });
+    expect(await ask.text()).toBe("echo: over http");
+
+    const client = new GrpcJsClient(program.grpcUrl);
+    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: key }) });
+    const cooled = await grpcError(client.unary(Chat, { sessionId, prompt: "over grpc" }));
+    expect(cooled.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    client.close();
+    expect(await program.stop()).toBe(0);
+  });
+});
+
+describe("graceful shutdown", () => {
+  it("on SIGTERM during a slow upstream call still delivers the reply, then refuses new calls and exits 0", async () => {
+    const openai = await startFakeOpenAI({ reply: () => "a slow but complete reply, word by word" });
+    const program = await startProgram({ env: { API_URL: openai.url, CHATGPT_V3_COOLDOWN: "0" } });
+    const client = new GrpcJsClient(program.grpcUrl);
+    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: "sk-test-shutdown-0001" }) });
+
+    openai.enqueueFault({ kind: "trickle", intervalMs: 50 });
+    const reply = client.unary(Chat, { sessionId, prompt: "take your time" });
+    await vi.waitFor(() => expect(openai.requests).toHaveLength(1));
+    const exited = program.stop("SIGTERM");
+
+    expect((await reply).response).toBe("a slow but complete reply, word by word");
+    expect(await exited).toBe(0);
+    expect(openai.abortedRequests).toBe(0);
+    // The reply was delivered after the shutdown had begun.
+    const shuttingDown = program.logs.findIndex((l) => l.msg === "shutting down: finishing in-flight calls");
+    const chatDone = program.logs.findIndex((l) => l.rpc === "ChatbotService/Chat" && l.code === "ok");
+    expect(shuttingDown).toBeGreaterThan(-1);
+    expect(chatDone).toBeGreaterThan(shuttingDown);
+    expect(program.logs.findIndex((l) => l.msg === "stopped")).toBeGreaterThan(chatDone);
+
+    const late = new GrpcJsClient(program.grpcUrl);
+    expect((await grpcError(late.unary(Chat, { sessionId, prompt: "too late" }, { deadlineMs: 2_000 }))).code).toBe(
+      grpc.status.UNAVAILABLE,
+    );
+    late.close();
+    client.close();
+    await openai.close();
+  });
+
+  it("cuts calls still running when the shutdown timeout ends, and still exits 0", async () => {
+    const openai = await startFakeOpenAI();
+    const program = await startProgram({ env: { API_URL: openai.url, CHATBOT_SHUTDOWN_TIMEOUT: "0.2" } });
+    const client = new GrpcJsClient(program.grpcUrl);
+    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: "sk-test-shutdown-0002" }) });
+    openai.enqueueFault({ kind: "hang" });
+    const call = grpcError(client.unary(Chat, { sessionId, prompt: "never answered" }));
+    await vi.waitFor(() => expect(openai.requests).toHaveLength(1));
+    expect(await program.stop()).toBe(0);
+    expect((await call).code).toBe(grpc.status.UNAVAILABLE);
+    await openai.waitForAbort(5_000);
+    client.close();
+    await openai.close();
+  });
+});
