@@ -4,6 +4,7 @@ import {
   type AskResult,
   type Backend,
   ChatbotError,
+  ErrorCode,
   type Logger,
   maskSecret,
   type SessionConfig,
@@ -151,7 +152,7 @@ export class ChatGPTWebBackend implements Backend {
       return { conversation: { conversationId, parentMessageId: messageId } };
     } catch (error) {
       const failure = this.#failure(error, request);
-      if (failure.code !== "aborted") this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
+      if (failure.code !== ErrorCode.Aborted) this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
       throw failure;
     }
   }

@@ -3,6 +3,7 @@ import {
   type AskResult,
   type Backend,
   ChatbotError,
+  ErrorCode,
   type Logger,
   maskSecret,
   silentLogger,
@@ -121,7 +122,7 @@ export class OpenAIBackend implements Backend {
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
     } catch (error) {
       const failure = openAIFailure(error, context);
-      if (failure.code !== "aborted") this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
+      if (failure.code !== ErrorCode.Aborted) this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
       throw failure;
     }
   }

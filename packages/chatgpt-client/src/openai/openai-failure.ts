@@ -1,4 +1,4 @@
-import { ChatbotError } from "@chatgptchatbot/core";
+import { ChatbotError, ErrorCode } from "@chatgptchatbot/core";
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from "openai";
 import { parseRetryAfter, type RetryDecision } from "../retry.js";
 import { safeCause, safeReason } from "../safe-error.js";
@@ -18,7 +18,7 @@ export interface FailureContext {
  */
 export function openAIFailure(error: unknown, { credential, timeoutMs, signal }: FailureContext): ChatbotError {
   if (signal.aborted || error instanceof APIUserAbortError) {
-    return error instanceof ChatbotError && error.code === "aborted" ? error : ChatbotError.aborted(undefined, safeCause(error, credential));
+    return error instanceof ChatbotError && error.code === ErrorCode.Aborted ? error : ChatbotError.aborted(undefined, safeCause(error, credential));
   }
   if (error instanceof ChatbotError) return error;
   const cause = safeCause(error, credential);
