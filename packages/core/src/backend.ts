@@ -63,6 +63,11 @@ export interface Backend {
    *   and after every renew), and its reply is the initial response.
    */
   readonly initialPrompt: "system" | "ask";
+  /**
+   * For "system" backends: the system prompt the backend sends when a
+   * session has no initial prompt, so the pool can count it in the budget.
+   */
+  readonly defaultSystemPrompt?: string;
   /** Streams the reply to one prompt. */
   ask(request: AskRequest): AsyncGenerator<string, AskResult | void, undefined>;
 }

@@ -387,6 +387,25 @@ describe("capacity, eviction and renew", () => {
 });
 
 describe("history budget", () => {
+  it("counts the backend's default system prompt when the session has none", async () => {
+    const persona = "You are a cheerful VTuber who loves her viewers. ".repeat(6); // about 60 tokens
+    const base = scriptedBackend({ reply: () => "ok" });
+    const backend: ScriptedBackend = Object.assign(Object.create(null), base, { defaultSystemPrompt: persona });
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
+    const config = JSON.stringify({ version: 3, api_key: "sk-test-a", max_tokens: 120 });
+    const withPersona = (await pool.create({ config })).sessionId;
+    const withOwn = (await pool.create({ config, initialPrompt: "hi" })).sessionId;
+    for (let i = 0; i < 8; i++) {
+      await pool.chat({ sessionId: withPersona, prompt: `turn ${i}` });
+      await pool.chat({ sessionId: withOwn, prompt: `turn ${i}` });
+    }
+    const [personaCall, ownCall] = base.calls.slice(-2);
+    expect(personaCall!.systemPrompt).toBe(""); // the backend substitutes its persona
+    // The persona's ~60 tokens leave room for fewer turns than a two-letter prompt does.
+    expect(personaCall!.history.length).toBeLessThan(ownCall!.history.length);
+    expect(personaCall!.history.length).toBeGreaterThan(0);
+  });
+
   it("trims the oldest turns so system + history + prompt fit max_tokens", async () => {
     const backend = scriptedBackend({ reply: () => "ok" });
     const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });

@@ -173,7 +173,8 @@ export class SessionPool {
     try {
       const now = this.#now();
       const count = await loadTokenCounter(parsed.model);
-      const systemPrompt = backend.initialPrompt === "system" ? initialPrompt : "";
+      const systemPrompt =
+        backend.initialPrompt === "system" ? initialPrompt.trim() || (backend.defaultSystemPrompt ?? "") : "";
       const record: SessionRecord = {
         id: randomUUID(),
         config: parsed,

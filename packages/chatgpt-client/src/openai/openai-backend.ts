@@ -53,6 +53,7 @@ const PLACEHOLDER_KEY = "per-request-key";
  */
 export class OpenAIBackend implements Backend {
   readonly initialPrompt = "system" as const;
+  readonly defaultSystemPrompt = DEFAULT_SYSTEM_PROMPT;
   readonly #fetch: FetchLike;
   readonly #defaultEndpoint: OpenAIEndpoint;
   readonly #model: string;
