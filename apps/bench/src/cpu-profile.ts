@@ -48,13 +48,23 @@ function frameName(node: ProfileNode): string {
   return `${fn} ${file}:${lineNumber + 1}`;
 }
 
-/** Self time per function and per package, largest first; (idle) is left out of the shares. */
-export function summarizeProfile(profile: CpuProfile): { total: number; functions: SelfTime[]; packages: SelfTime[] } {
+/**
+ * Self time per function and per package, largest first; (idle) is left out
+ * of the shares. With `window` ([from, to] in the profile's clock, µs), only
+ * samples taken inside it count.
+ */
+export function summarizeProfile(
+  profile: CpuProfile,
+  { window }: { window?: readonly [number, number] } = {},
+): { total: number; functions: SelfTime[]; packages: SelfTime[] } {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
+  let at = profile.startTime;
   for (let i = 0; i < samples.length; i++) {
+    at += deltas[i] ?? 0;
+    if (window !== undefined && (at < window[0] || at > window[1])) continue;
     // A sample's time is the delta to the next sample.
     const micros = deltas[i + 1] ?? 0;
     self.set(samples[i]!, (self.get(samples[i]!) ?? 0) + micros);
@@ -74,4 +84,46 @@ export function summarizeProfile(profile: CpuProfile): { total: number; function
   const sorted = (m: Map<string, number>): SelfTime[] =>
     [...m].map(([name, micros]) => ({ name, micros, share: total === 0 ? 0 : micros / total })).sort((a, b) => b.micros - a.micros);
   return { total, functions: sorted(functions), packages: sorted(packages) };
+}
+
+/**
+ * Who calls a function: self time of the frames whose name starts with
+ * `name`, grouped by their callers' chain (`depth` frames up, nearest first).
+ */
+export function callersOf(
+  profile: CpuProfile,
+  name: string,
+  { depth = 4, window }: { depth?: number; window?: readonly [number, number] } = {},
+): SelfTime[] {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const self = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let at = profile.startTime;
+  let total = 0;
+  for (let i = 0; i < samples.length; i++) {
+    at += deltas[i] ?? 0;
+    if (window !== undefined && (at < window[0] || at > window[1])) continue;
+    const micros = deltas[i + 1] ?? 0;
+    const node = byId.get(samples[i]!);
+    if (node !== undefined && node.callFrame.functionName !== "(idle)") total += micros;
+    self.set(samples[i]!, (self.get(samples[i]!) ?? 0) + micros);
+  }
+  const chains = new Map<string, number>();
+  for (const [id, micros] of self) {
+    const node = byId.get(id);
+    if (node === undefined || !frameName(node).startsWith(name)) continue;
+    const chain: string[] = [];
+    for (let up = parent.get(id); up !== undefined && chain.length < depth; up = parent.get(up)) {
+      const frame = byId.get(up);
+      if (frame !== undefined) chain.push(frameName(frame));
+    }
+    const key = chain.join(" < ");
+    chains.set(key, (chains.get(key) ?? 0) + micros);
+  }
+  return [...chains]
+    .map(([chain, micros]) => ({ name: chain, micros, share: total === 0 ? 0 : micros / total }))
+    .sort((a, b) => b.micros - a.micros);
 }

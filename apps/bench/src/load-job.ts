@@ -18,4 +18,9 @@ export interface LoadResult extends ClosedLoopResult {
   readonly loadGeneratorCpuMicros: number;
   /** Busy CPU µs of the whole machine (every core, every process) in the window. */
   readonly machineBusyMicros: number;
+  /**
+   * The window's edges on the system-wide monotonic clock, in µs: the time
+   * base of V8 CPU profiles, so `profile-summary --window` can cut a profile to it.
+   */
+  readonly windowMonotonicMicros: readonly [number, number];
 }

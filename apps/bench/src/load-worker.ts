@@ -18,6 +18,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
   let self = 0;
   let machineStart = 0;
   let machine = 0;
+  const monotonic: [number, number] = [0, 0];
   try {
     const result = await runClosedLoop({
       concurrency: job.concurrency,
@@ -30,6 +31,9 @@ async function run(job: LoadJob): Promise<LoadResult> {
           if (edge === "start") start[name] = now;
           else cpuMicros[name] = now - (start[name] ?? now);
         }
+        const now = Number(process.hrtime.bigint() / 1000n);
+        if (edge === "start") monotonic[0] = now;
+        else monotonic[1] = now;
         if (edge === "start") {
           selfStart = process.cpuUsage();
           machineStart = readMachineBusyMicros();
@@ -40,7 +44,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
         }
       },
     });
-    return { ...result, cpuMicros, loadGeneratorCpuMicros: self, machineBusyMicros: machine };
+    return { ...result, cpuMicros, loadGeneratorCpuMicros: self, machineBusyMicros: machine, windowMonotonicMicros: monotonic };
   } finally {
     await target.close();
   }

@@ -165,6 +165,7 @@ async function main(): Promise<number> {
             const run: RunRecord = { target, concurrency, costOf: costOf[target], result };
             throughput.push(run);
             log(describeRun(run));
+            if (flags.profile) log(`  profile window: --window ${result.windowMonotonicMicros.join(",")} --per ${result.requests}`);
           }
         }
       }
