@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { DEFAULT_SYSTEM_PROMPT } from "@chatgptchatbot/chatgpt-client";
 import { loadTokenCounter, MESSAGE_OVERHEAD_TOKENS } from "@chatgptchatbot/core";
 import { type Child, startChild } from "./child-process.js";
 import { DEFAULT_REPLY } from "./fast-upstream.js";
@@ -68,12 +69,22 @@ const resultsDir = path.join(benchDir, "results");
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-/** The token budget that keeps exactly `turns` turns of PROMPT / DEFAULT_REPLY (see core's fitHistory). */
+/**
+ * The token budget that keeps exactly `turns` turns of PROMPT / DEFAULT_REPLY
+ * after the API-key backend's default persona (see core's fitHistory).
+ */
 async function historyBudget(turns: number): Promise<number> {
   const count = await loadTokenCounter(undefined);
+  const system = count(DEFAULT_SYSTEM_PROMPT) + MESSAGE_OVERHEAD_TOKENS;
   const prompt = count(PROMPT) + MESSAGE_OVERHEAD_TOKENS;
   const reply = count(DEFAULT_REPLY) + MESSAGE_OVERHEAD_TOKENS;
-  return turns * (prompt + reply) + prompt + 3 + Math.floor((prompt + reply) / 2);
+  return system + turns * (prompt + reply) + prompt + 3 + Math.floor((prompt + reply) / 2);
+}
+
+/** Turns of history in a chat-completions request body (messages minus the system prompt and the new prompt). */
+function historyTurnsOf(body: string): number {
+  const { messages } = JSON.parse(body) as { messages?: unknown[] };
+  return ((messages?.length ?? 2) - 2) / 2;
 }
 
 async function runLoad(job: LoadJob): Promise<LoadResult> {
@@ -158,7 +169,9 @@ async function main(): Promise<number> {
         const body = typeof last.body === "string" ? last.body : "";
         if (body === "") throw new Error("the server sent nothing upstream while priming");
         upstreamBodyBytes = Buffer.byteLength(body);
-        log(`steady-state upstream request: ${upstreamBodyBytes} bytes`);
+        const turns = historyTurnsOf(body);
+        log(`steady-state upstream request: ${upstreamBodyBytes} bytes, ${turns} turns of history`);
+        if (turns !== HISTORY_TURNS) throw new Error(`the steady state holds ${turns} turns, not ${HISTORY_TURNS}: fix historyBudget`);
         for (const concurrency of concurrencyLevels) {
           for (const target of targets) {
             const result = await runLoad({ target: specs[target]!(body), concurrency, warmupMs, durationMs, watch });
