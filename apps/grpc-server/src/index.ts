@@ -4,7 +4,13 @@
  * {@link createGrpcServer}; `dist/main.js` (the `chatgptchatbot` command) is
  * the program.
  */
-export { createGrpcServer, DEFAULT_GRPC_HOST, DEFAULT_GRPC_PORT, DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "./server.js";
+export {
+  createGrpcServer,
+  DEFAULT_GRPC_HOST,
+  DEFAULT_GRPC_PORT,
+  DEFAULT_GRPC_CLOSE_TIMEOUT_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+} from "./server.js";
 export type { CreateGrpcServerOptions, GrpcServer, ListenOptions } from "./server.js";
 export { createRoutes } from "./routes.js";
 export type { RoutesOptions } from "./routes.js";

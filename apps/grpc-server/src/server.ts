@@ -16,6 +16,8 @@ import { createRoutes } from "./routes.js";
 export const DEFAULT_GRPC_HOST = "localhost";
 export const DEFAULT_GRPC_PORT = 50052;
 export const DEFAULT_GRPC_CLOSE_TIMEOUT_MS = 10_000;
+/** The largest request message accepted: 4 MiB, gRPC's usual default. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export interface CreateGrpcServerOptions {
   /** The session pool, shared with the other transports of the process. */
@@ -31,6 +33,8 @@ export interface CreateGrpcServerOptions {
    * static files at `/`); default: 404.
    */
   readonly fallback?: NodeHandlerFn;
+  /** The largest request message accepted, in bytes (default 4 MiB); larger ones get RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes?: number;
 }
 
 export interface ListenOptions {
@@ -68,11 +72,13 @@ export function createGrpcServer({
   corsOrigins = ["*"],
   reflection = false,
   fallback,
+  maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
 }: CreateGrpcServerOptions): GrpcServer {
   const health = new HealthStatus();
   const rpc = connectNodeAdapter({
     routes: createRoutes({ pool, health, reflection, logger }),
     interceptors: serverInterceptors({ logger }),
+    readMaxBytes: maxMessageBytes,
     contextValues: (req) => createContextValues().set(httpVersionKey, req.httpVersion),
     ...(fallback === undefined ? {} : { fallback }),
   });

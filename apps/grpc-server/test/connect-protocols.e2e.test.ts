@@ -89,6 +89,13 @@ describe("one port, three protocols, two HTTP versions", () => {
     expect(await res.json()).toEqual({ code: "not_found", message: "session not found: nope" });
   });
 
+  it("refuses a request message over 4 MiB with RESOURCE_EXHAUSTED", async () => {
+    const client = createClient(ChatbotService, createConnectTransport({ baseUrl: program.grpcUrl, httpVersion: "1.1" }));
+    const error = await failure(client.chat({ sessionId: "x", prompt: "a".repeat(4 * 1024 * 1024 + 1) }));
+    expect(error.code).toBe(Code.ResourceExhausted);
+    expect(openai.requests.some((r) => JSON.stringify(r.body).length > 4 * 1024 * 1024)).toBe(false);
+  });
+
   it("answers 404 to what is no RPC", async () => {
     expect((await fetch(`${program.grpcUrl}/`)).status).toBe(404);
   });
