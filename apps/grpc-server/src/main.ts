@@ -2,8 +2,10 @@
 /**
  * The `chatgptchatbot` command: `node dist/main.js [--grpc host:port]
  * [--http host:port] [--debug]`. Serves until SIGINT/SIGTERM, then stops
- * gracefully and exits 0; a second signal exits at once.
+ * gracefully and exits 0; a second signal exits at once. The browser
+ * playground is served at `/` on the gRPC port.
  */
+import { createPlaygroundFallback } from "@chatgptchatbot/playground";
 import { runServer } from "./run.js";
 
 const shutdown = new Promise<string>((resolve) => {
@@ -17,4 +19,9 @@ const shutdown = new Promise<string>((resolve) => {
   process.on("SIGTERM", onSignal);
 });
 
-process.exitCode = await runServer({ argv: process.argv.slice(2), env: process.env, shutdown });
+process.exitCode = await runServer({
+  argv: process.argv.slice(2),
+  env: process.env,
+  shutdown,
+  fallback: createPlaygroundFallback(),
+});

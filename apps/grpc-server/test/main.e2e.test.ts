@@ -63,4 +63,18 @@ describe("node dist/main.js", () => {
     expect(program.lines.find((l) => l.reason !== undefined)?.reason).toBe("SIGTERM");
     client.close();
   });
+
+  it("serves the browser playground at / on the gRPC port", async () => {
+    const program = start({});
+    child = program.child;
+    await vi.waitFor(() => expect(program.lines.some((l) => l.msg === "listening")).toBe(true), { timeout: 10_000 });
+    const url = program.lines.find((l) => l.msg === "listening")!.grpc as string;
+    const page = await fetch(new URL("/", url));
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await page.text()).toContain("ChatGPTChatbot playground");
+    expect((await fetch(new URL("/no-such-page", url))).status).toBe(404);
+    child.kill("SIGTERM");
+    expect(await program.exit).toBe(0);
+  });
 });
