@@ -9,6 +9,7 @@ export default defineConfig({
     "src/hop-main.ts",
     "src/memory-main.ts",
     "src/profile-summary.ts",
+    "src/compare.ts",
   ],
   format: ["esm"],
   dts: false,

@@ -13,19 +13,28 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DEFAULT_SYSTEM_PROMPT } from "@chatgptchatbot/chatgpt-client";
-import { loadTokenCounter, MESSAGE_OVERHEAD_TOKENS } from "@chatgptchatbot/core";
 import { type Child, startChild } from "./child-process.js";
-import { DEFAULT_REPLY } from "./fast-upstream.js";
+import {
+  ACCESS_TOKEN,
+  ALL_TARGETS,
+  API_KEY,
+  COST_OF,
+  HISTORY_TURNS,
+  historyBudget,
+  historyTurnsOf,
+  PROMPT,
+  runLoad,
+  serverEnv,
+  type TargetName,
+  targetSpec,
+} from "./scenario.js";
 import { freePort } from "./free-port.js";
-import type { LoadJob, LoadResult } from "./load-job.js";
 import { machineInfo } from "./machine.js";
 import type { MemoryResult } from "./memory.js";
 import { readRssBytes } from "./proc-stat.js";
 import { renderResults, spliceResults } from "./report.js";
 import { type BenchResults, checkTargets, cpuPerRequest, type RunRecord } from "./results.js";
 import { type ServerProcess, startServer } from "./server-process.js";
-import type { TargetSpec } from "./targets.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benchDir = path.resolve(here, "..");
@@ -53,49 +62,16 @@ const { values: flags } = parseArgs({
 const list = (value: string | undefined, all: readonly string[]): string[] =>
   value === undefined ? [...all] : value.split(",").map((s) => s.trim()).filter((s) => all.includes(s));
 
-const ALL_TARGETS = ["grpc", "connect", "ask", "direct", "hop"] as const;
-const targets = list(flags.targets, ALL_TARGETS);
+const targets = list(flags.targets, ALL_TARGETS) as TargetName[];
 const concurrencyLevels = list(flags.concurrency, ["1", "16", "64"]).map(Number);
 const sections = list(flags.sections, ["throughput", "streaming", "memory"]);
 const filtered = flags.targets !== undefined || flags.concurrency !== undefined || flags.sections !== undefined;
 const logLevel = flags["log-level"] ?? "info";
 const warmupMs = flags.quick ? 500 : 1500;
 const durationMs = flags.quick ? 1000 : 3000;
-const HISTORY_TURNS = 20;
-const PROMPT = "主播今天玩什么游戏？can we name the cat after the chat?";
-const API_KEY = "sk-test-bench-0000000000000000";
-const ACCESS_TOKEN = "at-test-bench-0000000000000000";
 const resultsDir = path.join(benchDir, "results");
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-
-/**
- * The token budget that keeps exactly `turns` turns of PROMPT / DEFAULT_REPLY
- * after the API-key backend's default persona (see core's fitHistory).
- */
-async function historyBudget(turns: number): Promise<number> {
-  const count = await loadTokenCounter(undefined);
-  const system = count(DEFAULT_SYSTEM_PROMPT) + MESSAGE_OVERHEAD_TOKENS;
-  const prompt = count(PROMPT) + MESSAGE_OVERHEAD_TOKENS;
-  const reply = count(DEFAULT_REPLY) + MESSAGE_OVERHEAD_TOKENS;
-  return system + turns * (prompt + reply) + prompt + 3 + Math.floor((prompt + reply) / 2);
-}
-
-/** Turns of history in a chat-completions request body (messages minus the system prompt and the new prompt). */
-function historyTurnsOf(body: string): number {
-  const { messages } = JSON.parse(body) as { messages?: unknown[] };
-  return ((messages?.length ?? 2) - 2) / 2;
-}
-
-async function runLoad(job: LoadJob): Promise<LoadResult> {
-  const worker = await startChild({ bundle: "load-worker.js" });
-  try {
-    const reply = await worker.ask({ type: "run", job }, "result", job.warmupMs + job.durationMs + 60_000);
-    return reply.result as LoadResult;
-  } finally {
-    await worker.stop();
-  }
-}
 
 function describeRun(run: RunRecord): string {
   const cpu = cpuPerRequest(run);
@@ -135,36 +111,18 @@ async function main(): Promise<number> {
         grpcPort: await freePort(),
         httpPort: await freePort(),
         execArgv: flags.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
-        env: {
-          API_URL: `${upstreamOrigin}/v1`,
-          OPENAI_API_KEY: API_KEY,
-          CHATGPT_BASE_URL: `${upstreamOrigin}/backend-api`,
-          CHATGPT_ACCESS_TOKEN: ACCESS_TOKEN,
-          CHATGPT_V3_COOLDOWN: "0",
-          CHATGPT_COOLDOWN: "0",
-          CHATBOT_MAX_SESSIONS: "1000",
-          CHATBOT_MAX_TOKENS: String(budget),
-          LOG_LEVEL: logLevel,
-        },
+        env: serverEnv({ upstreamOrigin, budget, logLevel }),
       });
       log(`server pid ${server.pid} on ${server.grpcAddress} and ${server.httpOrigin}; upstream ${upstreamOrigin}; hop ${hopOrigin}`);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       idleRss = readRssBytes(server.pid);
       log(`idle RSS ${(idleRss / 2 ** 20).toFixed(1)} MiB`);
       const watch = { server: server.pid, upstream: upstream.pid, hop: hop.pid };
-      const sessionConfig = JSON.stringify({ version: 3, api_key: API_KEY });
-      const specs: Record<string, (body: string) => TargetSpec> = {
-        grpc: () => ({ kind: "grpc", address: server!.grpcAddress, sessionConfig, prompt: PROMPT }),
-        connect: () => ({ kind: "connect", baseUrl: `http://${server!.grpcAddress}`, sessionConfig, prompt: PROMPT }),
-        ask: () => ({ kind: "ask", origin: server!.httpOrigin, prompt: PROMPT }),
-        direct: (body) => ({ kind: "raw", origin: upstreamOrigin, path: "/v1/chat/completions", body, authorization: `Bearer ${API_KEY}` }),
-        hop: (body) => ({ kind: "raw", origin: hopOrigin, path: "/v1/chat/completions", body, authorization: `Bearer ${API_KEY}` }),
-      };
-      const costOf: Record<string, RunRecord["costOf"]> = { grpc: "server", connect: "server", ask: "server", direct: undefined, hop: "hop" };
+      const origins = { grpcAddress: server.grpcAddress, httpOrigin: server.httpOrigin, upstreamOrigin, hopOrigin };
 
       if (sections.includes("throughput") && targets.length > 0) {
         // Prime one session to the steady state, and take its upstream request for the references.
-        await runLoad({ target: specs.grpc!(""), concurrency: 1, warmupMs: 0, durationMs: 500, watch: {} });
+        await runLoad({ target: targetSpec("grpc", { ...origins, body: "" }), concurrency: 1, warmupMs: 0, durationMs: 500, watch: {} });
         const last = await upstream.ask({ type: "last-body" }, "last-body", 5000);
         const body = typeof last.body === "string" ? last.body : "";
         if (body === "") throw new Error("the server sent nothing upstream while priming");
@@ -174,8 +132,8 @@ async function main(): Promise<number> {
         if (turns !== HISTORY_TURNS) throw new Error(`the steady state holds ${turns} turns, not ${HISTORY_TURNS}: fix historyBudget`);
         for (const concurrency of concurrencyLevels) {
           for (const target of targets) {
-            const result = await runLoad({ target: specs[target]!(body), concurrency, warmupMs, durationMs, watch });
-            const run: RunRecord = { target, concurrency, costOf: costOf[target], result };
+            const result = await runLoad({ target: targetSpec(target, { ...origins, body }), concurrency, warmupMs, durationMs, watch });
+            const run: RunRecord = { target, concurrency, costOf: COST_OF[target], result };
             throughput.push(run);
             log(describeRun(run));
             if (flags.profile) log(`  profile window: --window ${result.windowMonotonicMicros.join(",")} --per ${result.requests}`);
