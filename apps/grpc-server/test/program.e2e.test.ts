@@ -39,7 +39,7 @@ describe("the command line", () => {
   it("stops on a bad variable with one line naming it, exit code 2", async () => {
     const { code, stderr } = run([], { CHATGPT_COOLDOWN: "soon" });
     expect(await code).toBe(2);
-    expect(stderr).toEqual(['chatgptchatbot: CHATGPT_COOLDOWN: expected a number of seconds >= 0, got "soon" (see --help)\n']);
+    expect(stderr).toEqual(['chatgptchatbot: CHATGPT_COOLDOWN: expected a number of seconds from 0 to 2147483, got "soon" (see --help)\n']);
   });
 
   it("stops on a bad flag with one line naming it, exit code 2", async () => {

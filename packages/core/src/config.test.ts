@@ -79,8 +79,13 @@ describe("readConfig", () => {
   });
 
   it.each([
-    ["CHATGPT_COOLDOWN", "soon", "CHATGPT_COOLDOWN: expected a number of seconds >= 0, got \"soon\""],
-    ["CHATGPT_V3_COOLDOWN", "-1", "CHATGPT_V3_COOLDOWN: expected a number of seconds >= 0, got \"-1\""],
+    ["CHATGPT_COOLDOWN", "soon", "CHATGPT_COOLDOWN: expected a number of seconds from 0 to 2147483, got \"soon\""],
+    ["CHATGPT_V3_COOLDOWN", "-1", "CHATGPT_V3_COOLDOWN: expected a number of seconds from 0 to 2147483, got \"-1\""],
+    ["CHATBOT_SHUTDOWN_TIMEOUT", "3000000", "CHATBOT_SHUTDOWN_TIMEOUT: expected a number of seconds from 0 to 2147483, got \"3000000\""],
+    ["CHATBOT_CORS_ORIGINS", " , ", "CHATBOT_CORS_ORIGINS: expected a comma-separated list, got \" , \""],
+    ["CHATBOT_CORS_ORIGINS", "localhost:3000", "CHATBOT_CORS_ORIGINS: expected * or origins like https://app.example:8080, got \"localhost:3000\""],
+    ["CHATBOT_CORS_ORIGINS", "https://app.example/path", "CHATBOT_CORS_ORIGINS: expected * or origins like https://app.example:8080, got \"https://app.example/path\""],
+    ["CHATBOT_ALLOWED_UPSTREAM_HOSTS", "https://api.example.com", "CHATBOT_ALLOWED_UPSTREAM_HOSTS: expected hosts like api.example.com or 127.0.0.1:8080, got \"https://api.example.com\""],
     ["CHATBOT_MAX_SESSIONS", "0", "CHATBOT_MAX_SESSIONS: expected a whole number >= 1, got \"0\""],
     ["CHATBOT_MAX_SESSIONS", "1.5", "CHATBOT_MAX_SESSIONS: expected a whole number >= 1, got \"1.5\""],
     ["API_URL", "localhost:8080", "API_URL: expected an http(s) URL, got \"localhost:8080\""],
@@ -97,6 +102,25 @@ describe("readConfig", () => {
     expect((caught as ConfigError).variable).toBe(name);
     expect((caught as ConfigError).message).toBe(message);
     expect((caught as ConfigError).message).not.toContain("\n");
+  });
+
+  it("allows any origin by default, but only the same origin when the server holds a default credential", () => {
+    expect(readConfig({}).corsOrigins).toEqual(["*"]);
+    expect(readConfig({ OPENAI_API_KEY: "sk-test-server" }).corsOrigins).toEqual([]);
+    expect(readConfig({ CHATGPT_ACCESS_TOKEN: "tok-test-server" }).corsOrigins).toEqual([]);
+    expect(readConfig({ OPENAI_API_KEY: "sk-test-server", CHATBOT_CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+    expect(readConfig({ CHATBOT_CORS_ORIGINS: "http://127.0.0.1:5173/, https://[::1]:8443" }).corsOrigins).toEqual([
+      "http://127.0.0.1:5173/",
+      "https://[::1]:8443",
+    ]);
+  });
+
+  it("accepts host allowlists of names, IPv4 and [IPv6], with ports", () => {
+    expect(readConfig({ CHATBOT_ALLOWED_UPSTREAM_HOSTS: "api.deepseek.com, 127.0.0.1:11434,[::1]:8080" }).allowedUpstreamHosts).toEqual([
+      "api.deepseek.com",
+      "127.0.0.1:11434",
+      "[::1]:8080",
+    ]);
   });
 
   it("names the alias that was actually read", () => {

@@ -33,7 +33,7 @@ export interface ServerConfig {
   readonly requestTimeoutMs: number;
   readonly maxRetries: number;
   readonly grpcReflection: boolean;
-  /** Origins allowed by CORS; ["*"] for any. */
+  /** Origins allowed by CORS; ["*"] for any; [] for same-origin only. */
   readonly corsOrigins: readonly string[];
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
@@ -64,12 +64,18 @@ interface Spec<K extends keyof ServerConfig> {
   readonly parse: (value: string, name: string) => ServerConfig[K];
 }
 
+/** The longest delay Node's timers accept (2^31 - 1 ms, about 24.8 days), in seconds. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 const seconds =
   (min = 0) =>
   (value: string, name: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n < min) {
-      throw new ConfigError(name, `expected a number of seconds >= ${min}, got ${JSON.stringify(value)}`);
+    if (value.trim() === "" || !Number.isFinite(n) || n < min || n > MAX_TIMER_SECONDS) {
+      throw new ConfigError(
+        name,
+        `expected a number of seconds from ${min} to ${MAX_TIMER_SECONDS}, got ${JSON.stringify(value)}`,
+      );
     }
     return Math.round(n * 1000);
   };
@@ -114,6 +120,36 @@ const list = (value: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s !== "");
 
+const nonEmptyList =
+  (check: (item: string, name: string) => void) =>
+  (value: string, name: string): string[] => {
+    const items = list(value);
+    if (items.length === 0) throw new ConfigError(name, `expected a comma-separated list, got ${JSON.stringify(value)}`);
+    for (const item of items) check(item, name);
+    return items;
+  };
+
+/** `*`, or an origin as browsers send it: scheme://host[:port], no path. */
+const checkOrigin = (item: string, name: string): void => {
+  if (item === "*") return;
+  let url: URL | undefined;
+  try {
+    url = new URL(item);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== item.replace(/\/+$/, "").toLowerCase()) {
+    throw new ConfigError(name, `expected * or origins like https://app.example:8080, got ${JSON.stringify(item)}`);
+  }
+};
+
+/** host or host:port (a DNS name, IPv4, or [IPv6]). */
+const checkHost = (item: string, name: string): void => {
+  if (!/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:\d{1,5})?$/i.test(item)) {
+    throw new ConfigError(name, `expected hosts like api.example.com or 127.0.0.1:8080, got ${JSON.stringify(item)}`);
+  }
+};
+
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 const logLevel = (value: string, name: string): LogLevel => {
   const v = value.trim().toLowerCase();
@@ -134,13 +170,13 @@ const SPECS = [
   { env: "API_URL", key: "apiUrl", default: "", parse: url, description: "OpenAI-compatible endpoint for API-key sessions: a base URL (https://host/v1) or the full chat-completions URL. Empty: OpenAI." },
   { env: "CHATGPT_BASE_URL", key: "chatgptBaseUrl", default: "", parse: url, description: "ChatGPT-web reverse proxy base URL for access-token sessions. Empty: such sessions must set base_url." },
   { env: "CHATGPT_MODEL", key: "model", default: "", parse: optionalString, description: "Default model when a session's config names none. Empty: the backend's default." },
-  { env: "OPENAI_API_KEYS", aliases: ["OPENAI_API_KEY"], key: "defaultApiKeys", default: "", parse: list, description: "Server default API key(s), comma-separated (OPENAI_API_KEY also read), for sessions whose config has none. Only ever sent to API_URL." },
-  { env: "CHATGPT_ACCESS_TOKENS", aliases: ["CHATGPT_ACCESS_TOKEN"], key: "defaultAccessTokens", default: "", parse: list, description: "Server default access token(s), comma-separated (CHATGPT_ACCESS_TOKEN also read). Only ever sent to CHATGPT_BASE_URL." },
-  { env: "CHATBOT_ALLOWED_UPSTREAM_HOSTS", key: "allowedUpstreamHosts", default: "", parse: list, description: "Comma-separated hosts (host or host:port) a client's base_url may name. Empty: any host." },
+  { env: "OPENAI_API_KEYS", aliases: ["OPENAI_API_KEY"], key: "defaultApiKeys", default: "", parse: list, description: "Server default API key(s), comma-separated (OPENAI_API_KEY is read when this is unset), for sessions whose config has none. Only ever sent to API_URL." },
+  { env: "CHATGPT_ACCESS_TOKENS", aliases: ["CHATGPT_ACCESS_TOKEN"], key: "defaultAccessTokens", default: "", parse: list, description: "Server default access token(s), comma-separated (CHATGPT_ACCESS_TOKEN is read when this is unset). Only ever sent to CHATGPT_BASE_URL." },
+  { env: "CHATBOT_ALLOWED_UPSTREAM_HOSTS", key: "allowedUpstreamHosts", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkHost)(v, n)), description: "Comma-separated hosts (host or host:port) a client's base_url may name. Empty: any host." },
   { env: "CHATBOT_REQUEST_TIMEOUT", key: "requestTimeoutMs", default: "60", parse: seconds(0.001), description: "Seconds before an upstream request times out." },
   { env: "CHATBOT_MAX_RETRIES", key: "maxRetries", default: "2", parse: integer(0), description: "Retries of an upstream request on 429 and 5xx (with backoff, honouring Retry-After)." },
   { env: "GRPC_REFLECTION", key: "grpcReflection", default: "false", parse: boolean, description: "Serve gRPC server reflection (also on with --debug)." },
-  { env: "CHATBOT_CORS_ORIGINS", key: "corsOrigins", default: "*", parse: list, description: "Comma-separated origins browsers may call from; * for any." },
+  { env: "CHATBOT_CORS_ORIGINS", key: "corsOrigins", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkOrigin)(v, n)), description: "Comma-separated origins browsers may call from (https://app.example:8080), or * for any. Unset: * when the server has no default credential; same-origin only when it has one, so other sites' pages cannot spend the operator's key." },
   { env: "LOG_LEVEL", key: "logLevel", default: "info", parse: logLevel, description: "fatal, error, warn, info, debug, trace or silent (--debug sets debug). Prompts and replies are logged only at debug." },
   { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: "10", parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
   { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: "1048576", parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
@@ -173,7 +209,12 @@ export function readConfig(env: Env): ServerConfig {
     }
     out[spec.key] = spec.parse(raw, name);
   }
-  return out as unknown as ServerConfig;
+  const config = out as unknown as ServerConfig & { corsOrigins: readonly string[] };
+  if ((env.CHATBOT_CORS_ORIGINS ?? "").trim() === "") {
+    const serverCredential = config.defaultApiKeys.length > 0 || config.defaultAccessTokens.length > 0;
+    return { ...config, corsOrigins: serverCredential ? [] : ["*"] };
+  }
+  return config;
 }
 
 /** The defaults, as readConfig gives them for an empty environment. */

@@ -138,6 +138,14 @@ describe("parseSessionConfig", () => {
     });
   });
 
+  it("never echoes the config text in a JSON error (it may hold the credential)", () => {
+    const raw = '{"version": 3, "api_key": sk-test-unquoted-secret-key}';
+    const message = reason(raw);
+    expect(message).toMatch(/^config is not valid JSON( \(error at position \d+\))?$/);
+    expect(message).not.toContain("sk-test");
+    expect(reason('{"version": 3, "api_key": "sk-test-unterminated')).not.toContain("sk-test");
+  });
+
   it("takes the default budget from the server", () => {
     expect(parseSessionConfig('{"version": 3, "api_key": "sk-test-a"}', { maxTokens: 500 }).maxTokens).toBe(500);
   });

@@ -63,7 +63,10 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
     try {
       parsed = JSON.parse(trimmed);
     } catch (error) {
-      throw invalid(`config is not valid JSON (${(error as Error).message})`);
+      // Never echo the parser's message: it quotes the text around the error,
+      // which may be the client's credential.
+      const position = /position (\d+)/.exec((error as Error).message)?.[1];
+      throw invalid(`config is not valid JSON${position === undefined ? "" : ` (error at position ${position})`}`);
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
       throw invalid(`config must be a JSON object, got ${describe(parsed)}`);
