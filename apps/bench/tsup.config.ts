@@ -10,6 +10,8 @@ export default defineConfig({
     "src/memory-main.ts",
     "src/profile-summary.ts",
     "src/compare.ts",
+    "src/components-main.ts",
+    "src/instant-server-main.ts",
   ],
   format: ["esm"],
   dts: false,

@@ -31,14 +31,21 @@ export async function startChild({
   bundle,
   args = [],
   execArgv = [],
+  env,
   readyTimeoutMs = 15_000,
 }: {
   bundle: string;
   args?: readonly string[];
   execArgv?: readonly string[];
+  /** The child's whole environment (default: this process's). */
+  env?: Readonly<Record<string, string>>;
   readyTimeoutMs?: number;
 }): Promise<Child> {
-  const child = fork(bundlePath(bundle), [...args], { execArgv: [...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(bundlePath(bundle), [...args], {
+    execArgv: [...execArgv],
+    stdio: ["ignore", env === undefined ? "inherit" : "ignore", "inherit", "ipc"],
+    ...(env === undefined ? {} : { env: { PATH: process.env.PATH ?? "", ...env } }),
+  });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // A send to a child that has just disconnected fails with EPIPE: stop() then kills it.
   child.on("error", () => {});

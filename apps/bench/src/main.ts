@@ -30,6 +30,7 @@ import {
 } from "./scenario.js";
 import { freePort } from "./free-port.js";
 import { machineInfo } from "./machine.js";
+import type { ComponentResult } from "./components.js";
 import type { MemoryResult } from "./memory.js";
 import { readRssBytes } from "./proc-stat.js";
 import { renderResults, spliceResults } from "./report.js";
@@ -64,7 +65,7 @@ const list = (value: string | undefined, all: readonly string[]): string[] =>
 
 const targets = list(flags.targets, ALL_TARGETS) as TargetName[];
 const concurrencyLevels = list(flags.concurrency, ["1", "16", "64"]).map(Number);
-const sections = list(flags.sections, ["throughput", "streaming", "memory"]);
+const sections = list(flags.sections, ["throughput", "streaming", "breakdown", "memory"]);
 const filtered = flags.targets !== undefined || flags.concurrency !== undefined || flags.sections !== undefined;
 const logLevel = flags["log-level"] ?? "info";
 const warmupMs = flags.quick ? 500 : 1500;
@@ -90,12 +91,15 @@ async function main(): Promise<number> {
   const throughput: RunRecord[] = [];
   const streaming: RunRecord[] = [];
   const memory: MemoryResult[] = [];
+  const instant: RunRecord[] = [];
+  let components: ComponentResult[] = [];
   let idleRss: number | undefined;
   let afterRss: number | undefined;
   let upstreamBodyBytes = 0;
   let failure: string | undefined;
   try {
-    const needServer = sections.includes("streaming") || (sections.includes("throughput") && targets.length > 0);
+    const needServer =
+      sections.includes("streaming") || sections.includes("breakdown") || (sections.includes("throughput") && targets.length > 0);
     if (needServer) {
       const upstream = await startChild({ bundle: "upstream-main.js" });
       children.push(upstream);
@@ -166,6 +170,34 @@ async function main(): Promise<number> {
         }
       }
       afterRss = readRssBytes(server.pid);
+
+      if (sections.includes("breakdown")) {
+        const env = serverEnv({ upstreamOrigin, budget, logLevel });
+        const fake = await startChild({ bundle: "instant-server-main.js", env });
+        children.push(fake);
+        const fakeOrigins = { grpcAddress: String(fake.ready.grpcAddress), httpOrigin: String(fake.ready.httpOrigin), upstreamOrigin, hopOrigin };
+        for (const target of ["grpc", "connect", "ask"] as const) {
+          const result = await runLoad({
+            target: targetSpec(target, { ...fakeOrigins, body: "" }),
+            concurrency: 16,
+            warmupMs,
+            durationMs,
+            watch: { server: fake.pid },
+          });
+          const run: RunRecord = { target, concurrency: 16, costOf: "server", result };
+          instant.push(run);
+          log(`instant backend: ${describeRun(run)}`);
+        }
+        await fake.stop();
+        const parts = await startChild({
+          bundle: "components-main.js",
+          args: ["--upstream", upstreamOrigin, ...(flags.quick ? ["--quick"] : [])],
+          readyTimeoutMs: 120_000,
+        });
+        components = parts.ready.results as ComponentResult[];
+        await parts.stop();
+        for (const c of components) log(`component ${c.name}: ${c.cpuMicrosPerOperation.toFixed(1)} µs CPU/op`);
+      }
     }
 
     if (sections.includes("memory")) {
@@ -216,6 +248,8 @@ async function main(): Promise<number> {
     throughput,
     streaming,
     memory,
+    instant,
+    components,
     failure,
   };
   const json = `${JSON.stringify(results, null, 2)}\n`;

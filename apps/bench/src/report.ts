@@ -139,6 +139,21 @@ export function renderResults(results: BenchResults): string {
     );
   }
 
+  if (results.instant.length > 0 || results.components.length > 0) {
+    lines.push("### Where a chat's CPU goes", "");
+    const rows: string[][] = [];
+    for (const run of results.instant) {
+      const whole = results.throughput.find((r) => r.target === run.target && r.concurrency === run.concurrency);
+      rows.push([
+        `${TARGET_NAMES[run.target] ?? run.target}: the server with a backend answering in-process (transport, logging, pool)`,
+        `${n(cpuPerRequest(run))} µs`,
+        whole ? `of ${n(cpuPerRequest(whole))} µs for the whole server` : "",
+      ]);
+    }
+    for (const c of results.components) rows.push([c.name, `${n(c.cpuMicrosPerOperation, 1)} µs`, "in-process, one layer alone"]);
+    lines.push(...table(["Layer", "CPU per chat (c=16)", "Note"], "---|--:|---", rows), "");
+  }
+
   lines.push("### Memory", "");
   lines.push(`Server RSS: ${mib(results.idleRssBytes)} idle after start, ${mib(results.rssAfterLoadBytes)} after the load.`, "");
   if (results.memory.length > 0) {

@@ -1,6 +1,7 @@
 /** The shape of a benchmark run's results (the JSON file) and the targets it is checked against. */
 import type { LoadResult } from "./load-job.js";
 import type { MachineInfo } from "./machine.js";
+import type { ComponentResult } from "./components.js";
 import type { MemoryResult } from "./memory.js";
 
 /** What a run measured: a target at one concurrency. */
@@ -35,6 +36,10 @@ export interface BenchResults {
   readonly throughput: readonly RunRecord[];
   readonly streaming: readonly RunRecord[];
   readonly memory: readonly MemoryResult[];
+  /** The server with an instant in-process backend (targets "grpc", "connect", "ask"): transports + pool. */
+  readonly instant: readonly RunRecord[];
+  /** Each layer alone, in-process. */
+  readonly components: readonly ComponentResult[];
   /** Why the run stopped early, if it did. */
   readonly failure?: string | undefined;
 }
