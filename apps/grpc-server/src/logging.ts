@@ -1,5 +1,6 @@
 import type { LogLevel } from "@chatgptchatbot/core";
-import { type DestinationStream, type Logger as PinoLogger, pino } from "pino";
+import { createLogger as createSharedLogger } from "@chatgptchatbot/http-server";
+import type { DestinationStream, Logger as PinoLogger } from "pino";
 
 export interface CreateLoggerOptions {
   readonly level: LogLevel;
@@ -8,29 +9,11 @@ export interface CreateLoggerOptions {
 }
 
 /**
- * The process logger: pino JSON lines. Credentials never reach it on purpose;
- * the redaction below is a second line of defence for fields that could hold
- * one.
+ * The process logger of `chatgptchatbot`: the HTTP API's logger configuration
+ * (one redaction list for both transports, so a credential the HTTP API logs
+ * masked stays readable as masked, and raw credential fields are censored),
+ * named "chatgptchatbot".
  */
 export function createLogger({ level, destination }: CreateLoggerOptions): PinoLogger {
-  const options = {
-    level,
-    base: { service: "chatgptchatbot" },
-    redact: {
-      paths: [
-        "config",
-        "api_key",
-        "access_token",
-        "credential",
-        "authorization",
-        "*.config",
-        "*.api_key",
-        "*.access_token",
-        "*.credential",
-        "*.authorization",
-      ],
-      censor: "[redacted]",
-    },
-  };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return createSharedLogger({ level, name: "chatgptchatbot", ...(destination === undefined ? {} : { destination }) });
 }

@@ -3,8 +3,9 @@
  * transports in one process around one pool, and the graceful stop.
  */
 import { createServer } from "node:net";
+import { maskSecret } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
-import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import { type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runServer } from "../src/run.js";
 import { GrpcJsClient, grpc, grpcError } from "./grpc-js-client.js";
@@ -95,6 +96,28 @@ describe("both transports in one process", () => {
     expect(cooled.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     client.close();
     expect(await program.stop()).toBe(0);
+  });
+
+  it("logs a /renew's token masked, as the HTTP API promises, and never raw", async () => {
+    const web = await startFakeChatGPTWeb();
+    const token = "eyJhbGciOiJSUzI1NiJ9.test-access-token-combined-0001";
+    const program = await startProgram({
+      argv: ["--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"],
+      env: { API_URL: openai.url, CHATGPT_BASE_URL: web.url, CHATGPT_COOLDOWN: "0" },
+    });
+    const renew = await fetch(`${program.httpUrl}/renew`, { method: "POST", body: JSON.stringify({ access_token: token }) });
+    expect(renew.status).toBe(200);
+    const ask = await fetch(`${program.httpUrl}/ask`, { method: "POST", body: JSON.stringify({ prompt: "hi" }) });
+    expect(await ask.text()).toBe("echo: hi");
+    expect(web.requests[0]?.headers.authorization).toBe(`Bearer ${token}`);
+    expect(await program.stop()).toBe(0);
+
+    const renewed = program.logs.filter((l) => l.msg === "default session renewed with a new credential");
+    expect(renewed).toHaveLength(1);
+    expect(JSON.stringify(renewed[0])).toContain(JSON.stringify(maskSecret(token)));
+    expect(JSON.stringify(program.logs)).not.toContain(token);
+    expect(JSON.stringify(program.logs)).not.toContain("[redacted]");
+    await web.close();
   });
 });
 

@@ -246,7 +246,7 @@ describe("POST /renew", () => {
     await post(app, "/renew", { access_token: NEW_TOKEN });
     const text = JSON.stringify(logger.lines);
     expect(text).not.toContain(NEW_TOKEN);
-    expect(logger.lines.find((l) => l.msg === "default session renewed with a new credential")?.obj.credential).toBe(
+    expect(logger.lines.find((l) => l.msg === "default session renewed with a new credential")?.obj.credentialMasked).toBe(
       maskSecret(NEW_TOKEN),
     );
   });

@@ -114,7 +114,7 @@ export class DefaultSession {
     this.#sessionId = created.sessionId;
     if (old !== undefined) await this.#delete(old);
     this.#log.info(
-      { session: shortId(created.sessionId), version, credential: maskSecret(credential) },
+      { session: shortId(created.sessionId), version, credentialMasked: maskSecret(credential) },
       "default session renewed with a new credential",
     );
   }
@@ -140,7 +140,7 @@ export class DefaultSession {
     if (config === "") this.#assertServerCredential();
     const { sessionId } = await this.#pool.create({ config });
     this.#log.info(
-      { session: shortId(sessionId), credential: config === "" ? "server default" : "renewed" },
+      { session: shortId(sessionId), credentialSource: config === "" ? "server default" : "renewed" },
       "default session created",
     );
     return sessionId;

@@ -68,7 +68,7 @@ describe("logging", () => {
     expect(text).not.toContain(KEY);
     expect(text).not.toContain(SERVER_KEY);
     const renewed = log.lines().filter((line) => line.msg === "default session renewed with a new credential");
-    expect(renewed.map((line) => line.credential)).toEqual([maskSecret(TOKEN), maskSecret(KEY)]);
+    expect(renewed.map((line) => line.credentialMasked)).toEqual([maskSecret(TOKEN), maskSecret(KEY)]);
   });
 
   it("writes one JSON line per request with method, path, status and latency", async () => {
@@ -93,8 +93,10 @@ describe("logging", () => {
   it("censors fields that would hold a raw credential", () => {
     const { log, logger } = setup("info");
     logger.info({ access_token: TOKEN, nested: { api_key: KEY, authorization: `Bearer ${KEY}` } }, "oops");
+    logger.info({ credential: TOKEN, config: JSON.stringify({ api_key: KEY }), nested: { api_keys: [KEY] } }, "oops again");
     expect(log.text()).not.toContain(TOKEN);
     expect(log.text()).not.toContain(KEY);
     expect(log.lines()[0]).toMatchObject({ access_token: "[redacted]", nested: { api_key: "[redacted]" } });
+    expect(log.lines()[1]).toMatchObject({ credential: "[redacted]", config: "[redacted]", nested: { api_keys: "[redacted]" } });
   });
 });

@@ -11,16 +11,25 @@ export interface CreateLoggerOptions {
 }
 
 /**
- * The HTTP server's pino logger: JSON lines. Credentials are logged only
- * through `maskSecret`; as a second guard, fields that would hold one raw are
- * censored wherever they appear.
+ * Fields that would hold a raw credential (or a NewSession `config`, which
+ * carries one), censored at the top level and one level down. A credential
+ * that is logged on purpose goes through `maskSecret` under a name that is not
+ * in this list (`credentialMasked`), so the mask stays visible.
+ */
+export const REDACTED_LOG_FIELDS: readonly string[] = ["config", "access_token", "api_key", "api_keys", "credential", "authorization"];
+
+/**
+ * The pino logger of every transport (the `chatgptchatbot` command uses it for
+ * gRPC and HTTP alike): JSON lines. Credentials are logged only through
+ * `maskSecret`; as a second guard, {@link REDACTED_LOG_FIELDS} are censored
+ * wherever they appear.
  */
 export function createLogger({ level, destination, name = "http" }: CreateLoggerOptions): PinoLogger {
   const options = {
     name,
     level,
     redact: {
-      paths: ["access_token", "api_key", "api_keys", "authorization", "*.access_token", "*.api_key", "*.api_keys", "*.authorization"],
+      paths: REDACTED_LOG_FIELDS.flatMap((field) => [field, `*.${field}`]),
       censor: "[redacted]",
     },
   };
