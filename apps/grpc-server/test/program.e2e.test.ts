@@ -5,6 +5,7 @@
 import { createServer } from "node:net";
 import { maskSecret } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
+import { v1 } from "@chatgptchatbot/proto/reflection";
 import { type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runServer } from "../src/run.js";
@@ -12,6 +13,17 @@ import { GrpcJsClient, grpc, grpcError } from "./grpc-js-client.js";
 import { startProgram } from "./program.js";
 
 const { newSession: NewSession, chat: Chat } = ChatbotService.method;
+
+/** The services reflection lists; rejects with the grpc-js error when reflection is off. */
+async function listServices(url: string): Promise<string[]> {
+  const client = new GrpcJsClient(url);
+  try {
+    const [list] = await client.bidi(v1.ServerReflection.method.serverReflectionInfo, [{ messageRequest: { case: "listServices", value: "" } }]);
+    return list?.messageResponse.case === "listServicesResponse" ? list.messageResponse.value.service.map((s) => s.name) : [];
+  } finally {
+    client.close();
+  }
+}
 
 function run(argv: string[], env: Record<string, string> = {}) {
   const stdout: string[] = [];
@@ -118,6 +130,41 @@ describe("both transports in one process", () => {
     expect(JSON.stringify(program.logs)).not.toContain(token);
     expect(JSON.stringify(program.logs)).not.toContain("[redacted]");
     await web.close();
+  });
+});
+
+describe("--debug", () => {
+  it("serves reflection and logs prompts at debug level", async () => {
+    const openai = await startFakeOpenAI();
+    const program = await startProgram({ argv: ["--grpc", "127.0.0.1:0", "--debug"], env: { API_URL: openai.url } });
+    expect(await listServices(program.grpcUrl)).toContain("muvtuber.chatbot.v2.ChatbotService");
+    const client = new GrpcJsClient(program.grpcUrl);
+    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: "sk-test-debug-0001" }) });
+    expect((await client.unary(Chat, { sessionId, prompt: "a debug prompt" })).response).toBe("echo: a debug prompt");
+    client.close();
+    expect(await program.stop()).toBe(0);
+    const prompt = program.logs.find((l) => l.msg === "Chat prompt");
+    expect(prompt).toMatchObject({ level: 20 });
+    expect(JSON.stringify(prompt)).toContain("a debug prompt");
+    await openai.close();
+  });
+
+  it("without --debug (and without GRPC_REFLECTION) reflection is UNIMPLEMENTED and prompts are not logged", async () => {
+    const openai = await startFakeOpenAI();
+    const program = await startProgram({ env: { API_URL: openai.url } });
+    const refused = await listServices(program.grpcUrl).then(
+      () => undefined,
+      (error: unknown) => error as grpc.ServiceError,
+    );
+    expect(refused?.code).toBe(grpc.status.UNIMPLEMENTED);
+    const client = new GrpcJsClient(program.grpcUrl);
+    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: "sk-test-debug-0002" }) });
+    await client.unary(Chat, { sessionId, prompt: "a private prompt" });
+    client.close();
+    expect(await program.stop()).toBe(0);
+    expect(program.logs.some((l) => l.msg === "Chat prompt")).toBe(false);
+    expect(JSON.stringify(program.logs)).not.toContain("a private prompt");
+    await openai.close();
   });
 });
 
