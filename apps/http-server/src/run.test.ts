@@ -78,10 +78,13 @@ describe("runHttpServer", () => {
     [["--bogus"], {}, /^chatgptchatbot-http: arguments: /],
     [["--http", "host:port"], {}, /^chatgptchatbot-http: --http: /],
     [[], { LOG_LEVEL: "loud" }, /^chatgptchatbot-http: LOG_LEVEL: /],
-  ])("exits 2 for a bad flag or variable (%j %j)", async (argv, env, message) => {
+    [[], { HTTPS_PROXY: "::bad" }, /^chatgptchatbot-http: HTTPS_PROXY: expected a proxy URL like http:\/\/host:port \(see --help\)\n$/],
+    [[], { HTTP_PROXY: "socks5://127.0.0.1:1080" }, /^chatgptchatbot-http: HTTP_PROXY: expected an http:\/\/ or https:\/\/ proxy URL/],
+  ])("exits 2 for a bad flag or variable (%j %j) with one line on stderr", async (argv, env, message) => {
     const server = run(argv, env);
     expect(await server.exit).toBe(2);
     expect(server.stderr.text()).toMatch(message);
+    expect(server.stderr.text().split("\n")).toHaveLength(2); // one line, no stack
   });
 
   it("exits 1 when the port is taken", async () => {
@@ -90,6 +93,7 @@ describe("runHttpServer", () => {
     const second = run(["--http", `127.0.0.1:${port}`], { CHATBOT_SWEEP_INTERVAL: "0" });
     expect(await second.exit).toBe(1);
     expect(second.log.text()).toContain("EADDRINUSE");
+    expect(second.stderr.text()).toMatch(new RegExp(`^chatgptchatbot-http: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\n$`));
     first.stop("test over");
     expect(await first.exit).toBe(0);
   });

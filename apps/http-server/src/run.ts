@@ -1,4 +1,4 @@
-import { createBackendsFromConfig } from "@chatgptchatbot/chatgpt-client";
+import { type Backends, createBackendsFromConfig } from "@chatgptchatbot/chatgpt-client";
 import { ConfigError, maskSecret, readConfig } from "@chatgptchatbot/core";
 import type { DestinationStream } from "pino";
 import { createHttpApp } from "./app.js";
@@ -16,7 +16,7 @@ export interface RunHttpServerOptions {
   readonly shutdown: Promise<string>;
   /** Where `--help` goes (default: process.stdout). */
   readonly stdout?: { write(text: string): unknown };
-  /** Where configuration errors go (default: process.stderr). */
+  /** Where a configuration error or a port that cannot be bound goes, as one line (default: process.stderr). */
   readonly stderr?: { write(text: string): unknown };
   /** Where log lines go (default: stdout). */
   readonly logDestination?: DestinationStream;
@@ -31,7 +31,7 @@ export interface RunHttpServerOptions {
  * CHATBOT_SHUTDOWN_TIMEOUT), the pool and the backends.
  *
  * @returns the exit code: 0 after a clean stop or `--help`, 2 for a bad flag or
- *   variable, 1 when the port cannot be bound.
+ *   variable (proxy variables included), 1 when the port cannot be bound.
  */
 export async function runHttpServer({
   argv,
@@ -42,6 +42,11 @@ export async function runHttpServer({
   logDestination,
   onListening,
 }: RunHttpServerOptions): Promise<number> {
+  const configError = (error: unknown): number => {
+    if (!(error instanceof ConfigError)) throw error;
+    stderr.write(`chatgptchatbot-http: ${error.message} (see --help)\n`);
+    return 2;
+  };
   let args;
   let config;
   try {
@@ -52,16 +57,19 @@ export async function runHttpServer({
     }
     config = readConfig(env);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    stderr.write(`chatgptchatbot-http: ${error.message} (see --help)\n`);
-    return 2;
+    return configError(error);
   }
 
   const logger = createLogger({
     level: args.debug ? "debug" : config.logLevel,
     ...(logDestination === undefined ? {} : { destination: logDestination }),
   });
-  const backends = createBackendsFromConfig(config, env, logger);
+  let backends: Backends;
+  try {
+    backends = createBackendsFromConfig(config, env, logger); // reads HTTP(S)_PROXY / NO_PROXY
+  } catch (error) {
+    return configError(error);
+  }
   const pool = createPoolFromConfig({ config, backends: backends.resolve, logger });
   const stop = async (): Promise<void> => {
     await pool.close({ timeoutMs: config.shutdownTimeoutMs });
@@ -73,7 +81,9 @@ export async function runHttpServer({
     const app = createHttpApp({ pool, logger, bodyLimitBytes: config.httpBodyLimitBytes });
     server = await startHttpServer({ app, host: args.http.host, port: args.http.port });
   } catch (error) {
-    logger.fatal({ err: error, host: args.http.host, port: args.http.port }, "cannot serve the HTTP API");
+    const err = error as NodeJS.ErrnoException;
+    logger.fatal({ err: err.message, code: err.code, host: args.http.host, port: args.http.port }, "cannot serve the HTTP API");
+    stderr.write(`chatgptchatbot-http: cannot listen on ${args.http.host}:${args.http.port}: ${err.message}\n`);
     await stop();
     return 1;
   }
