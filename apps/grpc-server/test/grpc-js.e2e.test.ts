@@ -63,7 +63,9 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
     const deleted = await client.unary(DeleteSession, { sessionId: created.sessionId });
     expect(deleted.sessionId).toBe(created.sessionId);
     const again = await grpcError(client.unary(Chat, { sessionId: created.sessionId, prompt: "Hello?" }));
-    expect(again.code).toBe(Status.NOT_FOUND);
+    expect([again.code, again.details]).toEqual([Status.NOT_FOUND, `session not found: ${created.sessionId}`]);
+    const twice = await grpcError(client.unary(DeleteSession, { sessionId: created.sessionId }));
+    expect([twice.code, twice.details]).toEqual([Status.NOT_FOUND, `session not found: ${created.sessionId}`]);
   });
 
   it("returns the ChatGPT-web reply to an access-token session's initial prompt", async () => {
@@ -116,7 +118,7 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
       const noPrompt = await grpcError(client.unary(Chat, { sessionId, prompt: "" }));
       expect([noPrompt.code, noPrompt.details]).toEqual([Status.INVALID_ARGUMENT, "prompt is required"]);
       const unknown = await grpcError(client.unary(Chat, { sessionId: "00000000-0000-4000-8000-000000000000", prompt: "x" }));
-      expect(unknown.code).toBe(Status.NOT_FOUND);
+      expect([unknown.code, unknown.details]).toEqual([Status.NOT_FOUND, "session not found: 00000000-0000-4000-8000-000000000000"]);
       await client.unary(DeleteSession, { sessionId });
     });
 
@@ -153,8 +155,10 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
 
   describe("DeleteSession errors", () => {
     it("INVALID_ARGUMENT for an empty session_id, NOT_FOUND for an unknown session", async () => {
-      expect((await grpcError(client.unary(DeleteSession, { sessionId: "" }))).code).toBe(Status.INVALID_ARGUMENT);
-      expect((await grpcError(client.unary(DeleteSession, { sessionId: "nope" }))).code).toBe(Status.NOT_FOUND);
+      const empty = await grpcError(client.unary(DeleteSession, { sessionId: "" }));
+      expect([empty.code, empty.details]).toEqual([Status.INVALID_ARGUMENT, "session_id is required"]);
+      const unknown = await grpcError(client.unary(DeleteSession, { sessionId: "nope" }));
+      expect([unknown.code, unknown.details]).toEqual([Status.NOT_FOUND, "session not found: nope"]);
     });
   });
 
