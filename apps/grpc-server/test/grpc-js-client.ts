@@ -18,6 +18,8 @@ import * as grpc from "@grpc/grpc-js";
 export interface CallOptions {
   /** The call's deadline, in ms from now. */
   readonly deadlineMs?: number;
+  /** Cancels the call (grpc-js's `call.cancel()`, an RST_STREAM with CANCEL) when it aborts. */
+  readonly signal?: AbortSignal;
 }
 
 export class GrpcJsClient {
@@ -31,11 +33,11 @@ export class GrpcJsClient {
   unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
     input: MessageInitShape<I>,
-    { deadlineMs }: CallOptions = {},
+    { deadlineMs, signal }: CallOptions = {},
   ): Promise<MessageShape<O>> {
     const options: grpc.CallOptions = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
     return new Promise((resolve, reject) => {
-      this.#client.makeUnaryRequest(
+      const call = this.#client.makeUnaryRequest(
         `/${method.parent.typeName}/${method.name}`,
         (message: MessageInitShape<I>) => Buffer.from(toBinary(method.input, create(method.input, message))),
         (bytes: Buffer) => fromBinary(method.output, bytes),
@@ -43,10 +45,14 @@ export class GrpcJsClient {
         new grpc.Metadata(),
         options,
         (error: grpc.ServiceError | null, response?: MessageShape<O>) => {
+          signal?.removeEventListener("abort", cancel);
           if (error !== null) reject(error);
           else resolve(response!);
         },
       );
+      const cancel = (): void => call.cancel();
+      if (signal?.aborted) cancel();
+      else signal?.addEventListener("abort", cancel, { once: true });
     });
   }
 

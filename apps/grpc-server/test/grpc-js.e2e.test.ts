@@ -9,7 +9,7 @@ import { ChatbotService } from "@chatgptchatbot/proto";
 import { Health, HealthCheckResponse_ServingStatus } from "@chatgptchatbot/proto/health";
 import { v1, v1alpha } from "@chatgptchatbot/proto/reflection";
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { RetryInfoSchema } from "../src/retry-info.js";
 import { GrpcJsClient, grpc, grpcError } from "./grpc-js-client.js";
 import { type RunningProgram, startProgram } from "./program.js";
@@ -171,6 +171,21 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
     const cooled = await grpcError(client.unary(Chat, { sessionId: c.sessionId, prompt: "c" }));
     expect(cooled.code).toBe(Status.RESOURCE_EXHAUSTED);
     for (const { sessionId } of [a, b, c]) await client.unary(DeleteSession, { sessionId });
+  });
+
+  it("aborts the upstream request when the client cancels the call mid-Chat", async () => {
+    const { sessionId } = await client.unary(NewSession, { config: v3("sk-test-cancel-0001") });
+    openai.enqueueFault({ kind: "hang" });
+    const aborts = openai.abortedRequests;
+    const controller = new AbortController();
+    const call = grpcError(client.unary(Chat, { sessionId, prompt: "never mind" }, { signal: controller.signal }));
+    await vi.waitFor(() => expect(openai.requests.at(-1)?.body.messages.at(-1)).toMatchObject({ content: "never mind" }));
+    controller.abort();
+    expect((await call).code).toBe(Status.CANCELLED);
+    await openai.waitForAbort(5_000);
+    expect(openai.abortedRequests).toBe(aborts + 1);
+    await vi.waitFor(() => expect(program.logs.some((l) => l.rpc === "ChatbotService/Chat" && l.code === "canceled")).toBe(true));
+    await client.unary(DeleteSession, { sessionId });
   });
 
   it("aborts the upstream request when the client's deadline passes", async () => {
