@@ -125,6 +125,58 @@ describe("OpenAIBackend: servers that do not stream", () => {
   });
 });
 
+describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
+  async function sseServer(events: string[]) {
+    const server = await startScriptedServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      for (const event of events) res.write(event);
+      res.end();
+    });
+    cleanup.push(() => server.close());
+    return server;
+  }
+  const chunk = (content: string) => `data: ${JSON.stringify({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })}\n\n`;
+
+  it("an error event mid-stream → Upstream with its reason, the key masked, after the part that arrived", async () => {
+    const server = await sseServer([chunk("half a "), `event: error\ndata: ${JSON.stringify({ error: { message: `overloaded for ${API_KEY}` } })}\n\n`]);
+    const { backend: b } = backend({ apiUrl: `${server.origin}/v1` });
+    const deltas: string[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const delta of b.ask(askRequest())) deltas.push(delta);
+      })(),
+    );
+    expect(deltas).toEqual(["half a "]);
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: `the upstream reported an error: overloaded for ${maskSecret(API_KEY)}` });
+  });
+
+  it("an `error` field in a chunk → Upstream", async () => {
+    const server = await sseServer([`data: ${JSON.stringify({ error: "model not loaded" })}\n\n`]);
+    const { backend: b } = backend({ apiUrl: `${server.origin}/v1` });
+    const error = await rejection(drain(b.ask(askRequest())));
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reported an error: model not loaded" });
+  });
+
+  it("a stream that ends cleanly without [DONE] is the whole reply; events after [DONE] are ignored", async () => {
+    const ended = await sseServer([chunk("one "), chunk("two")]);
+    expect(await drain(backend({ apiUrl: `${ended.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ deltas: ["one ", "two"] });
+    const after = await sseServer([chunk("one"), "data: [DONE]\n\n", chunk("ignored")]);
+    expect(await drain(backend({ apiUrl: `${after.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ deltas: ["one"] });
+  });
+
+  it("skips chunks without content (the role chunk, the finish chunk, usage)", async () => {
+    const server = await sseServer([
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { role: "assistant", content: "" } }] })}\n\n`,
+      chunk("hi"),
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`,
+      `data: ${JSON.stringify({ choices: [], usage: { total_tokens: 3 } })}\n\n`,
+      "data: [DONE]\n\n",
+    ]);
+    expect(await drain(backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ deltas: ["hi"] });
+  });
+});
+
 describe("OpenAIBackend: failures", () => {
   it("401 → Upstream with the status and the upstream's reason, not retried, the key absent", async () => {
     const { backend: b, logger } = backend();

@@ -10,6 +10,7 @@ import {
 } from "@chatgptchatbot/core";
 import OpenAI from "openai";
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import { readServerSentEvents, type ServerSentEvent } from "../chatgpt-web/sse.js";
 import { type Sleep, withRetries } from "../retry.js";
 import { safeReason } from "../safe-error.js";
 import type { FetchLike } from "../undici-fetch.js";
@@ -42,8 +43,9 @@ const PLACEHOLDER_KEY = "per-request-key";
 
 /**
  * The API-key backend ("version 3"): chat completions on any
- * OpenAI-compatible API through the official `openai` SDK, streamed. The
- * session's initial prompt is the system prompt (a short VTuber persona when
+ * OpenAI-compatible API through the official `openai` SDK, streamed (the SDK
+ * sends the request; the event stream is decoded here, see {@link chunkContent}).
+ * The session's initial prompt is the system prompt (a short VTuber persona when
  * empty), followed by the trimmed history and the new prompt.
  *
  * One SDK client per endpoint, built on first use and kept; the API key goes
@@ -88,17 +90,25 @@ export class OpenAIBackend implements Backend {
       ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
     };
     const log = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credential: maskSecret(credential) };
+    // Our own controller under the caller's signal: a reply left before its end closes the connection.
+    const upstream = new AbortController();
+    const onAbort = (): void => upstream.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    let complete = false;
     try {
-      const { data: stream, response } = await withRetries(
+      // The SDK builds and sends the request and turns error statuses into APIErrors; the event
+      // stream is read here, with the package's own SSE decoder: the SDK's Stream costs several
+      // times more CPU per reply (see BENCHMARKS.md).
+      const response = await withRetries(
         () =>
           client.chat.completions
             .create(body, {
               headers: { Authorization: `Bearer ${credential}` },
-              signal,
+              signal: upstream.signal,
               timeout: this.#timeoutMs,
               maxRetries: 0,
             })
-            .withResponse(),
+            .asResponse(),
         {
           maxRetries: this.#maxRetries,
           signal,
@@ -111,20 +121,26 @@ export class OpenAIBackend implements Backend {
       if (isJson(response)) {
         // A server that does not stream answers one JSON completion: the whole reply as one delta.
         const completion = completionContent(await response.json());
+        complete = true;
         if ("problem" in completion) throw ChatbotError.upstream(safeReason(completion.problem, credential));
         if (completion.content !== "") yield completion.content;
-      } else {
-        for await (const chunk of stream) {
-          const delta = chunk.choices?.[0]?.delta?.content;
-          if (typeof delta === "string" && delta !== "") yield delta;
+      } else if (response.body !== null) {
+        for await (const event of readServerSentEvents(response.body)) {
+          if (event.data === "[DONE]") break;
+          const delta = chunkContent(event, credential);
+          if (delta !== "") yield delta;
         }
+        // [DONE], or (as the SDK reads it) a stream that ended cleanly without it.
+        complete = true;
       }
-      // The SDK ends a stream quietly when it is aborted: that is not a complete reply.
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
     } catch (error) {
       const failure = openAIFailure(error, context);
       if (failure.code !== ErrorCode.Aborted) this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
       throw failure;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      if (!complete) upstream.abort();
     }
   }
 
@@ -183,6 +199,32 @@ function completionContent(body: unknown): { content: string } | { problem: stri
   if (typeof record.error === "string") return { problem: `the upstream reported an error: ${record.error}` };
   if (typeof record.error?.message === "string") return { problem: `the upstream reported an error: ${record.error.message}` };
   return { problem: "the upstream sent a malformed reply (no choices[0].message.content)" };
+}
+
+/**
+ * The text delta of one chat-completion chunk event ("" when it holds none), as
+ * the SDK's Stream reads it: an `error` event or an `error` field is the
+ * upstream reporting a failure; an event that is not JSON is a malformed reply.
+ */
+export function chunkContent({ event, data }: ServerSentEvent, credential: string): string {
+  let chunk: { choices?: { delta?: { content?: unknown } }[]; error?: unknown } | null;
+  try {
+    chunk = JSON.parse(data) as typeof chunk;
+  } catch (error) {
+    throw new SyntaxError("malformed server-sent event JSON", { cause: error });
+  }
+  if (event === "error" || (chunk !== null && typeof chunk === "object" && chunk.error)) {
+    const detail = chunk?.error ?? chunk;
+    const message =
+      typeof detail === "string"
+        ? detail
+        : typeof (detail as { message?: unknown } | null)?.message === "string"
+          ? (detail as { message: string }).message
+          : "no reason given";
+    throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(message, credential)}`);
+  }
+  const content = chunk?.choices?.[0]?.delta?.content;
+  return typeof content === "string" ? content : "";
 }
 
 /** System prompt, history (role and content only), then the new prompt. */
