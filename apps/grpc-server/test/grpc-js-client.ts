@@ -7,6 +7,7 @@ import {
   create,
   type DescMessage,
   type DescMethodBiDiStreaming,
+  type DescMethodServerStreaming,
   type DescMethodUnary,
   fromBinary,
   type MessageInitShape,
@@ -54,6 +55,31 @@ export class GrpcJsClient {
       if (signal?.aborted) cancel();
       else signal?.addEventListener("abort", cancel, { once: true });
     });
+  }
+
+  /**
+   * Starts a server-streaming call: `messages` fills as responses arrive,
+   * `ended` settles when the server ends the stream (rejects with its error).
+   */
+  serverStream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodServerStreaming<I, O>,
+    input: MessageInitShape<I>,
+  ): { messages: MessageShape<O>[]; ended: Promise<void>; cancel(): void } {
+    const call = this.#client.makeServerStreamRequest(
+      `/${method.parent.typeName}/${method.name}`,
+      (message: MessageInitShape<I>) => Buffer.from(toBinary(method.input, create(method.input, message))),
+      (bytes: Buffer) => fromBinary(method.output, bytes),
+      input,
+      new grpc.Metadata(),
+      {},
+    );
+    const messages: MessageShape<O>[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on("data", (message: MessageShape<O>) => messages.push(message));
+      call.on("error", reject);
+      call.on("end", resolve);
+    });
+    return { messages, ended, cancel: () => call.cancel() };
   }
 
   /** Sends every request, half-closes, and collects every response. */

@@ -5,6 +5,7 @@
 import { createServer } from "node:net";
 import { maskSecret } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@chatgptchatbot/proto/health";
 import { v1 } from "@chatgptchatbot/proto/reflection";
 import { type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -196,6 +197,38 @@ describe("graceful shutdown", () => {
     );
     late.close();
     client.close();
+    await openai.close();
+  });
+
+  it("while draining, answers health NOT_SERVING and refuses a new call (UNAVAILABLE), and the call in flight completes", async () => {
+    const words = Array.from({ length: 12 }, (_, i) => `word${i}`).join(" ");
+    const openai = await startFakeOpenAI({ reply: () => words });
+    const program = await startProgram({ env: { API_URL: openai.url, CHATGPT_V3_COOLDOWN: "0" } });
+    const client = new GrpcJsClient(program.grpcUrl);
+    const watcher = new GrpcJsClient(program.grpcUrl);
+    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: "sk-test-draining-0001" }) });
+    const watch = watcher.serverStream(Health.method.watch, { service: "" });
+    await vi.waitFor(() => expect(watch.messages.map((m) => m.status)).toEqual([ServingStatus.SERVING]));
+
+    openai.enqueueFault({ kind: "trickle", intervalMs: 100 });
+    let replied = false;
+    const reply = client.unary(Chat, { sessionId, prompt: "take your time" }).finally(() => (replied = true));
+    await vi.waitFor(() => expect(openai.requests).toHaveLength(1));
+    const exited = program.stop("SIGTERM");
+
+    // The drain has begun: watchers hear NOT_SERVING, and a new call finds no server.
+    await watch.ended;
+    expect(watch.messages.map((m) => m.status)).toEqual([ServingStatus.SERVING, ServingStatus.NOT_SERVING]);
+    const late = new GrpcJsClient(program.grpcUrl);
+    const refused = await grpcError(late.unary(NewSession, { config: "" }, { deadlineMs: 2_000 }));
+    expect(refused.code).toBe(grpc.status.UNAVAILABLE);
+    expect(replied).toBe(false); // all of this happened while the call was still in flight
+
+    expect((await reply).response).toBe(words);
+    expect(await exited).toBe(0);
+    expect(openai.abortedRequests).toBe(0);
+    expect(program.logs.some((l) => l.rpc === "ChatbotService/NewSession" && l.code !== "ok")).toBe(false); // never reached the server
+    for (const c of [late, watcher, client]) c.close();
     await openai.close();
   });
 
