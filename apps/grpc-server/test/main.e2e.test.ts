@@ -64,6 +64,28 @@ describe("node dist/main.js", () => {
     client.close();
   });
 
+  it("with the background sweep running (CHATBOT_SWEEP_INTERVAL=1), exits 0 promptly on SIGTERM", async () => {
+    openai = await startFakeOpenAI();
+    const program = start({ API_URL: openai.url, CHATGPT_V3_COOLDOWN: "0", CHATBOT_SWEEP_INTERVAL: "1", CHATBOT_RENEW_INTERVAL: "1" });
+    child = program.child;
+    await vi.waitFor(() => expect(program.lines.some((l) => l.msg === "listening")).toBe(true), { timeout: 10_000 });
+    const url = program.lines.find((l) => l.msg === "listening")!.grpc as string;
+    const client = new GrpcJsClient(url);
+    await client.unary(ChatbotService.method.newSession, {
+      config: JSON.stringify({ version: 3, api_key: "sk-test-main-sweep-0001" }),
+      initialPrompt: "be brief",
+    });
+    client.close();
+    // The sweep is live: it renews the conversation once it is older than a second.
+    await vi.waitFor(() => expect(program.lines.some((l) => l.msg === "conversation renewed")).toBe(true), { timeout: 5_000 });
+
+    const signalled = performance.now();
+    child.kill("SIGTERM");
+    expect(await program.exit).toBe(0);
+    expect(performance.now() - signalled).toBeLessThan(2_000);
+    expect(program.lines.map((l) => l.msg)).toContain("stopped");
+  });
+
   it("serves the browser playground at / on the gRPC port", async () => {
     const program = start({});
     child = program.child;
