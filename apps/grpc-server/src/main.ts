@@ -23,5 +23,5 @@ process.exitCode = await runServer({
   argv: process.argv.slice(2),
   env: process.env,
   shutdown,
-  fallback: createPlaygroundFallback(),
+  createFallback: () => createPlaygroundFallback(), // only when gRPC is served; assets missing: a warning, no playground
 });

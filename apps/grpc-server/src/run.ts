@@ -1,5 +1,5 @@
 import { type Backends, createBackendsFromConfig } from "@chatgptchatbot/chatgpt-client";
-import { ConfigError, maskSecret, readConfig, type ServerConfig } from "@chatgptchatbot/core";
+import { ConfigError, type Logger, maskSecret, readConfig, type ServerConfig } from "@chatgptchatbot/core";
 import { createHttpApp, createPoolFromConfig, type RunningHttpServer, startHttpServer } from "@chatgptchatbot/http-server";
 import type { DestinationStream } from "pino";
 import { type CliArgs, parseCliArgs, usage } from "./cli.js";
@@ -20,8 +20,13 @@ export interface RunServerOptions {
   readonly stderr?: { write(text: string): unknown };
   /** Where log lines go (default: stdout). */
   readonly logDestination?: DestinationStream;
-  /** Serves what is no RPC on the gRPC port (the browser playground); default 404. */
-  readonly fallback?: NodeHandlerFn;
+  /**
+   * Builds the handler for what is no RPC on the gRPC port (main: the browser
+   * playground). Called only when gRPC is served, never for `--help` or a bad
+   * flag; when it throws (e.g. the playground was not built), a warning is
+   * logged and those requests get 404. Default: 404.
+   */
+  readonly createFallback?: () => NodeHandlerFn;
   /** Called once every server listens, with their URLs. */
   readonly onListening?: (urls: { grpc?: string; http?: string }) => void;
 }
@@ -45,7 +50,7 @@ export async function runServer({
   stdout = process.stdout,
   stderr = process.stderr,
   logDestination,
-  fallback,
+  createFallback,
   onListening,
 }: RunServerOptions): Promise<number> {
   const configError = (error: unknown): number => {
@@ -89,6 +94,7 @@ export async function runServer({
 
   try {
     if (args.grpc !== undefined) {
+      const fallback = buildFallback(createFallback, logger);
       grpc = createGrpcServer({
         pool,
         logger,
@@ -128,4 +134,15 @@ export async function runServer({
   await closeAll();
   logger.info({}, "stopped");
   return 0;
+}
+
+/** The fallback handler, or undefined (404) when there is none or it cannot be built. */
+function buildFallback(create: (() => NodeHandlerFn) | undefined, logger: Logger): NodeHandlerFn | undefined {
+  if (create === undefined) return undefined;
+  try {
+    return create();
+  } catch (error) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, "no browser playground: it cannot be served");
+    return undefined;
+  }
 }

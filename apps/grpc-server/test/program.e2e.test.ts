@@ -7,6 +7,7 @@ import { maskSecret } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@chatgptchatbot/proto/health";
 import { v1 } from "@chatgptchatbot/proto/reflection";
+import { createPlaygroundFallback } from "@chatgptchatbot/playground";
 import { type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runServer } from "../src/run.js";
@@ -73,6 +74,50 @@ describe("the command line", () => {
     expect(await code).toBe(1);
     expect(stderr.join("")).toContain("EADDRINUSE");
     await new Promise((resolve) => blocker.close(resolve));
+  });
+});
+
+describe("the browser playground on the gRPC port", () => {
+  const missingAssets = () => createPlaygroundFallback({ assetsDir: "/nonexistent/playground-assets/" });
+
+  it("is not built for --help or a bad flag, so missing assets cannot break them", async () => {
+    const create = vi.fn(missingAssets);
+    for (const argv of [["--help"], ["--port", "1"]]) {
+      const stdout: string[] = [];
+      const stderr: string[] = [];
+      const code = await runServer({
+        argv,
+        env: {},
+        shutdown: new Promise(() => {}),
+        stdout: { write: (t: string) => stdout.push(t) },
+        stderr: { write: (t: string) => stderr.push(t) },
+        createFallback: create,
+      });
+      expect(code).toBe(argv[0] === "--help" ? 0 : 2);
+      expect(stderr.join("")).not.toContain("playground");
+    }
+    expect(create).not.toHaveBeenCalled();
+  });
+
+  it("is served at / when its assets are there", async () => {
+    const program = await startProgram({ createFallback: () => createPlaygroundFallback() });
+    const page = await fetch(new URL("/", program.grpcUrl));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("ChatGPTChatbot playground");
+    expect(await program.stop()).toBe(0);
+  });
+
+  it("with its assets missing, logs a warning and serves gRPC without it (404 at /)", async () => {
+    const program = await startProgram({ createFallback: missingAssets });
+    const warning = program.logs.find((l) => l.msg === "no browser playground: it cannot be served");
+    expect(warning).toMatchObject({ level: 40 });
+    expect(String(warning?.err)).toContain("the playground is not built");
+    expect((await fetch(new URL("/", program.grpcUrl))).status).toBe(404);
+    const client = new GrpcJsClient(program.grpcUrl);
+    const health = await client.unary(Health.method.check, { service: "" });
+    expect(health.status).toBe(ServingStatus.SERVING);
+    client.close();
+    expect(await program.stop()).toBe(0);
   });
 });
 

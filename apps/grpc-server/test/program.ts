@@ -4,6 +4,7 @@
  * shutdown the test triggers as SIGTERM would.
  */
 import { Writable } from "node:stream";
+import type { NodeHandlerFn } from "../src/node-handler.js";
 import { runServer } from "../src/run.js";
 
 export interface RunningProgram {
@@ -23,9 +24,12 @@ export interface RunningProgram {
 export async function startProgram({
   env = {},
   argv = ["--grpc", "127.0.0.1:0"],
+  createFallback,
 }: {
   env?: Record<string, string>;
   argv?: string[];
+  /** As main's playground: what serves non-RPC paths on the gRPC port. */
+  createFallback?: () => NodeHandlerFn;
 } = {}): Promise<RunningProgram> {
   const logs: Record<string, unknown>[] = [];
   const stdout: string[] = [];
@@ -47,6 +51,7 @@ export async function startProgram({
     stdout: { write: (text: string) => stdout.push(text) },
     stderr: { write: (text: string) => stderr.push(text) },
     logDestination: destination,
+    ...(createFallback === undefined ? {} : { createFallback }),
     onListening,
   });
   const urls = await Promise.race([listening, exited.then((code) => Promise.reject(new Error(`exited with ${code}: ${stderr.join("")}`)))]);
