@@ -29,6 +29,8 @@ describe("usage", () => {
     const text = usage();
     for (const flag of ["--grpc host:port", "--http host:port", "--debug", "--help"]) expect(text).toContain(flag);
     expect(text).toContain("[default: localhost:50052]");
+    expect(text).toMatch(/--grpc host:port .*browser playground at \/ on the same port/);
+    expect(text).toMatch(/--http host:port .*GET \/healthz/);
     for (const name of [
       "CHATGPT_COOLDOWN",
       "CHATGPT_V3_COOLDOWN",

@@ -15,8 +15,8 @@ export interface CliArgs {
 
 /** The flags, as `--help` lists them. */
 export const FLAGS = [
-  { flag: "--grpc host:port", default: `${DEFAULT_GRPC_HOST}:${DEFAULT_GRPC_PORT}`, description: "Serve gRPC, gRPC-web and Connect (HTTP/1.1 and HTTP/2) here. On unless only --http is given." },
-  { flag: "--http host:port", default: "off", description: `Serve the legacy HTTP API (POST /ask, POST /renew) here, e.g. ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}. Alone: only HTTP; with --grpc: both, one session pool.` },
+  { flag: "--grpc host:port", default: `${DEFAULT_GRPC_HOST}:${DEFAULT_GRPC_PORT}`, description: "Serve gRPC, gRPC-web and Connect (HTTP/1.1 and HTTP/2) here, and the browser playground at / on the same port. On unless only --http is given." },
+  { flag: "--http host:port", default: "off", description: `Serve the legacy HTTP API (POST /ask, POST /renew, GET /healthz) here, e.g. ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}. Alone: only HTTP; with --grpc: both, one session pool.` },
   { flag: "--debug", default: "off", description: "Log at debug level (prompts and replies included) and serve gRPC reflection." },
   { flag: "-h, --help", default: "", description: "Print this help and exit." },
 ] as const;
