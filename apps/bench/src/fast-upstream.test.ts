@@ -88,7 +88,7 @@ describe("fast upstream", () => {
       .map((e) => (JSON.parse(e) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? "")
       .join("");
     const stamps = streamTimestamps(text);
-    expect(stamps).toHaveLength(4);
+    expect(stamps).toHaveLength(2);
     expect(stamps[0]!).toBeGreaterThanOrEqual(before);
     expect(text.replace(/T\d+Z/g, "")).toBe(DEFAULT_REPLY);
   });
@@ -102,7 +102,7 @@ describe("fast upstream", () => {
     const last = messages.at(-1)!.message;
     expect(last.status).toBe("finished_successfully");
     const stamps = streamTimestamps(last.content.parts[0]!);
-    expect(stamps).toHaveLength(4);
+    expect(stamps).toHaveLength(2);
     expect([...stamps].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(stamps);
   });
 

@@ -13,10 +13,12 @@
  * replay exactly what the server sent).
  *
  * Path prefixes change how streams are sent (in any order, before the API path):
- * - `/stamp`: each streamed chunk's text starts with `T<ns>Z`, the monotonic
- *   clock (`process.hrtime.bigint()`, system-wide on Linux) when the fake
- *   wrote that event, so a client can tell how long after the first and the
- *   last upstream event the reply reached it;
+ * - `/stamp`: the text of the first and of the last streamed chunk starts with
+ *   `T<ns>Z`, the monotonic clock (`process.hrtime.bigint()`, system-wide on
+ *   Linux) when the fake wrote that event, so a client can tell how long after
+ *   the first and the last upstream event the reply reached it (only two
+ *   stamps: digits are costly to count tokens of, and the server counts the
+ *   reply's tokens);
  * - `/trickle-<ms>`: the events of a stream are sent `<ms>` apart.
  */
 import { randomUUID } from "node:crypto";
@@ -103,6 +105,8 @@ export async function startFastUpstream({
     readonly stamp: boolean;
   }
   const noStamp = (): string => "";
+  /** Whether the i-th part is the first or the last (the ones stamped). */
+  const edge = (i: number): boolean => i === 0 || i === parts.length - 1;
 
   function chatCompletions(body: Buffer, res: ServerResponse, { intervalMs, stamp: stamped }: StreamOptions): void {
     lastChatBody = body;
@@ -114,7 +118,7 @@ export async function startFastUpstream({
     res.writeHead(200, sseHeaders);
     const mark = stamped ? stamp : noStamp;
     const events: (() => string)[] = [() => openaiChunk({ role: "assistant", content: "" }, null)];
-    for (const part of parts) events.push(() => openaiChunk({ content: `${mark()}${part}` }, null));
+    parts.forEach((part, i) => events.push(() => openaiChunk({ content: `${edge(i) ? mark() : ""}${part}` }, null)));
     events.push(() => openaiChunk({}, "stop"), () => "data: [DONE]\n\n");
     writeEvents(res, events, intervalMs);
   }
@@ -140,8 +144,8 @@ export async function startFastUpstream({
         conversation_id: conversationId,
         error: null,
       })}\n\n`;
-    const events: (() => string)[] = parts.map((part) => () => {
-      soFar += `${mark()}${part}`;
+    const events: (() => string)[] = parts.map((part, i) => () => {
+      soFar += `${edge(i) ? mark() : ""}${part}`;
       return event(soFar, false);
     });
     events.push(() => event(soFar, true), () => "data: [DONE]\n\n");

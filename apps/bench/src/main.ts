@@ -165,6 +165,7 @@ async function main(): Promise<number> {
           });
           const run: RunRecord = { target: s.target, concurrency: s.concurrency, costOf: "server", result };
           streaming.push(run);
+          if (flags.profile) log(`  profile window: --window ${result.windowMonotonicMicros.join(",")} --per ${result.requests}`);
           const first = result.extra.firstEventToReply;
           log(`${describeRun(run)}${first ? `, first event → reply p50 ${first.p50Ms.toFixed(3)} ms` : ", no stamps in the reply"}`);
         }
