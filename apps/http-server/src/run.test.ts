@@ -68,6 +68,18 @@ describe("runHttpServer", () => {
     expect(log).not.toContain(SERVER_KEY);
   });
 
+  it("refuses a version-1 /renew with 400 when CHATGPT_BASE_URL is unset: a token goes only to a base URL the operator named", async () => {
+    const server = run(["--http", "127.0.0.1:0"], { API_URL: upstream.url, CHATBOT_SWEEP_INTERVAL: "0" });
+    const { url } = await server.listening;
+    const res = await fetch(`${url}/renew`, { method: "POST", body: JSON.stringify({ access_token: "eyJ-test-token-no-base-0001" }) });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/needs a base_url.*the server has no CHATGPT_BASE_URL/);
+    const key = await fetch(`${url}/renew`, { method: "POST", body: JSON.stringify({ api_key: "sk-test-still-fine-0002", version: 3 }) });
+    expect(key.status).toBe(200);
+    server.stop("test over");
+    expect(await server.exit).toBe(0);
+  });
+
   it("prints --help with exit code 0 without serving", async () => {
     const server = run(["--help"], {});
     expect(await server.exit).toBe(0);
