@@ -213,6 +213,13 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
     it("creates an access-token session (initial response shown), chats twice, shows a cooldown, deletes", async () => {
       const { page, sent, pageErrors } = await openPage(`${serverUrl}/`);
       expect(await page.inputValue("#server-url")).toBe(serverUrl);
+      // A password field that password managers neither fill nor offer to save (no form to submit).
+      expect(
+        await page.$eval("#credential", (el) => {
+          const input = el as unknown as { type: string; autocomplete: string; form: unknown };
+          return { type: input.type, autocomplete: input.autocomplete, inForm: input.form !== null };
+        }),
+      ).toEqual({ type: "password", autocomplete: "new-password", inForm: false });
       const token = `test-access-token-${protocol}`;
       const initialPrompt = `You are Mio, a cheerful VTuber (${protocol}).`;
       const before = chatgptWeb.requests.length;

@@ -203,6 +203,13 @@ describe("the built page", () => {
     expect(readFileSync(join(playgroundAssetsDir, "styles.css"), "utf8").length).toBeGreaterThan(0);
   });
 
+  it("keeps password managers off the credential field (no autofill, nothing to save)", () => {
+    const html = readFileSync(join(playgroundAssetsDir, "index.html"), "utf8");
+    const input = /<input\s[^>]*id="credential"[^>]*>/.exec(html)?.[0] ?? "";
+    expect(input).toContain('type="password"');
+    expect(input).toContain('autocomplete="new-password"');
+  });
+
   it("never touches web storage or cookies", () => {
     const script = readFileSync(join(playgroundAssetsDir, "app.js"), "utf8");
     expect(/localStorage|sessionStorage|document\.cookie|indexedDB/.exec(script)?.[0]).toBeUndefined();
