@@ -57,6 +57,23 @@ describe("withCors", () => {
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("with no origins listed (a server holding a key, CHATBOT_CORS_ORIGINS unset), serves same-origin pages and refuses every other origin", async () => {
+    const url = await serve([]);
+    // Browsers send Origin on same-origin POSTs too; those need no CORS headers and must reach the RPC.
+    const same = await fetch(`${url}/muvtuber.chatbot.v2.ChatbotService/Chat`, { method: "POST", headers: { origin: url } });
+    expect(same.status).toBe(200);
+    expect(await same.text()).toBe("rpc");
+    expect(same.headers.get("access-control-allow-origin")).toBeNull();
+    expect(same.headers.get("vary")).toBe("Origin");
+    // Another origin: its preflight is refused, so the browser never sends the call.
+    const other = await preflight(url, "https://other.example");
+    expect(other.status).toBe(403);
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    expect((await preflight(url, url)).headers.get("access-control-allow-origin")).toBeNull();
+    const call = await fetch(url, { method: "POST", headers: { origin: "https://other.example" } });
+    expect(call.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("leaves requests without Origin alone", async () => {
     const url = await serve(["https://app.example"]);
     const res = await fetch(url, { method: "POST" });

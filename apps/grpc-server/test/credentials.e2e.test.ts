@@ -60,6 +60,24 @@ describe("the server-side default credential", () => {
     expect(authorizations(operator).every((a) => a === `Bearer ${SERVER_KEY}`)).toBe(true);
   });
 
+  it("allows only same-origin browsers when CHATBOT_CORS_ORIGINS is unset, so other sites cannot spend the key", async () => {
+    const rpc = `${program.grpcUrl}/muvtuber.chatbot.v2.ChatbotService/NewSession`;
+    const preflight = await fetch(rpc, {
+      method: "OPTIONS",
+      headers: { origin: "https://other.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+    const sameOrigin = await fetch(rpc, {
+      method: "POST",
+      headers: { origin: program.grpcUrl, "content-type": "application/json" },
+      body: JSON.stringify({ config: "" }),
+    });
+    expect(sameOrigin.status).toBe(200);
+    expect(await sameOrigin.json()).toMatchObject({ sessionId: expect.any(String) });
+    expect(sameOrigin.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("never logs either key unmasked", () => {
     const text = JSON.stringify(program.logs);
     expect(text).not.toContain(SERVER_KEY);
