@@ -53,6 +53,11 @@ export interface AskResult {
  *
  * Errors must be {@link ChatbotError}s (Upstream, with a safe message that never
  * contains the credential); anything else is reported as Internal.
+ *
+ * Reset is the pool's job: a backend keeps no per-session state of its own
+ * (what it needs between turns it returns as `conversation`), so renewing a
+ * session is the pool dropping its history and conversation state, and for
+ * "ask" backends asking the initial prompt again.
  */
 export interface Backend {
   /**

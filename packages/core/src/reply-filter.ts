@@ -21,6 +21,20 @@ const EMOTICON = new RegExp(
   "gu",
 );
 
+/**
+ * Emoticons glued to CJK text (`好开心:)`, `哈哈XD`), where no space separates
+ * words. Only unambiguous faces: a mouth of ) ( D P or a ^_^ / ^^ face, so
+ * `价格:3元` and `比分3:0` survive.
+ */
+const CJK = String.raw`\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}，。！？、；：～…`;
+const CJK_EMOTICON = new RegExp(
+  String.raw`(?<=[${CJK}])(?:[:;=]['’]?-?[)(DP]+|XD+|\^_*\^)(?=$|\s|[${CJK}]|[,.!?~])`,
+  "gu",
+);
+
+/** Keycap sequences (1️⃣ #️⃣): keep the character, drop the keycap. */
+const KEYCAP = /([0-9#*])\uFE0F?\u20E3/g;
+
 const EMOJI = emojiRegex();
 
 /**
@@ -30,11 +44,12 @@ const EMOJI = emojiRegex();
  */
 export function filterReply(text: string): string {
   if (text === "") return text;
-  const stripped = text.replace(EMOJI, "").replace(EMOTICON, "");
+  const stripped = text.replace(KEYCAP, "$1").replace(EMOJI, "").replace(EMOTICON, "").replace(CJK_EMOTICON, "");
   if (stripped === text) return text;
   return stripped
     .replace(/[ \t]{2,}/g, " ")
     .replace(/[ \t]+([,.!?，。！？])/g, "$1")
+    .replace(/([，。！？、；：])[ \t]+/g, "$1")
     .replace(/[ \t]+$/gm, "")
     .replace(/^[ \t]+/gm, "")
     .trim();

@@ -41,6 +41,46 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
+/** A store that keeps only JSON copies, as a persistent or shared store would. */
+class JsonStore extends MemorySessionStore {
+  override async get(id: string) {
+    const record = await super.get(id);
+    return record === undefined ? undefined : structuredClone(JSON.parse(JSON.stringify(record)));
+  }
+  override async set(record: Parameters<MemorySessionStore["set"]>[0]) {
+    return super.set(JSON.parse(JSON.stringify(record)));
+  }
+  override async list() {
+    return (await super.list()).map((r) => JSON.parse(JSON.stringify(r)));
+  }
+}
+
+describe.each([
+  ["in memory", () => new MemorySessionStore()],
+  ["JSON copies", () => new JsonStore()],
+])("SessionPool over a store (%s)", (_name, makeStore) => {
+  beforeEach(() => vi.useFakeTimers({ now: new Date("2026-01-01T00:00:00Z") }));
+
+  it("keeps history, conversation state and renewals across saves", async () => {
+    const store = makeStore();
+    const backend = scriptedBackend({ initialPrompt: "ask" });
+    const pool = makePool(backend, { store, renewIntervalMs: 60_000, cooldown: { accessTokenMs: 0 } });
+    const { sessionId, initialResponse } = await pool.create({ config: V1(), initialPrompt: "Be a cat." });
+    expect(initialResponse).toBe("echo: Be a cat.");
+    await pool.chat({ sessionId, prompt: "one" });
+    await pool.chat({ sessionId, prompt: "two" });
+    expect(backend.calls.at(-1)!.conversation).toEqual({ conversationId: "c1", turn: 2 });
+    expect((await pool.get(sessionId))!.historyLength).toBe(4);
+    vi.advanceTimersByTime(61_000);
+    await pool.sweep();
+    await vi.waitFor(async () => expect((await pool.get(sessionId))!.historyLength).toBe(0));
+    await pool.chat({ sessionId, prompt: "three" });
+    expect(backend.calls.at(-1)!.conversation).toEqual({ conversationId: "c1", turn: 4 });
+    await pool.delete(sessionId);
+    expect(await store.size()).toBe(0);
+  });
+});
+
 describe("SessionPool lifecycle", () => {
   it("creates, chats, remembers history, and deletes", async () => {
     const backend = scriptedBackend();
@@ -221,6 +261,19 @@ describe("concurrency", () => {
     expect(await pool.size()).toBe(0);
   });
 
+  it("a session deleted mid-chat stays deleted even when the backend ignores the abort and answers", async () => {
+    const backend = scriptedBackend({ gate: true, ignoreAbort: true });
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
+    const { sessionId } = await pool.create({ config: V3() });
+    const chat = pool.chat({ sessionId, prompt: "slow" });
+    await vi.waitFor(() => expect(backend.calls).toHaveLength(1));
+    await pool.delete(sessionId);
+    backend.release(); // the backend completes its reply after all
+    expect(await codeOf(chat)).toBe(ErrorCode.SessionNotFound);
+    expect(await pool.size()).toBe(0);
+    expect(await pool.get(sessionId)).toBeUndefined();
+  });
+
   it("a chat queued behind one on a session that gets deleted fails with SessionNotFound", async () => {
     const backend = scriptedBackend({ gate: true });
     const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
@@ -291,6 +344,67 @@ describe("capacity, eviction and renew", () => {
     expect(await pool.get(created)).toBeDefined();
   });
 
+  it("evicts the most idle of several zombies first", async () => {
+    const pool = makePool(scriptedBackend(), { maxSessions: 3, renewIntervalMs: 15 * MIN, cooldown: { apiKeyMs: 0 } });
+    const a = (await pool.create({ config: V3() })).sessionId;
+    vi.advanceTimersByTime(1 * MIN);
+    const b = (await pool.create({ config: V3() })).sessionId;
+    vi.advanceTimersByTime(1 * MIN);
+    const c = (await pool.create({ config: V3() })).sessionId;
+    // Created in the order a, b, c but last active in the order b, c, a.
+    vi.advanceTimersByTime(1 * MIN);
+    await pool.chat({ sessionId: a, prompt: "keep me" });
+    vi.advanceTimersByTime(40 * MIN); // all three are zombies now (idle > 30 min)
+    await pool.create({ config: V3() });
+    expect(await pool.get(b)).toBeUndefined(); // the most idle
+    expect(await pool.get(c)).toBeDefined();
+    expect(await pool.get(a)).toBeDefined();
+    await pool.create({ config: V3() });
+    expect(await pool.get(c)).toBeUndefined();
+    expect(await pool.get(a)).toBeDefined();
+  });
+
+  it("never evicts a session whose chat is in flight, however long it was idle before", async () => {
+    const backend = scriptedBackend({ gate: true });
+    const pool = makePool(backend, { maxSessions: 1, renewIntervalMs: 15 * MIN, cooldown: { apiKeyMs: 0 } });
+    const { sessionId } = await pool.create({ config: V3() });
+    vi.advanceTimersByTime(40 * MIN); // idle long enough to be a zombie
+    const chat = pool.chat({ sessionId, prompt: "answer slowly" });
+    await vi.waitFor(() => expect(backend.calls).toHaveLength(1));
+    expect(await codeOf(pool.create({ config: V3() }))).toBe(ErrorCode.TooManySessions);
+    expect((await pool.sweep()).evicted).toEqual([]);
+    backend.release();
+    await expect(chat).resolves.toBe("echo: answer slowly");
+  });
+
+  it("a renew that fails leaves the conversation as it was, and the next sweep tries again", async () => {
+    let failRenew = false;
+    const backend = scriptedBackend({
+      initialPrompt: "ask",
+      failWith: (req) => (failRenew && req.prompt === "Be a cat." ? upstreamDown() : undefined),
+    });
+    const warnings: string[] = [];
+    const logger: Logger = { debug() {}, info() {}, warn: (_o, msg) => void warnings.push(msg ?? ""), error() {} };
+    const pool = makePool(backend, { logger, renewIntervalMs: 15 * MIN, cooldown: { accessTokenMs: 0 } });
+    const { sessionId } = await pool.create({ config: V1(), initialPrompt: "Be a cat." });
+    await pool.chat({ sessionId, prompt: "hi" });
+    vi.advanceTimersByTime(16 * MIN);
+    failRenew = true;
+    expect((await pool.sweep()).renewed).toEqual([sessionId]);
+    await vi.waitFor(() => expect(warnings).toContain("renew failed"));
+    // The old conversation and history are intact.
+    await pool.chat({ sessionId, prompt: "still the same conversation?" });
+    expect(backend.calls.at(-1)!.conversation).toEqual({ conversationId: "c1", turn: 2 });
+    expect((await pool.get(sessionId))!.historyLength).toBe(4);
+    // The next sweep retries, and this time the renew goes through.
+    failRenew = false;
+    vi.advanceTimersByTime(1 * MIN);
+    expect((await pool.sweep()).renewed).toEqual([sessionId]);
+    await vi.waitFor(async () => expect((await pool.get(sessionId))!.historyLength).toBe(0));
+    expect(backend.calls.at(-1)!.prompt).toBe("Be a cat.");
+    expect(backend.calls.at(-1)!.conversation).toBeNull();
+  });
+
   it("the sweep renews conversations older than the interval (system prompt kept) and evicts zombies", async () => {
     const backend = scriptedBackend();
     const pool = makePool(backend, { renewIntervalMs: 15 * MIN, cooldown: { apiKeyMs: 0 } });
@@ -336,43 +450,52 @@ describe("capacity, eviction and renew", () => {
   });
 
   it("the sweep survives a session that throws, and the background timer keeps running", async () => {
-    const store = new MemorySessionStore();
+    // A store that cannot delete one record (a failing disk, a corrupt entry).
+    class FlakyStore extends MemorySessionStore {
+      broken = "";
+      override async delete(id: string): Promise<boolean> {
+        if (id === this.broken) throw new Error("disk full");
+        return super.delete(id);
+      }
+    }
+    const store = new FlakyStore();
     const errors: string[] = [];
     const logger: Logger = { debug() {}, info() {}, warn() {}, error: (_o, msg) => void errors.push(msg ?? "") };
-    const backend = scriptedBackend();
-    let broken = "";
-    const pool = makePool(backend, {
+    const pool = makePool(scriptedBackend(), {
       store,
       logger,
       renewIntervalMs: 15 * MIN,
       sweepIntervalMs: MIN,
       cooldown: { apiKeyMs: 0 },
-      backends: (config) => {
-        if (config.credentials[0] === "sk-test-broken" && broken) throw new Error("backend resolver exploded");
-        return backend;
-      },
     });
     const bad = (await pool.create({ config: V3("sk-test-broken") })).sessionId;
+    store.broken = bad;
+    vi.advanceTimersByTime(20 * MIN);
     const good = (await pool.create({ config: V3("sk-test-good") })).sessionId;
-    broken = bad;
-    // Make the broken session's record throw when the sweep reads it.
-    const record = (await store.get(bad))!;
-    Object.defineProperty(record, "lastActiveAt", {
-      get() {
-        throw new Error("corrupt record");
-      },
-    });
     await pool.chat({ sessionId: good, prompt: "x" });
 
+    // By 36 min the bad session is a zombie whose eviction throws; the good one is due for renewal.
+    // The background sweep (every minute) meets both.
     vi.advanceTimersByTime(16 * MIN);
     await vi.waitFor(() => expect(errors).toContain("sweep failed for a session"));
     await vi.waitFor(async () => expect((await pool.get(good))?.historyLength).toBe(0)); // renewed despite the other
+
+    // The background timer keeps sweeping: the next tick fails on the bad session again.
     const count = errors.length;
     vi.advanceTimersByTime(MIN);
-    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(count)); // the timer is still alive
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(count));
+    expect(await pool.get(bad)).toBeDefined();
   });
 
-  it("the sweep timer is unref'd and stopped by close()", async () => {
+  it("the sweep timer is unref'd, so it never keeps the process alive", () => {
+    const spy = vi.spyOn(globalThis, "setInterval");
+    makePool(scriptedBackend(), { sweepIntervalMs: MIN });
+    const timer = spy.mock.results.at(-1)?.value as NodeJS.Timeout;
+    expect(timer.hasRef()).toBe(false);
+    spy.mockRestore();
+  });
+
+  it("the sweep timer is stopped by close()", async () => {
     vi.useRealTimers();
     const pool = new SessionPool({ backends: () => scriptedBackend(), sweepIntervalMs: 10 });
     const sweep = vi.spyOn(pool, "sweep");

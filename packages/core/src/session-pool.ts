@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Backend, type BackendResolver, collectReply } from "./backend.js";
+import { type Backend, type BackendResolver, collectReply, type ConversationState } from "./backend.js";
 import type { ServerConfig } from "./config.js";
 import { Cooldown } from "./cooldown.js";
 import { ChatbotError } from "./errors.js";
@@ -188,7 +188,9 @@ export class SessionPool {
         lastActiveAt: now,
       };
       if (backend.initialPrompt === "ask" && initialPrompt.trim() !== "") {
-        await this.#askInitialPrompt(record, backend, signal ?? new AbortController().signal);
+        const asked = await this.#askInitialPrompt(record, backend, signal ?? new AbortController().signal);
+        record.initialResponse = asked.initialResponse;
+        record.conversation = asked.conversation;
       }
       await this.#store.set(record);
       this.#log.info(
@@ -361,8 +363,13 @@ export class SessionPool {
     if (this.#closed) throw ChatbotError.unavailable("the server is shutting down");
   }
 
+  /** Idle longer than the zombie threshold, with nothing in flight or queued. */
   #isZombie(record: SessionRecord, now: number): boolean {
-    return this.#zombieMs > 0 && now - record.lastActiveAt > this.#zombieMs;
+    return (
+      this.#zombieMs > 0 &&
+      now - record.lastActiveAt > this.#zombieMs &&
+      (this.#runtimes.get(record.id)?.pending ?? 0) === 0
+    );
   }
 
   async #reserveSlot(): Promise<void> {
@@ -402,21 +409,27 @@ export class SessionPool {
       if (record === undefined || runtime.deleted) return;
       const now = this.#now();
       if (this.#renewMs === 0 || now - record.conversationStartedAt <= this.#renewMs) return; // renewed meanwhile
-      record.history = [];
-      record.conversation = null;
-      record.initialResponse = "";
-      record.conversationStartedAt = now;
+      // Ask first, change the record after: a renew that fails leaves the
+      // conversation as it was, and the next sweep tries again.
+      let fresh: { initialResponse: string; conversation: ConversationState | null } = {
+        initialResponse: "",
+        conversation: null,
+      };
       const backend = this.#backends(record.config);
       if (backend.initialPrompt === "ask" && record.initialPrompt.trim() !== "") {
         const controller = new AbortController();
         runtime.inflight = controller;
         try {
-          await this.#askInitialPrompt(record, backend, controller.signal);
+          fresh = await this.#askInitialPrompt(record, backend, controller.signal);
         } finally {
           runtime.inflight = undefined;
         }
       }
       if (runtime.deleted) return;
+      record.history = [];
+      record.conversation = fresh.conversation;
+      record.initialResponse = fresh.initialResponse;
+      record.conversationStartedAt = now;
       await this.#store.set(record);
       this.#log.info({ session: shortId(sessionId) }, "conversation renewed");
     }).catch((error: unknown) => {
@@ -426,8 +439,12 @@ export class SessionPool {
     void task.finally(() => this.#background.delete(task));
   }
 
-  /** Asks a session's initial prompt upstream (no cooldown) and keeps its reply. */
-  async #askInitialPrompt(record: SessionRecord, backend: Backend, signal: AbortSignal): Promise<void> {
+  /** Asks a session's initial prompt upstream (no cooldown): the reply and the new conversation state. */
+  async #askInitialPrompt(
+    record: SessionRecord,
+    backend: Backend,
+    signal: AbortSignal,
+  ): Promise<{ initialResponse: string; conversation: ConversationState | null }> {
     const credential = record.config.credentials[0]!;
     try {
       const { text, result } = await collectReply(
@@ -441,8 +458,10 @@ export class SessionPool {
           signal,
         }),
       );
-      record.initialResponse = record.config.filter ? filterReply(text) : text;
-      record.conversation = result.conversation ?? null;
+      return {
+        initialResponse: record.config.filter ? filterReply(text) : text,
+        conversation: result.conversation ?? null,
+      };
     } catch (error) {
       if (signal.aborted) throw ChatbotError.aborted(undefined, error);
       throw ChatbotError.from(error);

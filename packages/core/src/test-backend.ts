@@ -12,12 +12,15 @@ export function scriptedBackend({
   initialPrompt = "system",
   reply = (req: AskRequest) => `echo: ${req.prompt}`,
   gate = false,
+  ignoreAbort = false,
   failWith,
 }: {
   initialPrompt?: "system" | "ask";
   reply?: (req: AskRequest) => string;
   /** When true, each reply waits for release() (or the abort signal). */
   gate?: boolean;
+  /** With gate: keep waiting for release() even when the signal aborts (a backend that ignores aborts). */
+  ignoreAbort?: boolean;
   failWith?: (req: AskRequest) => Error | undefined;
 } = {}): ScriptedBackend {
   const calls: AskRequest[] = [];
@@ -35,7 +38,9 @@ export function scriptedBackend({
       if (gate) {
         await new Promise<void>((resolve, reject) => {
           waiting.push(resolve);
-          req.signal.addEventListener("abort", () => reject(req.signal.reason ?? new Error("aborted")), { once: true });
+          if (!ignoreAbort) {
+            req.signal.addEventListener("abort", () => reject(req.signal.reason ?? new Error("aborted")), { once: true });
+          }
         });
       }
       const failure = failWith?.(req);
