@@ -18,9 +18,10 @@ export interface BackendsOptions {
   /** Model for sessions that name none (CHATGPT_MODEL); default: each backend's own. */
   readonly model?: string | undefined;
   /**
-   * How long an upstream may take to send its response headers, and may
-   * then stall between two chunks of its reply (default 60 s). A total
-   * deadline is the caller's: abort the request's signal.
+   * The total deadline of one upstream attempt, from sending the request to
+   * the end of the whole reply, however steadily it streams (default 60 s).
+   * Past it the connection is closed and the request fails with Upstream
+   * "the upstream timed out after N s"; a timed-out attempt is not retried.
    */
   readonly requestTimeoutMs?: number | undefined;
   /** Retries of a request on 429, 5xx and failed connections, with backoff and Retry-After (default 2). */
@@ -84,7 +85,7 @@ export function createBackends(options: BackendsOptions = {}): Backends {
   const openai = new OpenAIBackend({
     ...common,
     apiUrl,
-    fetch: createUndiciFetch({ dispatcher, timeoutMs: requestTimeoutMs }),
+    fetch: createUndiciFetch({ dispatcher }),
   });
   const chatgptWeb = new ChatGPTWebBackend({ ...common, baseUrl: chatgptBaseUrl, dispatcher });
   const hasServerBaseUrl = chatgptBaseUrl !== undefined;

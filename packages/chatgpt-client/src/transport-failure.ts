@@ -1,14 +1,12 @@
 /**
  * Failures of the HTTP transport itself (no upstream answer to read): what
  * went wrong, in words safe to show a client, and whether another attempt
- * may help. Shared by both backends.
+ * may help. Shared by both backends. Timeouts are not among them: requests
+ * carry no undici timers, the one timeout is the backends' `AttemptDeadline`
+ * (attempt-deadline.ts).
  */
 
 export type TransportFailureKind =
-  /** No response headers within the timeout. */
-  | "headers-timeout"
-  /** The reply stalled (no body data) for longer than the timeout. */
-  | "body-timeout"
   /** No connection could be made (nothing was sent). */
   | "connect"
   /** The proxy refused to open a tunnel. */
@@ -24,7 +22,7 @@ export interface TransportFailure {
   readonly kind: TransportFailureKind;
   /** A safe, one-line reason for error messages. */
   readonly reason: string;
-  /** Whether retrying may help: refused/reset connections, yes; timeouts, no (they would multiply the wait). */
+  /** Whether retrying may help: refused/reset connections, yes; TLS, proxy and other failures, no. */
   readonly retryable: boolean;
 }
 
@@ -48,18 +46,11 @@ const BUG_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED", "UND_
  * Recognises a transport failure anywhere in `error`'s cause chain (the SDK
  * and fetch wrap undici's errors), or returns undefined.
  */
-export function transportFailure(error: unknown, timeoutMs: number): TransportFailure | undefined {
-  const seconds = formatSeconds(timeoutMs);
+export function transportFailure(error: unknown): TransportFailure | undefined {
   let network: string | undefined;
   for (let current = error, depth = 0; current instanceof Error && depth < 6; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code !== "string") continue;
-    if (code === "UND_ERR_HEADERS_TIMEOUT") {
-      return { kind: "headers-timeout", reason: `the upstream did not answer within ${seconds}`, retryable: false };
-    }
-    if (code === "UND_ERR_BODY_TIMEOUT") {
-      return { kind: "body-timeout", reason: `the upstream's reply stalled for ${seconds}`, retryable: false };
-    }
     if (code === "UND_ERR_ABORTED" && current.message.startsWith("Proxy response")) {
       // undici reports a refused CONNECT as an aborted request: it is neither an abort nor retryable.
       return { kind: "proxy", reason: `the proxy refused the connection (${current.message})`, retryable: false };

@@ -8,11 +8,10 @@ afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
 
-async function setup(handler: Parameters<typeof startScriptedServer>[0], timeoutMs = 5000) {
+async function setup(handler: Parameters<typeof startScriptedServer>[0], dispatcher: Agent = new Agent()) {
   const server = await startScriptedServer(handler);
-  const dispatcher = new Agent();
   cleanup.push(() => server.close(), () => dispatcher.destroy());
-  return { server, fetch: createUndiciFetch({ dispatcher, timeoutMs }) };
+  return { server, fetch: createUndiciFetch({ dispatcher }) };
 }
 
 describe("createUndiciFetch", () => {
@@ -70,9 +69,36 @@ describe("createUndiciFetch", () => {
     await expect(fetch(new Request(server.origin))).rejects.toThrow(TypeError);
   });
 
-  it("times out waiting for headers", async () => {
-    const { server, fetch } = await setup(() => {}, 100);
-    await expect(fetch(server.origin)).rejects.toMatchObject({ code: "UND_ERR_HEADERS_TIMEOUT" });
+  it("sets no timers of its own and overrides the dispatcher's: the caller's signal is the only limit", async () => {
+    // A dispatcher whose headers and body timeouts would each cut this reply (undici checks
+    // them about once a second, hence the 1.1 s waits).
+    const strict = new Agent({ headersTimeout: 50, bodyTimeout: 50 });
+    const { server, fetch } = await setup((req, res) => {
+      req.resume();
+      setTimeout(() => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.write("slow ");
+        setTimeout(() => res.end("reply"), 1100);
+      }, 1100);
+    }, strict);
+    const response = await fetch(server.origin);
+    expect(await response.text()).toBe("slow reply");
+  });
+
+  it("an abort while waiting for headers rejects with AbortError and closes the connection", async () => {
+    let received = false;
+    let closed = false;
+    const { server, fetch } = await setup((req, res) => {
+      req.resume();
+      received = true;
+      res.on("close", () => (closed = true));
+    });
+    const controller = new AbortController();
+    const pending = fetch(server.origin, { signal: controller.signal });
+    while (!received) await nextMacrotask();
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    while (!closed) await nextMacrotask();
   });
 
   it("an abort mid-body errors the body and closes the connection", async () => {

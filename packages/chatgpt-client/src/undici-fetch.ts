@@ -7,12 +7,6 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 export interface UndiciFetchOptions {
   /** The shared dispatcher (keep-alive pools, proxy routing). */
   readonly dispatcher: Dispatcher;
-  /**
-   * Milliseconds the upstream may take to send its response headers, and
-   * then may stay silent between two body chunks (undici's `headersTimeout`
-   * and `bodyTimeout`).
-   */
-  readonly timeoutMs: number;
 }
 
 /** Statuses whose response has no body. */
@@ -25,12 +19,16 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * the global one. Enough for an API client: string/URL input; string or byte
  * bodies; headers; an AbortSignal that closes the upstream connection.
  *
+ * The signal is its only limit: undici's headers and body timeouts (and the
+ * dispatcher's 300 s defaults) are off, so the caller's deadline, which
+ * covers the whole reply, is the one timeout (see `AttemptDeadline`).
+ *
  * It asks for an uncompressed reply (any `accept-encoding` header is dropped)
  * and does not follow redirects: a 3xx is returned as it is. A body cancelled
  * after the reply's end marker is drained, not dropped, so the connection is
  * reused (see {@link bodyStream}).
  */
-export function createUndiciFetch({ dispatcher, timeoutMs }: UndiciFetchOptions): FetchLike {
+export function createUndiciFetch({ dispatcher }: UndiciFetchOptions): FetchLike {
   return async function undiciFetch(input, init = {}) {
     if (typeof input !== "string" && !(input instanceof URL)) {
       throw new TypeError("undiciFetch takes a URL string or URL, not a Request");
@@ -46,8 +44,8 @@ export function createUndiciFetch({ dispatcher, timeoutMs }: UndiciFetchOptions)
       headers,
       body: await requestBody(init.body),
       signal: init.signal ?? undefined,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
     const responseHeaders = new Headers();
     for (const [name, value] of Object.entries(response.headers)) {

@@ -1,8 +1,9 @@
 import { ErrorCode, maskSecret } from "@chatgptchatbot/core";
 import { type FakeChatGPTWeb, startFakeChatGPTWeb } from "@chatgptchatbot/testkit";
+import { Agent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "../dispatcher.js";
-import { ACCESS_TOKEN, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig } from "../test-helpers.js";
+import { ACCESS_TOKEN, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "../test-helpers.js";
 import { ChatGPTWebBackend, type ChatGPTWebBackendOptions, conversationUrl, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web-backend.js";
 
 let fake: FakeChatGPTWeb;
@@ -164,19 +165,58 @@ describe("ChatGPTWebBackend: failures", () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it("an upstream that never answers → Upstream timeout", async () => {
-    const { backend: b } = backend({ requestTimeoutMs: 150 });
+  it("an upstream that never answers → Upstream timeout, the connection closed, not retried", async () => {
+    const { backend: b, delays } = backend({ requestTimeoutMs: 150 });
     fake.enqueueFault({ kind: "hang" });
     const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream did not answer within 150 ms" });
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream timed out after 150 ms" });
+    await fake.waitForAbort(2000);
     expect(fake.requests).toHaveLength(1);
+    expect(delays).toEqual([]);
   });
 
-  it("a reply that stalls → Upstream timeout", async () => {
-    const { backend: b } = backend({ requestTimeoutMs: 150 });
-    fake.enqueueFault({ kind: "trickle", intervalMs: 2000 });
-    const error = await rejection(drain(b.ask(askRequest({ config: v1(), prompt: "a b c" }))));
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream's reply stalled for 150 ms" });
+  it("the timeout is a total deadline: a reply whose every event comes in time but whose whole takes longer → Upstream timeout", async () => {
+    const { backend: b, logger } = backend({ requestTimeoutMs: 400 });
+    // 13 events 60 ms apart: no gap is near the timeout, the whole reply (~720 ms) is well past it.
+    fake.enqueueFault({ kind: "trickle", intervalMs: 60 });
+    const started = performance.now();
+    const deltas: string[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const delta of b.ask(askRequest({ config: v1(), prompt: "one two three four five six seven eight nine ten" }))) {
+          deltas.push(delta);
+        }
+      })(),
+    );
+    const elapsed = performance.now() - started;
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream timed out after 400 ms", upstreamStatus: undefined });
+    expect(deltas.length).toBeGreaterThan(1); // events were arriving when the deadline cut the reply
+    expect(elapsed).toBeGreaterThanOrEqual(390);
+    expect(elapsed).toBeLessThan(650);
+    await fake.waitForAbort(2000); // the upstream connection was closed
+    expect(fake.requests).toHaveLength(1); // a timed-out attempt is not retried
+    expect(logger.lines.filter((l) => l.level === "warn").map((l) => l.obj)).toEqual([
+      expect.objectContaining({ err: "the upstream timed out after 400 ms" }),
+    ]);
+  });
+
+  it("the deadline is the only timeout: the dispatcher's own header and body timeouts do not apply", async () => {
+    // Such a dispatcher would cut this reply twice over (undici checks its timeouts about once a second).
+    const strict = new Agent({ headersTimeout: 50, bodyTimeout: 50 });
+    cleanup.push(() => strict.destroy());
+    const event = (text: string, status: string) =>
+      `data: ${JSON.stringify({ message: { id: "m1", author: { role: "assistant" }, content: { content_type: "text", parts: [text] }, status }, conversation_id: "c1", error: null })}\n\n`;
+    const server = await startScriptedServer((req, res) => {
+      req.resume();
+      setTimeout(() => {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(event("slow", "in_progress"));
+        setTimeout(() => res.end(`${event("slow but whole", "finished_successfully")}data: [DONE]\n\n`), 1100);
+      }, 1100);
+    });
+    cleanup.push(() => server.close());
+    const { backend: b } = backend({ dispatcher: strict, baseUrl: server.origin, requestTimeoutMs: 5000 });
+    expect(await drain(b.ask(askRequest({ config: v1() })))).toMatchObject({ text: "slow but whole" });
   });
 
   it("an error event inside the stream → Upstream with its reason", async () => {
@@ -222,6 +262,18 @@ describe("ChatGPTWebBackend: abort", () => {
     expect((await rejection(drain(stream))).code).toBe(ErrorCode.Aborted);
     await fake.waitForAbort(2000);
     expect(fake.abortedRequests).toBe(1);
+  });
+
+  it("a caller abort during a trickling reply is still an abort, not a timeout", async () => {
+    const { backend: b, logger } = backend({ requestTimeoutMs: 5000 });
+    fake.enqueueFault({ kind: "trickle", intervalMs: 60 });
+    const controller = new AbortController();
+    const stream = b.ask(askRequest({ config: v1(), prompt: "one two three four five six", signal: controller.signal }));
+    expect((await stream.next()).done).toBe(false);
+    controller.abort();
+    expect((await rejection(drain(stream))).code).toBe(ErrorCode.Aborted);
+    await fake.waitForAbort(2000);
+    expect(logger.lines.filter((l) => l.level === "warn")).toEqual([]);
   });
 
   it("aborting before the upstream answers closes the connection", async () => {

@@ -11,6 +11,7 @@ import {
   silentLogger,
 } from "@chatgptchatbot/core";
 import { type Dispatcher, request as undiciRequest } from "undici";
+import { AttemptDeadline } from "../attempt-deadline.js";
 import { bodyStream } from "../body-stream.js";
 import { parseRetryAfter, type RetryDecision, type Sleep, withRetries } from "../retry.js";
 import { safeCause, safeReason } from "../safe-error.js";
@@ -28,7 +29,7 @@ export interface ChatGPTWebBackendOptions {
   readonly baseUrl?: string | undefined;
   /** The server's default model (CHATGPT_MODEL); default {@link DEFAULT_CHATGPT_WEB_MODEL}. */
   readonly model?: string | undefined;
-  /** How long the upstream may take to answer, and may stall while streaming (ms). */
+  /** The total deadline of one attempt, headers and the whole streamed reply (ms); a timed-out attempt is not retried. */
   readonly requestTimeoutMs: number;
   /** Retries on 429, 5xx and failed connections. */
   readonly maxRetries: number;
@@ -44,7 +45,8 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * protocol through a reverse proxy the operator or the session names. The
  * server keeps the conversation: each turn sends only the new prompt with the
  * conversation id and parent message id of the previous turn (returned as
- * the conversation state), and streams the growing reply.
+ * the conversation state), and streams the growing reply. Each attempt has
+ * a total deadline ({@link AttemptDeadline}) up to the end of its reply.
  */
 export class ChatGPTWebBackend implements Backend {
   readonly initialPrompt = "ask" as const;
@@ -93,13 +95,16 @@ export class ChatGPTWebBackend implements Backend {
       nextActionBody({ prompt: request.prompt, model, messageId: randomUUID(), conversation: previous, rootParentId: randomUUID() }),
     );
     const log = { backend: "chatgpt-web", upstream: new URL(url).origin, model, credential: maskSecret(credential) };
+    // Each attempt's signal: the caller's, or the attempt's deadline (headers and the whole reply).
+    const deadline = new AttemptDeadline({ signal, timeoutMs: this.#timeoutMs });
     try {
-      const response = await withRetries(() => this.#open({ url, body, credential, signal }), {
+      const response = await withRetries(() => this.#open({ url, body, credential, signal: deadline.start() }), {
         maxRetries: this.#maxRetries,
         signal,
-        decide: (error) => this.#decide(error),
+        // A timed-out attempt is final: retrying would hold the session's queue for another full timeout.
+        decide: (error) => (deadline.timedOut ? { retry: false } : this.#decide(error)),
         onRetry: ({ retry, delayMs, error }) =>
-          this.#log.info({ ...log, retry, delayMs, err: this.#failure(error, request).message }, "upstream request failed, retrying"),
+          this.#log.info({ ...log, retry, delayMs, err: this.#failure(error, request, deadline).message }, "upstream request failed, retrying"),
         ...(this.#sleep === undefined ? {} : { sleep: this.#sleep }),
       });
 
@@ -151,9 +156,11 @@ export class ChatGPTWebBackend implements Backend {
       if (!done && !finished) throw ChatbotError.upstream("the upstream ended its reply before it was complete");
       return { conversation: { conversationId, parentMessageId: messageId } };
     } catch (error) {
-      const failure = this.#failure(error, request);
+      const failure = this.#failure(error, request, deadline);
       if (failure.code !== ErrorCode.Aborted) this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
       throw failure;
+    } finally {
+      deadline.end();
     }
   }
 
@@ -179,8 +186,9 @@ export class ChatGPTWebBackend implements Backend {
       },
       body,
       signal,
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
+      // No undici timers (nor the dispatcher's 300 s defaults): the signal carries the attempt's deadline.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
     const status = response.statusCode;
     const contentType = String(response.headers["content-type"] ?? "");
@@ -200,15 +208,17 @@ export class ChatGPTWebBackend implements Backend {
       if (status !== undefined && (status === 429 || status >= 500)) return { retry: true, retryAfterMs: error.retryAfterMs };
       return { retry: false };
     }
-    const transport = transportFailure(error, this.#timeoutMs);
+    const transport = transportFailure(error);
     return { retry: transport?.retryable ?? false };
   }
 
-  #failure(error: unknown, { credential, signal }: AskRequest): ChatbotError {
+  /** Aborted when the caller gave up, Upstream "timed out" when the deadline cut the attempt, else what went wrong. */
+  #failure(error: unknown, { credential, signal }: AskRequest, deadline: AttemptDeadline): ChatbotError {
     if (signal.aborted) return ChatbotError.aborted(undefined, safeCause(error, credential));
+    if (deadline.timedOut) return ChatbotError.upstream(deadline.message, { cause: safeCause(error, credential) });
     if (error instanceof ChatbotError) return error;
     const cause = safeCause(error, credential);
-    const transport = transportFailure(error, this.#timeoutMs);
+    const transport = transportFailure(error);
     if (transport !== undefined) return ChatbotError.upstream(transport.reason, { cause });
     return ChatbotError.from(cause);
   }

@@ -27,7 +27,7 @@ function backend(options: Partial<OpenAIBackendOptions> & { timeoutMs?: number }
   const logger = recordingLogger();
   const timeoutMs = options.timeoutMs ?? 10_000;
   const instance = new OpenAIBackend({
-    fetch: createUndiciFetch({ dispatcher, timeoutMs }),
+    fetch: createUndiciFetch({ dispatcher }),
     apiUrl: fake.url,
     requestTimeoutMs: timeoutMs,
     maxRetries: 2,
@@ -268,23 +268,67 @@ describe("OpenAIBackend: failures", () => {
     expect(fake.requests).toHaveLength(1); // a reply already under way is never retried
   });
 
-  it("an upstream that never answers → Upstream timeout, not retried", async () => {
-    const { backend: b } = backend({ timeoutMs: 150 });
+  it("an upstream that never answers → Upstream timeout, the connection closed, not retried", async () => {
+    const { backend: b, delays } = backend({ timeoutMs: 150 });
     fake.enqueueFault({ kind: "hang" });
     const error = await rejection(drain(b.ask(askRequest())));
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.upstreamStatus).toBeUndefined();
-    expect(error.message).toBe("the upstream did not answer within 150 ms");
+    expect(error.message).toBe("the upstream timed out after 150 ms");
     expect(error.status.http).toBe(503);
+    await fake.waitForAbort(2000);
     expect(fake.requests).toHaveLength(1);
+    expect(delays).toEqual([]);
   });
 
-  it("a reply that stalls longer than the timeout → Upstream timeout", async () => {
-    const { backend: b } = backend({ timeoutMs: 150 });
-    fake.enqueueFault({ kind: "trickle", intervalMs: 1000 });
-    const error = await rejection(drain(b.ask(askRequest({ prompt: "a b c" }))));
-    expect(error.code).toBe(ErrorCode.Upstream);
-    expect(error.message).toBe("the upstream's reply stalled for 150 ms");
+  it("the timeout is a total deadline: a reply whose every chunk comes in time but whose whole takes longer → Upstream timeout", async () => {
+    const { backend: b, logger } = backend({ timeoutMs: 400 });
+    // 14 events 60 ms apart: no gap is near the timeout, the whole reply (~780 ms) is well past it.
+    fake.enqueueFault({ kind: "trickle", intervalMs: 60 });
+    const started = performance.now();
+    const deltas: string[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const delta of b.ask(askRequest({ prompt: "one two three four five six seven eight nine ten" }))) deltas.push(delta);
+      })(),
+    );
+    const elapsed = performance.now() - started;
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream timed out after 400 ms" });
+    expect(error.upstreamStatus).toBeUndefined();
+    expect(deltas.length).toBeGreaterThan(1); // chunks were arriving when the deadline cut the reply
+    expect(deltas.join("")).not.toBe("echo: one two three four five six seven eight nine ten");
+    expect(elapsed).toBeGreaterThanOrEqual(390);
+    expect(elapsed).toBeLessThan(700);
+    await fake.waitForAbort(2000); // the upstream connection was closed
+    expect(fake.requests).toHaveLength(1); // a timed-out attempt is not retried
+    expect(logger.lines.filter((l) => l.level === "warn").map((l) => l.obj)).toEqual([
+      expect.objectContaining({ err: "the upstream timed out after 400 ms" }),
+    ]);
+  });
+
+  it("each attempt gets the whole deadline: a slow 503 does not eat into the retry's time", async () => {
+    let requests = 0;
+    const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+    const server = await startScriptedServer((req, res) => {
+      req.resume();
+      const first = ++requests === 1;
+      // 250 ms each: both attempts together (500 ms) are past the 400 ms timeout, each alone is not.
+      setTimeout(() => {
+        if (first) {
+          res.writeHead(503, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: { message: "overloaded" } }));
+          return;
+        }
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write(chunk("slow "));
+        setTimeout(() => res.end(`${chunk("but whole")}data: [DONE]\n\n`), 125);
+      }, first ? 250 : 125);
+    });
+    cleanup.push(() => server.close());
+    const { backend: b, delays } = backend({ apiUrl: `${server.origin}/v1`, timeoutMs: 400 });
+    expect(await drain(b.ask(askRequest()))).toMatchObject({ text: "slow but whole" });
+    expect(requests).toBe(2);
+    expect(delays).toHaveLength(1);
   });
 
   it("an unreachable upstream → Upstream, retried", async () => {
@@ -334,6 +378,19 @@ describe("OpenAIBackend: abort", () => {
     await stream.next();
     await stream.return(undefined);
     await fake.waitForAbort(2000);
+  });
+
+  it("a caller abort during a trickling reply is still an abort, not a timeout", async () => {
+    const { backend: b, logger } = backend({ timeoutMs: 5000 });
+    fake.enqueueFault({ kind: "trickle", intervalMs: 60 });
+    const controller = new AbortController();
+    const stream = b.ask(askRequest({ prompt: "one two three four five six", signal: controller.signal }));
+    expect((await stream.next()).done).toBe(false);
+    controller.abort();
+    const error = await rejection(drain(stream));
+    expect(error.code).toBe(ErrorCode.Aborted);
+    await fake.waitForAbort(2000);
+    expect(logger.lines.filter((l) => l.level === "warn")).toEqual([]);
   });
 
   it("an already aborted signal sends nothing", async () => {

@@ -10,6 +10,7 @@ import {
 } from "@chatgptchatbot/core";
 import OpenAI from "openai";
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import { AttemptDeadline } from "../attempt-deadline.js";
 import { readServerSentEvents, type ServerSentEvent } from "../chatgpt-web/sse.js";
 import { type Sleep, withRetries } from "../retry.js";
 import { safeReason } from "../safe-error.js";
@@ -28,7 +29,7 @@ export interface OpenAIBackendOptions {
   readonly apiUrl?: string | undefined;
   /** The server's default model (CHATGPT_MODEL); default {@link DEFAULT_OPENAI_MODEL}. */
   readonly model?: string | undefined;
-  /** How long the upstream may take to answer, and may stall while streaming (ms). */
+  /** The total deadline of one attempt, headers and the whole streamed reply (ms); a timed-out attempt is not retried. */
   readonly requestTimeoutMs: number;
   /** Retries on 429, 5xx and failed connections. */
   readonly maxRetries: number;
@@ -51,7 +52,8 @@ const PLACEHOLDER_KEY = "per-request-key";
  * One SDK client per endpoint, built on first use and kept; the API key goes
  * in each request's headers, so no client is built on the hot path. Retries
  * (429, 5xx, failed connections; Retry-After honoured) are done here, the
- * SDK's own are off, so both backends share one policy.
+ * SDK's own are off, so both backends share one policy. Each attempt has a
+ * total deadline ({@link AttemptDeadline}) up to the end of its reply.
  */
 export class OpenAIBackend implements Backend {
   readonly initialPrompt = "system" as const;
@@ -79,7 +81,6 @@ export class OpenAIBackend implements Backend {
 
   async *ask(request: AskRequest): AsyncGenerator<string, AskResult | void, undefined> {
     const { config, credential, signal } = request;
-    const context = { credential, timeoutMs: this.#timeoutMs, signal };
     if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
     const endpoint = this.#endpoint(config.baseUrl);
     const client = this.#client(endpoint);
@@ -90,10 +91,10 @@ export class OpenAIBackend implements Backend {
       ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
     };
     const log = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credential: maskSecret(credential) };
-    // Our own controller under the caller's signal: a reply left before its end closes the connection.
-    const upstream = new AbortController();
-    const onAbort = (): void => upstream.abort(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    // Each attempt's signal: the caller's, or the attempt's deadline (headers and the whole reply);
+    // either closes the connection, as does a reply left before its end.
+    const deadline = new AttemptDeadline({ signal, timeoutMs: this.#timeoutMs });
+    const context = { credential, signal, deadline };
     let complete = false;
     try {
       // The SDK builds and sends the request and turns error statuses into APIErrors; the event
@@ -104,7 +105,7 @@ export class OpenAIBackend implements Backend {
           client.chat.completions
             .create(body, {
               headers: { Authorization: `Bearer ${credential}` },
-              signal: upstream.signal,
+              signal: deadline.start(),
               timeout: this.#timeoutMs,
               maxRetries: 0,
             })
@@ -112,7 +113,8 @@ export class OpenAIBackend implements Backend {
         {
           maxRetries: this.#maxRetries,
           signal,
-          decide: (error) => decideOpenAIRetry(error, this.#timeoutMs),
+          // A timed-out attempt is final: retrying would hold the session's queue for another full timeout.
+          decide: (error) => (deadline.timedOut ? { retry: false } : decideOpenAIRetry(error)),
           onRetry: ({ retry, delayMs, error }) =>
             this.#log.info({ ...log, retry, delayMs, err: openAIFailure(error, context).message }, "upstream request failed, retrying"),
           ...(this.#sleep === undefined ? {} : { sleep: this.#sleep }),
@@ -139,8 +141,8 @@ export class OpenAIBackend implements Backend {
       if (failure.code !== ErrorCode.Aborted) this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
       throw failure;
     } finally {
-      signal.removeEventListener("abort", onAbort);
-      if (!complete) upstream.abort();
+      if (!complete) deadline.abort();
+      deadline.end();
     }
   }
 

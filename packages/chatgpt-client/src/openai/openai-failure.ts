@@ -2,31 +2,35 @@ import { ChatbotError, ErrorCode } from "@chatgptchatbot/core";
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from "openai";
 import { parseRetryAfter, type RetryDecision } from "../retry.js";
 import { safeCause, safeReason } from "../safe-error.js";
-import { formatSeconds, transportFailure } from "../transport-failure.js";
+import { transportFailure } from "../transport-failure.js";
 
 export interface FailureContext {
   readonly credential: string;
-  readonly timeoutMs: number;
+  /** The caller's signal: aborted means the caller gave up. */
   readonly signal: AbortSignal;
+  /** The request's attempt deadline: whether the attempt timed out, and the reason to give. */
+  readonly deadline: { readonly timedOut: boolean; readonly message: string };
 }
 
 /**
  * Turns whatever the `openai` SDK (or the transport under it) threw into a
- * ChatbotError: Aborted when the caller gave up, Upstream with the HTTP
- * status, Retry-After and the upstream's own message otherwise. The
- * credential never appears in the message or the kept cause.
+ * ChatbotError: Aborted when the caller gave up; Upstream "the upstream
+ * timed out after N s" when the attempt's deadline cut it (the SDK reports
+ * that abort as a user abort, so the deadline is asked, not the error);
+ * Upstream with the HTTP status, Retry-After and the upstream's own message
+ * otherwise. The credential never appears in the message or the kept cause.
  */
-export function openAIFailure(error: unknown, { credential, timeoutMs, signal }: FailureContext): ChatbotError {
-  if (signal.aborted || error instanceof APIUserAbortError) {
+export function openAIFailure(error: unknown, { credential, signal, deadline }: FailureContext): ChatbotError {
+  if (signal.aborted) {
     return error instanceof ChatbotError && error.code === ErrorCode.Aborted ? error : ChatbotError.aborted(undefined, safeCause(error, credential));
   }
-  if (error instanceof ChatbotError) return error;
   const cause = safeCause(error, credential);
-  const transport = transportFailure(error, timeoutMs);
+  // The SDK's own timer has the same length and starts later: a backstop, reported the same way.
+  if (deadline.timedOut || error instanceof APIConnectionTimeoutError) return ChatbotError.upstream(deadline.message, { cause });
+  if (error instanceof APIUserAbortError) return ChatbotError.aborted(undefined, cause);
+  if (error instanceof ChatbotError) return error;
+  const transport = transportFailure(error);
   if (transport !== undefined) return ChatbotError.upstream(transport.reason, { cause });
-  if (error instanceof APIConnectionTimeoutError) {
-    return ChatbotError.upstream(`the upstream did not answer within ${formatSeconds(timeoutMs)}`, { cause });
-  }
   if (error instanceof APIConnectionError) return ChatbotError.upstream("could not reach the upstream", { cause });
   if (error instanceof APIError) {
     const status = error.status;
@@ -46,14 +50,17 @@ export function openAIFailure(error: unknown, { credential, timeoutMs, signal }:
   return ChatbotError.from(cause);
 }
 
-/** Whether another attempt may succeed: 429 and 5xx (with their Retry-After), and refused/reset connections. */
-export function decideOpenAIRetry(error: unknown, timeoutMs: number): RetryDecision {
+/**
+ * Whether another attempt may succeed: 429 and 5xx (with their Retry-After), and refused/reset
+ * connections. A timed-out attempt is not retried (the caller checks its deadline first).
+ */
+export function decideOpenAIRetry(error: unknown): RetryDecision {
   if (error instanceof APIUserAbortError) return { retry: false };
   if (error instanceof APIError && error.status !== undefined) {
     if (error.status === 429 || error.status >= 500) return { retry: true, retryAfterMs: parseRetryAfter(error.headers) };
     return { retry: false };
   }
-  const transport = transportFailure(error, timeoutMs);
+  const transport = transportFailure(error);
   if (transport !== undefined) return { retry: transport.retryable };
   if (error instanceof APIConnectionTimeoutError) return { retry: false };
   return { retry: error instanceof APIConnectionError };
