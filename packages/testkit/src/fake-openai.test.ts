@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { estimatePromptTokens, estimateTokens } from "./estimate-tokens.js";
 import { type FakeOpenAI, startFakeOpenAI } from "./fake-openai.js";
 import { parseSSE, readSSE } from "./sse.js";
 
@@ -57,18 +56,14 @@ describe("startFakeOpenAI: normal replies", () => {
     expect(res.headers.get("content-type")).toBe("application/json");
     const body = await json(res);
     const expectedText = "echo: hello there, how are you";
-    const promptTokens = estimatePromptTokens(messages.map((message) => message.content));
     expect(body).toMatchObject({
       object: "chat.completion",
       model: "gpt-test",
       choices: [
         { index: 0, message: { role: "assistant", content: expectedText, refusal: null }, logprobs: null, finish_reason: "stop" },
       ],
-      usage: {
-        prompt_tokens: promptTokens,
-        completion_tokens: estimateTokens(expectedText),
-        total_tokens: promptTokens + estimateTokens(expectedText),
-      },
+      // o200k_base: 3 + (3 + "system" 1 + "You are terse." 4) + (3 + "user" 1 + 6) prompt tokens; the reply's 8.
+      usage: { prompt_tokens: 21, completion_tokens: 8, total_tokens: 29 },
     });
     expect(body.id).toMatch(/^chatcmpl-\w+$/);
     expect(body.created).toBeGreaterThan(1_600_000_000);
@@ -114,9 +109,18 @@ describe("startFakeOpenAI: normal replies", () => {
       .map((data) => JSON.parse(data) as Chunk);
     const usageChunk = chunks.at(-1);
     expect(usageChunk?.choices).toEqual([]);
-    expect(usageChunk?.usage?.completion_tokens).toBe(estimateTokens("echo: hello there, how are you"));
+    expect(usageChunk?.usage).toMatchObject({ prompt_tokens: 21, completion_tokens: 8, total_tokens: 29 });
     expect(chunks.slice(0, -1).every((chunk) => chunk.usage === null)).toBe(true);
     expect(chunks.at(-2)?.choices[0]?.finish_reason).toBe("stop");
+  });
+
+  it("counts usage with a real tokenizer: a Chinese prompt is not undercounted", async () => {
+    const prompt = "你好，今天天气怎么样？我们一起去公园散步吧。"; // 22 characters, 16 o200k_base tokens
+    const body = await json(await chat({ model: "m", messages: [{ role: "user", content: prompt }] }));
+    expect(body.choices[0].message.content).toBe(`echo: ${prompt}`);
+    // 3 + (3 + "user" 1 + 16) for the prompt; "echo: " + the prompt is 19 tokens (a token per 4 characters would say 7).
+    expect(body.usage).toMatchObject({ prompt_tokens: 23, completion_tokens: 19, total_tokens: 42 });
+    expect(body.usage.completion_tokens).toBeGreaterThan(`echo: ${prompt}`.length / 2);
   });
 
   it("reads text parts of array content", async () => {

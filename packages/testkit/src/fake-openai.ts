@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AbortTracker } from "./abort-tracker.js";
 import { chunkText } from "./chunk-text.js";
-import { estimatePromptTokens, estimateTokens } from "./estimate-tokens.js";
+import { countPromptTokens, countTextTokens } from "./count-tokens.js";
 import { pause, sendEventStream, writeFlushed } from "./event-stream.js";
 import { type Fault, FaultQueue } from "./fault.js";
 import { startLocalServer } from "./local-server.js";
@@ -83,6 +83,7 @@ function contentText(content: unknown): string {
 interface ChatMessage {
   role: string;
   content: string;
+  name?: string;
 }
 
 /** The messages of a chat completion body, or an error message saying why it is invalid. */
@@ -100,8 +101,8 @@ function parseChatBody(body: unknown): { model: string; messages: ChatMessage[];
     if (typeof message !== "object" || message === null || typeof (message as { role?: unknown }).role !== "string") {
       return `Missing required parameter: 'messages[${index}].role'.`;
     }
-    const { role, content } = message as { role: string; content?: unknown };
-    messages.push({ role, content: contentText(content) });
+    const { role, content, name } = message as { role: string; content?: unknown; name?: unknown };
+    messages.push({ role, content: contentText(content), ...(typeof name === "string" ? { name } : {}) });
   }
   const streamOptions = record.stream_options as { include_usage?: unknown } | undefined;
   return {
@@ -122,7 +123,9 @@ function defaultReply(request: RecordedRequest): string {
 /**
  * Starts a fake OpenAI-compatible API on 127.0.0.1: `POST /v1/chat/completions`
  * (JSON, or SSE with `stream: true`) and `GET /v1/models`, both requiring
- * `Authorization: Bearer <anything>`. Usage counts come from `estimateTokens`.
+ * `Authorization: Bearer <anything>`. Usage is counted with the o200k_base
+ * tokenizer: `completion_tokens` are the reply's tokens, `prompt_tokens` follow
+ * OpenAI's per-message rule (see `countPromptTokens`).
  *
  * Faults, taken by the next chat completion request (before its auth is checked):
  * `status` → that status with OpenAI's error JSON; `malformed` → 200 `application/json`
@@ -174,8 +177,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const text = reply(request);
     const chunks = chunkText(text);
     const id = `chatcmpl-${randomUUID().replaceAll("-", "").slice(0, 29)}`;
-    const promptTokens = estimatePromptTokens(parsed.messages.map((message) => message.content));
-    const completionTokens = estimateTokens(text);
+    const promptTokens = countPromptTokens(parsed.messages);
+    const completionTokens = countTextTokens(text);
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,

@@ -8,4 +8,5 @@ export type { Fault } from "./fault.js";
 export type { RecordedRequest } from "./recorded-request.js";
 export { formatSSE, parseSSE, readSSE, SSE_DONE, SSEParser } from "./sse.js";
 export { chunkText } from "./chunk-text.js";
-export { estimatePromptTokens, estimateTokens } from "./estimate-tokens.js";
+export { countPromptTokens, countTextTokens, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE, TOKENS_PER_NAME } from "./count-tokens.js";
+export type { TokenizedMessage } from "./count-tokens.js";
