@@ -1,6 +1,7 @@
 /**
  * A/B comparison of two builds of the server, for the before/after figures of
- * a change: `node dist/compare.js --a OLD/main.js --b NEW/main.js`. Both run
+ * a change: `node dist/compare.js --a OLD/main.js --b NEW/main.js` (or one
+ * build with different node flags: `--node-b=--max-semi-space-size=4`). Both run
  * at once against one fast upstream; the same loads go to each in turn,
  * alternating which goes first, for `--rounds` rounds; medians are reported.
  * Alternating back to back is what makes small differences visible on a
@@ -18,6 +19,7 @@ import { freePort } from "./free-port.js";
 import type { LoadResult } from "./load-job.js";
 import { COST_OF, HISTORY_TURNS, historyBudget, historyTurnsOf, runLoad, serverEnv, type TargetName, targetSpec } from "./scenario.js";
 import { type ServerProcess, startServer } from "./server-process.js";
+import { readRssBytes } from "./proc-stat.js";
 import { percentile } from "./stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,6 +30,8 @@ const { values: flags } = parseArgs({
   options: {
     a: { type: "string" },
     b: { type: "string" },
+    "node-a": { type: "string", default: "" },
+    "node-b": { type: "string", default: "" },
     "label-a": { type: "string", default: "before" },
     "label-b": { type: "string", default: "after" },
     targets: { type: "string", default: "grpc" },
@@ -54,6 +58,8 @@ interface Sample {
   readonly requestsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** The server's RSS right after the run, in bytes. */
+  readonly rssBytes: number;
 }
 
 const median = (values: number[]): number => percentile(Float64Array.from(values).sort(), 0.5);
@@ -71,6 +77,7 @@ async function main(): Promise<void> {
     for (const side of ["a", "b"] as const) {
       servers[side] = await startServer({
         bin: path.resolve(flags[side]!),
+        execArgv: (flags[side === "a" ? "node-a" : "node-b"] ?? "").split(" ").filter((s) => s !== ""),
         grpcPort: await freePort(),
         httpPort: await freePort(),
         env: serverEnv({ upstreamOrigin, budget, logLevel: flags["log-level"] }),
@@ -111,6 +118,7 @@ async function main(): Promise<void> {
               requestsPerSecond: result.requestsPerSecond,
               p50Ms: result.latency.p50Ms,
               p99Ms: result.latency.p99Ms,
+              rssBytes: readRssBytes(servers[side]!.pid),
             });
             log(`round ${round + 1} ${side} ${target} c=${concurrency}: ${cpu?.toFixed(0) ?? "–"} µs/req, ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.latency.p50Ms.toFixed(3)} ms`);
           }
@@ -124,19 +132,19 @@ async function main(): Promise<void> {
 
   const label = { a: flags["label-a"], b: flags["label-b"] };
   const lines = [
-    `| Target | Concurrency | CPU / request (${label.a} → ${label.b}) | req/s | p50 (ms) | p99 (ms) |`,
-    "|---|--:|--:|--:|--:|--:|",
+    `| Target | Concurrency | CPU / request (${label.a} → ${label.b}) | req/s | p50 (ms) | p99 (ms) | RSS after (MiB) |`,
+    "|---|--:|--:|--:|--:|--:|--:|",
   ];
   for (const target of targets) {
     for (const concurrency of levels) {
       const of = (side: "a" | "b") => samples.filter((s) => s.side === side && s.target === target && s.concurrency === concurrency);
-      const med = (side: "a" | "b", key: "cpuPerRequest" | "requestsPerSecond" | "p50Ms" | "p99Ms") =>
+      const med = (side: "a" | "b", key: "cpuPerRequest" | "requestsPerSecond" | "p50Ms" | "p99Ms" | "rssBytes") =>
         median(of(side).map((s) => s[key] ?? Number.NaN));
       const cpuA = med("a", "cpuPerRequest");
       const cpuB = med("b", "cpuPerRequest");
       const change = ((cpuB - cpuA) / cpuA) * 100;
       lines.push(
-        `| ${target} | ${concurrency} | ${cpuA.toFixed(0)} → ${cpuB.toFixed(0)} µs (${change >= 0 ? "+" : ""}${change.toFixed(0)}%) | ${med("a", "requestsPerSecond").toFixed(0)} → ${med("b", "requestsPerSecond").toFixed(0)} | ${med("a", "p50Ms").toFixed(3)} → ${med("b", "p50Ms").toFixed(3)} | ${med("a", "p99Ms").toFixed(2)} → ${med("b", "p99Ms").toFixed(2)} |`,
+        `| ${target} | ${concurrency} | ${cpuA.toFixed(0)} → ${cpuB.toFixed(0)} µs (${change >= 0 ? "+" : ""}${change.toFixed(0)}%) | ${med("a", "requestsPerSecond").toFixed(0)} → ${med("b", "requestsPerSecond").toFixed(0)} | ${med("a", "p50Ms").toFixed(3)} → ${med("b", "p50Ms").toFixed(3)} | ${med("a", "p99Ms").toFixed(2)} → ${med("b", "p99Ms").toFixed(2)} | ${(med("a", "rssBytes") / 2 ** 20).toFixed(0)} → ${(med("b", "rssBytes") / 2 ** 20).toFixed(0)} |`,
       );
     }
   }

@@ -55,6 +55,8 @@ const { values: flags } = parseArgs({
     label: { type: "string" },
     profile: { type: "boolean", default: false },
     "log-level": { type: "string", default: "info" },
+    /** Extra node flags for the server, e.g. "--max-semi-space-size=4". */
+    "node-options": { type: "string", default: "" },
     server: { type: "string", default: path.join(repoRoot, "apps/grpc-server/dist/main.js") },
     "no-write": { type: "boolean", default: false },
   },
@@ -114,7 +116,10 @@ async function main(): Promise<number> {
         bin: flags.server,
         grpcPort: await freePort(),
         httpPort: await freePort(),
-        execArgv: flags.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
+        execArgv: [
+          ...(flags["node-options"] ?? "").split(" ").filter((s) => s !== ""),
+          ...(flags.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []),
+        ],
         env: serverEnv({ upstreamOrigin, budget, logLevel }),
       });
       log(`server pid ${server.pid} on ${server.grpcAddress} and ${server.httpOrigin}; upstream ${upstreamOrigin}; hop ${hopOrigin}`);
@@ -174,7 +179,11 @@ async function main(): Promise<number> {
 
       if (sections.includes("breakdown")) {
         const env = serverEnv({ upstreamOrigin, budget, logLevel });
-        const fake = await startChild({ bundle: "instant-server-main.js", env });
+        const fake = await startChild({
+          bundle: "instant-server-main.js",
+          env,
+          execArgv: flags.profile ? ["--cpu-prof", "--cpu-prof-dir", path.join(resultsDir, "profiles")] : [],
+        });
         children.push(fake);
         const fakeOrigins = { grpcAddress: String(fake.ready.grpcAddress), httpOrigin: String(fake.ready.httpOrigin), upstreamOrigin, hopOrigin };
         for (const target of ["grpc", "connect", "ask"] as const) {
@@ -188,6 +197,7 @@ async function main(): Promise<number> {
           const run: RunRecord = { target, concurrency: 16, costOf: "server", result };
           instant.push(run);
           log(`instant backend: ${describeRun(run)}`);
+          if (flags.profile) log(`  profile window: --window ${result.windowMonotonicMicros.join(",")} --per ${result.requests}`);
         }
         await fake.stop();
         const parts = await startChild({
