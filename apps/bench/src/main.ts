@@ -32,7 +32,7 @@ import { freePort } from "./free-port.js";
 import { machineInfo } from "./machine.js";
 import type { ComponentResult } from "./components.js";
 import type { MemoryResult } from "./memory.js";
-import { readRssBytes } from "./proc-stat.js";
+import { readCpuMicros, readRssBytes } from "./proc-stat.js";
 import { renderResults, spliceResults } from "./report.js";
 import { type BenchResults, checkTargets, cpuPerRequest, type RunRecord } from "./results.js";
 import { type ServerProcess, startServer } from "./server-process.js";
@@ -96,6 +96,7 @@ async function main(): Promise<number> {
   const instant: RunRecord[] = [];
   let components: ComponentResult[] = [];
   let idleRss: number | undefined;
+  let idleCpuMicrosPerSecond: number | undefined;
   let afterRss: number | undefined;
   let upstreamBodyBytes = 0;
   let failure: string | undefined;
@@ -125,7 +126,11 @@ async function main(): Promise<number> {
       log(`server pid ${server.pid} on ${server.grpcAddress} and ${server.httpOrigin}; upstream ${upstreamOrigin}; hop ${hopOrigin}`);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       idleRss = readRssBytes(server.pid);
-      log(`idle RSS ${(idleRss / 2 ** 20).toFixed(1)} MiB`);
+      // What the server costs while nobody talks to it (timers, the sweep), over a few seconds.
+      const idleFrom = { cpu: readCpuMicros(server.pid), at: performance.now() };
+      await new Promise((resolve) => setTimeout(resolve, flags.quick ? 1000 : 3000));
+      idleCpuMicrosPerSecond = ((readCpuMicros(server.pid) - idleFrom.cpu) * 1000) / (performance.now() - idleFrom.at);
+      log(`idle RSS ${(idleRss / 2 ** 20).toFixed(1)} MiB, idle CPU ${idleCpuMicrosPerSecond.toFixed(0)} µs/s`);
       const watch = { server: server.pid, upstream: upstream.pid, hop: hop.pid };
       const origins = { grpcAddress: server.grpcAddress, httpOrigin: server.httpOrigin, upstreamOrigin, hopOrigin };
 
@@ -255,6 +260,7 @@ async function main(): Promise<number> {
       upstreamBodyBytes,
     },
     idleRssBytes: idleRss,
+    idleCpuMicrosPerSecond,
     rssAfterLoadBytes: afterRss,
     throughput,
     streaming,

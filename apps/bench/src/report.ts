@@ -155,7 +155,11 @@ export function renderResults(results: BenchResults): string {
   }
 
   lines.push("### Memory", "");
-  lines.push(`Server RSS: ${mib(results.idleRssBytes)} idle after start, ${mib(results.rssAfterLoadBytes)} after the load.`, "");
+  lines.push(
+    `Server RSS: ${mib(results.idleRssBytes)} idle after start, ${mib(results.rssAfterLoadBytes)} after the load (V8 lets the heap grow under load; see the notes below). ` +
+      `Idle CPU: ${results.idleCpuMicrosPerSecond === undefined ? "–" : `${n(results.idleCpuMicrosPerSecond)} µs per second`}.`,
+    "",
+  );
   if (results.memory.length > 0) {
     lines.push(
       ...table(

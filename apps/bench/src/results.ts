@@ -32,6 +32,8 @@ export interface BenchResults {
     readonly upstreamBodyBytes: number;
   };
   readonly idleRssBytes: number | undefined;
+  /** The server's CPU while idle after start (clock-tick resolution: 10 ms over the window). */
+  readonly idleCpuMicrosPerSecond?: number | undefined;
   readonly rssAfterLoadBytes: number | undefined;
   readonly throughput: readonly RunRecord[];
   readonly streaming: readonly RunRecord[];
