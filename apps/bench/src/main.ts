@@ -4,10 +4,12 @@
  * generated section) and apps/bench/results/latest.json.
  *
  * Flags: --quick (short windows), --targets grpc,connect,ask,direct,hop,
- * --concurrency 1,16,64, --sections throughput,streaming,memory, --label NAME
- * (also write results/NAME.json), --profile (server under --cpu-prof, the
- * profile in results/profiles/), --log-level LEVEL, --server PATH, --no-write
- * (JSON only; implied by any filter, so BENCHMARKS.md only ever shows full runs).
+ * --concurrency 1,16,64, --sections throughput,streaming,breakdown,memory,
+ * --label NAME (also write results/NAME.json), --profile (the servers under
+ * --cpu-prof, profiles in results/profiles/, each run's window printed),
+ * --node-options=FLAGS (node flags for the server), --log-level LEVEL,
+ * --server PATH, --no-write (JSON only; implied by any filter, so
+ * BENCHMARKS.md only ever shows full runs).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
