@@ -8,7 +8,7 @@ import {
   maskSecret,
   silentLogger,
 } from "@chatgptchatbot/core";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { AttemptDeadline } from "../attempt-deadline.js";
 import { readServerSentEvents, type ServerSentEvent } from "../chatgpt-web/sse.js";
@@ -18,6 +18,7 @@ import type { FetchLike } from "../undici-fetch.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { OPENAI_BASE_URL, type OpenAIEndpoint, resolveOpenAIEndpoint } from "./endpoint.js";
 import { decideOpenAIRetry, openAIFailure } from "./openai-failure.js";
+import { loadOpenAISdk, type OpenAISdk } from "./openai-sdk.js";
 
 /** The model when neither the session nor the server names one: a current low-cost chat model. */
 export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
@@ -83,7 +84,8 @@ export class OpenAIBackend implements Backend {
     const { config, credential, signal } = request;
     if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
     const endpoint = this.#endpoint(config.baseUrl);
-    const client = this.#client(endpoint);
+    const sdk = await loadOpenAISdk();
+    const client = this.#client(endpoint, sdk);
     const body: ChatCompletionCreateParamsStreaming = {
       model: config.model ?? this.#model,
       messages: buildMessages(request),
@@ -114,9 +116,9 @@ export class OpenAIBackend implements Backend {
           maxRetries: this.#maxRetries,
           signal,
           // A timed-out attempt is final: retrying would hold the session's queue for another full timeout.
-          decide: (error) => (deadline.timedOut ? { retry: false } : decideOpenAIRetry(error)),
+          decide: (error) => (deadline.timedOut ? { retry: false } : decideOpenAIRetry(error, sdk)),
           onRetry: ({ retry, delayMs, error }) =>
-            this.#log.info({ ...log, retry, delayMs, err: openAIFailure(error, context).message }, "upstream request failed, retrying"),
+            this.#log.info({ ...log, retry, delayMs, err: openAIFailure(error, context, sdk).message }, "upstream request failed, retrying"),
           ...(this.#sleep === undefined ? {} : { sleep: this.#sleep }),
         },
       );
@@ -137,7 +139,7 @@ export class OpenAIBackend implements Backend {
       }
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
     } catch (error) {
-      const failure = openAIFailure(error, context);
+      const failure = openAIFailure(error, context, sdk);
       if (failure.code !== ErrorCode.Aborted) this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
       throw failure;
     } finally {
@@ -155,7 +157,7 @@ export class OpenAIBackend implements Backend {
     }
   }
 
-  #client(endpoint: OpenAIEndpoint): OpenAI {
+  #client(endpoint: OpenAIEndpoint, sdk: OpenAISdk): OpenAI {
     const cached = this.#clients.get(endpoint.key);
     if (cached !== undefined) {
       // Most recently used last.
@@ -163,7 +165,7 @@ export class OpenAIBackend implements Backend {
       this.#clients.set(endpoint.key, cached);
       return cached;
     }
-    const client = new OpenAI({
+    const client = new sdk.OpenAI({
       apiKey: PLACEHOLDER_KEY,
       baseURL: endpoint.baseURL,
       // Explicit nulls: the SDK would otherwise read OPENAI_ORG_ID and friends from process.env.
