@@ -19,5 +19,6 @@ export type { HostPort } from "./host-port.js";
 export { createLogger } from "./logger.js";
 export type { CreateLoggerOptions } from "./logger.js";
 export { createPoolFromConfig } from "./pool-from-config.js";
+export { shutdownSignal } from "./shutdown-signal.js";
 export { errorReply } from "./error-response.js";
 export type { ErrorReply } from "./error-response.js";
