@@ -14,8 +14,8 @@ export type { OpenAIEndpoint } from "./openai/endpoint.js";
 
 export { ChatGPTWebBackend, DEFAULT_CHATGPT_WEB_MODEL, conversationUrl } from "./chatgpt-web/chatgpt-web-backend.js";
 export type { ChatGPTWebBackendOptions } from "./chatgpt-web/chatgpt-web-backend.js";
-export { SSEDecoder, readServerSentEvents } from "./chatgpt-web/sse.js";
-export type { ServerSentEvent } from "./chatgpt-web/sse.js";
+export { SSEDecoder, readServerSentEvents } from "./sse.js";
+export type { ServerSentEvent } from "./sse.js";
 
 export { createUpstreamDispatcher } from "./dispatcher.js";
 export type { UpstreamDispatcherOptions } from "./dispatcher.js";

@@ -12,29 +12,22 @@ import {
 } from "@chatgptchatbot/core";
 import { type Dispatcher, request as undiciRequest } from "undici";
 import { AttemptDeadline } from "../attempt-deadline.js";
+import type { UpstreamOptions } from "../upstream-options.js";
 import { bodyStream } from "../body-stream.js";
 import { parseRetryAfter, type RetryDecision, type Sleep, withRetries } from "../retry.js";
 import { safeCause, safeReason } from "../safe-error.js";
 import { transportFailure } from "../transport-failure.js";
 import { errorDetail, nextActionBody, readConversationEvent, readConversationState } from "./protocol.js";
-import { readServerSentEvents } from "./sse.js";
+import { readServerSentEvents } from "../sse.js";
 
 /** The model when neither the session nor the server names one: what the web client itself sends. */
 export const DEFAULT_CHATGPT_WEB_MODEL = "auto";
 
-export interface ChatGPTWebBackendOptions {
+export interface ChatGPTWebBackendOptions extends UpstreamOptions {
   /** The shared dispatcher (keep-alive pools, proxy routing). */
   readonly dispatcher: Dispatcher;
   /** The server's reverse proxy (CHATGPT_BASE_URL); sessions without their own base_url need it. */
   readonly baseUrl?: string | undefined;
-  /** The server's default model (CHATGPT_MODEL); default {@link DEFAULT_CHATGPT_WEB_MODEL}. */
-  readonly model?: string | undefined;
-  /** The total deadline of one attempt, headers and the whole streamed reply (ms); a timed-out attempt is not retried. */
-  readonly requestTimeoutMs: number;
-  /** Retries on 429, 5xx and failed connections. */
-  readonly maxRetries: number;
-  readonly logger?: Logger | undefined;
-  readonly sleep?: Sleep | undefined;
 }
 
 /** Error bodies are read up to this size; the rest is dropped. */

@@ -11,7 +11,8 @@ import {
 import type OpenAI from "openai";
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { AttemptDeadline } from "../attempt-deadline.js";
-import { readServerSentEvents, type ServerSentEvent } from "../chatgpt-web/sse.js";
+import type { UpstreamOptions } from "../upstream-options.js";
+import { readServerSentEvents, type ServerSentEvent } from "../sse.js";
 import { type Sleep, withRetries } from "../retry.js";
 import { safeReason } from "../safe-error.js";
 import type { FetchLike } from "../undici-fetch.js";
@@ -23,19 +24,11 @@ import { loadOpenAISdk, type OpenAISdk } from "./openai-sdk.js";
 /** The model when neither the session nor the server names one: a current low-cost chat model. */
 export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
 
-export interface OpenAIBackendOptions {
+export interface OpenAIBackendOptions extends UpstreamOptions {
   /** The transport every request goes through (see `createUndiciFetch`). */
   readonly fetch: FetchLike;
   /** The server's endpoint (API_URL), a base URL or the full chat-completions URL; default OpenAI's. */
   readonly apiUrl?: string | undefined;
-  /** The server's default model (CHATGPT_MODEL); default {@link DEFAULT_OPENAI_MODEL}. */
-  readonly model?: string | undefined;
-  /** The total deadline of one attempt, headers and the whole streamed reply (ms); a timed-out attempt is not retried. */
-  readonly requestTimeoutMs: number;
-  /** Retries on 429, 5xx and failed connections. */
-  readonly maxRetries: number;
-  readonly logger?: Logger | undefined;
-  readonly sleep?: Sleep | undefined;
   /** Clients kept, one per endpoint, least recently used dropped first (default 32). */
   readonly maxClients?: number | undefined;
 }
