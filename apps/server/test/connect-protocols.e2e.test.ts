@@ -8,7 +8,7 @@ import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RetryInfoSchema } from "../src/retry-info.js";
+import { RetryInfoSchema } from "@chatgptchatbot/grpc-server";
 import { type RunningProgram, startProgram } from "./program.js";
 
 const TRANSPORTS: { name: string; protocol: string; http: string; make: (baseUrl: string) => Transport }[] = [

@@ -10,7 +10,7 @@ import { Health, HealthCheckResponse_ServingStatus } from "@chatgptchatbot/proto
 import { v1, v1alpha } from "@chatgptchatbot/proto/reflection";
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { RetryInfoSchema } from "../src/retry-info.js";
+import { RetryInfoSchema } from "@chatgptchatbot/grpc-server";
 import { GrpcJsClient, grpc, grpcError } from "./grpc-js-client.js";
 import { type RunningProgram, startProgram } from "./program.js";
 import { statusDetails } from "./status-details.js";

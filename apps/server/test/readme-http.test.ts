@@ -1,7 +1,8 @@
 /**
  * The README's HTTP API example, run as written: every `$ curl ...` line of
- * the section between `<!-- section:http -->` markers goes to the standalone
- * server (real socket) in front of the fake upstreams, and its output must be
+ * the section between `<!-- section:http -->` markers goes to the program
+ * serving the HTTP API alone (`--http`, a real socket) in front of the fake
+ * upstreams, and its output must be
  * the lines the README shows under it. With curl installed the commands run
  * through curl itself; without it, they are replayed with fetch.
  */
@@ -10,9 +11,8 @@ import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deferred } from "../test/scripted-backend.js";
-import { runHttpServer } from "./run.js";
-import type { RunningHttpServer } from "./server.js";
+import { runServer } from "../src/run.js";
+import { deferred } from "./program.js";
 
 const README = new URL("../../../README.md", import.meta.url);
 const REPLY = "你好！有什么我可以帮助你的吗？";
@@ -77,21 +77,21 @@ async function hasCurl(): Promise<boolean> {
 describe("README: the legacy HTTP API", () => {
   let openai: FakeOpenAI;
   let web: FakeChatGPTWeb;
-  let server: RunningHttpServer;
+  let port: string;
   const stop = deferred<string>();
   let exit: Promise<number>;
 
   beforeAll(async () => {
     openai = await startFakeOpenAI({ reply: () => REPLY });
     web = await startFakeChatGPTWeb({ reply: () => REPLY });
-    const listening = deferred<RunningHttpServer>();
-    exit = runHttpServer({
+    const listening = deferred<string>();
+    exit = runServer({
       argv: ["--http", "127.0.0.1:0"],
       env: { API_URL: openai.url, CHATGPT_BASE_URL: web.url, LOG_LEVEL: "silent", CHATBOT_SWEEP_INTERVAL: "0" },
       shutdown: stop.promise,
-      onListening: listening.resolve,
+      onListening: (urls) => listening.resolve(urls.http!),
     });
-    server = await listening.promise;
+    port = new URL(await listening.promise).port;
   });
 
   afterAll(async () => {
@@ -111,7 +111,7 @@ describe("README: the legacy HTTP API", () => {
     ]);
     const curl = await hasCurl();
     for (const step of steps) {
-      const [program, ...args] = shellWords(step.command.replaceAll("localhost:9006", `127.0.0.1:${server.port}`));
+      const [program, ...args] = shellWords(step.command.replaceAll("localhost:9006", `127.0.0.1:${port}`));
       expect(program).toBe("curl");
       const output = curl ? (await promisify(execFile)("curl", ["--silent", "--show-error", ...args])).stdout : await curlWithFetch(args);
       expect({ command: step.command, output }).toEqual({ command: step.command, output: step.output });

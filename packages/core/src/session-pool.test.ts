@@ -2,8 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChatbotError, ErrorCode } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { MemorySessionStore } from "./session-store.js";
-import { poolOptionsFromConfig, SessionPool, type SessionPoolOptions } from "./session-pool.js";
-import { readConfig } from "./config.js";
+import { SessionPool, type SessionPoolOptions } from "./session-pool.js";
 import { scriptedBackend, type ScriptedBackend, upstreamDown } from "./test-backend.js";
 
 const V3 = (key = "sk-test-a") => JSON.stringify({ version: 3, api_key: key });
@@ -547,18 +546,5 @@ describe("history budget", () => {
     expect(last.history.at(-2)!.content).toBe("turn 8");
     const info = (await pool.get(sessionId))!;
     expect(info.historyTokens).toBeLessThanOrEqual(60);
-  });
-});
-
-describe("poolOptionsFromConfig", () => {
-  it("carries the server configuration into the pool", async () => {
-    const config = readConfig({ CHATBOT_MAX_SESSIONS: "1", CHATGPT_V3_COOLDOWN: "0", OPENAI_API_KEY: "sk-test-server" });
-    const backend = scriptedBackend();
-    const pool = makePool(backend, { ...poolOptionsFromConfig(config), sweepIntervalMs: 0 });
-    const { sessionId } = await pool.create({ config: "" });
-    await pool.chat({ sessionId, prompt: "a" });
-    await pool.chat({ sessionId, prompt: "b" }); // cooldown 0
-    expect(backend.calls.map((c) => c.credential)).toEqual(["sk-test-server", "sk-test-server"]);
-    expect(await codeOf(pool.create({ config: "" }))).toBe(ErrorCode.TooManySessions);
   });
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { type Backend, type BackendResolver, collectReply, type ConversationState } from "./backend.js";
-import type { ServerConfig } from "./config.js";
 import { Cooldown } from "./cooldown.js";
 import { ChatbotError } from "./errors.js";
 import { fitHistory, type HistoryEntry } from "./history.js";
@@ -75,25 +74,6 @@ export interface SweepReport {
   readonly renewed: string[];
   readonly evicted: string[];
   readonly failed: string[];
-}
-
-/**
- * The pool options a server configuration implies (limits, intervals,
- * cooldowns, default credentials, budget, allowlist); add `backends`.
- */
-export function poolOptionsFromConfig(config: ServerConfig): Omit<SessionPoolOptions, "backends"> {
-  return {
-    maxSessions: config.maxSessions,
-    renewIntervalMs: config.renewIntervalMs,
-    sweepIntervalMs: config.sweepIntervalMs,
-    cooldown: { accessTokenMs: config.accessTokenCooldownMs, apiKeyMs: config.apiKeyCooldownMs },
-    configDefaults: {
-      apiKeys: config.defaultApiKeys,
-      accessTokens: config.defaultAccessTokens,
-      maxTokens: config.maxTokens,
-      allowedUpstreamHosts: config.allowedUpstreamHosts,
-    },
-  };
 }
 
 /** Per-process state of one session: its queue and in-flight request. */

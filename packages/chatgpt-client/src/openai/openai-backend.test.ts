@@ -224,7 +224,6 @@ describe("OpenAIBackend: failures", () => {
     expect(delays).toHaveLength(2);
     expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 503, retryAfterMs: 7000 });
     expect(error.message).toBe("the upstream answered 503: overloaded");
-    expect(error.status.http).toBe(503);
   });
 
   it("does not hold the request for a Retry-After beyond a minute: reports it at once", async () => {
@@ -275,7 +274,6 @@ describe("OpenAIBackend: failures", () => {
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.upstreamStatus).toBeUndefined();
     expect(error.message).toBe("the upstream timed out after 150 ms");
-    expect(error.status.http).toBe(503);
     await fake.waitForAbort(2000);
     expect(fake.requests).toHaveLength(1);
     expect(delays).toEqual([]);
