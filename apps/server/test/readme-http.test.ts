@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCliArgs } from "../src/cli.js";
 import { runServer } from "../src/run.js";
 import { deferred } from "./program.js";
 
@@ -122,5 +123,14 @@ describe("README: the legacy HTTP API", () => {
     const key = /"api_key": "([^"]+)"/.exec(steps[2]!.command)?.[1];
     expect(web.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${token}`]);
     expect(openai.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${key}`]);
+  });
+
+  it("starts the HTTP API alone with the command the README shows", () => {
+    const text = readFileSync(README, "utf8");
+    const section = /<!-- section:http -->([\s\S]*?)<!-- \/section:http -->/.exec(text)?.[1] ?? "";
+    const command = /```sh\n(.*)\n```/.exec(section)?.[1];
+    expect(command).toMatch(/^pnpm start /);
+    const args = parseCliArgs(shellWords(command!).slice(2));
+    expect(args).toEqual({ grpc: undefined, http: { host: "localhost", port: 9006 }, debug: false, help: false });
   });
 });
