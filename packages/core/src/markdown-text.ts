@@ -8,7 +8,7 @@
  */
 
 /** Lines that are nothing but markup: code fences (```ts, ~~~), horizontal rules (---, ***), table rulers (|---|:-:|). */
-const MARKUP_LINE = /^[ \t]*(?:(?:`{3,}|~{3,})[\w+#.-]*[ \t]*|(?:[-*_][ \t]*){3,}|\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+(?:[ \t]*:?-{3,}:?[ \t]*)?)$/;
+const MARKUP_LINE = /^[ \t]*(?:(?:`{3,}|~{3,})[\w+#.-]*[ \t]*|(?:[-*_][ \t]*){3,}|\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?)$/;
 
 /** Line prefixes: block quotes, headings, bullets (-, *, +, •) and task boxes. */
 const LINE_PREFIX = /^[ \t]*(?:>[ \t]?)*[ \t]*(?:#{1,6}[ \t]+|[-*+•][ \t]+(?:\[[ xX]\][ \t]+)?)?/;

@@ -98,7 +98,14 @@ function sentenceEnd(text: string, start: number, index: number, final: boolean)
   if (!ascii) return end;
   const after = text.codePointAt(end) ?? 0;
   if (!isWhiteSpace(String.fromCodePoint(after)) && !isWide(after)) return NOT_END;
-  if (runEnd - index === 1 && text[index] === "." && isNonFinalDot(text, start, index)) return NOT_END;
+  if (runEnd - index === 1 && text[index] === ".") {
+    if (isNonFinalDot(text, start, index)) return NOT_END;
+    // "etc. and more": a sentence does not start with a lower-case letter; look past the spaces (within bounds).
+    let word = end;
+    while (word < text.length && word - end < MAX_RUN && (text[word] === " " || text[word] === "\t")) word++;
+    if (word === text.length && !final) return NEED_MORE;
+    if (/\p{Ll}/u.test(text[word] ?? "")) return NOT_END;
+  }
   return end;
 }
 
@@ -126,6 +133,7 @@ export function findSegmentEnd({ text, start, first, final, firstMinLength, maxL
     const charWidthUnits = charWidth(code);
     if (width + charWidthUnits > maxLength && index > start) {
       if (lastClause > start && lastClauseWidth * 2 >= maxLength) return lastClause;
+      if (isWhiteSpace(char)) return index; // the space that does not fit is the last one
       if (lastSpace > start) return lastSpace;
       if (lastClause > start) return lastClause;
       let cut = index;
