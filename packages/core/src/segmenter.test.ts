@@ -186,3 +186,12 @@ describe("Segmenter with filter", () => {
     ]);
   });
 });
+
+describe("Segmenter on hostile input", () => {
+  it("segments a megabyte without sentence ends, given in one delta, into segments of the maximum width", () => {
+    const text = "字".repeat(500_000) + "x".repeat(500_000);
+    const segments = segmentText(text);
+    expect(segments.join("")).toBe(text);
+    expect(segments.length).toBe(500_000 / 80 + Math.ceil(500_000 / 160));
+  });
+});

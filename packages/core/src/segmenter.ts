@@ -68,12 +68,14 @@ export class Segmenter {
 
   #drain(final: boolean): string[] {
     const segments: string[] = [];
-    let text = this.#buffer;
+    const text = this.#buffer;
+    // Walk an offset instead of slicing per segment: one long delta must not cost quadratic copying.
+    let offset = 0;
     for (;;) {
-      let start = 0;
+      let start = offset;
       while (start < text.length && (text[start] ?? "").trim() === "") start++;
       if (start === text.length) {
-        text = "";
+        offset = start;
         break;
       }
       const end = findSegmentEnd({
@@ -85,18 +87,18 @@ export class Segmenter {
         maxLength: this.#maxLength,
       });
       if (end === undefined) {
-        text = text.slice(start);
+        offset = start;
         break;
       }
+      offset = end;
       const raw = text.slice(start, end).trimEnd();
-      text = text.slice(end);
       const segment = this.#filter ? filterSegment(raw) : raw;
       if (segment !== "") {
         segments.push(segment);
         this.#first = false;
       }
     }
-    this.#buffer = text;
+    this.#buffer = text.slice(offset);
     return segments;
   }
 }
