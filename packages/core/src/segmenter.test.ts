@@ -134,7 +134,10 @@ describe("Segmenter while streaming", () => {
 
   it("cuts a segment wider than maxLength at its last clause mark, else its last space, else anywhere", () => {
     const clauses = "aaaa bbbb cccc dddd eeee, ffff gggg hhhh iiii jjjj kkkk";
-    expect(segmentText(clauses, { maxLength: 40, firstMinLength: 100 })).toEqual(["aaaa bbbb cccc dddd eeee,", "ffff gggg hhhh iiii jjjj kkkk"]);
+    expect(segmentText(clauses, { maxLength: 40, firstMinLength: 100 })).toEqual([
+      "aaaa bbbb cccc dddd eeee,",
+      "ffff gggg hhhh iiii jjjj kkkk",
+    ]);
     // A clause mark that would leave less than half the width goes unused; the last space is taken instead.
     const early = "aaaa bbbb cccc, dddd eeee ffff gggg hhhhhh iiii";
     expect(segmentText(early, { maxLength: 40, firstMinLength: 100 })).toEqual(["aaaa bbbb cccc, dddd eeee ffff gggg", "hhhhhh iiii"]);
@@ -145,7 +148,9 @@ describe("Segmenter while streaming", () => {
   });
 
   it("keeps every segment within maxLength (plus closing marks)", () => {
-    const text = "这是一段没有句号的很长的文字，它一直写下去、写下去、写下去，and then it switches to English words without any stop at all for a very long time indeed";
+    const text =
+      "这是一段没有句号的很长的文字，它一直写下去、写下去、写下去，" +
+      "and then it switches to English words without any stop at all for a very long time indeed";
     for (const segment of segmentText(text, { maxLength: 40 })) expect(textWidth(segment)).toBeLessThanOrEqual(40);
   });
 

@@ -49,7 +49,11 @@ export class Segmenter {
   #buffer = "";
   #first = true;
 
-  constructor({ firstMinLength = DEFAULT_FIRST_SEGMENT_MIN_LENGTH, maxLength = DEFAULT_MAX_SEGMENT_LENGTH, filter = false }: SegmenterOptions = {}) {
+  constructor({
+    firstMinLength = DEFAULT_FIRST_SEGMENT_MIN_LENGTH,
+    maxLength = DEFAULT_MAX_SEGMENT_LENGTH,
+    filter = false,
+  }: SegmenterOptions = {}) {
     this.#maxLength = checkLength("maxLength", maxLength, MIN_MAX_SEGMENT_LENGTH);
     this.#firstMinLength = checkLength("firstMinLength", firstMinLength, 1);
     this.#filter = filter;

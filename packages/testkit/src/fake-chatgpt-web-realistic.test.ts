@@ -24,7 +24,9 @@ it("grows the reply 1–4 characters per event with pieces: \"tokens\"", async (
   });
   const payloads = parseSSE(await res.text());
   expect(payloads.at(-1)).toBe("[DONE]");
-  const texts = payloads.slice(0, -1).map((data) => (JSON.parse(data) as { message: { content: { parts: string[] } } }).message.content.parts[0] ?? "");
+  const texts = payloads
+    .slice(0, -1)
+    .map((data) => (JSON.parse(data) as { message: { content: { parts: string[] } } }).message.content.parts[0] ?? "");
   // Cumulative parts: each event holds the whole reply so far, one token-sized piece longer; the last repeats it, finished.
   const pieces = chunkTokens(SAMPLE_REPLIES.zh);
   expect(texts).toHaveLength(pieces.length + 1);

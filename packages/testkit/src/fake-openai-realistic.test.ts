@@ -64,7 +64,11 @@ describe("startFakeOpenAI: realistic streaming", () => {
   });
 
   it("sends reasoning_content deltas (content null) before the reply", async () => {
-    const server = await start({ reply: () => SAMPLE_REPLIES.zh, pieces: "tokens", reasoning: { form: "reasoning_content", text: SAMPLE_REASONING.zh } });
+    const server = await start({
+      reply: () => SAMPLE_REPLIES.zh,
+      pieces: "tokens",
+      reasoning: { form: "reasoning_content", text: SAMPLE_REASONING.zh },
+    });
     const all = await deltas(await chat(server, true));
     const thinking = all.filter((delta) => delta.reasoning_content !== undefined);
     expect(thinking.map((delta) => delta.reasoning_content).join("")).toBe(SAMPLE_REASONING.zh);
@@ -83,7 +87,11 @@ describe("startFakeOpenAI: realistic streaming", () => {
   });
 
   it("puts <think>…</think> at the start of the content, cut across events like any text", async () => {
-    const server = await start({ reply: () => SAMPLE_REPLIES.en, pieces: "tokens", reasoning: { form: "think-tag", text: SAMPLE_REASONING.en } });
+    const server = await start({
+      reply: () => SAMPLE_REPLIES.en,
+      pieces: "tokens",
+      reasoning: { form: "think-tag", text: SAMPLE_REASONING.en },
+    });
     const content = (await deltas(await chat(server, true))).map((delta) => delta.content ?? "");
     expect(content.join("")).toBe(`<think>\n${SAMPLE_REASONING.en}\n</think>\n\n${SAMPLE_REPLIES.en}`);
     expect(content).not.toContain("<think>");

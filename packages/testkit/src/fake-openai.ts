@@ -221,7 +221,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
       prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: reasoningTokens, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: reasoningTokens,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
     };
     const headers = { "x-request-id": `req_${randomBytes(16).toString("hex")}`, "openai-processing-ms": "1" };
 
