@@ -23,7 +23,7 @@ async function setup(
   return { openai, web, proxy, backends, logger };
 }
 
-const v1 = sessionConfig({ version: 1, credentials: [ACCESS_TOKEN] });
+const v1 = sessionConfig({ kind: "access-token", version: 1, credentials: [ACCESS_TOKEN] });
 const hostOf = (url: string) => new URL(url).host;
 
 describe("proxy routing", () => {

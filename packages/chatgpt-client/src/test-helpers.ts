@@ -9,6 +9,7 @@ export const ACCESS_TOKEN = "eyJ-test-access-token-0123456789-cd34";
 /** A session config as parseSessionConfig would give it. */
 export function sessionConfig(overrides: Partial<SessionConfig> = {}): SessionConfig {
   return {
+    kind: "api-key",
     version: 3,
     credentials: [API_KEY],
     serverCredential: false,

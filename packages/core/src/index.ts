@@ -23,7 +23,27 @@ export { parseSessionConfig, SUPPORTED_VERSIONS, DEFAULT_MAX_TOKENS } from "./se
 export type { SessionConfig, SessionConfigDefaults, SessionVersion } from "./session-config.js";
 
 export { MemorySessionStore } from "./session-store.js";
-export type { SessionRecord, SessionStore } from "./session-store.js";
+export type { SessionRecord, SessionStore, TurnWrite, RenewWrite, WriteOutcome } from "./session-store.js";
+
+export { MemoryCoordinator } from "./memory-coordinator.js";
+export type {
+  Coordinator,
+  CredentialGrant,
+  CredentialRequest,
+  SlotRequest,
+  SlotReservation,
+  TurnLease,
+  TurnRequest,
+} from "./coordinator.js";
+
+export {
+  ACCESS_TOKEN_KIND,
+  API_KEY_KIND,
+  BackendKindRegistry,
+  BUILTIN_BACKEND_KINDS,
+  cooldownFor,
+} from "./backend-kinds.js";
+export type { BackendKind, BackendKindSpec, CooldownOptions } from "./backend-kinds.js";
 
 export { Cooldown } from "./cooldown.js";
 export { filterReply } from "./reply-filter.js";

@@ -19,6 +19,7 @@ function reason(raw: string, defaults = {}): string {
 describe("parseSessionConfig", () => {
   it("reads the old clients' configs", () => {
     expect(parseSessionConfig('{"version": 3, "api_key": "sk-test-abc"}')).toEqual({
+      kind: "api-key",
       version: 3,
       credentials: ["sk-test-abc"],
       serverCredential: false,
@@ -30,6 +31,7 @@ describe("parseSessionConfig", () => {
     });
     const v1 = parseSessionConfig('{"version": 1, "access_token": "eyJ-test-token"}');
     expect(v1.version).toBe(1);
+    expect(v1.kind).toBe("access-token");
     expect(v1.credentials).toEqual(["eyJ-test-token"]);
     expect(v1.filter).toBe(false);
   });

@@ -47,8 +47,8 @@ class JsonStore extends MemorySessionStore {
     const record = await super.get(id);
     return record === undefined ? undefined : structuredClone(JSON.parse(JSON.stringify(record)));
   }
-  override async set(record: Parameters<MemorySessionStore["set"]>[0]) {
-    return super.set(JSON.parse(JSON.stringify(record)));
+  override async create(record: Parameters<MemorySessionStore["create"]>[0]) {
+    return super.create(JSON.parse(JSON.stringify(record)));
   }
   override async list() {
     return (await super.list()).map((r) => JSON.parse(JSON.stringify(r)));

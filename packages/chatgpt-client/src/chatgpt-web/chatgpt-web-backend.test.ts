@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 const v1 = (overrides: Parameters<typeof sessionConfig>[0] = {}) =>
-  sessionConfig({ version: 1, credentials: [ACCESS_TOKEN], filter: false, ...overrides });
+  sessionConfig({ kind: "access-token", version: 1, credentials: [ACCESS_TOKEN], filter: false, ...overrides });
 
 function backend(options: Partial<ChatGPTWebBackendOptions> = {}) {
   const dispatcher = createUpstreamDispatcher();
