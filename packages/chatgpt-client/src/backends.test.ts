@@ -23,7 +23,7 @@ import {
   sessionConfig,
   startConnectionCounter,
   startScriptedServer,
-} from "./test-helpers.js";
+} from "@chatgptchatbot/testkit/testing";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

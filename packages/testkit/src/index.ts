@@ -10,3 +10,5 @@ export { formatSSE, parseSSE, readSSE, SSE_DONE, SSEParser } from "./sse.js";
 export { chunkText } from "./chunk-text.js";
 export { countPromptTokens, countTextTokens, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE, TOKENS_PER_NAME } from "./count-tokens.js";
 export type { TokenizedMessage } from "./count-tokens.js";
+export { startLocalServer } from "./local-server.js";
+export type { LocalServer } from "./local-server.js";

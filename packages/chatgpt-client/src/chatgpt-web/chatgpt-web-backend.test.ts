@@ -3,7 +3,7 @@ import { type FakeChatGPTWeb, startFakeChatGPTWeb } from "@chatgptchatbot/testki
 import { Agent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "../dispatcher.js";
-import { ACCESS_TOKEN, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "../test-helpers.js";
+import { ACCESS_TOKEN, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { ChatGPTWebBackend, type ChatGPTWebBackendOptions, conversationUrl, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web-backend.js";
 
 let fake: FakeChatGPTWeb;
