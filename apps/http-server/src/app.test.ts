@@ -1,6 +1,6 @@
 import { ChatbotError, maskSecret, SessionPool } from "@chatgptchatbot/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { deferred, MemoryLogger, ScriptedBackend, untilAborted } from "../test/scripted-backend.js";
+import { deferred, recordingLogger, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
 import { createHttpApp } from "./app.js";
 import { DefaultSession } from "./default-session.js";
 
@@ -21,7 +21,7 @@ function setup({
   now,
 }: { apiKeys?: string[]; cooldownMs?: number; maxSessions?: number; bodyLimitBytes?: number; now?: () => number } = {}) {
   const backend = new ScriptedBackend();
-  const logger = new MemoryLogger();
+  const logger = recordingLogger();
   const pool = new SessionPool({
     backends: () => backend,
     sweepIntervalMs: 0,

@@ -13,6 +13,7 @@ export { describeCoordinatorConformance } from "./coordinator-conformance.js";
 export type { CoordinatorUnderTest } from "./coordinator-conformance.js";
 export { ACCESS_TOKEN, API_KEY, askRequest, drain, sessionConfig } from "./backend-requests.js";
 export { recordingLogger } from "./recording-logger.js";
+export type { LoggedLine, RecordingLogger } from "./recording-logger.js";
 export { everythingIn } from "./error-text.js";
 export { startConnectionCounter, startScriptedServer } from "./counted-servers.js";
 export { deferred, nextMacrotask } from "./timing.js";

@@ -1,10 +1,22 @@
 import type { Logger } from "@chatgptchatbot/core";
 
+export interface LoggedLine {
+  readonly level: string;
+  readonly obj: Record<string, unknown>;
+  readonly msg: string | undefined;
+}
+
+export interface RecordingLogger extends Logger {
+  readonly lines: LoggedLine[];
+  /** Every line as JSON (errors with message and stack), to search for what must never be logged. */
+  text(): string;
+}
+
 /** A logger that keeps every line, to check what was logged (and that no secret was). */
-export function recordingLogger(): Logger & { lines: { level: string; obj: object; msg?: string | undefined }[]; text(): string } {
-  const lines: { level: string; obj: object; msg?: string | undefined }[] = [];
+export function recordingLogger(): RecordingLogger {
+  const lines: LoggedLine[] = [];
   const at = (level: string) => (obj: object, msg?: string) => {
-    lines.push({ level, obj, msg });
+    lines.push({ level, obj: obj as Record<string, unknown>, msg });
   };
   return {
     lines,
