@@ -3,6 +3,7 @@
  * its validation, in one table. Read once at start into a typed object that
  * is passed down; libraries never read `process.env` themselves.
  */
+import { DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
 import { DEFAULT_MAX_TOKENS } from "./session-config.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -18,6 +19,10 @@ export interface ServerConfig {
   readonly sweepIntervalMs: number;
   /** Default history budget in tokens. */
   readonly maxTokens: number;
+  /** Largest prompt of a chat turn, in characters (CHATBOT_MAX_PROMPT_CHARS). */
+  readonly maxPromptChars: number;
+  /** Largest initial (system) prompt, in characters (CHATBOT_MAX_INITIAL_PROMPT_CHARS). */
+  readonly maxInitialPromptChars: number;
   /** OpenAI-compatible endpoint (base URL or full chat-completions URL); undefined: OpenAI's. */
   readonly apiUrl: string | undefined;
   /** ChatGPT-web reverse proxy base URL; undefined: access-token sessions need their own base_url. */
@@ -167,6 +172,8 @@ const SPECS = [
   { env: "CHATBOT_RENEW_INTERVAL", key: "renewIntervalMs", default: "900", parse: seconds(), description: "Seconds after which a conversation is reset (system prompt kept); sessions idle for twice this are zombies. 0 disables." },
   { env: "CHATBOT_SWEEP_INTERVAL", key: "sweepIntervalMs", default: "60", parse: seconds(), description: "Seconds between background sweeps that renew and evict; 0 disables the sweep." },
   { env: "CHATBOT_MAX_TOKENS", key: "maxTokens", default: String(DEFAULT_MAX_TOKENS), parse: integer(1), description: "Default token budget for system prompt + history + prompt (a session's max_tokens overrides)." },
+  { env: "CHATBOT_MAX_PROMPT_CHARS", key: "maxPromptChars", default: String(DEFAULT_MAX_PROMPT_CHARS), parse: integer(1), description: "Largest prompt of one chat turn (Chat, ChatStream, /ask), in characters (Unicode code points); longer: INVALID_ARGUMENT / 400, before any work is done for it." },
+  { env: "CHATBOT_MAX_INITIAL_PROMPT_CHARS", key: "maxInitialPromptChars", default: String(DEFAULT_MAX_INITIAL_PROMPT_CHARS), parse: integer(1), description: "Largest initial (system) prompt of NewSession, in characters (Unicode code points); longer: INVALID_ARGUMENT." },
   { env: "API_URL", key: "apiUrl", default: "", parse: url, description: "OpenAI-compatible endpoint for API-key sessions: a base URL (https://host/v1) or the full chat-completions URL. Empty: OpenAI." },
   { env: "CHATGPT_BASE_URL", key: "chatgptBaseUrl", default: "", parse: url, description: "ChatGPT-web reverse proxy base URL for access-token sessions. Empty: such sessions must set base_url." },
   { env: "CHATGPT_MODEL", key: "model", default: "", parse: optionalString, description: "Default model when a session's config names none. Empty: the backend's default." },

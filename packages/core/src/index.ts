@@ -22,6 +22,7 @@ export type { ChatbotErrorOptions, ErrorStatus } from "./errors.js";
 export { parseSessionConfig, SUPPORTED_VERSIONS, DEFAULT_MAX_TOKENS } from "./session-config.js";
 export type { SessionConfig, SessionConfigDefaults, SessionVersion } from "./session-config.js";
 
+export { checkPromptLength, DEFAULT_MAX_PROMPT_CHARS, DEFAULT_MAX_INITIAL_PROMPT_CHARS } from "./prompt-limits.js";
 export { MemorySessionStore } from "./session-store.js";
 export type { SessionRecord, SessionStore } from "./session-store.js";
 
