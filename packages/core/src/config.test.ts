@@ -97,6 +97,11 @@ describe("readConfig", () => {
     ["API_URL", "localhost:8080", "API_URL: expected an http(s) URL, got \"localhost:8080\""],
     ["GRPC_REFLECTION", "maybe", "GRPC_REFLECTION: expected true or false, got \"maybe\""],
     ["LOG_LEVEL", "loud", "LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got \"loud\""],
+    ["CHATBOT_MAX_PROMPT_CHARS", "0", "CHATBOT_MAX_PROMPT_CHARS: expected a whole number >= 1, got \"0\""],
+    ["OPENAI_API_KEYS", "sk-test-a,sk-test-ключ", "OPENAI_API_KEYS: credential 2 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
+    ["OPENAI_API_KEY", "sk-test-nul\u0000x", "OPENAI_API_KEY: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
+    ["CHATGPT_ACCESS_TOKENS", "tok-test a", "CHATGPT_ACCESS_TOKENS: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
+    ["CHATGPT_ACCESS_TOKEN", "t".repeat(5000), "CHATGPT_ACCESS_TOKEN: credential 1 must be at most 4096 characters"],
   ])("refuses %s=%s with a one-line message naming it", (name, value, message) => {
     let caught: unknown;
     try {

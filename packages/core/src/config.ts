@@ -3,6 +3,7 @@
  * its validation, in one table. Read once at start into a typed object that
  * is passed down; libraries never read `process.env` themselves.
  */
+import { credentialProblem } from "./credential.js";
 import { DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
 import { DEFAULT_MAX_TOKENS } from "./session-config.js";
 
@@ -125,6 +126,16 @@ const list = (value: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s !== "");
 
+/** Comma-separated credentials, each one sendable in an HTTP header; the error names its position, never the value. */
+const credentials = (value: string, name: string): string[] => {
+  const items = list(value);
+  items.forEach((item, i) => {
+    const problem = credentialProblem(item);
+    if (problem !== undefined) throw new ConfigError(name, `credential ${i + 1} ${problem}`);
+  });
+  return items;
+};
+
 const nonEmptyList =
   (check: (item: string, name: string) => void) =>
   (value: string, name: string): string[] => {
@@ -177,8 +188,8 @@ const SPECS = [
   { env: "API_URL", key: "apiUrl", default: "", parse: url, description: "OpenAI-compatible endpoint for API-key sessions: a base URL (https://host/v1) or the full chat-completions URL. Empty: OpenAI." },
   { env: "CHATGPT_BASE_URL", key: "chatgptBaseUrl", default: "", parse: url, description: "ChatGPT-web reverse proxy base URL for access-token sessions. Empty: such sessions must set base_url." },
   { env: "CHATGPT_MODEL", key: "model", default: "", parse: optionalString, description: "Default model when a session's config names none. Empty: the backend's default." },
-  { env: "OPENAI_API_KEYS", aliases: ["OPENAI_API_KEY"], key: "defaultApiKeys", default: "", parse: list, description: "Server default API key(s), comma-separated (OPENAI_API_KEY is read when this is unset), for sessions whose config has none. Only ever sent to API_URL." },
-  { env: "CHATGPT_ACCESS_TOKENS", aliases: ["CHATGPT_ACCESS_TOKEN"], key: "defaultAccessTokens", default: "", parse: list, description: "Server default access token(s), comma-separated (CHATGPT_ACCESS_TOKEN is read when this is unset). Only ever sent to CHATGPT_BASE_URL." },
+  { env: "OPENAI_API_KEYS", aliases: ["OPENAI_API_KEY"], key: "defaultApiKeys", default: "", parse: credentials, description: "Server default API key(s), comma-separated (OPENAI_API_KEY is read when this is unset), for sessions whose config has none. Only ever sent to API_URL. Each: visible ASCII, at most 4096 characters." },
+  { env: "CHATGPT_ACCESS_TOKENS", aliases: ["CHATGPT_ACCESS_TOKEN"], key: "defaultAccessTokens", default: "", parse: credentials, description: "Server default access token(s), comma-separated (CHATGPT_ACCESS_TOKEN is read when this is unset). Only ever sent to CHATGPT_BASE_URL. Each: visible ASCII, at most 4096 characters." },
   { env: "CHATBOT_ALLOWED_UPSTREAM_HOSTS", key: "allowedUpstreamHosts", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkHost)(v, n)), description: "Comma-separated hosts (host or host:port) a client's base_url may name. Empty: any host." },
   { env: "CHATBOT_REQUEST_TIMEOUT", key: "requestTimeoutMs", default: "60", parse: seconds(0.001), description: "Seconds before an upstream request times out." },
   { env: "CHATBOT_MAX_RETRIES", key: "maxRetries", default: "2", parse: integer(0), description: "Retries of an upstream request on 429 and 5xx (with backoff, honouring Retry-After)." },

@@ -16,7 +16,18 @@ export {
 export { collectReply } from "./backend.js";
 export type { Backend, BackendResolver, AskRequest, AskResult, ChatMessage, ConversationState } from "./backend.js";
 
-export { ChatbotError, ErrorCode, GrpcCode, errorStatus, upstreamHttpStatus, isAbortError } from "./errors.js";
+export {
+  ChatbotError,
+  ErrorCode,
+  GrpcCode,
+  errorStatus,
+  upstreamHttpStatus,
+  isAbortError,
+  MAX_ERROR_MESSAGE_CHARS,
+} from "./errors.js";
+export { quoteClientValue, clientIdentifier, QUOTED_VALUE_CHARS } from "./client-value.js";
+export { jsonTooDeep, MAX_JSON_DEPTH } from "./json-depth.js";
+export { credentialProblem, MAX_CREDENTIAL_CHARS } from "./credential.js";
 export type { ChatbotErrorOptions, ErrorStatus } from "./errors.js";
 
 export { parseSessionConfig, SUPPORTED_VERSIONS, DEFAULT_MAX_TOKENS } from "./session-config.js";
