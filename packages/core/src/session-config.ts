@@ -1,4 +1,4 @@
-import { quoteClientValue } from "./client-value.js";
+import { clientIdentifier, quoteClientValue } from "./client-value.js";
 import { credentialProblem } from "./credential.js";
 import { ChatbotError } from "./errors.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "./json-depth.js";
@@ -207,7 +207,7 @@ function optionalBaseUrl(value: unknown, allowedHosts: readonly string[] | undef
   if (url.username !== "" || url.password !== "") throw invalid("base_url must not carry user info");
   const allowed = nonEmpty(allowedHosts).map((h) => h.toLowerCase());
   if (allowed.length > 0 && !allowed.includes(url.host.toLowerCase()) && !allowed.includes(url.hostname.toLowerCase())) {
-    throw invalid(`base_url host ${url.host} is not in the server's allowlist of upstream hosts`);
+    throw invalid(`base_url host ${clientIdentifier(url.host)} is not in the server's allowlist of upstream hosts`);
   }
   return value.trim();
 }
