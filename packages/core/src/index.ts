@@ -41,7 +41,7 @@ export { Cooldown } from "./cooldown.js";
 export { filterReply } from "./reply-filter.js";
 export { fitHistory } from "./history.js";
 export type { HistoryEntry } from "./history.js";
-export { loadTokenCounter, encodingForModel, MESSAGE_OVERHEAD_TOKENS } from "./token-counter.js";
+export { loadTokenCounter, encodingForModel, MESSAGE_OVERHEAD_TOKENS, EXACT_COUNT_CHARS, COUNT_PIECE_CHARS } from "./token-counter.js";
 export type { TokenCounter, EncodingName } from "./token-counter.js";
 export { maskSecret, redactSecrets } from "./mask.js";
 export { silentLogger, shortId } from "./logger.js";

@@ -17,8 +17,8 @@
  *   side of a budget).
  * - Only the first {@link EXACT_COUNT_CHARS} characters are encoded; the rest
  *   counts as its UTF-8 byte length, an upper bound of its tokens (every byte
- *   is at most one token). Prompts are limited below this bound; only an
- *   oversized upstream reply can reach it.
+ *   is at most one token). Prompts are limited to this bound by default;
+ *   beyond it are long upstream replies, overcounted (the safe side).
  * - Special tokens (`<|endoftext|>`) are ordinary text here, as the upstream
  *   sees them in a message's content: anyone can type them.
  */
@@ -30,8 +30,13 @@ export type EncodingName = "o200k_base" | "cl100k_base";
 
 /** Longest piece handed to the encoder at once (UTF-16 units): bounds the quadratic merge. */
 export const COUNT_PIECE_CHARS = 128;
-/** Characters (UTF-16 units) counted exactly; the rest is bounded by its UTF-8 length. */
-export const EXACT_COUNT_CHARS = 16_384;
+/**
+ * Characters (UTF-16 units) counted exactly; the rest is bounded by its UTF-8
+ * length. Hostile text costs up to ~3.5 µs a character to encode (random CJK;
+ * see BENCHMARKS.md), so this keeps one count near 35 ms of CPU; it equals the
+ * default initial prompt limit, so accepted prompts are counted exactly.
+ */
+export const EXACT_COUNT_CHARS = 10_000;
 /**
  * Entries of the encoder's cache of merged pieces (the library's default is
  * 100,000, up to ~100 MB of hostile pieces kept for ever); the cache only
