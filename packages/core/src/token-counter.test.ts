@@ -102,6 +102,10 @@ describe("counting hostile text", () => {
     const total = count("x".repeat(EXACT_COUNT_CHARS) + tail);
     expect(seen.join("")).toBe("x".repeat(EXACT_COUNT_CHARS));
     expect(total).toBe(seen.length + 2_000);
+    seen.length = 0;
+    const mixed = "a\u00e9\u4eca😀\uD800z"; // 1 + 2 + 3 + 4 + 3 (a lone surrogate, as U+FFFD) + 1 bytes
+    expect(count("x".repeat(EXACT_COUNT_CHARS) + mixed)).toBe(seen.length + Buffer.byteLength(mixed, "utf8"));
+    expect(Buffer.byteLength(mixed, "utf8")).toBe(14);
     // A cut inside a surrogate pair moves before it.
     seen.length = 0;
     count(`${"x".repeat(EXACT_COUNT_CHARS - 1)}😀tail`);
