@@ -87,24 +87,10 @@ export function boundedCounter(countPiece: (piece: string) => number): TokenCoun
     const exact = text.length > EXACT_COUNT_CHARS ? text.slice(0, cutBefore(text, EXACT_COUNT_CHARS)) : text;
     let tokens = 0;
     for (const piece of countingPieces(exact)) tokens += countPiece(piece);
-    if (exact.length < text.length) tokens += utf8Bytes(text, exact.length);
+    // The rest's UTF-8 length, measured natively and without copying it (the cut never splits a pair).
+    if (exact.length < text.length) tokens += Buffer.byteLength(text, "utf8") - Buffer.byteLength(exact, "utf8");
     return tokens;
   };
-}
-
-/** UTF-8 length of `text` from `start` on, without copying it (a lone surrogate is 3 bytes, as its U+FFFD). */
-function utf8Bytes(text: string, start: number): number {
-  let bytes = 0;
-  for (let i = start; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
 }
 
 /**
