@@ -18,5 +18,6 @@ for (const { what, chars } of SIZES) {
   const at = rows.filter((r) => r.chars === chars);
   const cpu = Math.max(...at.map((r) => r.medianCpuMs));
   const wall = Math.max(...at.map((r) => r.maxMs));
-  console.log(`\n${what}, ${chars.toLocaleString("en")} characters: worst median CPU ${cpu.toFixed(1)} ms; slowest wall ${wall.toFixed(1)} ms`);
+  const size = `${what}, ${chars.toLocaleString("en")} characters`;
+  console.log(`\n${size}: worst median CPU ${cpu.toFixed(1)} ms; slowest wall ${wall.toFixed(1)} ms`);
 }

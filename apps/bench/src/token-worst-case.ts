@@ -53,7 +53,10 @@ export const HOSTILE_INPUTS: Readonly<Record<string, Generator>> = {
 
 export const SIZES = [
   { what: "prompt (CHATBOT_MAX_PROMPT_CHARS)", chars: DEFAULT_MAX_PROMPT_CHARS },
-  { what: "initial prompt (CHATBOT_MAX_INITIAL_PROMPT_CHARS) = EXACT_COUNT_CHARS", chars: Math.max(DEFAULT_MAX_INITIAL_PROMPT_CHARS, EXACT_COUNT_CHARS) },
+  {
+    what: "initial prompt (CHATBOT_MAX_INITIAL_PROMPT_CHARS) = EXACT_COUNT_CHARS",
+    chars: Math.max(DEFAULT_MAX_INITIAL_PROMPT_CHARS, EXACT_COUNT_CHARS),
+  },
   { what: "an oversized 1 MB reply", chars: 1_000_000 },
 ] as const;
 

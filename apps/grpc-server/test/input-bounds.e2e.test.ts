@@ -108,9 +108,10 @@ describe("client values in status messages are short", () => {
   it.each([20_000, 200_000])("a %i-character version is INVALID_ARGUMENT with a short message", async (length) => {
     const config = JSON.stringify({ version: "v".repeat(length), api_key: KEY });
     const error = await grpcError(client.unary(NewSession, { config }));
+    const quoted = `"${"v".repeat(40)}…" (${length} characters)`;
     expect([error.code, error.details]).toEqual([
       grpc.status.INVALID_ARGUMENT,
-      `version & access_token|api_key is required: unsupported version "${"v".repeat(40)}…" (${length} characters): use 1 (access token) or 3 (API key)`,
+      `version & access_token|api_key is required: unsupported version ${quoted}: use 1 (access token) or 3 (API key)`,
     ]);
   });
 
