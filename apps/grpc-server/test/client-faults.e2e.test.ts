@@ -7,7 +7,7 @@
  * bugs), and keeps answering everyone else.
  */
 import { connect } from "node:net";
-import http2 from "node:http2";
+import * as http2 from "node:http2";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
