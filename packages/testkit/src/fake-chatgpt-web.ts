@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AbortTracker } from "./abort-tracker.js";
-import { chunkText } from "./chunk-text.js";
+import { chunkText, chunkTokens } from "./chunk-text.js";
 import { sendEventStream } from "./event-stream.js";
 import { type Fault, FaultQueue } from "./fault.js";
 import { startLocalServer } from "./local-server.js";
@@ -13,6 +13,11 @@ export interface FakeChatGPTWebOptions {
   reply?: (request: RecordedRequest) => string;
   /** Delay between SSE events (ms), default 0. */
   chunkDelayMs?: number;
+  /**
+   * How the reply grows from one event to the next: `"words"` (default: a word at a time) or
+   * `"tokens"` (1–4 characters at a time, like the real service, see `chunkTokens`).
+   */
+  pieces?: "words" | "tokens";
 }
 
 export interface ConversationMessage {
@@ -108,7 +113,8 @@ function defaultReply(request: RecordedRequest): string {
  * reply is not kept, so the next turn continues from the last complete one).
  */
 export async function startFakeChatGPTWeb(options: FakeChatGPTWebOptions = {}): Promise<FakeChatGPTWeb> {
-  const { reply = defaultReply, chunkDelayMs = 0 } = options;
+  const { reply = defaultReply, chunkDelayMs = 0, pieces = "words" } = options;
+  const split = pieces === "tokens" ? chunkTokens : chunkText;
   const requests: RecordedRequest[] = [];
   const conversations = new Map<string, { messages: ConversationMessage[] }>();
   const faults = new FaultQueue();
@@ -188,7 +194,7 @@ export async function startFakeChatGPTWeb(options: FakeChatGPTWebOptions = {}): 
         conversation_id: conversationId,
         error: null,
       });
-    const chunks = chunkText(text);
+    const chunks = split(text);
     const events = chunks.map((_, index) => event(chunks.slice(0, index + 1).join(""), false));
     if (fault?.kind === "error-event") {
       // Part of the reply, then the service's in-stream error (`error` set, no message), then [DONE].
@@ -208,7 +214,8 @@ export async function startFakeChatGPTWeb(options: FakeChatGPTWebOptions = {}): 
     });
     // The turn is kept only when its reply went out whole: a generation that failed or was cut (or that the
     // client left) is dropped, so the client's next turn continues from its last complete reply.
-    if (fault?.kind === "error-event" || fault?.kind === "unterminated" || fault?.kind === "cut" || !res.writableEnded || res.destroyed) return;
+    const broken = fault?.kind === "error-event" || fault?.kind === "unterminated" || fault?.kind === "cut";
+    if (broken || !res.writableEnded) return;
     thread.messages.push(
       { id: action.messageId, parentId: action.parentMessageId, role: "user", text: action.prompt },
       { id: replyId, parentId: action.messageId, role: "assistant", text },
