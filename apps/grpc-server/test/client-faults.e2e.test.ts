@@ -61,7 +61,10 @@ async function until(condition: () => boolean): Promise<void> {
 
 /** Lines at error level or above, or carrying a stack, since `from`. */
 const alarming = (from: number) =>
-  program.logs.slice(from).filter((line) => (line.level as number) >= 50 || JSON.stringify(line).includes("stack") || JSON.stringify(line).includes("    at "));
+  program.logs.slice(from).filter((line) => {
+    const text = JSON.stringify(line);
+    return (line.level as number) >= 50 || text.includes("stack") || text.includes("    at ");
+  });
 
 describe("client-caused conditions are logged below error level, without a stack", () => {
   it("malformed chunked bodies: Connect on the gRPC port, /ask and /renew on the HTTP port", async () => {
@@ -119,7 +122,8 @@ describe("client-caused conditions are logged below error level, without a stack
     expect((await pending).code).toBe(grpc.status.CANCELLED);
     await upstream.waitForAbort(2000);
     await until(() => program.logs.slice(from).some((line) => line.msg === "rpc failed"));
-    expect(program.logs.slice(from).filter((line) => line.msg === "rpc failed").map((line) => [line.level, line.code])).toEqual([[30, "canceled"]]);
+    const failed = program.logs.slice(from).filter((line) => line.msg === "rpc failed");
+    expect(failed.map((line) => [line.level, line.code])).toEqual([[30, "canceled"]]);
     expect(alarming(from)).toEqual([]);
   });
 

@@ -47,25 +47,54 @@ interface FaultCase {
   readonly timeout?: boolean;
 }
 
-const answered = (status: number) => ({ openai: new RegExp(`^the upstream answered ${status}: `), "chatgpt-web": new RegExp(`^the upstream answered ${status}: `) });
 const both = (pattern: RegExp) => ({ openai: pattern, "chatgpt-web": pattern });
+const answered = (status: number) => both(new RegExp(`^the upstream answered ${status}: `));
 const timedOut = both(/^the upstream timed out after 1 s$/);
 
 const CASES: readonly FaultCase[] = [
   { name: "401 (a refused credential)", fault: { kind: "status", status: 401 }, message: answered(401), http: 502 },
   { name: "403", fault: { kind: "status", status: 403 }, message: answered(403), http: 502 },
-  { name: "404 (an unknown model)", fault: { kind: "status", status: 404, message: "The model `gpt-nope` does not exist" }, message: both(/^the upstream answered 404: The model `gpt-nope` does not exist$/), http: 502 },
-  { name: "429 with Retry-After", fault: { kind: "status", status: 429, retryAfter: 7 }, message: answered(429), http: 503, retryAfter: 7 },
+  {
+    name: "404 (an unknown model)",
+    fault: { kind: "status", status: 404, message: "The model `gpt-nope` does not exist" },
+    message: both(/^the upstream answered 404: The model `gpt-nope` does not exist$/),
+    http: 502,
+  },
+  {
+    name: "429 with Retry-After",
+    fault: { kind: "status", status: 429, retryAfter: 7 },
+    message: answered(429),
+    http: 503,
+    retryAfter: 7,
+  },
   { name: "500", fault: { kind: "status", status: 500 }, message: answered(500), http: 502 },
-  { name: "503", fault: { kind: "status", status: 503, message: "overloaded" }, message: both(/^the upstream answered 503: overloaded$/), http: 503 },
+  {
+    name: "503",
+    fault: { kind: "status", status: 503, message: "overloaded" },
+    message: both(/^the upstream answered 503: overloaded$/),
+    http: 503,
+  },
   {
     name: "malformed JSON",
     fault: { kind: "malformed" },
-    message: { openai: /^the upstream sent a malformed reply \(invalid JSON\)$/, "chatgpt-web": /^the upstream sent a malformed reply \(1 event was not JSON\)$/ },
+    message: {
+      openai: /^the upstream sent a malformed reply \(invalid JSON\)$/,
+      "chatgpt-web": /^the upstream sent a malformed reply \(1 event was not JSON\)$/,
+    },
     http: 502,
   },
-  { name: "a cut stream", fault: { kind: "cut" }, message: both(/^the upstream connection closed before the reply was complete \(\w+\)$/), http: 503 },
-  { name: "an error event", fault: { kind: "error-event", message: "model crashed" }, message: both(/^the upstream reported an error: model crashed$/), http: 502 },
+  {
+    name: "a cut stream",
+    fault: { kind: "cut" },
+    message: both(/^the upstream connection closed before the reply was complete \(\w+\)$/),
+    http: 503,
+  },
+  {
+    name: "an error event",
+    fault: { kind: "error-event", message: "model crashed" },
+    message: both(/^the upstream reported an error: model crashed$/),
+    http: 502,
+  },
   { name: "an end without terminator", fault: { kind: "unterminated" }, message: both(/^the upstream reply ended early$/), http: 502 },
   { name: "a hang past the timeout", fault: { kind: "hang" }, message: timedOut, http: 503, timeout: true },
   { name: "connection refused", fault: "refused", message: both(/^could not connect to the upstream \(ECONNREFUSED\)$/), http: 503 },
@@ -134,7 +163,12 @@ const BACKENDS: readonly BackendUnderTest[] = [
       // The API-key backend sends the whole history each turn: system prompt, earlier turns, the new prompt.
       const sent = openai.requests.at(-1)?.body.messages.slice(1);
       const expected = prompts.flatMap((prompt, index) =>
-        index === prompts.length - 1 ? [{ role: "user", content: prompt }] : [{ role: "user", content: prompt }, { role: "assistant", content: `echo: ${prompt}` }],
+        index === prompts.length - 1
+          ? [{ role: "user", content: prompt }]
+          : [
+              { role: "user", content: prompt },
+              { role: "assistant", content: `echo: ${prompt}` },
+            ],
       );
       expect(sent).toEqual(expected);
     },
@@ -157,7 +191,11 @@ const BACKENDS: readonly BackendUnderTest[] = [
 ];
 
 /** Plays one fault (or closes the upstream's port) around `call`, and measures how long the failure took. */
-async function withFault<T>(backend: BackendUnderTest, fault: FaultCase["fault"], call: () => Promise<T>): Promise<{ result: T; elapsedMs: number }> {
+async function withFault<T>(
+  backend: BackendUnderTest,
+  fault: FaultCase["fault"],
+  call: () => Promise<T>,
+): Promise<{ result: T; elapsedMs: number }> {
   if (fault === "refused") await backend.gate().shut();
   else backend.enqueue(fault);
   const started = performance.now();
@@ -227,9 +265,13 @@ describe.each(BACKENDS)("upstream faults, $name backend", (backend) => {
     });
 
     it.each(CASES)("$name → its documented status, then the next ask succeeds with the history intact", async (testCase) => {
-      const { result: response, elapsedMs } = await withFault(backend, testCase.fault, () => ask(promptFor(testCase, `failed ${testCase.name}`)));
+      const prompt = promptFor(testCase, `failed ${testCase.name}`);
+      const { result: response, elapsedMs } = await withFault(backend, testCase.fault, () => ask(prompt));
       const body = await response.text();
-      expect({ status: response.status, body }).toEqual({ status: testCase.http, body: expect.stringMatching(testCase.message[backend.name]) });
+      expect({ status: response.status, body }).toEqual({
+        status: testCase.http,
+        body: expect.stringMatching(testCase.message[backend.name]),
+      });
       expectWithinBound(testCase, elapsedMs);
       expect(response.headers.get("retry-after")).toBe(testCase.retryAfter === undefined ? null : String(testCase.retryAfter));
 

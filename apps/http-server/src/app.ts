@@ -72,7 +72,8 @@ export function createHttpApp({
     if (isBrokenRequest(thrown, c.env)) {
       // The client's fault (malformed chunks, an aborted upload): no stack, not a bug. Node has usually answered 400
       // and closed the socket already; the request log line says 400 too.
-      logger.debug({ method: c.req.method, path: c.req.path, reason: thrown instanceof Error ? thrown.message : String(thrown) }, "request body unreadable");
+      const reason = thrown instanceof Error ? thrown.message : String(thrown);
+      logger.debug({ method: c.req.method, path: c.req.path, reason }, "request body unreadable");
       return c.text(BROKEN_REQUEST_MESSAGE, 400);
     }
     const reply = errorReply(thrown);

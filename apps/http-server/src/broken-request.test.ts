@@ -39,7 +39,12 @@ describe("a request whose body cannot be read, over a real socket", () => {
       },
     });
     const backend = new ScriptedBackend();
-    const pool = new SessionPool({ backends: () => backend, sweepIntervalMs: 0, cooldown: { apiKeyMs: 0 }, configDefaults: { apiKeys: ["sk-test-broken-body-0001"] } });
+    const pool = new SessionPool({
+      backends: () => backend,
+      sweepIntervalMs: 0,
+      cooldown: { apiKeyMs: 0 },
+      configDefaults: { apiKeys: ["sk-test-broken-body-0001"] },
+    });
     cleanups.push(() => pool.close());
     const logger = createLogger({ level: "debug", destination });
     const server = await startHttpServer({ pool, logger, host: "127.0.0.1", port: 0 });
@@ -69,7 +74,8 @@ describe("a request whose body cannot be read, over a real socket", () => {
   it("malformed chunks and aborted uploads are 400s logged at info without a stack; nothing reaches the session", async () => {
     const { server, lines, backend } = await start();
     const head = (path: string, framing: string) => `POST ${path} HTTP/1.1\r\nHost: localhost\r\n${framing}\r\n`;
-    expect(await send(server.port, `${head("/ask", "Transfer-Encoding: chunked\r\n")}ZZZ\r\n{}\r\n0\r\n\r\n`)).toBe("HTTP/1.1 400 Bad Request");
+    const badChunk = `${head("/ask", "Transfer-Encoding: chunked\r\n")}ZZZ\r\n{}\r\n0\r\n\r\n`;
+    expect(await send(server.port, badChunk)).toBe("HTTP/1.1 400 Bad Request");
     await send(server.port, `${head("/ask", "Content-Length: 100\r\n")}{"prompt":`, 50);
     await send(server.port, `${head("/renew", "Transfer-Encoding: chunked\r\n")}40\r\n{"api_key":`, 50);
     const requests = () => lines.filter((line) => line.msg === "request");

@@ -126,7 +126,9 @@ export class ChatGPTWebBackend implements Backend {
           }
           const update = readConversationEvent(data);
           if (update === undefined) continue;
-          if (update.kind === "error") throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`, { status });
+          if (update.kind === "error") {
+            throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`, { status });
+          }
           if (update.role !== "assistant") continue;
           messageId = update.messageId;
           conversationId = update.conversationId ?? conversationId;
@@ -144,9 +146,8 @@ export class ChatGPTWebBackend implements Backend {
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
       if (messageId === undefined || conversationId === undefined) {
         if (malformed > 0) {
-          throw ChatbotError.upstream(`the upstream sent a malformed reply (${malformed} event${malformed === 1 ? " was" : "s were"} not JSON)`, {
-            status,
-          });
+          const events = `${malformed} event${malformed === 1 ? " was" : "s were"}`;
+          throw ChatbotError.upstream(`the upstream sent a malformed reply (${events} not JSON)`, { status });
         }
         if (!done) throw replyEndedEarly(status);
         throw ChatbotError.upstream("the upstream's reply held no assistant message", { status });
