@@ -1,4 +1,7 @@
+import { clientIdentifier, quoteClientValue } from "./client-value.js";
+import { credentialProblem } from "./credential.js";
 import { ChatbotError } from "./errors.js";
+import { jsonTooDeep, MAX_JSON_DEPTH } from "./json-depth.js";
 
 /**
  * The backend a session talks to, by the old service's `version` numbers:
@@ -42,6 +45,8 @@ export interface SessionConfigDefaults {
 }
 
 export const DEFAULT_MAX_TOKENS = 3000;
+/** Most keys one config's `api_keys` may list. */
+const MAX_API_KEYS = 64;
 const REQUIRED = "version & access_token|api_key is required";
 
 /**
@@ -59,6 +64,8 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
   if (trimmed === "") {
     obj = {};
   } else {
+    // Checked before parsing: a deep value parses, then overflows whatever walks it.
+    if (jsonTooDeep(trimmed)) throw invalid(`config nests deeper than ${MAX_JSON_DEPTH} levels`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(trimmed);
@@ -87,7 +94,7 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
   } else {
     const v = typeof obj.version === "string" && /^\d+$/.test(obj.version) ? Number(obj.version) : obj.version;
     if (v !== 1 && v !== 3) {
-      throw invalid(`unsupported version ${JSON.stringify(obj.version)}: use 1 (access token) or 3 (API key)`);
+      throw invalid(`unsupported version ${quoteClientValue(obj.version)}: use 1 (access token) or 3 (API key)`);
     }
     version = v;
   }
@@ -98,15 +105,15 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
     const value = obj[field];
     if (value === undefined || value === null || value === "") continue;
     if (typeof value !== "string") throw invalid(`${field} must be a string, got ${describe(value)}`);
-    own.push(value.trim());
+    own.push(checkedCredential(field, value));
   }
   if (obj.api_keys !== undefined && obj.api_keys !== null) {
     if (!Array.isArray(obj.api_keys) || obj.api_keys.some((k) => typeof k !== "string" || k.trim() === "")) {
       throw invalid("api_keys must be an array of non-empty strings");
     }
-    own.push(...(obj.api_keys as string[]).map((k) => k.trim()));
+    if (obj.api_keys.length > MAX_API_KEYS) throw invalid(`api_keys must hold at most ${MAX_API_KEYS} keys`);
+    (obj.api_keys as string[]).forEach((key, i) => own.push(checkedCredential(`api_keys[${i}]`, key)));
   }
-  if (own.some((c) => /\s/.test(c))) throw invalid("a credential must not contain whitespace");
 
   const baseUrl = optionalBaseUrl(obj.base_url, defaults.allowedUpstreamHosts);
   let credentials: string[] = [...new Set(own)];
@@ -134,6 +141,14 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
     maxTokens: optionalInteger(obj, "max_tokens", 1, 10_000_000) ?? defaults.maxTokens ?? DEFAULT_MAX_TOKENS,
     filter: optionalBoolean(obj, "filter") ?? version === 3,
   };
+}
+
+/** A trimmed credential that can be sent in an HTTP header; else InvalidArgument naming the field, never the value. */
+function checkedCredential(field: string, value: string): string {
+  const credential = value.trim();
+  const problem = credentialProblem(credential);
+  if (problem !== undefined) throw invalid(`${field} ${problem}`);
+  return credential;
 }
 
 function invalid(reason: string): ChatbotError {
@@ -192,7 +207,7 @@ function optionalBaseUrl(value: unknown, allowedHosts: readonly string[] | undef
   if (url.username !== "" || url.password !== "") throw invalid("base_url must not carry user info");
   const allowed = nonEmpty(allowedHosts).map((h) => h.toLowerCase());
   if (allowed.length > 0 && !allowed.includes(url.host.toLowerCase()) && !allowed.includes(url.hostname.toLowerCase())) {
-    throw invalid(`base_url host ${url.host} is not in the server's allowlist of upstream hosts`);
+    throw invalid(`base_url host ${clientIdentifier(url.host)} is not in the server's allowlist of upstream hosts`);
   }
   return value.trim();
 }

@@ -561,4 +561,13 @@ describe("poolOptionsFromConfig", () => {
     expect(backend.calls.map((c) => c.credential)).toEqual(["sk-test-server", "sk-test-server"]);
     expect(await codeOf(pool.create({ config: "" }))).toBe(ErrorCode.TooManySessions);
   });
+
+  it("carries the prompt size limits", async () => {
+    const config = readConfig({ CHATBOT_MAX_PROMPT_CHARS: "3", CHATBOT_MAX_INITIAL_PROMPT_CHARS: "5", CHATGPT_V3_COOLDOWN: "0" });
+    const pool = makePool(scriptedBackend(), { ...poolOptionsFromConfig(config), sweepIntervalMs: 0 });
+    expect(await codeOf(pool.create({ config: V3(), initialPrompt: "123456" }))).toBe(ErrorCode.InvalidArgument);
+    const { sessionId } = await pool.create({ config: V3(), initialPrompt: "12345" });
+    expect(await codeOf(pool.chat({ sessionId, prompt: "1234" }))).toBe(ErrorCode.InvalidArgument);
+    expect(await pool.chat({ sessionId, prompt: "123" })).toBe("echo: 123");
+  });
 });

@@ -6,6 +6,7 @@ import { ChatbotError } from "./errors.js";
 import { fitHistory, type HistoryEntry } from "./history.js";
 import { type Logger, shortId, silentLogger } from "./logger.js";
 import { filterReply } from "./reply-filter.js";
+import { checkPromptLength, DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
 import { parseSessionConfig, type SessionConfig, type SessionConfigDefaults } from "./session-config.js";
 import { MemorySessionStore, type SessionRecord, type SessionStore } from "./session-store.js";
 import { loadTokenCounter, MESSAGE_OVERHEAD_TOKENS } from "./token-counter.js";
@@ -38,6 +39,8 @@ export interface SessionPoolOptions {
   readonly cooldown?: { readonly accessTokenMs?: number; readonly apiKeyMs?: number };
   /** Server defaults for reading session configs (default credentials, budget, base URL allowlist). */
   readonly configDefaults?: SessionConfigDefaults;
+  /** Largest prompt and initial prompt in characters (defaults 4,000 and 10,000), checked before any work. */
+  readonly limits?: { readonly promptChars?: number; readonly initialPromptChars?: number };
   readonly logger?: Logger;
   /** The clock (epoch ms); tests may replace it. */
   readonly now?: () => number;
@@ -86,6 +89,7 @@ export function poolOptionsFromConfig(config: ServerConfig): Omit<SessionPoolOpt
     maxSessions: config.maxSessions,
     renewIntervalMs: config.renewIntervalMs,
     sweepIntervalMs: config.sweepIntervalMs,
+    limits: { promptChars: config.maxPromptChars, initialPromptChars: config.maxInitialPromptChars },
     cooldown: { accessTokenMs: config.accessTokenCooldownMs, apiKeyMs: config.apiKeyCooldownMs },
     configDefaults: {
       apiKeys: config.defaultApiKeys,
@@ -120,6 +124,7 @@ export class SessionPool {
   readonly #zombieMs: number;
   readonly #cooldownMs: { readonly 1: number; readonly 3: number };
   readonly #configDefaults: SessionConfigDefaults;
+  readonly #limits: { readonly promptChars: number; readonly initialPromptChars: number };
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #cooldown: Cooldown;
@@ -141,6 +146,10 @@ export class SessionPool {
       3: nonNegative("cooldown.apiKeyMs", options.cooldown?.apiKeyMs ?? DEFAULT_API_KEY_COOLDOWN_MS),
     };
     this.#configDefaults = options.configDefaults ?? {};
+    this.#limits = {
+      promptChars: options.limits?.promptChars ?? DEFAULT_MAX_PROMPT_CHARS,
+      initialPromptChars: options.limits?.initialPromptChars ?? DEFAULT_MAX_INITIAL_PROMPT_CHARS,
+    };
     this.#log = options.logger ?? silentLogger;
     this.#now = options.now ?? (() => Date.now());
     this.#cooldown = new Cooldown({ now: this.#now });
@@ -156,6 +165,11 @@ export class SessionPool {
     return parseSessionConfig(raw, this.#configDefaults);
   }
 
+  /** Throws InvalidArgument for a prompt over the limit: callers may check before they do any work. */
+  checkPrompt(prompt: string): void {
+    checkPromptLength({ field: "prompt", text: prompt, maxChars: this.#limits.promptChars });
+  }
+
   /**
    * Creates a session. For "ask" backends the initial prompt is sent now
    * (bypassing the cooldown) and its reply returned.
@@ -167,6 +181,7 @@ export class SessionPool {
     initialResponse: string;
   }> {
     this.#assertOpen();
+    checkPromptLength({ field: "initial_prompt", text: initialPrompt, maxChars: this.#limits.initialPromptChars });
     const parsed = typeof config === "string" ? this.parseConfig(config) : config;
     const backend = this.#backends(parsed);
     await this.#reserveSlot();
@@ -212,6 +227,7 @@ export class SessionPool {
   async chat({ sessionId, prompt, signal }: ChatInput): Promise<string> {
     this.#assertOpen();
     if (sessionId === "") throw ChatbotError.invalidArgument("session_id is required");
+    this.checkPrompt(prompt);
     if (prompt.trim() === "") throw ChatbotError.invalidArgument("prompt is required");
     signal?.throwIfAborted();
     return this.#enqueue(sessionId, async (runtime) => {
