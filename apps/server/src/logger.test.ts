@@ -1,8 +1,9 @@
 import { Writable } from "node:stream";
 import { createBackends } from "@chatgptchatbot/chatgpt-client";
-import { type Backend, maskSecret, SessionPool } from "@chatgptchatbot/core";
+import { maskSecret, SessionPool } from "@chatgptchatbot/core";
 import { createHttpApp } from "@chatgptchatbot/http-server";
 import { startFakeOpenAI } from "@chatgptchatbot/testkit";
+import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogLevel } from "./config.js";
 import { createLogger } from "./logger.js";
@@ -37,19 +38,12 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((pool) => pool.close()));
 });
 
-/** Answers at once, echoing the prompt. */
-const echo: Backend = {
-  initialPrompt: "system",
-  async *ask({ prompt }) {
-    yield `echo: ${prompt}`;
-  },
-};
-
 function setup(level: LogLevel) {
   const log = capture();
   const logger = createLogger({ level, destination: log.stream });
+  const backend = new ScriptedBackend();
   const pool = new SessionPool({
-    backends: () => echo,
+    backends: () => backend,
     sweepIntervalMs: 0,
     cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
     configDefaults: { apiKeys: [SERVER_KEY] },

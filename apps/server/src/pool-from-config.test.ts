@@ -34,6 +34,15 @@ describe("createPoolFromConfig", () => {
     await expect(pool.create({ config: "" })).rejects.toMatchObject({ code: ErrorCode.TooManySessions });
   });
 
+  it("carries the prompt size limits", async () => {
+    const pool = compose({ API_URL: fake.url, CHATBOT_MAX_PROMPT_CHARS: "3", CHATBOT_MAX_INITIAL_PROMPT_CHARS: "5", CHATGPT_V3_COOLDOWN: "0" });
+    const config = JSON.stringify({ version: 3, api_key: "sk-test-session-key-0004" });
+    await expect(pool.create({ config, initialPrompt: "123456" })).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
+    const { sessionId } = await pool.create({ config, initialPrompt: "12345" });
+    await expect(pool.chat({ sessionId, prompt: "1234" })).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
+    expect(await pool.chat({ sessionId, prompt: "123" })).toBe("echo: 123");
+  });
+
   it("keeps the default cooldown between two requests with one key", async () => {
     const pool = compose({ API_URL: fake.url, OPENAI_API_KEY: "sk-test-server-key-0002" });
     const { sessionId } = await pool.create({ config: "" });

@@ -10,6 +10,7 @@ export function poolOptionsFromConfig(config: ServerConfig): Omit<SessionPoolOpt
     maxSessions: config.maxSessions,
     renewIntervalMs: config.renewIntervalMs,
     sweepIntervalMs: config.sweepIntervalMs,
+    limits: { promptChars: config.maxPromptChars, initialPromptChars: config.maxInitialPromptChars },
     cooldown: { accessTokenMs: config.accessTokenCooldownMs, apiKeyMs: config.apiKeyCooldownMs },
     configDefaults: {
       apiKeys: config.defaultApiKeys,

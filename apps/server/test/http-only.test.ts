@@ -1,9 +1,9 @@
 import { Writable } from "node:stream";
 import { maskSecret } from "@chatgptchatbot/core";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import { deferred } from "@chatgptchatbot/testkit/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runServer } from "../src/run.js";
-import { deferred } from "./program.js";
 
 const SERVER_KEY = "sk-test-server-default-key-0001";
 

@@ -7,15 +7,6 @@ import { Writable } from "node:stream";
 import type { NodeHandlerFn } from "@chatgptchatbot/grpc-server";
 import { runServer } from "../src/run.js";
 
-/** A promise with its resolve function, for steps a test releases by hand. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
 export interface RunningProgram {
   readonly grpcUrl: string;
   readonly httpUrl: string | undefined;

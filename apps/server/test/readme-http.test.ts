@@ -10,10 +10,10 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import { deferred } from "@chatgptchatbot/testkit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCliArgs } from "../src/cli.js";
 import { runServer } from "../src/run.js";
-import { deferred } from "./program.js";
 
 const README = new URL("../../../README.md", import.meta.url);
 const REPLY = "你好！有什么我可以帮助你的吗？";
