@@ -2,7 +2,7 @@ import { connect } from "node:net";
 import { Writable } from "node:stream";
 import { SessionPool } from "@chatgptchatbot/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { ScriptedBackend } from "../test/scripted-backend.js";
+import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { isBrokenRequest } from "./broken-request.js";
 import { createLogger } from "./logger.js";
 import { startHttpServer } from "./server.js";
