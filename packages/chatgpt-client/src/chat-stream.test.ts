@@ -5,7 +5,14 @@
  * ChatStream agree, and a consumer that leaves closes the upstream connection.
  */
 import { type ChatStreamPart, ErrorCode, filterReply, SessionPool } from "@chatgptchatbot/core";
-import { type FakeOpenAI, type FakeOpenAIOptions, type ReasoningForm, SAMPLE_REASONING, SAMPLE_REPLIES, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import {
+  type FakeOpenAI,
+  type FakeOpenAIOptions,
+  type ReasoningForm,
+  SAMPLE_REASONING,
+  SAMPLE_REPLIES,
+  startFakeOpenAI,
+} from "@chatgptchatbot/testkit";
 import { rejection } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "./dispatcher.js";
@@ -22,7 +29,8 @@ async function setup(options: FakeOpenAIOptions) {
   cleanup.push(() => fake.close());
   const dispatcher = createUpstreamDispatcher();
   cleanup.push(() => dispatcher.destroy());
-  const backend = new OpenAIBackend({ fetch: createUndiciFetch({ dispatcher }), apiUrl: fake.url, requestTimeoutMs: 10_000, maxRetries: 0 });
+  const fetch = createUndiciFetch({ dispatcher });
+  const backend = new OpenAIBackend({ fetch, apiUrl: fake.url, requestTimeoutMs: 10_000, maxRetries: 0 });
   const pool = new SessionPool({ backends: () => backend, sweepIntervalMs: 0, cooldown: { apiKeyMs: 0 } });
   cleanup.push(() => pool.close());
   return { fake, pool };
@@ -80,7 +88,8 @@ describe("chatStream over the API-key backend", () => {
   });
 
   it("a consumer that leaves mid-stream closes the upstream connection and stores nothing", async () => {
-    const reply = (request: { body: { messages: { content: string }[] } }) => (request.body.messages.at(-1)?.content === "again" ? "Short." : SAMPLE_REPLIES.en);
+    const reply = (request: { body: { messages: { content: string }[] } }) =>
+      request.body.messages.at(-1)?.content === "again" ? "Short." : SAMPLE_REPLIES.en;
     const { fake, pool } = await setup({ reply, chunkDelayMs: 20 });
     const { sessionId } = await pool.create({ config: config(true) });
     for await (const part of pool.chatStream({ sessionId, prompt: "hi" })) {

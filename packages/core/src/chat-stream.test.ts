@@ -1,6 +1,6 @@
 import type { AskPart, AskRequest } from "./backend.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { deferred, rejection, ScriptedBackend, upstreamDown } from "@chatgptchatbot/testkit/testing";
+import { deferred, rejection, ScriptedBackend, untilAborted, upstreamDown } from "@chatgptchatbot/testkit/testing";
 import type { ChatStreamPart } from "./chat-stream.js";
 import { ErrorCode } from "./errors.js";
 import { filterReply } from "./reply-filter.js";
@@ -196,7 +196,7 @@ describe("SessionPool.chatStream", () => {
   it("a signal that aborts mid-stream aborts the upstream request and throws Aborted; nothing is stored", async () => {
     const backend = new ScriptedBackend().next(async function* (request: AskRequest) {
       yield text("One. Two");
-      await new Promise((_resolve, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason), { once: true }));
+      await untilAborted(request);
     });
     const pool = makePool(backend);
     const { sessionId } = await pool.create({ config: V3() });
@@ -213,7 +213,7 @@ describe("SessionPool.chatStream", () => {
   it("a session deleted mid-stream fails the stream with SessionNotFound and stays deleted", async () => {
     const backend = new ScriptedBackend().next(async function* (request: AskRequest) {
       yield text("One. Two");
-      await new Promise((_resolve, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason), { once: true }));
+      await untilAborted(request);
     });
     const pool = makePool(backend);
     const { sessionId } = await pool.create({ config: V3() });

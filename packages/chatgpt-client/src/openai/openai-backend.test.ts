@@ -165,7 +165,9 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
     const deltas: string[] = [];
     const error = await rejection(
       (async () => {
-        for await (const delta of backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest())) if (delta.type === "text") deltas.push(delta.text);
+        for await (const part of backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest())) {
+          if (part.type === "text") deltas.push(part.text);
+        }
       })(),
     );
     expect(deltas).toEqual(["one ", "two"]);
@@ -339,7 +341,9 @@ describe("OpenAIBackend: failures", () => {
     const deltas: string[] = [];
     const error = await rejection(
       (async () => {
-        for await (const delta of b.ask(askRequest({ prompt: "one two three four five six seven eight nine ten" }))) if (delta.type === "text") deltas.push(delta.text);
+        for await (const part of b.ask(askRequest({ prompt: "one two three four five six seven eight nine ten" }))) {
+          if (part.type === "text") deltas.push(part.text);
+        }
       })(),
     );
     const elapsed = performance.now() - started;

@@ -290,7 +290,9 @@ function readUsage(value: unknown): AskUsage | undefined {
   const usage = value as { prompt_tokens?: unknown; completion_tokens?: unknown; completion_tokens_details?: unknown };
   const count = (n: unknown): number | undefined => (Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : undefined);
   const details = usage.completion_tokens_details;
-  const reasoningTokens = count(typeof details === "object" && details !== null ? (details as { reasoning_tokens?: unknown }).reasoning_tokens : undefined);
+  const reasoningTokens = count(
+    typeof details === "object" && details !== null ? (details as { reasoning_tokens?: unknown }).reasoning_tokens : undefined,
+  );
   const promptTokens = count(usage.prompt_tokens);
   const completionTokens = count(usage.completion_tokens);
   if (promptTokens === undefined && completionTokens === undefined && reasoningTokens === undefined) return undefined;
@@ -345,7 +347,8 @@ export function readChunk({ event, data }: ServerSentEvent, { credential, status
   const content = typeof delta === "object" && delta !== null ? (delta as { content?: unknown }).content : undefined;
   let finishReason: string | undefined;
   for (const choice of choices) {
-    finishReason ??= nonEmptyString(typeof choice === "object" && choice !== null ? (choice as { finish_reason?: unknown }).finish_reason : undefined);
+    const reason = typeof choice === "object" && choice !== null ? (choice as { finish_reason?: unknown }).finish_reason : undefined;
+    finishReason ??= nonEmptyString(reason);
   }
   const usage = chunk !== null && typeof chunk === "object" ? readUsage((chunk as { usage?: unknown }).usage) : undefined;
   return { text: typeof content === "string" ? content : "", reasoning: reasoningOf(delta), finishReason, usage };

@@ -43,7 +43,8 @@ async function sseServer(writes: readonly (string | Uint8Array)[]) {
   return server;
 }
 
-const contentEvent = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
+const contentEvent = (content: string) =>
+  `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`;
 const finishEvent = `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\ndata: [DONE]\n\n`;
 
 describe("OpenAIBackend: reasoning", () => {
@@ -88,7 +89,8 @@ describe("OpenAIBackend: reasoning", () => {
     for (let cut = 1; cut < content.length; cut++) {
       const server = await sseServer([contentEvent(content.slice(0, cut)), contentEvent(content.slice(cut)), finishEvent]);
       const drained = await drain(backend(`${server.origin}/v1`).backend.ask(askRequest()));
-      expect({ cut, text: drained.text, reasoning: drained.reasoning }).toEqual({ cut, text: "你好！Hello there.", reasoning: "用户问好。Be warm." });
+      const expected = { cut, text: "你好！Hello there.", reasoning: "用户问好。Be warm." };
+      expect({ cut, text: drained.text, reasoning: drained.reasoning }).toEqual(expected);
     }
   });
 
@@ -108,7 +110,7 @@ describe("OpenAIBackend: reasoning", () => {
     expect(drained.reasoning).toBe("");
   });
 
-  it("a non-streamed completion: reasoning_content, reasoning and a leading <think> are split off; finish reason and usage kept", async () => {
+  it("a non-streamed completion: every reasoning form is split off; finish reason and usage kept", async () => {
     const messages = [
       { content: "Hi!", reasoning_content: "greet back" },
       { content: "Hi!", reasoning: "greet back" },
@@ -151,7 +153,8 @@ describe("OpenAIBackend: reasoning", () => {
     const server = await startScriptedServer((req, res) => {
       req.resume();
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ choices: [{ message: { content: "ok" }, finish_reason: "stop" }], usage: { prompt_tokens: -1, completion_tokens: "7" } }));
+      const usage = { prompt_tokens: -1, completion_tokens: "7" };
+      res.end(JSON.stringify({ choices: [{ message: { content: "ok" }, finish_reason: "stop" }], usage }));
     });
     cleanup.push(() => server.close());
     const drained = await drain(backend(`${server.origin}/v1`).backend.ask(askRequest()));
