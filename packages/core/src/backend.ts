@@ -128,11 +128,15 @@ export type BackendResolver = (config: SessionConfig) => Backend;
  */
 export async function collectReply(parts: AsyncIterable<AskPart>): Promise<{ text: string; result: AskResult }> {
   let text = "";
+  let result: AskResult | undefined;
+  // Read to the end (the backend finishes on its own terms); nothing after `finish` counts.
   for await (const part of parts) {
+    if (result !== undefined) continue;
     if (part.type === "text") text += part.text;
-    else if (part.type === "finish") return { text, result: resultOf(part) };
+    else if (part.type === "finish") result = resultOf(part);
   }
-  throw unfinishedReply();
+  if (result === undefined) throw unfinishedReply();
+  return { text, result };
 }
 
 /** What a `finish` part hands on to the next turn. */
