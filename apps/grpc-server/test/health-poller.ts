@@ -18,6 +18,8 @@ export interface HealthSample {
 
 export interface HealthReport {
   readonly polls: number;
+  /** How many checks were slow or unhealthy (all of them, while \`bad\` keeps the first 50). */
+  readonly badCount: number;
   readonly maxMs: { grpc: number; http: number };
   /** Checks slower than the bound or unhealthy, in order (at most 50 kept). */
   readonly bad: HealthSample[];
@@ -81,14 +83,17 @@ function httpCheck() {
   });
 }
 let polls = 0;
+let badCount = 0;
 const maxMs = { grpc: 0, http: 0 };
 const bad = [];
 let stopping = false;
 function record(check, sample) {
   maxMs[check] = Math.max(maxMs[check], sample.ms);
-  if ((sample.error !== undefined || sample.ms > boundMs) && bad.length < 50) bad.push({ check, ...sample });
+  if (sample.error === undefined && sample.ms <= boundMs) return;
+  badCount++;
+  if (bad.length < 50) bad.push({ check, ...sample });
 }
-function report() { return { polls, maxMs: { ...maxMs }, bad: bad.slice() }; }
+function report() { return { polls, badCount, maxMs: { ...maxMs }, bad: bad.slice() }; }
 parentPort.on("message", (message) => {
   if (message === "report") parentPort.postMessage(report());
   if (message === "stop") stopping = true;

@@ -38,10 +38,17 @@ export const GrpcCode = {
   INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
 } as const;
 
 export class HostileClients {
@@ -163,6 +170,30 @@ export class HostileClients {
       req.on("error", finish);
       req.end(body);
     });
+  }
+
+  /** A Connect unary call (HTTP/1.1 POST) whose body is exactly `body`: the answer's HTTP status and its code. */
+  async rawConnect(path: string, contentType: string, body: Uint8Array): Promise<RpcOutcome & { status: number }> {
+    const response = await fetch(new URL(path, this.urls.grpcUrl), {
+      method: "POST",
+      headers: { "content-type": contentType, "connect-protocol-version": "1" },
+      body,
+      signal: AbortSignal.timeout(this.deadlineMs),
+    });
+    const text = await response.text();
+    if (response.status === 200) return { status: 200, code: 0, message: "" };
+    let error: { code?: unknown; message?: unknown } = {};
+    try {
+      error = JSON.parse(text) as typeof error;
+    } catch {
+      // not a Connect error body: reported as code -1 with the raw text
+    }
+    const name = typeof error.code === "string" ? error.code.toUpperCase() : "";
+    return {
+      status: response.status,
+      code: name in GrpcCode ? GrpcCode[name as keyof typeof GrpcCode] : -1,
+      message: typeof error.message === "string" ? error.message : text,
+    };
   }
 
   close(): void {
