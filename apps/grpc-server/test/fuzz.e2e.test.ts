@@ -54,6 +54,10 @@ const live: string[] = [];
 /** Every credential marker generated: none may appear in a reply or a log line. */
 const markers = new Set<string>();
 let actions = 0;
+/** Memory mode (FUZZ_IDLE_MS set) keeps going after a failure, so the input lasts the whole time box. */
+const KEEP_GOING = IDLE_MS > 0;
+const kept: string[] = [];
+let keptCount = 0;
 
 beforeAll(async () => {
   openai = await startFakeOpenAI();
@@ -155,6 +159,21 @@ async function perform(action: HostileAction): Promise<string[]> {
   }
 }
 
+/** Runs a batch of actions at once; throws what went wrong (replies, or health meanwhile). */
+async function runBatch(batch: HostileAction[]): Promise<void> {
+  // A few at once: what one stranger sends must not hold up the others.
+  const healthBefore = (await poller.report()).badCount;
+  const results = await Promise.all(batch.map(async (a) => ({ action: a, problems: await perform(a) })));
+  const failed = results.filter((r) => r.problems.length > 0);
+  if (failed.length > 0) throw new Error(failed.map((r) => `${fc.stringify(r.action)}:\n  ${r.problems.join("\n  ")}`).join("\n"));
+  // Blamed on this batch: checks that went bad while it ran (and a poll interval after).
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const health = await poller.report();
+  if (health.badCount > healthBefore) {
+    throw new Error(`health checks over ${HEALTH_BOUND_MS} ms or failing meanwhile: ${JSON.stringify(health.bad.slice(-5))}`);
+  }
+}
+
 describe(`fuzz the built program (seed ${SEED}, ${TIME_MS} ms)`, () => {
   it(
     "every reply has a documented status, no INTERNAL/500, no credential, no stack; health within 100 ms throughout",
@@ -165,16 +184,12 @@ describe(`fuzz the built program (seed ${SEED}, ${TIME_MS} ms)`, () => {
       const started = performance.now();
       await fc.assert(
         fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 3 }), async (batch) => {
-          // A few at once: what one stranger sends must not hold up the others.
-          const healthBefore = (await poller.report()).badCount;
-          const results = await Promise.all(batch.map(async (a) => ({ action: a, problems: await perform(a) })));
-          const failed = results.filter((r) => r.problems.length > 0);
-          if (failed.length > 0) throw new Error(failed.map((r) => `${String(r.action)}:\n  ${r.problems.join("\n  ")}`).join("\n"));
-          // Blamed on this batch: checks that went bad while it ran (and a poll interval after).
-          await new Promise((resolve) => setTimeout(resolve, 30));
-          const health = await poller.report();
-          if (health.badCount > healthBefore) {
-            throw new Error(`health checks over ${HEALTH_BOUND_MS} ms or failing meanwhile: ${JSON.stringify(health.bad.slice(-5))}`);
+          if (!KEEP_GOING) return runBatch(batch);
+          try {
+            await runBatch(batch);
+          } catch (error) {
+            keptCount++;
+            if (kept.length < 5) kept.push((error instanceof Error ? error.message : fc.stringify(error)).slice(0, 2000));
           }
         }),
         {
@@ -189,8 +204,6 @@ describe(`fuzz the built program (seed ${SEED}, ${TIME_MS} ms)`, () => {
       console.log(`fuzz: ${actions} actions in ${Math.round(performance.now() - started)} ms; ${openai.requests.length + web.requests.length} upstream requests`);
       const health = await poller.report();
       console.log(`fuzz: health max ${health.maxMs.grpc.toFixed(1)} ms (gRPC), ${health.maxMs.http.toFixed(1)} ms (HTTP) over ${health.polls} polls`);
-      expect(health.bad).toEqual([]); // also the checks between batches and after the last
-
       if (IDLE_MS > 0) {
         await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
         const afterIdle = memoryOf(pid);
@@ -200,6 +213,10 @@ describe(`fuzz the built program (seed ${SEED}, ${TIME_MS} ms)`, () => {
             `${mb(afterIdle.rss)} after ${IDLE_MS} ms idle (peak ${mb(afterIdle.peakRss)})`,
         );
       }
+
+      if (KEEP_GOING) console.log(`fuzz: ${keptCount} failing batches; the first:\n${kept.join("\n")}`);
+      expect(kept).toEqual([]);
+      expect(health.bad).toEqual([]); // also the checks between batches and after the last
 
       // The program's own record: no error-level line or stack (client input is no bug of ours), no credential.
       expect(errorLogLines(program.logs).slice(0, 5)).toEqual([]);
