@@ -17,7 +17,7 @@ import { ChatbotService } from "@chatgptchatbot/proto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type BuiltProgram, memoryOf, startBuiltProgram } from "./built-program.js";
 import { type HealthReport, startHealthPoller } from "./health-poller.js";
-import { GrpcCode, HostileClients, VIAS } from "./hostile-clients.js";
+import { GrpcCode, grpcFrame, HostileClients, VIAS } from "./hostile-clients.js";
 import { GrpcJsClient, grpcError } from "./grpc-js-client.js";
 import { DOCUMENTED_HTTP_STATUSES, errorLogLines, httpProblems, MAX_MESSAGE_CHARS, rpcProblems } from "./reply-checks.js";
 
@@ -398,5 +398,38 @@ describe("7. client-caused conditions are logged below error level, without a st
     const { rss } = memoryOf(pid);
     expect(rss / 2 ** 20, "RSS in MiB").toBeLessThan(200);
     expect(errorLogLines(program.logs.slice(before))).toEqual([]);
+  });
+});
+
+describe("8. a request body that is not protobuf is the client's mistake (found by the fuzz suite; src/undecodable-request.ts)", () => {
+  const NOT_PROTOBUF = [Uint8Array.of(0x00), Uint8Array.of(0xff, 0xff, 0xff), Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f)];
+  const NEW_SESSION = "/muvtuber.chatbot.v2.ChatbotService/NewSession";
+
+  it("over gRPC → INVALID_ARGUMENT, not INTERNAL", async () => {
+    for (const bytes of NOT_PROTOBUF) {
+      const outcome = await clients.rawGrpc(NEW_SESSION, grpcFrame(bytes));
+      expect(outcome.code, outcome.message).toBe(GrpcCode.INVALID_ARGUMENT);
+      expect(rpcProblems(outcome)).toEqual([]);
+    }
+  });
+
+  it("over gRPC-web → INVALID_ARGUMENT in the trailer frame", async () => {
+    for (const bytes of NOT_PROTOBUF) {
+      const response = await fetch(new URL(NEW_SESSION, program.grpcUrl), {
+        method: "POST",
+        headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+        body: grpcFrame(bytes),
+      });
+      const text = Buffer.from(await response.arrayBuffer()).toString("latin1");
+      expect(response.headers.get("grpc-status") ?? /grpc-status:\s*(\d+)/i.exec(text)?.[1], text).toBe(String(GrpcCode.INVALID_ARGUMENT));
+    }
+  });
+
+  it("over Connect (application/proto) → 400 invalid_argument, not 500", async () => {
+    for (const bytes of NOT_PROTOBUF) {
+      const outcome = await clients.rawConnect(NEW_SESSION, "application/proto", bytes);
+      expect(outcome.status, outcome.message).toBe(400);
+      expect(outcome.code).toBe(GrpcCode.INVALID_ARGUMENT);
+    }
   });
 });
