@@ -40,8 +40,9 @@ const CODES = {
   chat: new Set([GrpcCode.OK, GrpcCode.INVALID_ARGUMENT, GrpcCode.NOT_FOUND, GrpcCode.RESOURCE_EXHAUSTED, GrpcCode.UNAVAILABLE]),
   deleteSession: new Set([GrpcCode.OK, GrpcCode.INVALID_ARGUMENT, GrpcCode.NOT_FOUND]),
   health: new Set([GrpcCode.OK, GrpcCode.NOT_FOUND]),
-  // Bytes no client library writes: the call's own statuses, or INVALID_ARGUMENT for what cannot be decoded.
-  raw: new Set([GrpcCode.OK, GrpcCode.INVALID_ARGUMENT, GrpcCode.NOT_FOUND, GrpcCode.RESOURCE_EXHAUSTED, GrpcCode.UNAVAILABLE]),
+  // Bytes no client library writes: the call's own statuses, INVALID_ARGUMENT for what cannot be decoded, and
+  // UNIMPLEMENTED, connect-es's answer to a unary call that carries no message (README: "a request that breaks the protocol").
+  raw: new Set([GrpcCode.OK, GrpcCode.INVALID_ARGUMENT, GrpcCode.NOT_FOUND, GrpcCode.RESOURCE_EXHAUSTED, GrpcCode.UNAVAILABLE, GrpcCode.UNIMPLEMENTED]),
 };
 
 let openai: FakeOpenAI;
