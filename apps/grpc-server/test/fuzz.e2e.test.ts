@@ -204,7 +204,7 @@ describe(`fuzz the built program (seed ${SEED}, ${TIME_MS} ms)`, () => {
       const afterInput = memoryOf(pid);
       console.log(`fuzz: ${actions} actions in ${Math.round(performance.now() - started)} ms; ${openai.requests.length + web.requests.length} upstream requests`);
       const health = await poller.report();
-      console.log(`fuzz: health max ${health.maxMs.grpc.toFixed(1)} ms (gRPC), ${health.maxMs.http.toFixed(1)} ms (HTTP) over ${health.polls} polls`);
+      console.log(`fuzz: health at most ${health.maxMs.grpc.toFixed(1)} ms (gRPC), ${health.maxMs.http.toFixed(1)} ms (HTTP) slower than the control, over ${health.polls} polls`);
       if (IDLE_MS > 0) {
         await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
         const afterIdle = memoryOf(pid);

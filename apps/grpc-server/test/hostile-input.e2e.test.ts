@@ -130,7 +130,7 @@ async function whileHealthPolled<T>(work: () => Promise<T>): Promise<{ result: T
 
 function expectHealthy(health: HealthReport): void {
   expect(health.polls).toBeGreaterThan(0);
-  expect(health.bad, `health checks slower than ${HEALTH_BOUND_MS} ms or failing`).toEqual([]);
+  expect(health.bad, `health checks ${HEALTH_BOUND_MS} ms slower than a control process, or failing`).toEqual([]);
 }
 
 async function newSession(config: object = { version: 3 }, initialPrompt?: string): Promise<string> {
