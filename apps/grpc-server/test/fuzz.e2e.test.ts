@@ -83,7 +83,7 @@ beforeAll(async () => {
   const warm = await clients.newSession("grpc", { config: JSON.stringify({ version: 3 }) });
   await clients.chat("grpc", { sessionId: warm.response?.sessionId ?? "", prompt: "warm up" });
   await clients.http("/ask", JSON.stringify({ prompt: "warm up" }));
-  poller = await startHealthPoller({ grpcUrl: program.grpcUrl, httpUrl: program.httpUrl, boundMs: HEALTH_BOUND_MS });
+  poller = await startHealthPoller({ grpcUrl: program.grpcUrl, httpUrl: program.httpUrl, pid: program.child.pid!, boundMs: HEALTH_BOUND_MS });
 }, 30_000);
 
 afterAll(async () => {

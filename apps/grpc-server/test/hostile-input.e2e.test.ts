@@ -115,7 +115,7 @@ async function startTerminatorStripper(origin: string): Promise<{ url: string; c
 
 /** Runs `work` while both health checks are polled; returns its result and the poll record. */
 async function whileHealthPolled<T>(work: () => Promise<T>): Promise<{ result: T; health: HealthReport }> {
-  const poller = await startHealthPoller({ grpcUrl: program.grpcUrl, httpUrl: program.httpUrl, boundMs: HEALTH_BOUND_MS });
+  const poller = await startHealthPoller({ grpcUrl: program.grpcUrl, httpUrl: program.httpUrl, pid: program.child.pid!, boundMs: HEALTH_BOUND_MS });
   try {
     const result = await work();
     // A few more polls after the answer: work the call left behind (a queued
