@@ -75,6 +75,8 @@ beforeAll(async () => {
       CHATBOT_MAX_SESSIONS: "100",
       // A client's base_url may only name the fakes: no generated URL can send traffic anywhere else.
       CHATBOT_ALLOWED_UPSTREAM_HOSTS: [openai.url, web.url].map((url) => new URL(url).host).join(","),
+      // Memory experiments: e.g. FUZZ_NODE_OPTIONS=--max-old-space-size=64 (see BENCHMARKS.md).
+      ...(process.env.FUZZ_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.FUZZ_NODE_OPTIONS }),
     },
   });
   clients = new HostileClients(program);
@@ -164,7 +166,17 @@ async function perform(action: HostileAction): Promise<string[]> {
 async function runBatch(batch: HostileAction[]): Promise<void> {
   // A few at once: what one stranger sends must not hold up the others.
   const healthBefore = (await poller.report()).badCount;
-  const results = await Promise.all(batch.map(async (a) => ({ action: a, problems: await perform(a) })));
+  const results = await Promise.all(
+    batch.map(async (a) => {
+      try {
+        return { action: a, problems: await perform(a) };
+      } catch (error) {
+        // No answer at all (a reset, a hang past the deadline): as much a failure as a wrong one.
+        const cause = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ""}` : String(error);
+        return { action: a, problems: [`no answer: ${cause}`] };
+      }
+    }),
+  );
   const failed = results.filter((r) => r.problems.length > 0);
   if (failed.length > 0) throw new Error(failed.map((r) => `${fc.stringify(r.action)}:\n  ${r.problems.join("\n  ")}`).join("\n"));
   // Blamed on this batch: checks that went bad while it ran (and a poll interval after).
