@@ -5,6 +5,7 @@
  * an HTTP/2 stream for what no well-behaved client would send. Shared by the
  * hostile-input regressions and the fuzz suite.
  */
+import { request as httpRequest } from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { ChatbotService } from "@chatgptchatbot/proto";
@@ -106,15 +107,45 @@ export class HostileClients {
     return this.#viaConnect(this.#health.check({ service }, { timeoutMs: this.deadlineMs }));
   }
 
-  /** POST to the legacy HTTP API with this exact body. */
-  async http(path: string, body: string | Uint8Array, { contentType = "application/json" }: { contentType?: string } = {}): Promise<HttpOutcome> {
-    const response = await fetch(new URL(path, this.urls.httpUrl), {
-      method: "POST",
-      headers: contentType === "" ? {} : { "content-type": contentType },
-      body,
-      signal: AbortSignal.timeout(this.deadlineMs),
+  /**
+   * POST to the legacy HTTP API with this exact body, on a connection of its
+   * own: a pooled keep-alive socket the server closed meanwhile would fail the
+   * request on the client's side and be blamed on the server. An answer that
+   * arrives before the upload ends (413 for an oversized body) counts even if
+   * the server then closes the socket under the rest of the upload.
+   */
+  http(path: string, body: string | Uint8Array, { contentType = "application/json" }: { contentType?: string } = {}): Promise<HttpOutcome> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(new Error(`HTTP request unanswered after ${this.deadlineMs} ms`));
+      }, this.deadlineMs);
+      const req = httpRequest(new URL(path, this.urls.httpUrl), {
+        method: "POST",
+        agent: false,
+        headers: { connection: "close", ...(contentType === "" ? {} : { "content-type": contentType }) },
+      });
+      let answered = false;
+      req.on("response", (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        const done = (): void => {
+          clearTimeout(timer);
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+          resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8"), headers });
+        };
+        res.on("end", done);
+        res.on("error", done); // the body so far
+      });
+      req.on("error", (error) => {
+        if (answered) return;
+        clearTimeout(timer);
+        reject(error);
+      });
+      req.end(body);
     });
-    return { status: response.status, body: await response.text(), headers: Object.fromEntries(response.headers) };
   }
 
   /**
