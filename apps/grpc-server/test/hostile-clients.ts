@@ -5,7 +5,7 @@
  * an HTTP/2 stream for what no well-behaved client would send. Shared by the
  * hostile-input regressions and the fuzz suite.
  */
-import { request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { ChatbotService } from "@chatgptchatbot/proto";
@@ -63,11 +63,14 @@ export class HostileClients {
     readonly deadlineMs = 20_000,
   ) {
     this.#grpc = new GrpcJsClient(urls.grpcUrl);
+    // HTTP/1.1 without keep-alive: a pooled socket the server closed as idle at the moment of reuse fails
+    // on the client's side (ECONNRESET), which must not be blamed on the server.
+    const nodeOptions = { agent: new Agent({ keepAlive: false }) };
     this.#connect = {
-      "connect-json": createClient(ChatbotService, createConnectTransport({ baseUrl: urls.grpcUrl, httpVersion: "1.1" })),
+      "connect-json": createClient(ChatbotService, createConnectTransport({ baseUrl: urls.grpcUrl, httpVersion: "1.1", nodeOptions })),
       "connect-binary": createClient(
         ChatbotService,
-        createConnectTransport({ baseUrl: urls.grpcUrl, httpVersion: "1.1", useBinaryFormat: true }),
+        createConnectTransport({ baseUrl: urls.grpcUrl, httpVersion: "1.1", useBinaryFormat: true, nodeOptions }),
       ),
     };
     this.#health = createClient(Health, createConnectTransport({ baseUrl: urls.grpcUrl, httpVersion: "2" }));
