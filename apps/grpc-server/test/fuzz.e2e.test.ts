@@ -15,7 +15,9 @@
  * (and FUZZ_PATH=<path> from the report to jump straight to the shrunk case).
  *
  * Memory (BENCHMARKS.md): FUZZ_TIME_MS=60000 FUZZ_IDLE_MS=60000 also idles the
- * program after the fuzz and prints its RSS after the input and after the idle.
+ * program after the fuzz and prints its RSS after the input and after the idle
+ * (and keeps going after a failure, so the input lasts the whole minute);
+ * FUZZ_PROGRAM_ENV="K=V;K=V" adds to the program's environment.
  */
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import fc from "fast-check";
@@ -75,8 +77,13 @@ beforeAll(async () => {
       CHATBOT_MAX_SESSIONS: "100",
       // A client's base_url may only name the fakes: no generated URL can send traffic anywhere else.
       CHATBOT_ALLOWED_UPSTREAM_HOSTS: [openai.url, web.url].map((url) => new URL(url).host).join(","),
-      // Memory experiments: e.g. FUZZ_NODE_OPTIONS=--max-old-space-size=64 (see BENCHMARKS.md).
-      ...(process.env.FUZZ_NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.FUZZ_NODE_OPTIONS }),
+      // Memory experiments (BENCHMARKS.md): FUZZ_PROGRAM_ENV="NODE_OPTIONS=--max-old-space-size=96;MALLOC_ARENA_MAX=2".
+      ...Object.fromEntries(
+        (process.env.FUZZ_PROGRAM_ENV ?? "")
+          .split(";")
+          .filter((pair) => pair.includes("="))
+          .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+      ),
     },
   });
   clients = new HostileClients(program);

@@ -5,13 +5,12 @@
  * (never INTERNAL / 500), nothing echoes a credential or a stack, and the
  * health checks stay answered within 100 ms meanwhile.
  *
- * Which change makes each pass (written before them, on the main of 2026-11-29):
- * items 1–5: branch hostile-core (token counting, special tokens, prompt limit,
- * credential validation, bounded messages, JSON depth); items 6–7: branch
- * hostile-upstream (terminator, log levels).
+ * Written before the fixes, on the main of 2026-11-29, where each failed:
+ * items 1–5 pass since branch hostile-core (token counting, special tokens,
+ * prompt limit, credential validation, bounded messages, JSON depth), items
+ * 6–7 since hostile-upstream (terminator, log levels), item 8 (found by the
+ * fuzz suite) since src/undecodable-request.ts.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type FakeChatGPTWeb, type FakeOpenAI, type RecordedRequest, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -31,9 +30,6 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 30_000 });
 
 let openai: FakeOpenAI;
 let web: FakeChatGPTWeb;
-/** The fake OpenAI behind a proxy that, while `stripTerminator` is set, drops the stream's end (finish_reason and [DONE]). */
-let cutter: { url: string; close(): Promise<void> };
-let stripTerminator = false;
 let program: BuiltProgram;
 let clients: HostileClients;
 /** When set, the fake OpenAI answers this instead of echoing. */
@@ -52,7 +48,6 @@ beforeAll(async () => {
     },
   });
   web = await startFakeChatGPTWeb();
-  cutter = await startTerminatorStripper(openai.origin);
   program = await startBuiltProgram({
     env: {
       API_URL: openai.url,
@@ -63,7 +58,7 @@ beforeAll(async () => {
       CHATGPT_COOLDOWN: "0",
       CHATBOT_MAX_RETRIES: "0",
       CHATBOT_MAX_SESSIONS: "200",
-      CHATBOT_ALLOWED_UPSTREAM_HOSTS: [openai.url, web.url, cutter.url].map((url) => new URL(url).host).join(","),
+      CHATBOT_ALLOWED_UPSTREAM_HOSTS: [openai.url, web.url].map((url) => new URL(url).host).join(","),
     },
   });
   clients = new HostileClients(program);
@@ -77,41 +72,7 @@ afterAll(async () => {
   }
   await openai?.close();
   await web?.close();
-  await cutter?.close();
 });
-
-/**
- * A reverse proxy to the fake OpenAI that, while `stripTerminator` is set,
- * forwards its event stream without the events that end it (the chunk with a
- * `finish_reason` and `data: [DONE]`) and then ends the response cleanly: a
- * reply cut short that looks complete at the HTTP level.
- */
-async function startTerminatorStripper(origin: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && k !== "host" && k !== "content-length") headers[k] = v;
-    const upstream = await fetch(new URL(req.url ?? "/", origin), { method: req.method ?? "GET", headers, body: Buffer.concat(chunks) });
-    const text = await upstream.text();
-    const strip = stripTerminator;
-    stripTerminator = false;
-    const body = strip
-      ? text
-          .split("\n\n")
-          .filter((event) => !event.includes('"finish_reason":"') && !event.includes("[DONE]"))
-          .join("\n\n")
-      : text;
-    res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "text/plain" });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** Runs `work` while both health checks are polled; returns its result and the poll record. */
 async function whileHealthPolled<T>(work: () => Promise<T>): Promise<{ result: T; health: HealthReport }> {
@@ -333,13 +294,13 @@ describe("5. deep nesting (hostile-core)", () => {
 describe("6. a reply cut short is an upstream failure, and nothing of it is stored (hostile-upstream)", () => {
   it.each(VIAS)("over %s: a stream ending with neither finish_reason nor [DONE] → UNAVAILABLE; the next turn's history lacks it", async (via) => {
     const apiKey = `sk-test-cut-short-${via}`;
-    const created = await clients.newSession(via, { config: JSON.stringify({ version: 3, api_key: apiKey, base_url: cutter.url }) });
+    const created = await clients.newSession(via, { config: JSON.stringify({ version: 3, api_key: apiKey }) });
     expect(created.code, created.message).toBe(GrpcCode.OK);
     const sessionId = created.response!.sessionId;
     const ok = await clients.chat(via, { sessionId, prompt: "first turn" });
     expect(ok.code, ok.message).toBe(GrpcCode.OK);
 
-    stripTerminator = true;
+    openai.enqueueFault({ kind: "unterminated" });
     const cut = await clients.chat(via, { sessionId, prompt: "cut me short" });
     expect(cut.code, cut.message).toBe(GrpcCode.UNAVAILABLE);
     expect(cut.message).toContain("the upstream reply ended early");
