@@ -44,7 +44,14 @@ const CODES = {
   health: new Set([GrpcCode.OK, GrpcCode.NOT_FOUND]),
   // Bytes no client library writes: the call's own statuses, INVALID_ARGUMENT for what cannot be decoded, and
   // UNIMPLEMENTED, connect-es's answer to a unary call that carries no message (README: "a request that breaks the protocol").
-  raw: new Set([GrpcCode.OK, GrpcCode.INVALID_ARGUMENT, GrpcCode.NOT_FOUND, GrpcCode.RESOURCE_EXHAUSTED, GrpcCode.UNAVAILABLE, GrpcCode.UNIMPLEMENTED]),
+  raw: new Set([
+    GrpcCode.OK,
+    GrpcCode.INVALID_ARGUMENT,
+    GrpcCode.NOT_FOUND,
+    GrpcCode.RESOURCE_EXHAUSTED,
+    GrpcCode.UNAVAILABLE,
+    GrpcCode.UNIMPLEMENTED,
+  ]),
 };
 
 let openai: FakeOpenAI;
@@ -92,7 +99,12 @@ beforeAll(async () => {
   const warm = await clients.newSession("grpc", { config: JSON.stringify({ version: 3 }) });
   await clients.chat("grpc", { sessionId: warm.response?.sessionId ?? "", prompt: "warm up" });
   await clients.http("/ask", JSON.stringify({ prompt: "warm up" }));
-  poller = await startHealthPoller({ grpcUrl: program.grpcUrl, httpUrl: program.httpUrl, pid: program.child.pid!, boundMs: HEALTH_BOUND_MS });
+  poller = await startHealthPoller({
+    grpcUrl: program.grpcUrl,
+    httpUrl: program.httpUrl,
+    pid: program.child.pid!,
+    boundMs: HEALTH_BOUND_MS,
+  });
 }, 30_000);
 
 afterAll(async () => {
@@ -179,7 +191,8 @@ async function runBatch(batch: HostileAction[]): Promise<void> {
         return { action: a, problems: await perform(a) };
       } catch (error) {
         // No answer at all (a reset, a hang past the deadline): as much a failure as a wrong one.
-        const cause = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ""}` : String(error);
+        const cause =
+          error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ""}` : String(error);
         return { action: a, problems: [`no answer: ${cause}`] };
       }
     }),
@@ -198,7 +211,8 @@ describe(`fuzz the built program (seed ${SEED}, ${TIME_MS} ms)`, () => {
   it(
     "every reply has a documented status, no INTERNAL/500, no credential, no stack; health within 100 ms throughout",
     async () => {
-      // Printed so a failure in CI can be replayed: FUZZ_SEED=<seed> pnpm --filter @chatgptchatbot/grpc-server exec vitest run test/fuzz.e2e.test.ts
+      // Printed so a failure in CI can be replayed (README, Development):
+      // FUZZ_SEED=<seed> pnpm --filter @chatgptchatbot/grpc-server exec vitest run test/fuzz.e2e.test.ts
       console.log(`fuzz: seed ${SEED}, time box ${TIME_MS} ms`);
       const action = hostileAction({ baseUrls: [openai.url, web.url] });
       const started = performance.now();
@@ -221,9 +235,15 @@ describe(`fuzz the built program (seed ${SEED}, ${TIME_MS} ms)`, () => {
       );
       const pid = program.child.pid!;
       const afterInput = memoryOf(pid);
-      console.log(`fuzz: ${actions} actions in ${Math.round(performance.now() - started)} ms; ${openai.requests.length + web.requests.length} upstream requests`);
+      console.log(
+        `fuzz: ${actions} actions in ${Math.round(performance.now() - started)} ms; ` +
+          `${openai.requests.length + web.requests.length} upstream requests`,
+      );
       const health = await poller.report();
-      console.log(`fuzz: health at most ${health.maxMs.grpc.toFixed(1)} ms (gRPC), ${health.maxMs.http.toFixed(1)} ms (HTTP) slower than the control, over ${health.polls} polls`);
+      console.log(
+        `fuzz: health at most ${health.maxMs.grpc.toFixed(1)} ms (gRPC), ${health.maxMs.http.toFixed(1)} ms (HTTP) ` +
+          `slower than the control, over ${health.polls} polls`,
+      );
       if (IDLE_MS > 0) {
         await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
         const afterIdle = memoryOf(pid);

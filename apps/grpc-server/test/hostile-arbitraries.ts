@@ -9,10 +9,37 @@
 import fc from "fast-check";
 import { grpcFrame, protoBytesField, type Via } from "./hostile-clients.js";
 
-export const SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|im_sep|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|endofprompt|>"];
+export const SPECIAL_TOKENS = [
+  "<|endoftext|>",
+  "<|im_start|>",
+  "<|im_end|>",
+  "<|im_sep|>",
+  "<|fim_prefix|>",
+  "<|fim_middle|>",
+  "<|fim_suffix|>",
+  "<|endofprompt|>",
+];
 
 /** Units repeated into long runs: no spaces (the tokenizer's worst case), CJK, emoji, base64, NUL, bidi controls, lone surrogates. */
-const RUN_UNITS = ["x", "a", "=", "0", "漢", "字仮", "あ", "😀", "é", "\u0000", "\u202e", "\n", "ZXhhbXBsZSBiYXNlNjQ", "<|endoftext|>", "\ud800", "\u00a0", " "];
+const RUN_UNITS = [
+  "x",
+  "a",
+  "=",
+  "0",
+  "漢",
+  "字仮",
+  "あ",
+  "😀",
+  "é",
+  "\u0000",
+  "\u202e",
+  "\n",
+  "ZXhhbXBsZSBiYXNlNjQ",
+  "<|endoftext|>",
+  "\ud800",
+  "\u00a0",
+  " ",
+];
 
 /** How long a run is, in characters: mostly short, sometimes around and past any sensible limit (~1 MB). */
 const runLength = fc.oneof(
@@ -22,7 +49,9 @@ const runLength = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 200_000, max: 1_100_000 }) },
 );
 
-const run = fc.record({ unit: fc.constantFrom(...RUN_UNITS), length: runLength }).map(({ unit, length }) => unit.repeat(Math.max(1, Math.ceil(length / unit.length))));
+const run = fc
+  .record({ unit: fc.constantFrom(...RUN_UNITS), length: runLength })
+  .map(({ unit, length }) => unit.repeat(Math.max(1, Math.ceil(length / unit.length))));
 
 /** Free text: prompts, initial prompts, model names, session ids. */
 export const hostileText: fc.Arbitrary<string> = fc.oneof(
@@ -30,7 +59,12 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 200 }) },
   { weight: 2, arbitrary: fc.constantFrom(...SPECIAL_TOKENS).map((token) => `say ${token} please`) },
   { weight: 3, arbitrary: run },
-  { weight: 2, arbitrary: fc.array(fc.oneof(run, fc.string(), fc.constantFrom(...SPECIAL_TOKENS)), { minLength: 1, maxLength: 6 }).map((parts) => parts.join("")) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(fc.oneof(run, fc.string(), fc.constantFrom(...SPECIAL_TOKENS)), { minLength: 1, maxLength: 6 })
+      .map((parts) => parts.join("")),
+  },
 );
 
 /** A JSON text nested `depth` deep around `inner` (built as text: JSON.stringify would overflow). */
@@ -39,7 +73,10 @@ function nestedJson(depth: number, kind: "array" | "object", inner: string): str
 }
 
 const deepJson = fc
-  .record({ depth: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1_000, max: 120_000 })), kind: fc.constantFrom("array" as const, "object" as const) })
+  .record({
+    depth: fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1_000, max: 120_000 })),
+    kind: fc.constantFrom("array" as const, "object" as const),
+  })
   .map(({ depth, kind }) => nestedJson(depth, kind, "3"));
 
 /** A JSON value as text, of any type: what `"field": <here>` holds. */
@@ -122,7 +159,12 @@ export function hostileConfig({ baseUrls }: { baseUrls: readonly string[] }): fc
     });
   return fc.oneof(
     { weight: 8, arbitrary: object },
-    { weight: 1, arbitrary: fc.oneof(hostileText, deepJson, fc.constantFrom("", "null", "[]", "3", '{"version":3', '{"version":3,}', "{\u0000}")).map((text) => ({ text, markers: [] })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .oneof(hostileText, deepJson, fc.constantFrom("", "null", "[]", "3", '{"version":3', '{"version":3,}', "{\u0000}"))
+        .map((text) => ({ text, markers: [] })),
+    },
   );
 }
 
@@ -137,7 +179,9 @@ const sessionRef: fc.Arbitrary<SessionRef> = fc.oneof(
 const via = fc.constantFrom<Via>("grpc", "connect-json", "connect-binary");
 
 /** Bytes that are not UTF-8: lone continuation bytes, overlongs, surrogates, truncated sequences. */
-const invalidUtf8 = fc.constantFrom([0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe6, 0xbc], [0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]).map((b) => Uint8Array.from(b));
+const invalidUtf8 = fc
+  .constantFrom([0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe6, 0xbc], [0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80])
+  .map((b) => Uint8Array.from(b));
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const concat = (...parts: Uint8Array[]): Uint8Array => {
@@ -157,7 +201,9 @@ function httpBody(fields: fc.Arbitrary<string>): fc.Arbitrary<Uint8Array> {
     { weight: 1, arbitrary: anyJsonText.map(utf8) },
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.string({ maxLength: 20 }), invalidUtf8, fc.string({ maxLength: 20 })).map(([a, bad, b]) => concat(utf8(`{"prompt":"${a}`), bad, utf8(`${b}"}`))),
+      arbitrary: fc
+        .tuple(fc.string({ maxLength: 20 }), invalidUtf8, fc.string({ maxLength: 20 }))
+        .map(([a, bad, b]) => concat(utf8(`{"prompt":"${a}`), bad, utf8(`${b}"}`))),
     },
     { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((a) => concat(utf8(`{"prompt":"${a}`), Uint8Array.of(0), utf8('"}'))) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }) },
@@ -173,10 +219,19 @@ const methodPaths = fc.constantFrom(
 
 /** Protobuf bodies no protobuf library would write: invalid UTF-8 in string fields, unknown fields, truncated varints. */
 const rawProto: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.tuple(fc.integer({ min: 1, max: 3 }), fc.string({ maxLength: 20 }), invalidUtf8).map(([field, text, bad]) => protoBytesField(field, concat(utf8(text), bad))),
-  fc.tuple(fc.integer({ min: 1, max: 3 }), fc.string({ maxLength: 20 })).map(([field, text]) => protoBytesField(field, concat(utf8(text), Uint8Array.of(0)))),
+  fc
+    .tuple(fc.integer({ min: 1, max: 3 }), fc.string({ maxLength: 20 }), invalidUtf8)
+    .map(([field, text, bad]) => protoBytesField(field, concat(utf8(text), bad))),
+  fc
+    .tuple(fc.integer({ min: 1, max: 3 }), fc.string({ maxLength: 20 }))
+    .map(([field, text]) => protoBytesField(field, concat(utf8(text), Uint8Array.of(0)))),
   fc.uint8Array({ maxLength: 200 }),
-  fc.constantFrom(Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f), Uint8Array.of(0x0a), Uint8Array.of(0xff, 0xff, 0xff), Uint8Array.of(0x7a, 0x00)),
+  fc.constantFrom(
+    Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f),
+    Uint8Array.of(0x0a),
+    Uint8Array.of(0xff, 0xff, 0xff),
+    Uint8Array.of(0x7a, 0x00),
+  ),
 );
 
 /** A raw gRPC request body: well-framed hostile protobuf, or frames that lie about their length or are cut. */
@@ -189,19 +244,32 @@ const rawGrpcBody: fc.Arbitrary<Uint8Array> = fc.oneof(
 
 /** Raw HTTP/1.1 requests to the HTTP API: malformed chunked encoding, lying lengths, broken request lines. */
 const rawHttpRequest: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.tuple(fc.constantFrom("/ask", "/renew"), fc.string({ maxLength: 10 }), fc.constantFrom("zz", "-1", "fffffffffffffffff", "5;x=\u0000", "", "0x5")).map(([path, text, size]) =>
-    utf8(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"pro\r\n${size}\r\nmpt":"${text}"}\r\n0\r\n\r\n`),
-  ),
-  fc.tuple(fc.constantFrom("/ask", "/renew"), fc.integer({ min: 20, max: 10_000_000 })).map(([path, length]) =>
-    utf8(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{"prompt":"cut`),
-  ),
-  fc.constantFrom(
-    "POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-    "POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-    "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\u0000b\r\n\r\n",
-    "POST /ask HTTP/9.9\r\n\r\n",
-    "\u0000\u0001\u0002\r\n\r\n",
-  ).map(utf8),
+  fc
+    .tuple(
+      fc.constantFrom("/ask", "/renew"),
+      fc.string({ maxLength: 10 }),
+      fc.constantFrom("zz", "-1", "fffffffffffffffff", "5;x=\u0000", "", "0x5"),
+    )
+    .map(([path, text, size]) =>
+      utf8(
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n` +
+          `5\r\n{"pro\r\n${size}\r\nmpt":"${text}"}\r\n0\r\n\r\n`,
+      ),
+    ),
+  fc
+    .tuple(fc.constantFrom("/ask", "/renew"), fc.integer({ min: 20, max: 10_000_000 }))
+    .map(([path, length]) =>
+      utf8(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{"prompt":"cut`),
+    ),
+  fc
+    .constantFrom(
+      "POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\u0000b\r\n\r\n",
+      "POST /ask HTTP/9.9\r\n\r\n",
+      "\u0000\u0001\u0002\r\n\r\n",
+    )
+    .map(utf8),
   fc.uint8Array({ minLength: 1, maxLength: 200 }),
 );
 
@@ -237,11 +305,17 @@ export function hostileAction({ baseUrls }: { baseUrls: readonly string[] }): fc
     { weight: 4, arbitrary: hostileText.map((prompt) => JSON.stringify({ prompt })) },
     { weight: 1, arbitrary: anyJsonText.map((prompt) => `{"prompt":${prompt}}`) },
   );
-  const renew = config.chain((c) =>
-    httpBody(fc.constant(c.text)).map((body) => ({ body, markers: c.markers })),
-  );
+  const renew = config.chain((c) => httpBody(fc.constant(c.text)).map((body) => ({ body, markers: c.markers })));
   const action: fc.Arbitrary<HostileAction> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant("newSession" as const), via, config, initialPrompt: fc.option(hostileText, { nil: undefined }) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant("newSession" as const),
+        via,
+        config,
+        initialPrompt: fc.option(hostileText, { nil: undefined }),
+      }),
+    },
     { weight: 6, arbitrary: fc.record({ kind: fc.constant("chat" as const), via, session: sessionRef, prompt: hostileText }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("deleteSession" as const), via, session: sessionRef }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("health" as const), service: hostileText }) },
@@ -265,7 +339,12 @@ export function hostileAction({ baseUrls }: { baseUrls: readonly string[] }): fc
     {
       weight: 2,
       arbitrary: fc.oneof(
-        fc.record({ kind: fc.constant("rawConnect" as const), path: methodPaths, contentType: fc.constant("application/proto"), body: rawProto }),
+        fc.record({
+          kind: fc.constant("rawConnect" as const),
+          path: methodPaths,
+          contentType: fc.constant("application/proto"),
+          body: rawProto,
+        }),
         fc.record({
           kind: fc.constant("rawConnect" as const),
           path: methodPaths,
@@ -273,7 +352,9 @@ export function hostileAction({ baseUrls }: { baseUrls: readonly string[] }): fc
           body: fc.oneof(
             anyJsonText.map(utf8),
             config.map((c) => utf8(`{"config":${JSON.stringify(c.text)},"sessionId":"x","prompt":"y"}`)),
-            fc.tuple(invalidUtf8, fc.string({ maxLength: 10 })).map(([bad, s]) => concat(utf8(`{"sessionId":"${s}`), bad, utf8('","prompt":"p"}'))),
+            fc
+              .tuple(invalidUtf8, fc.string({ maxLength: 10 }))
+              .map(([bad, s]) => concat(utf8(`{"sessionId":"${s}`), bad, utf8('","prompt":"p"}'))),
           ),
         }),
       ),

@@ -76,7 +76,10 @@ export class HostileClients {
     this.#health = createClient(Health, createConnectTransport({ baseUrl: urls.grpcUrl, httpVersion: "2" }));
   }
 
-  newSession(via: Via, input: { config: string; initialPrompt?: string }): Promise<RpcOutcome<{ sessionId: string; initialResponse: string }>> {
+  newSession(
+    via: Via,
+    input: { config: string; initialPrompt?: string },
+  ): Promise<RpcOutcome<{ sessionId: string; initialResponse: string }>> {
     if (via === "grpc") return this.#viaGrpc(this.#grpc.unary(ChatbotService.method.newSession, input, { deadlineMs: this.deadlineMs }));
     return this.#viaConnect(this.#connect[via].newSession(input, { timeoutMs: this.deadlineMs }));
   }

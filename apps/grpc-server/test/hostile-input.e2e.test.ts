@@ -76,7 +76,12 @@ afterAll(async () => {
 
 /** Runs `work` while both health checks are polled; returns its result and the poll record. */
 async function whileHealthPolled<T>(work: () => Promise<T>): Promise<{ result: T; health: HealthReport }> {
-  const poller = await startHealthPoller({ grpcUrl: program.grpcUrl, httpUrl: program.httpUrl, pid: program.child.pid!, boundMs: HEALTH_BOUND_MS });
+  const poller = await startHealthPoller({
+    grpcUrl: program.grpcUrl,
+    httpUrl: program.httpUrl,
+    pid: program.child.pid!,
+    boundMs: HEALTH_BOUND_MS,
+  });
   try {
     const result = await work();
     // A few more polls after the answer: work the call left behind (a queued
@@ -95,7 +100,10 @@ function expectHealthy(health: HealthReport): void {
 }
 
 async function newSession(config: object = { version: 3 }, initialPrompt?: string): Promise<string> {
-  const outcome = await clients.newSession("grpc", { config: JSON.stringify(config), ...(initialPrompt === undefined ? {} : { initialPrompt }) });
+  const outcome = await clients.newSession("grpc", {
+    config: JSON.stringify(config),
+    ...(initialPrompt === undefined ? {} : { initialPrompt }),
+  });
   expect(outcome.code, outcome.message).toBe(GrpcCode.OK);
   return outcome.response!.sessionId;
 }
@@ -219,10 +227,7 @@ describe("3. credentials that can never be sent are refused (hostile-core)", () 
     });
 
     it("/renew → 400 naming the field; the default session keeps its credential", async () => {
-      for (const body of [
-        { version: 3, api_key: value },
-        { access_token: value },
-      ]) {
+      for (const body of [{ version: 3, api_key: value }, { access_token: value }]) {
         const field = "api_key" in body ? "api_key" : "access_token";
         const renewed = await clients.http("/renew", JSON.stringify(body));
         expect(renewed.status, renewed.body).toBe(400);
@@ -238,7 +243,9 @@ describe("3. credentials that can never be sent are refused (hostile-core)", () 
 describe("4. client values in status messages are bounded and escaped (hostile-core)", () => {
   it.each([20_000, 200_000])("a config whose version is %i characters → INVALID_ARGUMENT with a short message", async (length) => {
     for (const via of VIAS) {
-      const outcome = await clients.newSession(via, { config: JSON.stringify({ version: "v".repeat(length), api_key: "sk-test-long-version" }) });
+      const outcome = await clients.newSession(via, {
+        config: JSON.stringify({ version: "v".repeat(length), api_key: "sk-test-long-version" }),
+      });
       expect(outcome.code, `${via}: ${outcome.message.slice(0, 200)}`).toBe(GrpcCode.INVALID_ARGUMENT);
       expect(rpcProblems(outcome)).toEqual([]);
     }
@@ -292,26 +299,29 @@ describe("5. deep nesting (hostile-core)", () => {
 });
 
 describe("6. a reply cut short is an upstream failure, and nothing of it is stored (hostile-upstream)", () => {
-  it.each(VIAS)("over %s: a stream ending with neither finish_reason nor [DONE] → UNAVAILABLE; the next turn's history lacks it", async (via) => {
-    const apiKey = `sk-test-cut-short-${via}`;
-    const created = await clients.newSession(via, { config: JSON.stringify({ version: 3, api_key: apiKey }) });
-    expect(created.code, created.message).toBe(GrpcCode.OK);
-    const sessionId = created.response!.sessionId;
-    const ok = await clients.chat(via, { sessionId, prompt: "first turn" });
-    expect(ok.code, ok.message).toBe(GrpcCode.OK);
+  it.each(VIAS)(
+    "over %s: a stream ending with neither finish_reason nor [DONE] → UNAVAILABLE; the next turn's history lacks it",
+    async (via) => {
+      const apiKey = `sk-test-cut-short-${via}`;
+      const created = await clients.newSession(via, { config: JSON.stringify({ version: 3, api_key: apiKey }) });
+      expect(created.code, created.message).toBe(GrpcCode.OK);
+      const sessionId = created.response!.sessionId;
+      const ok = await clients.chat(via, { sessionId, prompt: "first turn" });
+      expect(ok.code, ok.message).toBe(GrpcCode.OK);
 
-    openai.enqueueFault({ kind: "unterminated" });
-    const cut = await clients.chat(via, { sessionId, prompt: "cut me short" });
-    expect(cut.code, cut.message).toBe(GrpcCode.UNAVAILABLE);
-    expect(cut.message).toContain("the upstream reply ended early");
-    expect(rpcProblems(cut, { secrets: [apiKey] })).toEqual([]);
+      openai.enqueueFault({ kind: "unterminated" });
+      const cut = await clients.chat(via, { sessionId, prompt: "cut me short" });
+      expect(cut.code, cut.message).toBe(GrpcCode.UNAVAILABLE);
+      expect(cut.message).toContain("the upstream reply ended early");
+      expect(rpcProblems(cut, { secrets: [apiKey] })).toEqual([]);
 
-    const next = await clients.chat(via, { sessionId, prompt: "third turn" });
-    expect(next.code, next.message).toBe(GrpcCode.OK);
-    const sent = (openai.requests.at(-1)?.body as { messages: { content: string }[] }).messages.map((m) => m.content);
-    expect(sent).toEqual(expect.arrayContaining(["first turn", "echo: first turn", "third turn"]));
-    expect(sent.join("\n")).not.toContain("cut me short");
-  });
+      const next = await clients.chat(via, { sessionId, prompt: "third turn" });
+      expect(next.code, next.message).toBe(GrpcCode.OK);
+      const sent = (openai.requests.at(-1)?.body as { messages: { content: string }[] }).messages.map((m) => m.content);
+      expect(sent).toEqual(expect.arrayContaining(["first turn", "echo: first turn", "third turn"]));
+      expect(sent.join("\n")).not.toContain("cut me short");
+    },
+  );
 });
 
 describe("7. client-caused conditions are logged below error level, without a stack (hostile-upstream)", () => {
@@ -331,7 +341,10 @@ describe("7. client-caused conditions are logged below error level, without a st
   it("an upload aborted half-way and a gRPC call cancelled by its client → no error-level or stack log line", async () => {
     const before = program.logs.length;
     const aborted = await clients.rawHttp(
-      Buffer.from('POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"prompt":"ha', "latin1"),
+      Buffer.from(
+        'POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"prompt":"ha',
+        "latin1",
+      ),
       { closeAfterMs: 50 },
     );
     expect(aborted.status === undefined || DOCUMENTED_HTTP_STATUSES.has(aborted.status)).toBe(true);
@@ -341,7 +354,11 @@ describe("7. client-caused conditions are logged below error level, without a st
     const grpcClient = new GrpcJsClient(program.grpcUrl);
     const controller = new AbortController();
     const call = grpcClient.unary(ChatbotService.method.chat, { sessionId, prompt: "hang up on me" }, { signal: controller.signal });
-    await vi.waitFor(() => expect(openai.requests.at(-1)?.body).toMatchObject({ messages: expect.arrayContaining([expect.objectContaining({ content: "hang up on me" })]) }));
+    await vi.waitFor(() =>
+      expect(openai.requests.at(-1)?.body).toMatchObject({
+        messages: expect.arrayContaining([expect.objectContaining({ content: "hang up on me" })]),
+      }),
+    );
     controller.abort();
     expect((await grpcError(call)).code).toBe(GrpcCode.CANCELLED);
     grpcClient.close();
@@ -363,7 +380,9 @@ describe("7. client-caused conditions are logged below error level, without a st
     try {
       for (let round = 0; round < 40; round++) {
         const answers = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => cappedClients.rawHttp(Buffer.from(MALFORMED_CHUNKED(round * 50 + i), "latin1"), { closeAfterMs: 0 })),
+          Array.from({ length: 50 }, (_, i) =>
+            cappedClients.rawHttp(Buffer.from(MALFORMED_CHUNKED(round * 50 + i), "latin1"), { closeAfterMs: 0 }),
+          ),
         );
         expect(answers.map((a) => a.status ?? 400).filter((status) => status !== 400)).toEqual([]);
       }
