@@ -1,0 +1,230 @@
+import { randomUUID } from "node:crypto";
+import type {
+  Coordinator,
+  CredentialGrant,
+  CredentialRequest,
+  SlotRequest,
+  SlotReservation,
+  TurnLease,
+  TurnRequest,
+} from "@chatgptchatbot/core";
+import {
+  ACQUIRE_CREDENTIAL,
+  ENQUEUE,
+  EXTEND_SLOT,
+  EXTEND_TURN,
+  LEAVE_LINE,
+  RELEASE_TURN,
+  RESERVE_SLOT,
+  TAKE_TURN,
+  TRY_TAKE_TURN,
+} from "./coordinator-scripts.js";
+import type { RedisConnection } from "./redis-connection.js";
+import { TurnWakeups } from "./turn-wakeups.js";
+
+/** A lease whose holder stops extending it (replica killed) ends after this; well within the 30 s the issue allows. */
+export const DEFAULT_LEASE_MS = 10_000;
+/** A waiter re-checks the line at least this often (a holder that died publishes nothing). */
+const DEFAULT_POLL_MS = 250;
+/** A reservation whose replica died frees its slot after this; a live holder keeps extending it. */
+const SLOT_TTL_MS = 60_000;
+
+export interface RedisCoordinatorOptions {
+  /** The connection it shares with the {@link RedisSessionStore}. */
+  readonly connection: RedisConnection;
+  /** How long a turn's lease lasts without being extended (default 10 s; extended at a third of it). */
+  readonly leaseMs?: number;
+  /** How often a waiter re-checks the line besides being woken (default 250 ms). */
+  readonly pollMs?: number;
+}
+
+/**
+ * A {@link Coordinator} on Redis, shared by every replica:
+ * - cooldowns: one key per credential (named by its SHA-256), taken with
+ *   SET NX PX inside one script, so two replicas never both get one;
+ * - a session's turn: a ticket line (INCR + sorted set) in arrival order,
+ *   a lease key with a TTL extended while the holder lives, a fencing token
+ *   from Redis's clock, and a pub/sub wake-up on release (plus polling,
+ *   which notices a holder that died);
+ * - slots under the session limit: a sorted set of reservations with expiry.
+ */
+export class RedisCoordinator implements Coordinator {
+  readonly #connection: RedisConnection;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  readonly #wakeups: TurnWakeups;
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  constructor({ connection, leaseMs = DEFAULT_LEASE_MS, pollMs = DEFAULT_POLL_MS }: RedisCoordinatorOptions) {
+    for (const [name, value] of [
+      ["leaseMs", leaseMs],
+      ["pollMs", pollMs],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 10) throw new RangeError(`${name} must be an integer of at least 10 ms`);
+    }
+    this.#connection = connection;
+    this.#leaseMs = leaseMs;
+    this.#pollMs = pollMs;
+    this.#wakeups = new TurnWakeups({ connection });
+  }
+
+  async acquireCredential({ credentials, intervalMs }: CredentialRequest): Promise<CredentialGrant> {
+    if (credentials.length === 0) throw new RangeError("no credential to acquire");
+    if (intervalMs <= 0) return { ok: true, credential: credentials[0]! };
+    const keys = credentials.map((credential) => this.#connection.keys.cooldown(credential));
+    const reply = Number(await this.#connection.run((client) => ACQUIRE_CREDENTIAL.run(client, keys, [Math.ceil(intervalMs)])));
+    if (reply > 0) return { ok: true, credential: credentials[reply - 1]! };
+    return { ok: false, retryAfterMs: -reply };
+  }
+
+  async acquireTurn({ sessionId, signal }: TurnRequest): Promise<TurnLease> {
+    signal?.throwIfAborted();
+    const keys = this.#connection.keys;
+    const waiterPrefix = keys.turnWaiter(sessionId, 0).replace(/0$/, "");
+    const enqueue = async (): Promise<string> =>
+      String(await this.#connection.run((client) => ENQUEUE.run(client, [keys.turnQueue(sessionId), keys.turnTickets(sessionId)], [waiterPrefix, this.#leaseMs])));
+    let ticket = await enqueue();
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        // Listen before trying, so a release between the try and the wait still wakes this waiter.
+        const wakeup = this.#wakeups.arm(sessionId);
+        let reply: unknown;
+        try {
+          reply = await this.#connection.run((client) =>
+            TAKE_TURN.run(client, [keys.turnLease(sessionId), keys.turnQueue(sessionId), keys.turnFence(sessionId)], [ticket, this.#leaseMs, waiterPrefix, this.#leaseMs]),
+          );
+        } catch (error) {
+          wakeup.cancel();
+          throw error;
+        }
+        if (reply === "lost") {
+          // This ticket's heartbeat lapsed (the process stalled longer than a lease): line up again.
+          wakeup.cancel();
+          ticket = await enqueue();
+          continue;
+        }
+        if (reply !== "wait") {
+          wakeup.cancel();
+          const lease = this.#lease({ sessionId, ticket, token: Number(reply) });
+          if (signal?.aborted) {
+            await lease.release();
+            signal.throwIfAborted();
+          }
+          return lease;
+        }
+        await wakeup.wait({ timeoutMs: this.#pollMs, signal });
+      }
+    } catch (error) {
+      // Leave the line (best effort: if Redis is down, the heartbeat expires and the ticket is skipped).
+      await this.#connection
+        .run((client) => LEAVE_LINE.run(client, [keys.turnQueue(sessionId)], [ticket, waiterPrefix + ticket, keys.turnChannel, sessionId]))
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async tryAcquireTurn(sessionId: string): Promise<TurnLease | undefined> {
+    const keys = this.#connection.keys;
+    const waiterPrefix = keys.turnWaiter(sessionId, 0).replace(/0$/, "");
+    const reply = await this.#connection.run((client) =>
+      TRY_TAKE_TURN.run(
+        client,
+        [keys.turnLease(sessionId), keys.turnQueue(sessionId), keys.turnFence(sessionId), keys.turnTickets(sessionId)],
+        [this.#leaseMs, waiterPrefix],
+      ),
+    );
+    if (!Array.isArray(reply)) return undefined;
+    const [ticket, token] = reply as [string, string];
+    return this.#lease({ sessionId, ticket, token: Number(token) });
+  }
+
+  async reserveSlot({ limit, occupied }: SlotRequest): Promise<SlotReservation | undefined> {
+    const key = this.#connection.keys.slots;
+    const id = randomUUID();
+    // Counted before the store is asked, so concurrent reservations (any replica) see each other.
+    const reserved = Number(await this.#connection.run((client) => RESERVE_SLOT.run(client, [key], [id, SLOT_TTL_MS])));
+    const keepAlive = this.#every(SLOT_TTL_MS / 3, () => this.#connection.run((client) => EXTEND_SLOT.run(client, [key], [id, SLOT_TTL_MS])));
+    let held = true;
+    const release = async (): Promise<void> => {
+      if (!held) return;
+      held = false;
+      this.#stop(keepAlive);
+      // If Redis is down the reservation expires by itself.
+      await this.#connection.run((client) => client.zrem(key, id)).catch(() => undefined);
+    };
+    try {
+      if ((await occupied()) + reserved <= limit) return { release };
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    await release();
+    return undefined;
+  }
+
+  /** Stops timers and wake-ups; leases still held expire in Redis by themselves. */
+  close(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers.clear();
+    this.#wakeups.close();
+  }
+
+  #lease({ sessionId, ticket, token }: { sessionId: string; ticket: string; token: number }): TurnLease {
+    const leaseKey = this.#connection.keys.turnLease(sessionId);
+    const lost = new AbortController();
+    let released = false;
+    let extendedAt = Date.now();
+    const timer = this.#every(this.#leaseMs / 3, async () => {
+      try {
+        const still = await this.#connection.run((client) => EXTEND_TURN.run(client, [leaseKey], [ticket, this.#leaseMs]));
+        if (still === 1) extendedAt = Date.now();
+        else lose(new Error("the session's turn lease expired"));
+      } catch (error) {
+        // Redis unreachable: the lease may be expiring there; once it surely has, say so.
+        if (Date.now() - extendedAt >= this.#leaseMs) lose(error);
+      }
+    });
+    const lose = (reason: unknown): void => {
+      this.#stop(timer);
+      if (!released) lost.abort(reason);
+    };
+    return {
+      token,
+      lost: lost.signal,
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.#stop(timer);
+        try {
+          await this.#connection.run((client) => RELEASE_TURN.run(client, [leaseKey], [ticket, this.#connection.keys.turnChannel, sessionId]));
+        } catch {
+          // Never thrown at the holder (it releases in a finally): with Redis down, the lease expires by itself.
+          return;
+        }
+        this.#wakeups.wake(sessionId); // this replica's waiters need not wait for the message's round trip
+      },
+    };
+  }
+
+  #every(ms: number, task: () => Promise<unknown>): NodeJS.Timeout {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      task()
+        .catch(() => undefined)
+        .finally(() => {
+          running = false;
+        });
+    }, ms);
+    timer.unref(); // a held lease never keeps the process alive
+    this.#timers.add(timer);
+    return timer;
+  }
+
+  #stop(timer: NodeJS.Timeout): void {
+    clearInterval(timer);
+    this.#timers.delete(timer);
+  }
+}

@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+
+/** A redis-server of the test's own on a free loopback port: never a system-wide one. */
+export interface TestRedis {
+  readonly port: number;
+  readonly password: string | undefined;
+  /** `redis://[:password@]127.0.0.1:port/db` */
+  url(db?: number): string;
+  /** Kills the server (SIGKILL: no goodbye to clients). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, empty (no persistence). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Starts `redis-server` from PATH (Debian's package) on 127.0.0.1, optionally with `requirepass`. */
+export async function startTestRedis({ password }: { password?: string } = {}): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), "chatbot-redis-"));
+  let port = await freePort();
+  let child: ChildProcess | undefined;
+
+  const launch = async (): Promise<void> => {
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no"];
+    if (password !== undefined) args.push("--requirepass", password);
+    const spawned = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    child = spawned;
+    let output = "";
+    spawned.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<never>((_, reject) => spawned.once("exit", (code) => reject(new Error(`redis-server exited ${code}: ${output.slice(-500)}`))));
+    exited.catch(() => undefined);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const probe = new Redis({ port, host: "127.0.0.1", password, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on("error", () => undefined);
+      try {
+        await Promise.race([probe.connect().then(() => probe.ping()), exited]);
+        probe.disconnect();
+        return;
+      } catch (error) {
+        probe.disconnect();
+        if (Date.now() > deadline || spawned.exitCode !== null) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    }
+  };
+
+  const stop = async (): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (running === undefined || running.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      running.once("exit", () => resolve());
+      running.kill("SIGKILL");
+    });
+  };
+
+  try {
+    await launch();
+  } catch {
+    // The port was taken between finding it and binding it: one more try on another.
+    await stop();
+    port = await freePort();
+    await launch();
+  }
+  return {
+    get port() {
+      return port;
+    },
+    password,
+    url: (db = 0) => `redis://${password === undefined ? "" : `:${encodeURIComponent(password)}@`}127.0.0.1:${port}/${db}`,
+    stop,
+    start: launch,
+    close: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
