@@ -124,7 +124,7 @@ describe("RedisCoordinator across replicas", () => {
     expect(order).toEqual(["b1", "a1", "b2", "a2"]);
   });
 
-  it("refuses a stale writer: a holder whose lease was lost learns it, and its write never overwrites the new holder's", async () => {
+  it("refuses a stale writer: a holder whose lease lapsed never overwrites the new holder's write", async () => {
     const prefix = `t-${randomUUID().slice(0, 8)}:`;
     const a = replica(prefix, { leaseMs: 300 });
     const b = replica(prefix, { leaseMs: 300 });

@@ -13,7 +13,7 @@ export interface TestRedis {
   url(db?: number): string;
   /** Kills the server (SIGKILL: no goodbye to clients). */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty (no persistence). */
+  /** Starts it again on the same port (if stopped): with its data when started with `persist`, else empty. */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -30,13 +30,16 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `redis-server` from PATH (Debian's package) on 127.0.0.1, optionally with `requirepass`. */
-export async function startTestRedis({ password }: { password?: string } = {}): Promise<TestRedis> {
+export async function startTestRedis({ password, persist = false }: { password?: string; persist?: boolean } = {}): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), "chatbot-redis-"));
   let port = await freePort();
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no"];
+    if (child !== undefined && child.exitCode === null) return; // running already
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir, "--daemonize", "no"];
+    // persist: every write reaches the append-only file before its reply, so a SIGKILLed server restarts with its data.
+    args.push("--appendonly", persist ? "yes" : "no", "--appendfsync", "always");
     if (password !== undefined) args.push("--requirepass", password);
     const spawned = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     child = spawned;
