@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { HistoryEntry, SessionRecord, TurnLease } from "@chatgptchatbot/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type TestRedis, startTestRedis } from "../test/redis-server.js";
+import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
 import { RedisConnection } from "./redis-connection.js";
 import { RedisCoordinator } from "./redis-coordinator.js";
 import { RedisSessionStore } from "./redis-session-store.js";
@@ -13,6 +13,7 @@ const HOLDER = fileURLToPath(new URL("../test/fixtures/turn-holder.mjs", import.
 let server: TestRedis;
 const closers: Array<() => Promise<void> | void> = [];
 beforeAll(async () => {
+  if (skipWithoutRedis) return;
   server = await startTestRedis({ password: "test-only-coordinator-pass" });
 });
 afterAll(async () => {
@@ -60,7 +61,7 @@ function record(id: string): SessionRecord {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe("RedisCoordinator across replicas", () => {
+describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
   it("serializes 20 concurrent turns on one session from two replicas: none lost or doubled, each prompt followed by its reply", async () => {
     const prefix = `t-${randomUUID().slice(0, 8)}:`;
     const a = replica(prefix);

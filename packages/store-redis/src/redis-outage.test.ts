@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ChatbotError, ErrorCode, type SessionRecord } from "@chatgptchatbot/core";
 import { caught } from "@chatgptchatbot/testkit/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type TestRedis, startTestRedis } from "../test/redis-server.js";
+import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
 import { RedisConnection } from "./redis-connection.js";
 import { RedisCoordinator } from "./redis-coordinator.js";
 import { RedisSessionStore } from "./redis-session-store.js";
@@ -17,6 +17,7 @@ const onUnhandled = (reason: unknown): void => {
 let server: TestRedis;
 const closers: Array<() => Promise<void> | void> = [];
 beforeAll(async () => {
+  if (skipWithoutRedis) return;
   process.on("unhandledRejection", onUnhandled);
   server = await startTestRedis({ password: "test-only-outage-pass", persist: true });
 });
@@ -83,7 +84,7 @@ async function eventually(check: () => Promise<boolean> | boolean, withinMs: num
   }
 }
 
-describe("Redis down", () => {
+describe.skipIf(skipWithoutRedis)("Redis down", () => {
   it("restarted mid-run: every call fails fast with Unavailable, health turns false, then everything works again by itself", async () => {
     const a = replica();
     const b = replica({ prefix: a.connection.keys.prefix });
