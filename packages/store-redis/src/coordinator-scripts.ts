@@ -46,46 +46,59 @@ end
 `;
 
 /**
- * Takes a ticket in the session's line. KEYS: [queue, tickets].
- * ARGV: waiter key prefix, heartbeat TTL. → the ticket.
+ * The turn goes to `ticket` when nobody holds it and `ticket` is the first
+ * live one in line (tickets whose heartbeat expired are dropped: their
+ * replica is gone). KEYS: [lease, queue, fence, ...].
+ * → the fencing token, or nil ("wait").
+ */
+const TAKE = `${NEXT_FENCE}
+local function take(ticket, lease_ms, waiter_prefix)
+  if redis.call('EXISTS', KEYS[1]) == 1 then return nil end
+  while true do
+    local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+    if head == ticket then break end
+    if redis.call('EXISTS', waiter_prefix .. head) == 1 then return nil end
+    redis.call('ZREM', KEYS[2], head)
+  end
+  redis.call('ZREM', KEYS[2], ticket)
+  redis.call('DEL', waiter_prefix .. ticket)
+  redis.call('SET', KEYS[1], ticket, 'PX', lease_ms)
+  return next_fence(KEYS[3])
+end
+`;
+
+/**
+ * Takes a ticket in the session's line, and the turn at once when it is
+ * free (one round trip for a chat nobody waits ahead of).
+ * KEYS: [lease, queue, fence, tickets]. ARGV: waiter key prefix, heartbeat TTL, lease TTL.
+ * → { ticket, token } or { ticket } to wait.
  */
 export const ENQUEUE = new RedisScript({
-  keys: 2,
-  lua: `
-local ticket = redis.call('INCR', KEYS[2])
+  keys: 4,
+  lua: `${TAKE}
+local ticket = redis.call('INCR', KEYS[4])
+redis.call('PEXPIRE', KEYS[4], ${COUNTER_TTL_MS})
+redis.call('ZADD', KEYS[2], ticket, ticket)
 redis.call('PEXPIRE', KEYS[2], ${COUNTER_TTL_MS})
-redis.call('ZADD', KEYS[1], ticket, ticket)
-redis.call('PEXPIRE', KEYS[1], ${COUNTER_TTL_MS})
 redis.call('SET', ARGV[1] .. ticket, '1', 'PX', ARGV[2])
-return ticket`,
+local token = take(tostring(ticket), ARGV[3], ARGV[1])
+if token then return { tostring(ticket), token } end
+return { tostring(ticket) }`,
 });
 
 /**
- * A waiter's try: takes the turn when nobody holds it and this ticket is the
- * first live one in line (tickets whose heartbeat expired are dropped: their
- * replica is gone). Refreshes the waiter's heartbeat otherwise.
+ * A waiter's try: takes the turn (see TAKE), else refreshes its heartbeat.
  * KEYS: [lease, queue, fence]. ARGV: ticket, lease TTL, waiter key prefix, heartbeat TTL.
  * → the fencing token; "wait"; or "lost" when the ticket is no longer in line.
  */
 export const TAKE_TURN = new RedisScript({
   keys: 3,
-  lua: `${NEXT_FENCE}
-local mine = ARGV[3] .. ARGV[1]
-if redis.call('PEXPIRE', mine, ARGV[4]) == 0 or not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
+  lua: `${TAKE}
+if redis.call('PEXPIRE', ARGV[3] .. ARGV[1], ARGV[4]) == 0 or not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 'lost'
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'wait' end
-while true do
-  local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if head == ARGV[1] then break end
-  if redis.call('EXISTS', ARGV[3] .. head) == 1 then return 'wait' end
-  redis.call('ZREM', KEYS[2], head)
-end
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('DEL', mine)
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return next_fence(KEYS[3])`,
+return take(ARGV[1], ARGV[2], ARGV[3]) or 'wait'`,
 });
 
 /**

@@ -81,9 +81,18 @@ export class RedisCoordinator implements Coordinator {
     signal?.throwIfAborted();
     const keys = this.#connection.keys;
     const waiterPrefix = keys.turnWaiter(sessionId, 0).replace(/0$/, "");
-    const enqueue = async (): Promise<string> =>
-      String(await this.#connection.run((client) => ENQUEUE.run(client, [keys.turnQueue(sessionId), keys.turnTickets(sessionId)], [waiterPrefix, this.#leaseMs])));
-    let ticket = await enqueue();
+    const lineKeys = [keys.turnLease(sessionId), keys.turnQueue(sessionId), keys.turnFence(sessionId)];
+    /** Takes a ticket; the turn too, when nobody holds it or waits ahead. */
+    const enqueue = async (): Promise<{ ticket: string; token?: string }> => {
+      const reply = await this.#connection.run((client) =>
+        ENQUEUE.run(client, [...lineKeys, keys.turnTickets(sessionId)], [waiterPrefix, this.#leaseMs, this.#leaseMs]),
+      );
+      const [ticket, token] = reply as [string, string | undefined];
+      return token === undefined ? { ticket } : { ticket, token };
+    };
+    const first = await enqueue();
+    let ticket = first.ticket;
+    if (first.token !== undefined) return this.#granted({ sessionId, ticket, token: first.token, signal });
     try {
       for (;;) {
         signal?.throwIfAborted();
@@ -91,9 +100,7 @@ export class RedisCoordinator implements Coordinator {
         const wakeup = this.#wakeups.arm(sessionId);
         let reply: unknown;
         try {
-          reply = await this.#connection.run((client) =>
-            TAKE_TURN.run(client, [keys.turnLease(sessionId), keys.turnQueue(sessionId), keys.turnFence(sessionId)], [ticket, this.#leaseMs, waiterPrefix, this.#leaseMs]),
-          );
+          reply = await this.#connection.run((client) => TAKE_TURN.run(client, lineKeys, [ticket, this.#leaseMs, waiterPrefix, this.#leaseMs]));
         } catch (error) {
           wakeup.cancel();
           throw error;
@@ -101,17 +108,14 @@ export class RedisCoordinator implements Coordinator {
         if (reply === "lost") {
           // This ticket's heartbeat lapsed (the process stalled longer than a lease): line up again.
           wakeup.cancel();
-          ticket = await enqueue();
+          const again = await enqueue();
+          ticket = again.ticket;
+          if (again.token !== undefined) return await this.#granted({ sessionId, ticket, token: again.token, signal });
           continue;
         }
         if (reply !== "wait") {
           wakeup.cancel();
-          const lease = this.#lease({ sessionId, ticket, token: Number(reply) });
-          if (signal?.aborted) {
-            await lease.release();
-            signal.throwIfAborted();
-          }
-          return lease;
+          return await this.#granted({ sessionId, ticket, token: String(reply), signal });
         }
         await wakeup.wait({ timeoutMs: this.#pollMs, signal });
       }
@@ -168,6 +172,16 @@ export class RedisCoordinator implements Coordinator {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers.clear();
     this.#wakeups.close();
+  }
+
+  /** A turn just taken: handed back at once if the caller gave up meanwhile. */
+  async #granted({ sessionId, ticket, token, signal }: { sessionId: string; ticket: string; token: string; signal: AbortSignal | undefined }): Promise<TurnLease> {
+    const lease = this.#lease({ sessionId, ticket, token: Number(token) });
+    if (signal?.aborted) {
+      await lease.release();
+      signal.throwIfAborted();
+    }
+    return lease;
   }
 
   #lease({ sessionId, ticket, token }: { sessionId: string; ticket: string; token: number }): TurnLease {
