@@ -12,6 +12,7 @@ export default defineConfig({
     "src/compare.ts",
     "src/components-main.ts",
     "src/instant-server-main.ts",
+    "src/token-worst-case-main.ts",
   ],
   format: ["esm"],
   dts: false,

@@ -6,7 +6,10 @@ import {
   type BackendKindSpec,
   BUILTIN_BACKEND_KINDS,
 } from "./backend-kinds.js";
+import { clientIdentifier, quoteClientValue } from "./client-value.js";
+import { credentialProblem } from "./credential.js";
 import { ChatbotError } from "./errors.js";
+import { jsonTooDeep, MAX_JSON_DEPTH } from "./json-depth.js";
 
 /**
  * The `version` number a client's config names its backend by (the old
@@ -60,6 +63,8 @@ export interface SessionConfigDefaults {
 }
 
 export const DEFAULT_MAX_TOKENS = 3000;
+/** Most keys one config's `api_keys` may list. */
+const MAX_API_KEYS = 64;
 const REQUIRED = "version & access_token|api_key is required";
 
 /**
@@ -77,6 +82,8 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
   if (trimmed === "") {
     obj = {};
   } else {
+    // Checked before parsing: a deep value parses, then overflows whatever walks it.
+    if (jsonTooDeep(trimmed)) throw invalid(`config nests deeper than ${MAX_JSON_DEPTH} levels`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(trimmed);
@@ -110,7 +117,7 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
     if (named === undefined) {
       const choices = kinds.describeVersions((k) => `${k.version} (${k.credentialLabel})`);
       const listed = choices.length > 1 ? `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}` : choices.join("");
-      throw invalid(`unsupported version ${JSON.stringify(obj.version)}: use ${listed}`);
+      throw invalid(`unsupported version ${quoteClientValue(obj.version)}: use ${listed}`);
     }
     spec = named;
   }
@@ -121,15 +128,15 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
     const value = obj[field];
     if (value === undefined || value === null || value === "") continue;
     if (typeof value !== "string") throw invalid(`${field} must be a string, got ${describe(value)}`);
-    own.push(value.trim());
+    own.push(checkedCredential(field, value));
   }
   if (obj.api_keys !== undefined && obj.api_keys !== null) {
     if (!Array.isArray(obj.api_keys) || obj.api_keys.some((k) => typeof k !== "string" || k.trim() === "")) {
       throw invalid("api_keys must be an array of non-empty strings");
     }
-    own.push(...(obj.api_keys as string[]).map((k) => k.trim()));
+    if (obj.api_keys.length > MAX_API_KEYS) throw invalid(`api_keys must hold at most ${MAX_API_KEYS} keys`);
+    (obj.api_keys as string[]).forEach((key, i) => own.push(checkedCredential(`api_keys[${i}]`, key)));
   }
-  if (own.some((c) => /\s/.test(c))) throw invalid("a credential must not contain whitespace");
 
   const baseUrl = optionalBaseUrl(obj.base_url, defaults.allowedUpstreamHosts);
   let credentials: string[] = [...new Set(own)];
@@ -165,6 +172,14 @@ function defaultCredentials(defaults: SessionConfigDefaults, kind: BackendKind):
   if (kind === API_KEY_KIND) return defaults.apiKeys;
   if (kind === ACCESS_TOKEN_KIND) return defaults.accessTokens;
   return undefined;
+}
+
+/** A trimmed credential that can be sent in an HTTP header; else InvalidArgument naming the field, never the value. */
+function checkedCredential(field: string, value: string): string {
+  const credential = value.trim();
+  const problem = credentialProblem(credential);
+  if (problem !== undefined) throw invalid(`${field} ${problem}`);
+  return credential;
 }
 
 function invalid(reason: string): ChatbotError {
@@ -223,7 +238,7 @@ function optionalBaseUrl(value: unknown, allowedHosts: readonly string[] | undef
   if (url.username !== "" || url.password !== "") throw invalid("base_url must not carry user info");
   const allowed = nonEmpty(allowedHosts).map((h) => h.toLowerCase());
   if (allowed.length > 0 && !allowed.includes(url.host.toLowerCase()) && !allowed.includes(url.hostname.toLowerCase())) {
-    throw invalid(`base_url host ${url.host} is not in the server's allowlist of upstream hosts`);
+    throw invalid(`base_url host ${clientIdentifier(url.host)} is not in the server's allowlist of upstream hosts`);
   }
   return value.trim();
 }

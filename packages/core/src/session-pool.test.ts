@@ -282,6 +282,38 @@ describe("concurrency", () => {
     expect((await pool.get(sessionId))?.historyLength).toBe(0);
   });
 
+  it("a chat waiting for its turn gives up when its signal aborts, and the chats behind it keep their order", async () => {
+    const backend = new ScriptedBackend({ gate: true });
+    const pool = makePool(backend, { cooldown: { apiKeyMs: 0 } });
+    const { sessionId } = await pool.create({ config: V3() });
+    const first = pool.chat({ sessionId, prompt: "1" });
+    const controller = new AbortController();
+    const impatient = pool.chat({ sessionId, prompt: "2", signal: controller.signal });
+    const third = pool.chat({ sessionId, prompt: "3" });
+    await vi.waitFor(() => expect(backend.requests).toHaveLength(1));
+    controller.abort();
+    expect(await codeOf(impatient)).toBe(ErrorCode.Aborted);
+    backend.release();
+    await expect(first).resolves.toBe("echo: 1");
+    await vi.waitFor(() => expect(backend.requests).toHaveLength(2));
+    backend.release();
+    await expect(third).resolves.toBe("echo: 3");
+    expect(backend.requests.map((r) => r.prompt)).toEqual(["1", "3"]);
+  });
+
+  it("a reply whose turn was superseded (a stale fencing token) is not saved and fails as Unavailable", async () => {
+    class SupersededStore extends MemorySessionStore {
+      override async appendTurn(): Promise<"stale"> {
+        return "stale";
+      }
+    }
+    const store = new SupersededStore();
+    const pool = makePool(new ScriptedBackend(), { store, cooldown: { apiKeyMs: 0 } });
+    const { sessionId } = await pool.create({ config: V3() });
+    expect(await codeOf(pool.chat({ sessionId, prompt: "hi" }))).toBe(ErrorCode.Unavailable);
+    expect((await pool.get(sessionId))?.historyLength).toBe(0);
+  });
+
   it("concurrent creates never overshoot the limit", async () => {
     const pool = makePool(new ScriptedBackend(), { maxSessions: 3 });
     const results = await Promise.allSettled(Array.from({ length: 6 }, () => pool.create({ config: V3() })));
@@ -544,5 +576,14 @@ describe("poolOptionsFromConfig", () => {
     await pool.chat({ sessionId, prompt: "b" }); // cooldown 0
     expect(backend.requests.map((c) => c.credential)).toEqual(["sk-test-server", "sk-test-server"]);
     expect(await codeOf(pool.create({ config: "" }))).toBe(ErrorCode.TooManySessions);
+  });
+
+  it("carries the prompt size limits", async () => {
+    const config = readConfig({ CHATBOT_MAX_PROMPT_CHARS: "3", CHATBOT_MAX_INITIAL_PROMPT_CHARS: "5", CHATGPT_V3_COOLDOWN: "0" });
+    const pool = makePool(new ScriptedBackend(), { ...poolOptionsFromConfig(config), sweepIntervalMs: 0 });
+    expect(await codeOf(pool.create({ config: V3(), initialPrompt: "123456" }))).toBe(ErrorCode.InvalidArgument);
+    const { sessionId } = await pool.create({ config: V3(), initialPrompt: "12345" });
+    expect(await codeOf(pool.chat({ sessionId, prompt: "1234" }))).toBe(ErrorCode.InvalidArgument);
+    expect(await pool.chat({ sessionId, prompt: "123" })).toBe("echo: 123");
   });
 });

@@ -9,6 +9,7 @@ import { askInitialPrompt, type FreshConversation, SILENT_START } from "./initia
 import { type Logger, shortId, silentLogger } from "./logger.js";
 import { MemoryCoordinator } from "./memory-coordinator.js";
 import { filterReply } from "./reply-filter.js";
+import { checkPromptLength, DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
 import { parseSessionConfig, type SessionConfig, type SessionConfigDefaults } from "./session-config.js";
 import { MemorySessionStore, type SessionRecord, type SessionStore, type WriteOutcome } from "./session-store.js";
 import { SessionSweeper, type SweepReport } from "./session-sweeper.js";
@@ -51,6 +52,8 @@ export interface SessionPoolOptions {
   readonly cooldown?: CooldownOptions;
   /** Server defaults for reading session configs (default credentials, budget, base URL allowlist). */
   readonly configDefaults?: SessionConfigDefaults;
+  /** Largest prompt and initial prompt in characters (defaults 4,000 and 10,000), checked before any work. */
+  readonly limits?: { readonly promptChars?: number; readonly initialPromptChars?: number };
   readonly logger?: Logger;
   /** The clock (epoch ms); tests may replace it. */
   readonly now?: () => number;
@@ -93,6 +96,7 @@ export function poolOptionsFromConfig(config: ServerConfig): Omit<SessionPoolOpt
     maxSessions: config.maxSessions,
     renewIntervalMs: config.renewIntervalMs,
     sweepIntervalMs: config.sweepIntervalMs,
+    limits: { promptChars: config.maxPromptChars, initialPromptChars: config.maxInitialPromptChars },
     cooldown: { accessTokenMs: config.accessTokenCooldownMs, apiKeyMs: config.apiKeyCooldownMs },
     configDefaults: {
       apiKeys: config.defaultApiKeys,
@@ -117,6 +121,7 @@ export class SessionPool {
   readonly #maxSessions: number;
   readonly #cooldown: CooldownOptions;
   readonly #configDefaults: SessionConfigDefaults;
+  readonly #limits: { readonly promptChars: number; readonly initialPromptChars: number };
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #turns: SessionTurns;
@@ -126,6 +131,10 @@ export class SessionPool {
 
   constructor(options: SessionPoolOptions) {
     this.#backends = options.backends;
+    this.#limits = {
+      promptChars: options.limits?.promptChars ?? DEFAULT_MAX_PROMPT_CHARS,
+      initialPromptChars: options.limits?.initialPromptChars ?? DEFAULT_MAX_INITIAL_PROMPT_CHARS,
+    };
     this.#now = options.now ?? (() => Date.now());
     this.#store = options.store ?? new MemorySessionStore();
     this.#coordinator = options.coordinator ?? new MemoryCoordinator({ now: this.#now });
@@ -159,6 +168,11 @@ export class SessionPool {
     return parseSessionConfig(raw, this.#configDefaults);
   }
 
+  /** Throws InvalidArgument for a prompt over the limit: callers may check before they do any work. */
+  checkPrompt(prompt: string): void {
+    checkPromptLength({ field: "prompt", text: prompt, maxChars: this.#limits.promptChars });
+  }
+
   /**
    * Creates a session. For "ask" backends the initial prompt is sent now
    * (bypassing the cooldown) and its reply returned.
@@ -170,6 +184,7 @@ export class SessionPool {
     initialResponse: string;
   }> {
     this.#assertOpen();
+    checkPromptLength({ field: "initial_prompt", text: initialPrompt, maxChars: this.#limits.initialPromptChars });
     const parsed = typeof config === "string" ? this.parseConfig(config) : config;
     const backend = this.#backends(parsed);
     const slot = await this.#reserveSlot();
@@ -220,6 +235,7 @@ export class SessionPool {
   async chat({ sessionId, prompt, signal }: ChatInput): Promise<string> {
     this.#assertOpen();
     if (sessionId === "") throw ChatbotError.invalidArgument("session_id is required");
+    this.checkPrompt(prompt);
     if (prompt.trim() === "") throw ChatbotError.invalidArgument("prompt is required");
     signal?.throwIfAborted();
     return this.#turns.run(sessionId, signal, async (turn) => {
