@@ -5,8 +5,14 @@ import { RedisScript } from "./redis-script.js";
  * replicas whose clocks disagree still agree on cooldowns and leases.
  */
 
-/** How long the per-session counters (tickets, last fence) outlive the session's last turn. */
-const COUNTER_TTL_MS = 86_400_000;
+/**
+ * How long a session's line keys (tickets, queue, last fence) outlive their
+ * last use; every ticket and every waiter's poll refreshes them. Short, so a
+ * chat to a session that does not exist (which takes the turn before the
+ * pool finds the record missing) leaves nothing behind for long. The fence
+ * stays monotonic without its key: tokens are Redis's clock in microseconds.
+ */
+const COUNTER_TTL_MS = 60_000;
 
 /**
  * KEYS: one cooldown key per credential, in order of preference. ARGV: interval.
@@ -87,17 +93,19 @@ return { tostring(ticket) }`,
 });
 
 /**
- * A waiter's try: takes the turn (see TAKE), else refreshes its heartbeat.
- * KEYS: [lease, queue, fence]. ARGV: ticket, lease TTL, waiter key prefix, heartbeat TTL.
+ * A waiter's try: takes the turn (see TAKE), else refreshes its heartbeat
+ * and the line's keys. KEYS: [lease, queue, fence, tickets]. ARGV: ticket, lease TTL, waiter key prefix, heartbeat TTL.
  * → the fencing token; "wait"; or "lost" when the ticket is no longer in line.
  */
 export const TAKE_TURN = new RedisScript({
-  keys: 3,
+  keys: 4,
   lua: `${TAKE}
 if redis.call('PEXPIRE', ARGV[3] .. ARGV[1], ARGV[4]) == 0 or not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 'lost'
 end
+redis.call('PEXPIRE', KEYS[2], ${COUNTER_TTL_MS})
+redis.call('PEXPIRE', KEYS[4], ${COUNTER_TTL_MS})
 return take(ARGV[1], ARGV[2], ARGV[3]) or 'wait'`,
 });
 

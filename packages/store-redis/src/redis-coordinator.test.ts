@@ -211,6 +211,20 @@ describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
     await lease.release();
   });
 
+  it("a turn on a session that does not exist (a client's made-up id) leaves only keys that expire within a minute", async () => {
+    const prefix = `t-${randomUUID().slice(0, 8)}:`;
+    const a = replica(prefix);
+    const lease = await a.coordinator.acquireTurn({ sessionId: "made-up" });
+    await lease.release();
+    const keys = await a.connection.client.keys(`${prefix}*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      const ttl = await a.connection.client.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
+  });
+
   it("cooldowns are shared and keys never name the credential", async () => {
     const prefix = `t-${randomUUID().slice(0, 8)}:`;
     const a = replica(prefix);

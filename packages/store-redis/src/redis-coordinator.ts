@@ -100,7 +100,9 @@ export class RedisCoordinator implements Coordinator {
         const wakeup = this.#wakeups.arm(sessionId);
         let reply: unknown;
         try {
-          reply = await this.#connection.run((client) => TAKE_TURN.run(client, lineKeys, [ticket, this.#leaseMs, waiterPrefix, this.#leaseMs]));
+          reply = await this.#connection.run((client) =>
+            TAKE_TURN.run(client, [...lineKeys, keys.turnTickets(sessionId)], [ticket, this.#leaseMs, waiterPrefix, this.#leaseMs]),
+          );
         } catch (error) {
           wakeup.cancel();
           throw error;
