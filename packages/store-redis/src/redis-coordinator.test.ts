@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import type { HistoryEntry, SessionRecord, TurnLease } from "@chatgptchatbot/core";
+import type { HistoryEntry, TurnLease } from "@chatgptchatbot/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
+import { sessionRecord as record } from "../test/session-record.js";
 import { RedisConnection } from "./redis-connection.js";
 import { RedisCoordinator } from "./redis-coordinator.js";
 import { RedisSessionStore } from "./redis-session-store.js";
@@ -32,31 +33,6 @@ function replica(prefix: string, { leaseMs }: { leaseMs?: number } = {}) {
     await connection.close();
   });
   return { connection, coordinator, store: new RedisSessionStore({ connection }) };
-}
-
-function record(id: string): SessionRecord {
-  return {
-    id,
-    config: {
-      kind: "api-key",
-      version: 3,
-      credentials: ["sk-test-coordinator-000000001"],
-      serverCredential: false,
-      model: undefined,
-      baseUrl: undefined,
-      temperature: undefined,
-      maxTokens: 100_000,
-      filter: true,
-    },
-    initialPrompt: "",
-    initialResponse: "",
-    systemTokens: 0,
-    history: [],
-    conversation: null,
-    createdAt: 1,
-    conversationStartedAt: 1,
-    lastActiveAt: 1,
-  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { ChatbotError, ErrorCode, type SessionRecord } from "@chatgptchatbot/core";
+import { ChatbotError, ErrorCode } from "@chatgptchatbot/core";
 import { caught } from "@chatgptchatbot/testkit/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
+import { sessionRecord as record } from "../test/session-record.js";
 import { RedisConnection } from "./redis-connection.js";
 import { RedisCoordinator } from "./redis-coordinator.js";
 import { RedisSessionStore } from "./redis-session-store.js";
@@ -38,31 +39,6 @@ function replica({ url = server.url(), prefix = `t-${randomUUID().slice(0, 8)}:`
     await connection.close();
   });
   return { connection, coordinator, store: new RedisSessionStore({ connection, ttlMs: 600_000 }) };
-}
-
-function record(id: string): SessionRecord {
-  return {
-    id,
-    config: {
-      kind: "api-key",
-      version: 3,
-      credentials: ["sk-test-outage-0000000000001"],
-      serverCredential: false,
-      model: undefined,
-      baseUrl: undefined,
-      temperature: undefined,
-      maxTokens: 3000,
-      filter: true,
-    },
-    initialPrompt: "",
-    initialResponse: "",
-    systemTokens: 0,
-    history: [],
-    conversation: null,
-    createdAt: 1,
-    conversationStartedAt: 1,
-    lastActiveAt: 1,
-  };
 }
 
 /** Runs `call`, expecting core's Unavailable "session store unavailable" within the bound. */

@@ -1,43 +1,17 @@
 import { randomUUID } from "node:crypto";
-import type { SessionConfig, SessionRecord } from "@chatgptchatbot/core";
 import { recordingLogger } from "@chatgptchatbot/testkit/testing";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
+import { TEST_CONFIG, sessionRecord } from "../test/session-record.js";
 import { testSealer } from "../test/test-sealer.js";
 import { RedisConnection } from "./redis-connection.js";
 import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis-session-store.js";
 
-const KEY = "sk-test-redis-store-000000000001";
+const KEY = TEST_CONFIG.credentials[0]!;
 const SERVER_KEY = "sk-test-redis-server-default-0001";
-
-const CONFIG: SessionConfig = {
-  kind: "api-key",
-  version: 3,
-  credentials: [KEY],
-  serverCredential: false,
-  model: "gpt-test",
-  baseUrl: undefined,
-  temperature: 0.5,
-  maxTokens: 3000,
-  filter: true,
-};
-
-function record(id: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    id,
-    config: CONFIG,
-    initialPrompt: "Be a cat.",
-    initialResponse: "Meow.",
-    systemTokens: 7,
-    history: [],
-    conversation: null,
-    createdAt: 1_000,
-    conversationStartedAt: 1_000,
-    lastActiveAt: 1_000,
-    ...overrides,
-  };
-}
+const CONFIG = TEST_CONFIG;
+const record = sessionRecord;
 
 let server: TestRedis;
 let raw: Redis;
