@@ -15,3 +15,4 @@ export { parseRedisUrl, describeRedisEndpoint, RedisUrlError } from "./redis-url
 export type { RedisEndpoint } from "./redis-url.js";
 export { STORE_UNAVAILABLE_MESSAGE, isStoreUnavailable, storeUnavailable } from "./store-unavailable.js";
 export type { CredentialSealer, ServerCredentials } from "./record-codec.js";
+export { checkStoreKey, RedisStoreKeyError } from "./store-key-check.js";
