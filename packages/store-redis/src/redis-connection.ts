@@ -1,5 +1,5 @@
 import { type Logger, silentLogger } from "@chatgptchatbot/core";
-import { Redis, type RedisOptions } from "ioredis";
+import { Redis, type RedisOptions, ReplyError } from "ioredis";
 import { RedisKeys } from "./redis-keys.js";
 import { type RedisEndpoint, describeRedisEndpoint, parseRedisUrl } from "./redis-url.js";
 import { storeUnavailable } from "./store-unavailable.js";
@@ -38,6 +38,8 @@ export class RedisConnection {
   readonly #commandTimeoutMs: number;
   /** When the command connection last stopped being ready (undefined: ready, or never was yet). */
   #notReadySince: number | undefined;
+  /** False after a command got no answer (timed out), until one does. */
+  #answering = true;
   #closed = false;
   /** Logged once per outage, not once per reconnect attempt. */
   #down = false;
@@ -74,6 +76,7 @@ export class RedisConnection {
     });
     this.client.on("ready", () => {
       this.#notReadySince = undefined;
+      this.#answering = true;
     });
   }
 
@@ -82,15 +85,19 @@ export class RedisConnection {
     return describeRedisEndpoint(this.endpoint);
   }
 
-  /** Whether commands can be sent now (connected, authenticated, ready). Cheap: for a health check. */
+  /**
+   * Whether commands can be sent now: connected, authenticated, and the last
+   * command did not time out (a hung Redis keeps its socket open). Cheap:
+   * for a health check.
+   */
   isReady(): boolean {
-    return this.client.status === "ready";
+    return this.client.status === "ready" && this.#answering;
   }
 
   /** Asks Redis to answer; false when it does not within the command timeout. */
   async ping(): Promise<boolean> {
     try {
-      return (await this.client.ping()) === "PONG";
+      return (await this.run((client) => client.ping())) === "PONG";
     } catch {
       return false;
     }
@@ -103,7 +110,7 @@ export class RedisConnection {
   async waitUntilReady({ timeoutMs }: { timeoutMs: number }): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.isReady() && (await this.ping())) return;
+      if (this.client.status === "ready" && (await this.ping())) return;
       if (this.#closed || Date.now() >= deadline) throw storeUnavailable(new Error(`Redis at ${this.describe()} is not ready`));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -119,9 +126,13 @@ export class RedisConnection {
   async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
     if (this.#closed) throw storeUnavailable(new Error("the Redis connection is closed"));
     try {
-      if (!this.isReady()) await this.#untilReady();
-      return await operation(this.client);
+      if (this.client.status !== "ready") await this.#untilReady();
+      const result = await operation(this.client);
+      this.#answering = true;
+      return result;
     } catch (error) {
+      // An error reply means Redis answered; anything else (timeout, closed socket) means it did not.
+      this.#answering = error instanceof ReplyError;
       throw storeUnavailable(error);
     }
   }

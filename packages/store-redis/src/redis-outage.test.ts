@@ -118,6 +118,23 @@ describe.skipIf(skipWithoutRedis)("Redis down", () => {
     await lease.release();
   });
 
+  it("hung (SIGSTOP, the socket stays open): calls fail within the command timeout, health turns false, and it recovers on SIGCONT", async () => {
+    const a = replica();
+    await a.store.create(record("s"));
+    const pid = server.pid!;
+    process.kill(pid, "SIGSTOP");
+    try {
+      await failsFast(() => a.store.get("s"));
+      expect(a.connection.isReady()).toBe(false);
+      await failsFast(() => a.coordinator.acquireTurn({ sessionId: "s", signal: AbortSignal.timeout(60_000) }));
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    await eventually(async () => (await a.connection.ping()) && a.connection.isReady(), 10_000);
+    expect((await a.store.get("s"))?.id).toBe("s");
+    expect(unhandled).toEqual([]);
+  });
+
   it("down at start: calls fail fast, and the connection comes up by itself once Redis does", async () => {
     await server.stop();
     const a = replica();

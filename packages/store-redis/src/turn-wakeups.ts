@@ -85,7 +85,12 @@ export class TurnWakeups {
     subscriber.on("message", (from: string, sessionId: string) => {
       if (from === channel) this.wake(sessionId);
     });
-    // Failing here only means waiters poll until the subscriber reconnects (it resubscribes by itself).
-    subscriber.subscribe(channel).catch(() => undefined);
+    // On every (re)connection, not only the first: a SUBSCRIBE that failed (Redis down at start) is never
+    // resubscribed by ioredis. Until it succeeds waiters only poll; subscribing twice is harmless.
+    const subscribe = (): void => {
+      subscriber.subscribe(channel).catch(() => undefined);
+    };
+    subscriber.on("ready", subscribe);
+    subscribe();
   }
 }

@@ -22,6 +22,8 @@ export const skipWithoutRedis: boolean = (() => {
 export interface TestRedis {
   readonly port: number;
   readonly password: string | undefined;
+  /** The running server's process id (to SIGSTOP it: a hung Redis). */
+  readonly pid: number | undefined;
   /** `redis://[:password@]127.0.0.1:port/db` */
   url(db?: number): string;
   /** Kills the server (SIGKILL: no goodbye to clients). */
@@ -101,6 +103,9 @@ export async function startTestRedis({ password, persist = false }: { password?:
       return port;
     },
     password,
+    get pid() {
+      return child?.pid;
+    },
     url: (db = 0) => `redis://${password === undefined ? "" : `:${encodeURIComponent(password)}@`}127.0.0.1:${port}/${db}`,
     stop,
     start: launch,
