@@ -53,7 +53,14 @@ async function measure({
   concurrency: number;
   redisPid: number | undefined;
 }): Promise<Row> {
-  const pool = new SessionPool({ backends: () => instant, store, coordinator, sweepIntervalMs: 0, maxSessions: 1_000, cooldown: { apiKeyMs: 0, accessTokenMs: 0 } });
+  const pool = new SessionPool({
+    backends: () => instant,
+    store,
+    coordinator,
+    sweepIntervalMs: 0,
+    maxSessions: 1_000,
+    cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
+  });
   const sessions = await Promise.all(
     Array.from({ length: concurrency }, async (_, i) => {
       const config = JSON.stringify({ version: 3, api_key: `sk-test-bench-${String(i).padStart(24, "0")}` });
@@ -95,16 +102,19 @@ async function measure({
 
 const dir = mkdtempSync(join(tmpdir(), "bench-redis-"));
 const port = await freePort();
-const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
+const redisArgs = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
+const redis = spawn("redis-server", redisArgs, { stdio: "ignore" });
 const rows: Row[] = [];
 try {
   const { MemoryCoordinator, MemorySessionStore } = await import("@chatgptchatbot/core");
   const connection = new RedisConnection({ url: `redis://127.0.0.1:${port}/0`, prefix: "bench:" });
   await connection.waitUntilReady({ timeoutMs: 10_000 });
   for (const concurrency of [1, 16]) {
-    rows.push(await measure({ name: "memory", store: new MemorySessionStore(), coordinator: new MemoryCoordinator(), concurrency, redisPid: undefined }));
+    const [memoryStore, memoryCoordinator] = [new MemorySessionStore(), new MemoryCoordinator()];
+    rows.push(await measure({ name: "memory", store: memoryStore, coordinator: memoryCoordinator, concurrency, redisPid: undefined }));
     const coordinator = new RedisCoordinator({ connection });
-    rows.push(await measure({ name: "redis", store: new RedisSessionStore({ connection, ttlMs: 3_600_000 }), coordinator, concurrency, redisPid: redis.pid }));
+    const store = new RedisSessionStore({ connection, ttlMs: 3_600_000 });
+    rows.push(await measure({ name: "redis", store, coordinator, concurrency, redisPid: redis.pid }));
     coordinator.close();
   }
   await connection.close();
@@ -118,6 +128,7 @@ console.log("| store | c | chats | CPU µs/chat (Node) | CPU µs/chat (redis-ser
 console.log("| --- | --- | --- | --- | --- | --- | --- |");
 for (const row of rows) {
   console.log(
-    `| ${row.store} | ${row.concurrency} | ${row.chats} | ${fixed(row.cpuUsPerChat, 0)} | ${fixed(row.redisCpuUsPerChat, 0)} | ${fixed(row.p50Ms, 3)} | ${fixed(row.p99Ms, 3)} |`,
+    `| ${row.store} | ${row.concurrency} | ${row.chats} | ${fixed(row.cpuUsPerChat, 0)} | ${fixed(row.redisCpuUsPerChat, 0)} ` +
+      `| ${fixed(row.p50Ms, 3)} | ${fixed(row.p99Ms, 3)} |`,
   );
 }

@@ -114,10 +114,12 @@ export function decodeRecord(
   const entries: HistoryEntry[] = [];
   for (const stored of history) {
     const entry = parseJson(stored);
-    if (!Array.isArray(entry) || (entry[0] !== "user" && entry[0] !== "assistant") || typeof entry[1] !== "string" || typeof entry[2] !== "number") {
+    if (!Array.isArray(entry)) return { ok: false, reason: "history unreadable" };
+    const [role, content, tokens] = entry as unknown[];
+    if ((role !== "user" && role !== "assistant") || typeof content !== "string" || typeof tokens !== "number") {
       return { ok: false, reason: "history unreadable" };
     }
-    entries.push({ role: entry[0], content: entry[1], tokens: entry[2] });
+    entries.push({ role, content, tokens });
   }
   const [systemTokens, createdAt, conversationStartedAt, lastActiveAt] = numbers as [number, number, number, number];
   return {
@@ -137,7 +139,15 @@ export function decodeRecord(
   };
 }
 
-function decodeCredentials({ stored, id, cipher }: { stored: string; id: string; cipher: CredentialSealer | undefined }): string[] | undefined {
+function decodeCredentials({
+  stored,
+  id,
+  cipher,
+}: {
+  stored: string;
+  id: string;
+  cipher: CredentialSealer | undefined;
+}): string[] | undefined {
   let json: string | undefined = stored;
   if (stored.startsWith(SEALED)) {
     json = cipher?.open({ sealed: Buffer.from(stored.slice(SEALED.length), "base64"), context: id });

@@ -48,7 +48,9 @@ export class RedisConnection {
     this.endpoint = typeof url === "string" ? parseRedisUrl(url) : url;
     this.keys = new RedisKeys({ prefix });
     this.logger = logger;
-    if (!Number.isSafeInteger(commandTimeoutMs) || commandTimeoutMs < 1) throw new RangeError("commandTimeoutMs must be a positive integer");
+    if (!Number.isSafeInteger(commandTimeoutMs) || commandTimeoutMs < 1) {
+      throw new RangeError("commandTimeoutMs must be a positive integer");
+    }
     this.#commandTimeoutMs = commandTimeoutMs;
     const { host, port, username, password, db, tls } = this.endpoint;
     this.#options = {

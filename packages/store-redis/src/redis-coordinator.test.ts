@@ -59,7 +59,9 @@ describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
           { role: "user", content: `prompt ${n}`, tokens: 3 },
           { role: "assistant", content: `reply ${n} after ${before?.history.length}`, tokens: 3 },
         ];
-        expect(await side.store.appendTurn("s", lease.token, { drop: 0, append: turn, conversation: { turn: n }, lastActiveAt: n })).toBe("written");
+        const write = { drop: 0, append: turn, conversation: { turn: n }, lastActiveAt: n };
+        const written = await side.store.appendTurn("s", lease.token, write);
+        expect(written).toBe("written");
         inside--;
       } finally {
         await lease.release();
@@ -111,8 +113,10 @@ describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
     a.coordinator.close();
     const next = await b.coordinator.acquireTurn({ sessionId: "s" });
     expect(next.token).toBeGreaterThan(old.token);
-    expect(await b.store.appendTurn("s", next.token, { drop: 0, append: [{ role: "user", content: "new", tokens: 1 }], conversation: { turn: 2 }, lastActiveAt: 2 })).toBe("written");
-    expect(await a.store.appendTurn("s", old.token, { drop: 1, append: [{ role: "user", content: "stale", tokens: 1 }], conversation: null, lastActiveAt: 9 })).toBe("stale");
+    const fresh = { drop: 0, append: [{ role: "user" as const, content: "new", tokens: 1 }], conversation: { turn: 2 }, lastActiveAt: 2 };
+    expect(await b.store.appendTurn("s", next.token, fresh)).toBe("written");
+    const stale = { drop: 1, append: [{ role: "user" as const, content: "stale", tokens: 1 }], conversation: null, lastActiveAt: 9 };
+    expect(await a.store.appendTurn("s", old.token, stale)).toBe("stale");
     expect(await a.store.renew("s", old.token, { initialResponse: "stale", conversation: null, conversationStartedAt: 9 })).toBe("stale");
     expect((await a.store.get("s"))?.history.map((e) => e.content)).toEqual(["new"]);
     // Its release frees nothing: the turn is the new holder's.

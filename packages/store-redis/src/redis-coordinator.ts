@@ -150,7 +150,9 @@ export class RedisCoordinator implements Coordinator {
     const id = randomUUID();
     // Counted before the store is asked, so concurrent reservations (any replica) see each other.
     const reserved = Number(await this.#connection.run((client) => RESERVE_SLOT.run(client, [key], [id, SLOT_TTL_MS])));
-    const keepAlive = this.#every(SLOT_TTL_MS / 3, () => this.#connection.run((client) => EXTEND_SLOT.run(client, [key], [id, SLOT_TTL_MS])));
+    const keepAlive = this.#every(SLOT_TTL_MS / 3, () =>
+      this.#connection.run((client) => EXTEND_SLOT.run(client, [key], [id, SLOT_TTL_MS])),
+    );
     let held = true;
     const release = async (): Promise<void> => {
       if (!held) return;
@@ -177,7 +179,17 @@ export class RedisCoordinator implements Coordinator {
   }
 
   /** A turn just taken: handed back at once if the caller gave up meanwhile. */
-  async #granted({ sessionId, ticket, token, signal }: { sessionId: string; ticket: string; token: string; signal: AbortSignal | undefined }): Promise<TurnLease> {
+  async #granted({
+    sessionId,
+    ticket,
+    token,
+    signal,
+  }: {
+    sessionId: string;
+    ticket: string;
+    token: string;
+    signal: AbortSignal | undefined;
+  }): Promise<TurnLease> {
     const lease = this.#lease({ sessionId, ticket, token: Number(token) });
     if (signal?.aborted) {
       await lease.release();
@@ -213,7 +225,8 @@ export class RedisCoordinator implements Coordinator {
         released = true;
         this.#stop(timer);
         try {
-          await this.#connection.run((client) => RELEASE_TURN.run(client, [leaseKey], [ticket, this.#connection.keys.turnChannel, sessionId]));
+          const channel = this.#connection.keys.turnChannel;
+          await this.#connection.run((client) => RELEASE_TURN.run(client, [leaseKey], [ticket, channel, sessionId]));
         } catch {
           // Never thrown at the holder (it releases in a finally): with Redis down, the lease expires by itself.
           return;

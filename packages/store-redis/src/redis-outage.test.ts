@@ -31,7 +31,11 @@ afterEach(async () => {
   if (server !== undefined) await server.start().catch(() => undefined); // running again for the next test
 });
 
-function replica({ url = server.url(), prefix = `t-${randomUUID().slice(0, 8)}:`, leaseMs }: { url?: string; prefix?: string; leaseMs?: number } = {}) {
+function replica({
+  url = server.url(),
+  prefix = `t-${randomUUID().slice(0, 8)}:`,
+  leaseMs,
+}: { url?: string; prefix?: string; leaseMs?: number } = {}) {
   const connection = new RedisConnection({ url, prefix });
   const coordinator = new RedisCoordinator({ connection, leaseMs, pollMs: 50 });
   closers.push(async () => {
@@ -66,7 +70,8 @@ describe.skipIf(skipWithoutRedis)("Redis down", () => {
     const b = replica({ prefix: a.connection.keys.prefix });
     await a.store.create(record("s"));
     const first = await a.coordinator.acquireTurn({ sessionId: "s" });
-    expect(await a.store.appendTurn("s", first.token, { drop: 0, append: [{ role: "user", content: "before", tokens: 2 }], conversation: null, lastActiveAt: 2 })).toBe("written");
+    const before = { drop: 0, append: [{ role: "user" as const, content: "before", tokens: 2 }], conversation: null, lastActiveAt: 2 };
+    expect(await a.store.appendTurn("s", first.token, before)).toBe("written");
     await first.release();
     expect(a.connection.isReady()).toBe(true);
 
@@ -92,7 +97,8 @@ describe.skipIf(skipWithoutRedis)("Redis down", () => {
     await eventually(() => a.connection.isReady() && b.connection.isReady(), 10_000);
     // The restarted server has forgotten the scripts: they load again on NOSCRIPT.
     const lease = await b.coordinator.acquireTurn({ sessionId: "s" });
-    expect(await b.store.appendTurn("s", lease.token, { drop: 0, append: [{ role: "user", content: "after", tokens: 2 }], conversation: null, lastActiveAt: 4 })).toBe("written");
+    const after = { drop: 0, append: [{ role: "user" as const, content: "after", tokens: 2 }], conversation: null, lastActiveAt: 4 };
+    expect(await b.store.appendTurn("s", lease.token, after)).toBe("written");
     await lease.release();
     expect((await a.store.get("s"))?.history.map((e) => e.content)).toEqual(["before", "after"]);
     expect(await a.connection.ping()).toBe(true);

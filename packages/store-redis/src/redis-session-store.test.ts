@@ -86,11 +86,16 @@ describe.skipIf(skipWithoutRedis)("RedisSessionStore", () => {
 
   it("appends a turn without rewriting the history: the list only grows at its end", async () => {
     const { store, prefix } = open();
-    const entries = Array.from({ length: 50 }, (_, i) => ({ role: i % 2 === 0 ? ("user" as const) : ("assistant" as const), content: `m${i}`, tokens: 4 }));
+    const entries = Array.from({ length: 50 }, (_, i) => ({
+      role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),
+      content: `m${i}`,
+      tokens: 4,
+    }));
     await store.create(record("a", { history: entries }));
     const history = `${prefix}session:{a}:history`;
     const before = await raw.lrange(history, 2, -1);
-    await store.appendTurn("a", 1, { drop: 2, append: [{ role: "user", content: "new", tokens: 5 }], conversation: { turn: 1 }, lastActiveAt: 9 });
+    const turn = { drop: 2, append: [{ role: "user" as const, content: "new", tokens: 5 }], conversation: { turn: 1 }, lastActiveAt: 9 };
+    await store.appendTurn("a", 1, turn);
     const after = await raw.lrange(history, 0, -1);
     expect(after.slice(0, -1)).toEqual(before);
     expect((await store.get("a"))?.history.at(-1)?.content).toBe("new");
@@ -140,9 +145,8 @@ describe.skipIf(skipWithoutRedis)("RedisSessionStore", () => {
     // Make the history key the wrong type: RPUSH fails inside the script, after the fence check.
     await raw.del(`${prefix}session:{a}:history`);
     await raw.set(`${prefix}session:{a}:history`, "not a list");
-    await expect(
-      store.appendTurn("a", 5, { drop: 0, append: [{ role: "user", content: "x", tokens: 1 }], conversation: { turn: 5 }, lastActiveAt: 99 }),
-    ).rejects.toThrow("session store unavailable");
+    const turn = { drop: 0, append: [{ role: "user" as const, content: "x", tokens: 1 }], conversation: { turn: 5 }, lastActiveAt: 99 };
+    await expect(store.appendTurn("a", 5, turn)).rejects.toThrow("session store unavailable");
     const fields = await raw.hgetall(`${prefix}session:{a}`);
     expect(fields.fence).toBe("0");
     expect(fields.lastActiveAt).toBe("1000");

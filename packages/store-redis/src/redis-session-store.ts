@@ -1,5 +1,12 @@
 import type { RenewWrite, SessionRecord, SessionStore, TurnWrite, WriteOutcome } from "@chatgptchatbot/core";
-import { type CredentialSealer, type ServerCredentials, decodeRecord, encodeConversation, encodeEntry, encodeFields } from "./record-codec.js";
+import {
+  type CredentialSealer,
+  type ServerCredentials,
+  decodeRecord,
+  encodeConversation,
+  encodeEntry,
+  encodeFields,
+} from "./record-codec.js";
 import type { RedisConnection } from "./redis-connection.js";
 import { APPEND_TURN, COUNT_SESSIONS, CREATE_SESSION, DELETE_SESSION, READ_SESSION, RENEW_SESSION } from "./session-scripts.js";
 
@@ -47,14 +54,14 @@ export class RedisSessionStore implements SessionStore {
 
   async create(record: SessionRecord): Promise<void> {
     const fields = encodeFields(record, this.#codec);
-    const created = await this.#connection.run((client) =>
-      CREATE_SESSION.run(client, this.#allKeys(record.id), [this.#ttlMs, record.id, fields.length / 2, ...fields, ...record.history.map(encodeEntry)]),
-    );
+    const args = [this.#ttlMs, record.id, fields.length / 2, ...fields, ...record.history.map(encodeEntry)];
+    const created = await this.#connection.run((client) => CREATE_SESSION.run(client, this.#allKeys(record.id), args));
     if (created !== 1) throw new Error(`session ${record.id} exists`);
   }
 
   async appendTurn(id: string, fence: number, turn: TurnWrite): Promise<WriteOutcome> {
-    const args = [fence, this.#ttlMs, id, turn.drop, encodeConversation(turn.conversation), turn.lastActiveAt, ...turn.append.map(encodeEntry)];
+    const conversation = encodeConversation(turn.conversation);
+    const args = [fence, this.#ttlMs, id, turn.drop, conversation, turn.lastActiveAt, ...turn.append.map(encodeEntry)];
     return outcome(await this.#connection.run((client) => APPEND_TURN.run(client, this.#allKeys(id), args)));
   }
 
@@ -78,7 +85,9 @@ export class RedisSessionStore implements SessionStore {
     for (let i = 0; i < ids.length; i += LIST_BATCH) {
       // Each read is its own script (a consistent snapshot of one session); a batch shares one round trip.
       const batch = ids.slice(i, i + LIST_BATCH);
-      const replies = await this.#connection.run((client) => Promise.all(batch.map((id) => READ_SESSION.run(client, this.#sessionKeys(id), []))));
+      const replies = await this.#connection.run((client) =>
+        Promise.all(batch.map((id) => READ_SESSION.run(client, this.#sessionKeys(id), []))),
+      );
       batch.forEach((id, j) => {
         const record = this.#decode(id, replies[j]);
         if (record !== undefined) records.push(record);

@@ -20,7 +20,13 @@ export class RedisStoreKeyError extends Error {
  *
  * @throws RedisStoreKeyError (one line, no key in it); core's Unavailable when Redis cannot be reached.
  */
-export async function checkStoreKey({ connection, cipher }: { connection: RedisConnection; cipher: CredentialSealer | undefined }): Promise<void> {
+export async function checkStoreKey({
+  connection,
+  cipher,
+}: {
+  connection: RedisConnection;
+  cipher: CredentialSealer | undefined;
+}): Promise<void> {
   const key = `${connection.keys.prefix}key-check`;
   const where = `session store ${connection.describe()} (prefix ${JSON.stringify(connection.keys.prefix)})`;
   if (cipher !== undefined) {
@@ -30,7 +36,9 @@ export async function checkStoreKey({ connection, cipher }: { connection: RedisC
   const stored = await connection.run((client) => client.get(key));
   if (stored === null) return;
   if (cipher === undefined) {
-    throw new RedisStoreKeyError(`${where}: its credentials are encrypted, but CHATBOT_STORE_KEY is not set; set it to the key the store was written with`);
+    throw new RedisStoreKeyError(
+      `${where}: its credentials are encrypted, but CHATBOT_STORE_KEY is not set; set it to the key the store was written with`,
+    );
   }
   if (cipher.open({ sealed: Buffer.from(stored, "base64"), context: KEY_CHECK_CONTEXT }) !== KEY_CHECK_PLAINTEXT) {
     throw new RedisStoreKeyError(`${where}: CHATBOT_STORE_KEY is not the key this store was written with`);

@@ -31,7 +31,10 @@ interface Replica {
 }
 
 /** Two replicas sharing a fresh key prefix. */
-function twoReplicas(options: Omit<SessionPoolOptions, "backends" | "store" | "coordinator"> = {}, backend = () => new ScriptedBackend()): [Replica, Replica] {
+function twoReplicas(
+  options: Omit<SessionPoolOptions, "backends" | "store" | "coordinator"> = {},
+  backend = () => new ScriptedBackend(),
+): [Replica, Replica] {
   const prefix = `t-${randomUUID().slice(0, 8)}:`;
   const make = (): Replica => {
     const connection = new RedisConnection({ url: server.url(), prefix });
@@ -81,7 +84,9 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis", () => {
     const [a, b] = twoReplicas();
     const { sessionId } = await a.pool.create({ config: sessionConfig({ maxTokens: 100_000 }) });
     const replies = await Promise.all(
-      Array.from({ length: 20 }, (_, n) => (n % 2 === 0 ? a : b).pool.chat({ sessionId, prompt: `prompt ${n}`, signal: AbortSignal.timeout(20_000) })),
+      Array.from({ length: 20 }, (_, n) =>
+        (n % 2 === 0 ? a : b).pool.chat({ sessionId, prompt: `prompt ${n}`, signal: AbortSignal.timeout(20_000) }),
+      ),
     );
     expect(replies).toEqual(Array.from({ length: 20 }, (_, n) => `echo: prompt ${n}`));
     // Each request saw every turn before it and nothing else: the history it was sent grows by two each time.
@@ -109,7 +114,8 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis", () => {
 
   it("the session limit holds across replicas, even for simultaneous creates", async () => {
     const [a, b] = twoReplicas({ maxSessions: 3 });
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, n) => (n % 2 === 0 ? a : b).pool.create({ config: sessionConfig() })));
+    const creates = Array.from({ length: 8 }, (_, n) => (n % 2 === 0 ? a : b).pool.create({ config: sessionConfig() }));
+    const results = await Promise.allSettled(creates);
     expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(3);
     for (const result of results) {
       if (result.status === "rejected") expect((result.reason as ChatbotError).code).toBe(ErrorCode.TooManySessions);

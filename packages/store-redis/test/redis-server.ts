@@ -62,11 +62,21 @@ export async function startTestRedis({ password, persist = false }: { password?:
     spawned.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
-    const exited = new Promise<never>((_, reject) => spawned.once("exit", (code) => reject(new Error(`redis-server exited ${code}: ${output.slice(-500)}`))));
+    const exited = new Promise<never>((_, reject) =>
+      spawned.once("exit", (code) => reject(new Error(`redis-server exited ${code}: ${output.slice(-500)}`))),
+    );
     exited.catch(() => undefined);
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const probe = new Redis({ port, host: "127.0.0.1", password, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis({
+        port,
+        host: "127.0.0.1",
+        password,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       probe.on("error", () => undefined);
       try {
         await Promise.race([probe.connect().then(() => probe.ping()), exited]);
