@@ -137,10 +137,11 @@ describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
 
   it("extends the lease while its holder lives, past many lease lengths", async () => {
     const prefix = `t-${randomUUID().slice(0, 8)}:`;
-    const a = replica(prefix, { leaseMs: 200 });
-    const b = replica(prefix, { leaseMs: 200 });
+    // Extended every ~670 ms: only an event loop stalled for over 1.3 s (a lease is meant to end then) fails this.
+    const a = replica(prefix, { leaseMs: 2_000 });
+    const b = replica(prefix, { leaseMs: 2_000 });
     const lease = await a.coordinator.acquireTurn({ sessionId: "s" });
-    await sleep(1_000);
+    await sleep(5_000);
     expect(lease.lost.aborted).toBe(false);
     expect(await b.coordinator.tryAcquireTurn("s")).toBeUndefined();
     await lease.release();
@@ -148,7 +149,7 @@ describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
 
   it("a holder SIGKILLed mid-turn: its lease expires and a waiter on another replica gets the turn", async () => {
     const prefix = `t-${randomUUID().slice(0, 8)}:`;
-    const leaseMs = 1_000;
+    const leaseMs = 2_000;
     const child = spawn(process.execPath, [HOLDER, server.url(), prefix, "s", String(leaseMs)], { stdio: ["ignore", "pipe", "inherit"] });
     closers.push(() => {
       if (child.exitCode === null) child.kill("SIGKILL");
@@ -162,7 +163,7 @@ describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
     });
     const b = replica(prefix, { leaseMs });
     // While the holder lives (and extends), nobody else gets the turn.
-    await sleep(1_500);
+    await sleep(2_500);
     expect(await b.coordinator.tryAcquireTurn("s")).toBeUndefined();
     const waiting = b.coordinator.acquireTurn({ sessionId: "s" });
     child.kill("SIGKILL");

@@ -80,13 +80,11 @@ export class RedisCoordinator implements Coordinator {
   async acquireTurn({ sessionId, signal }: TurnRequest): Promise<TurnLease> {
     signal?.throwIfAborted();
     const keys = this.#connection.keys;
-    const waiterPrefix = keys.turnWaiter(sessionId, 0).replace(/0$/, "");
-    const lineKeys = [keys.turnLease(sessionId), keys.turnQueue(sessionId), keys.turnFence(sessionId)];
+    const waiterPrefix = keys.turnWaiterPrefix(sessionId);
+    const lineKeys = this.#lineKeys(sessionId);
     /** Takes a ticket; the turn too, when nobody holds it or waits ahead. */
     const enqueue = async (): Promise<{ ticket: string; token?: string }> => {
-      const reply = await this.#connection.run((client) =>
-        ENQUEUE.run(client, [...lineKeys, keys.turnTickets(sessionId)], [waiterPrefix, this.#leaseMs, this.#leaseMs]),
-      );
+      const reply = await this.#connection.run((client) => ENQUEUE.run(client, lineKeys, [waiterPrefix, this.#leaseMs, this.#leaseMs]));
       const [ticket, token] = reply as [string, string | undefined];
       return token === undefined ? { ticket } : { ticket, token };
     };
@@ -100,9 +98,8 @@ export class RedisCoordinator implements Coordinator {
         const wakeup = this.#wakeups.arm(sessionId);
         let reply: unknown;
         try {
-          reply = await this.#connection.run((client) =>
-            TAKE_TURN.run(client, [...lineKeys, keys.turnTickets(sessionId)], [ticket, this.#leaseMs, waiterPrefix, this.#leaseMs]),
-          );
+          const args = [ticket, this.#leaseMs, waiterPrefix, this.#leaseMs];
+          reply = await this.#connection.run((client) => TAKE_TURN.run(client, lineKeys, args));
         } catch (error) {
           wakeup.cancel();
           throw error;
@@ -123,23 +120,16 @@ export class RedisCoordinator implements Coordinator {
       }
     } catch (error) {
       // Leave the line (best effort: if Redis is down, the heartbeat expires and the ticket is skipped).
-      await this.#connection
-        .run((client) => LEAVE_LINE.run(client, [keys.turnQueue(sessionId)], [ticket, waiterPrefix + ticket, keys.turnChannel, sessionId]))
-        .catch(() => undefined);
+      const args = [ticket, keys.turnWaiter(sessionId, ticket), keys.turnChannel, sessionId];
+      await this.#connection.run((client) => LEAVE_LINE.run(client, [keys.turnQueue(sessionId)], args)).catch(() => undefined);
       throw error;
     }
   }
 
   async tryAcquireTurn(sessionId: string): Promise<TurnLease | undefined> {
-    const keys = this.#connection.keys;
-    const waiterPrefix = keys.turnWaiter(sessionId, 0).replace(/0$/, "");
-    const reply = await this.#connection.run((client) =>
-      TRY_TAKE_TURN.run(
-        client,
-        [keys.turnLease(sessionId), keys.turnQueue(sessionId), keys.turnFence(sessionId), keys.turnTickets(sessionId)],
-        [this.#leaseMs, waiterPrefix],
-      ),
-    );
+    const waiterPrefix = this.#connection.keys.turnWaiterPrefix(sessionId);
+    const lineKeys = this.#lineKeys(sessionId);
+    const reply = await this.#connection.run((client) => TRY_TAKE_TURN.run(client, lineKeys, [this.#leaseMs, waiterPrefix]));
     if (!Array.isArray(reply)) return undefined;
     const [ticket, token] = reply as [string, string];
     return this.#lease({ sessionId, ticket, token: Number(token) });
@@ -176,6 +166,12 @@ export class RedisCoordinator implements Coordinator {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers.clear();
     this.#wakeups.close();
+  }
+
+  /** The keys of a session's line, in the order the turn scripts take them. */
+  #lineKeys(sessionId: string): string[] {
+    const keys = this.#connection.keys;
+    return [keys.turnLease(sessionId), keys.turnQueue(sessionId), keys.turnFence(sessionId), keys.turnTickets(sessionId)];
   }
 
   /** A turn just taken: handed back at once if the caller gave up meanwhile. */

@@ -60,8 +60,13 @@ export class RedisKeys {
   }
 
   /** String: a waiter's heartbeat; when it expires the waiter's replica is gone and its ticket is skipped. */
-  turnWaiter(id: string, ticket: number): string {
-    return `${this.prefix}turn:{${id}}:waiter:${ticket}`;
+  turnWaiter(id: string, ticket: string): string {
+    return this.turnWaiterPrefix(id) + ticket;
+  }
+
+  /** What every waiter key of the session starts with (the scripts append the ticket). */
+  turnWaiterPrefix(id: string): string {
+    return `${this.prefix}turn:{${id}}:waiter:`;
   }
 
   /** Pub/sub channel: a session id is published when its turn is released. */
