@@ -3,8 +3,9 @@
  * vendor SDKs. Start with {@link SessionPool}; implement {@link Backend} to
  * plug in a model service; catch {@link ChatbotError}.
  */
-export { SessionPool, poolOptionsFromConfig } from "./session-pool.js";
+export { SessionPool } from "./session-pool.js";
 export type { SessionPoolOptions, CreateSessionInput, ChatInput, SessionInfo, SweepReport } from "./session-pool.js";
+export type { ChatStreamPart, SegmentOptions } from "./chat-stream.js";
 export {
   DEFAULT_MAX_SESSIONS,
   DEFAULT_RENEW_INTERVAL_MS,
@@ -13,22 +14,24 @@ export {
   DEFAULT_API_KEY_COOLDOWN_MS,
 } from "./session-pool.js";
 
-export { collectReply } from "./backend.js";
-export type { Backend, BackendResolver, AskRequest, AskResult, ChatMessage, ConversationState } from "./backend.js";
+export { collectReply, resultOf, unfinishedReply } from "./backend.js";
+export type {
+  Backend,
+  BackendResolver,
+  AskRequest,
+  AskPart,
+  AskFinish,
+  AskResult,
+  AskUsage,
+  ChatMessage,
+  ConversationState,
+} from "./backend.js";
 
-export {
-  ChatbotError,
-  ErrorCode,
-  GrpcCode,
-  errorStatus,
-  upstreamHttpStatus,
-  isAbortError,
-  MAX_ERROR_MESSAGE_CHARS,
-} from "./errors.js";
+export { ChatbotError, ErrorCode, isAbortError, MAX_ERROR_MESSAGE_CHARS } from "./errors.js";
 export { quoteClientValue, clientIdentifier, QUOTED_VALUE_CHARS } from "./client-value.js";
 export { jsonTooDeep, MAX_JSON_DEPTH } from "./json-depth.js";
 export { credentialProblem, MAX_CREDENTIAL_CHARS } from "./credential.js";
-export type { ChatbotErrorOptions, ErrorStatus } from "./errors.js";
+export type { ChatbotErrorOptions } from "./errors.js";
 
 export { parseSessionConfig, SUPPORTED_VERSIONS, DEFAULT_MAX_TOKENS } from "./session-config.js";
 export type { SessionConfig, SessionConfigDefaults, SessionVersion } from "./session-config.js";
@@ -76,5 +79,4 @@ export type { TokenCounter, EncodingName } from "./token-counter.js";
 export { maskSecret, redactSecrets } from "./mask.js";
 export { silentLogger, shortId } from "./logger.js";
 export type { Logger } from "./logger.js";
-export { readConfig, defaultConfig, configReference, configReferenceMarkdown, ConfigError } from "./config.js";
-export type { ServerConfig, LogLevel } from "./config.js";
+export { ConfigError } from "./config-error.js";
