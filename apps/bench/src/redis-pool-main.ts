@@ -26,7 +26,8 @@ const WARMUP = values.quick ? 100 : 500;
 const instant: Backend = {
   initialPrompt: "system",
   async *ask() {
-    yield "Meow, nice to meet you.";
+    yield { type: "text", text: "Meow, nice to meet you." };
+    yield { type: "finish" };
   },
 };
 
