@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node22",
+  // tsup strips `node:` by default, but `sqlite` exists only as `node:sqlite`.
+  removeNodeProtocol: false,
 });
