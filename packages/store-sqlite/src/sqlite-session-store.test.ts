@@ -16,7 +16,7 @@ let folder: ReturnType<typeof tempFolder>;
 let file: string;
 const opened: SqliteSessionStore[] = [];
 
-function open(options: Partial<SqliteSessionStoreOptions> = {}): SqliteSessionStore {
+function openStore(options: Partial<SqliteSessionStoreOptions> = {}): SqliteSessionStore {
   const store = openSqliteSessionStore({ file, ...options });
   opened.push(store);
   return store;
@@ -60,7 +60,9 @@ afterEach(() => {
   folder.cleanup();
 });
 
-describe("SqliteSessionStore", () => {
+describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $cache)", ({ cache }) => {
+  const open = (options: Partial<SqliteSessionStoreOptions> = {}): SqliteSessionStore => openStore({ cache, ...options });
+
   it("round-trips every field of a record, across a reopen", async () => {
     const record = makeRecord({ id: "s-1", turns: 3 });
     record.initialResponse = "Hi chat!";
@@ -172,6 +174,8 @@ describe("SqliteSessionStore", () => {
     ]);
   });
 });
+
+const open = openStore;
 
 describe("credentials at rest", () => {
   it("never writes the server's default credentials; resolves them from the server at load", async () => {
@@ -296,7 +300,7 @@ describe("a disk that refuses writes", () => {
     await writer.set(makeRecord({ id: "s-1", turns: 1 }));
     writer.close();
     const db = new DatabaseSync(file, { readOnly: true });
-    const store = new SqliteSessionStore(new SessionTable({ db, file, cipher: undefined }));
+    const store = new SqliteSessionStore({ table: new SessionTable({ db, file, cipher: undefined }) });
     opened.push(store);
     const record = (await store.get("s-1"))!;
     record.history.push(...turn(2));

@@ -10,6 +10,12 @@ export interface SqliteSessionStoreOptions extends OpenDatabaseOptions {
   readonly key?: string;
   /** The server's default credentials, which records refer to instead of containing. */
   readonly serverCredentials?: ServerCredentials;
+  /**
+   * Keep every record read or written in memory too (true), so a chat's `get`
+   * costs what the memory store's does and only the write touches SQLite.
+   * Right while one process owns the file, which is how the program runs it.
+   */
+  readonly cache?: boolean;
 }
 
 /**
@@ -23,7 +29,8 @@ export function openSqliteSessionStore(options: SqliteSessionStoreOptions): Sqli
   const db = openDatabase({ ...options, file });
   try {
     const cipher = applyStoreKey({ db, file, keyText: options.key });
-    return new SqliteSessionStore(new SessionTable({ db, file, cipher, serverCredentials: options.serverCredentials }));
+    const table = new SessionTable({ db, file, cipher, serverCredentials: options.serverCredentials });
+    return new SqliteSessionStore({ table, cache: options.cache ?? true });
   } catch (error) {
     db.close();
     throw toStoreError({ error, file });
@@ -51,9 +58,12 @@ interface EntryTag {
 export class SqliteSessionStore implements SessionStore {
   readonly #table: SessionTable;
   readonly #tags = new WeakMap<HistoryEntry, EntryTag>();
+  /** What is stored, as last read or written; undefined when caching is off. */
+  readonly #cache: Map<string, SessionRecord> | undefined;
 
-  constructor(table: SessionTable) {
+  constructor({ table, cache = true }: { table: SessionTable; cache?: boolean }) {
     this.#table = table;
+    this.#cache = cache ? new Map() : undefined;
   }
 
   /** The database file, as an absolute path (for the start log line). */
@@ -62,10 +72,13 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
+    const cached = this.#cache?.get(id);
+    if (cached !== undefined) return copyRecord(cached);
     return this.#run(() => {
       const stored = this.#table.read(id);
       if (stored === undefined) return undefined;
       this.#tag(stored.record, stored.seqs);
+      this.#cache?.set(id, copyRecord(stored.record));
       return stored.record;
     });
   }
@@ -74,11 +87,17 @@ export class SqliteSessionStore implements SessionStore {
     this.#run(() => {
       const seqs = this.#table.write({ record, kept: this.#keptHistory(record) });
       this.#tag(record, seqs);
+      // Only after the commit: a failed write leaves the cached session as stored.
+      this.#cache?.set(record.id, copyRecord(record));
     });
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.#run(() => this.#table.remove(id));
+    return this.#run(() => {
+      const deleted = this.#table.remove(id);
+      this.#cache?.delete(id);
+      return deleted;
+    });
   }
 
   async size(): Promise<number> {
@@ -143,4 +162,13 @@ export class SqliteSessionStore implements SessionStore {
       });
     }
   }
+}
+
+/**
+ * A copy the pool may change freely: its own history array and top-level
+ * fields. Entries, config and conversation state are immutable and shared
+ * (sharing the entries is also what lets `set` recognise them).
+ */
+function copyRecord(record: SessionRecord): SessionRecord {
+  return { ...record, history: [...record.history] };
 }
