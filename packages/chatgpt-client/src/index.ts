@@ -9,6 +9,8 @@ export type { Backends, BackendsOptions } from "./backends.js";
 export { OpenAIBackend, DEFAULT_OPENAI_MODEL, buildMessages } from "./openai/openai-backend.js";
 export type { OpenAIBackendOptions } from "./openai/openai-backend.js";
 export { DEFAULT_SYSTEM_PROMPT } from "./openai/default-persona.js";
+export { ThinkTagSplitter } from "./openai/think-tags.js";
+export type { ThinkPart } from "./openai/think-tags.js";
 export { resolveOpenAIEndpoint, OPENAI_BASE_URL } from "./openai/endpoint.js";
 export type { OpenAIEndpoint } from "./openai/endpoint.js";
 

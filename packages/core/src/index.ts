@@ -26,7 +26,17 @@ export { MemorySessionStore } from "./session-store.js";
 export type { SessionRecord, SessionStore } from "./session-store.js";
 
 export { Cooldown } from "./cooldown.js";
-export { filterReply } from "./reply-filter.js";
+export { filterReply, filterSegment } from "./reply-filter.js";
+export { stripMarkdown } from "./markdown-text.js";
+export {
+  Segmenter,
+  segmentText,
+  DEFAULT_FIRST_SEGMENT_MIN_LENGTH,
+  DEFAULT_MAX_SEGMENT_LENGTH,
+  MIN_MAX_SEGMENT_LENGTH,
+} from "./segmenter.js";
+export type { SegmenterOptions } from "./segmenter.js";
+export { textWidth } from "./text-width.js";
 export { fitHistory } from "./history.js";
 export type { HistoryEntry } from "./history.js";
 export { loadTokenCounter, encodingForModel, MESSAGE_OVERHEAD_TOKENS } from "./token-counter.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { filterReply } from "./reply-filter.js";
+import { filterReply, filterSegment } from "./reply-filter.js";
 
 describe("filterReply", () => {
   it.each([
@@ -44,5 +44,29 @@ describe("filterReply", () => {
     "",
   ])("leaves ordinary text intact: %s", (text) => {
     expect(filterReply(text)).toBe(text);
+  });
+});
+
+describe("filterReply with Markdown", () => {
+  it.each([
+    ["## 今天的安排\n- **唱歌** 🎤\n- 聊天", "今天的安排\n唱歌\n聊天"],
+    ["Check [our site](https://example.com) :)", "Check our site"],
+    ["```\nnpm start\n```\nThat's it!", "npm start\nThat's it!"],
+  ])("%j", (reply, spoken) => {
+    expect(filterReply(reply)).toBe(spoken);
+  });
+});
+
+describe("filterSegment", () => {
+  it.each([
+    ["**Hello** 👋", "Hello"],
+    ["- 第一点：准备", "第一点：准备"],
+    ["1.", "1."],
+  ])("%j → %j", (segment, spoken) => {
+    expect(filterSegment(segment)).toBe(spoken);
+  });
+
+  it.each(["👍🎉", "```ts", "---", ":)", "……", "* * *", "> "])("drops %j: nothing left to say", (segment) => {
+    expect(filterSegment(segment)).toBe("");
   });
 });

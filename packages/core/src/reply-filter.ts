@@ -1,4 +1,5 @@
 import emojiRegex from "emoji-regex";
+import { stripMarkdown } from "./markdown-text.js";
 
 /**
  * Text emoticons, matched only as whole tokens (start/end of text or next to
@@ -38,13 +39,18 @@ const KEYCAP = /([0-9#*])\uFE0F?\u20E3/g;
 const EMOJI = emojiRegex();
 
 /**
- * Makes a model's reply fit for speech: strips emoji and text emoticons and
+ * Makes a model's reply fit for speech: strips Markdown markup (see
+ * `stripMarkdown`: a link becomes its text), emoji and text emoticons, and
  * tidies the white space they leave behind. Chinese and English text,
  * punctuation, URLs and times like 10:30 are left intact.
  */
 export function filterReply(text: string): string {
   if (text === "") return text;
-  const stripped = text.replace(KEYCAP, "$1").replace(EMOJI, "").replace(EMOTICON, "").replace(CJK_EMOTICON, "");
+  const stripped = stripMarkdown(text)
+    .replace(KEYCAP, "$1")
+    .replace(EMOJI, "")
+    .replace(EMOTICON, "")
+    .replace(CJK_EMOTICON, "");
   if (stripped === text) return text;
   return stripped
     .replace(/[ \t]{2,}/g, " ")
@@ -53,4 +59,15 @@ export function filterReply(text: string): string {
     .replace(/[ \t]+$/gm, "")
     .replace(/^[ \t]+/gm, "")
     .trim();
+}
+
+/**
+ * One segment of a streamed reply made fit for speech, the way
+ * {@link filterReply} treats the whole reply; "" when nothing is left to say
+ * (no letter or digit: an emoji, a code fence, a row of dashes), so the
+ * segment is not sent.
+ */
+export function filterSegment(segment: string): string {
+  const filtered = filterReply(segment);
+  return /[\p{L}\p{N}]/u.test(filtered) ? filtered : "";
 }

@@ -40,6 +40,7 @@ export async function sendEventStream({
   events,
   intervalMs = 0,
   cut = false,
+  onSent,
 }: {
   res: ServerResponse;
   tracker: AbortTracker;
@@ -47,6 +48,8 @@ export async function sendEventStream({
   events: readonly string[];
   intervalMs?: number;
   cut?: boolean;
+  /** Called as each event is handed to the socket, with its index (for the fakes' clock of sent events). */
+  onSent?: (index: number) => void;
 }): Promise<void> {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
@@ -59,6 +62,7 @@ export async function sendEventStream({
     if (index > 0 && !(await pause(res, intervalMs))) return;
     if (res.destroyed) return;
     await writeFlushed(res, event);
+    onSent?.(index);
   }
   if (cut) tracker.destroy(res);
   else res.end();

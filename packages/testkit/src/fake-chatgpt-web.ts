@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AbortTracker } from "./abort-tracker.js";
-import { chunkText } from "./chunk-text.js";
+import { chunkText, chunkTokens } from "./chunk-text.js";
 import { sendEventStream } from "./event-stream.js";
 import { type Fault, FaultQueue } from "./fault.js";
 import { startLocalServer } from "./local-server.js";
@@ -13,6 +13,11 @@ export interface FakeChatGPTWebOptions {
   reply?: (request: RecordedRequest) => string;
   /** Delay between SSE events (ms), default 0. */
   chunkDelayMs?: number;
+  /**
+   * How the reply grows from one event to the next: `"words"` (default: a word at a time) or
+   * `"tokens"` (1–4 characters at a time, like the real service, see `chunkTokens`).
+   */
+  pieces?: "words" | "tokens";
 }
 
 export interface ConversationMessage {
@@ -105,7 +110,8 @@ function defaultReply(request: RecordedRequest): string {
  * A conversation records the turn when its reply starts streaming.
  */
 export async function startFakeChatGPTWeb(options: FakeChatGPTWebOptions = {}): Promise<FakeChatGPTWeb> {
-  const { reply = defaultReply, chunkDelayMs = 0 } = options;
+  const { reply = defaultReply, chunkDelayMs = 0, pieces = "words" } = options;
+  const split = pieces === "tokens" ? chunkTokens : chunkText;
   const requests: RecordedRequest[] = [];
   const conversations = new Map<string, { messages: ConversationMessage[] }>();
   const faults = new FaultQueue();
@@ -190,7 +196,7 @@ export async function startFakeChatGPTWeb(options: FakeChatGPTWebOptions = {}): 
         conversation_id: conversationId,
         error: null,
       });
-    const chunks = chunkText(text);
+    const chunks = split(text);
     const events = chunks.map((_, index) => event(chunks.slice(0, index + 1).join(""), false));
     events.push(event(text, true), formatSSE(SSE_DONE));
     await sendEventStream({

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AbortTracker } from "./abort-tracker.js";
-import { chunkText } from "./chunk-text.js";
+import { chunkText, chunkTokens } from "./chunk-text.js";
 import { countPromptTokens, countTextTokens } from "./count-tokens.js";
 import { pause, sendEventStream, writeFlushed } from "./event-stream.js";
 import { type Fault, FaultQueue } from "./fault.js";
@@ -16,6 +16,26 @@ export interface FakeOpenAIOptions {
   chunkDelayMs?: number;
   /** Models listed by `GET /v1/models`; default `["gpt-4o-mini"]`. */
   models?: string[];
+  /**
+   * How streamed text is cut into events: `"words"` (default: each word with the white space
+   * before it) or `"tokens"` (1–4 characters per event, like a real model, see `chunkTokens`).
+   */
+  pieces?: "words" | "tokens";
+  /** Reasoning a thinking model sends before its reply, and in which form; default none. */
+  reasoning?: FakeReasoning;
+}
+
+/**
+ * The forms reasoning takes on OpenAI-compatible APIs: `reasoning_content` deltas (DeepSeek,
+ * vLLM; `content: null` beside them), `reasoning` deltas (Ollama, OpenRouter; `content: ""`),
+ * or `<think>…</think>` at the start of the content (models served with thinking in the text).
+ */
+export type ReasoningForm = "reasoning_content" | "reasoning" | "think-tag";
+
+export interface FakeReasoning {
+  form: ReasoningForm;
+  /** The reasoning, or a function of the request giving it ("" sends none). */
+  text: string | ((request: RecordedRequest) => string);
 }
 
 export interface FakeOpenAI {
@@ -27,6 +47,11 @@ export interface FakeOpenAI {
   requests: RecordedRequest[];
   /** Queues faults: each upcoming chat completion request consumes the next one (FIFO); an empty queue answers normally. */
   enqueueFault(...faults: Fault[]): void;
+  /**
+   * For each streamed reply, in order, when each of its events was handed to the socket
+   * (`performance.timeOrigin + performance.now()`, ms): the fake's clock for latency tests.
+   */
+  eventTimes: number[][];
   /** Replies whose connection the client closed before they finished. */
   readonly abortedRequests: number;
   /** Resolves once an abort happened that no earlier call consumed (one that already happened counts). */
@@ -133,10 +158,16 @@ function defaultReply(request: RecordedRequest): string {
  * is truncated JSON; `cut` → half the reply, then the socket is destroyed; `hang` → no
  * answer; `trickle` → one event every `intervalMs` (non-streaming: the reply waits
  * `intervalMs` × content chunks).
+ *
+ * Realistic streaming: `pieces: "tokens"` sends 1–4 characters per event, `chunkDelayMs` spaces
+ * the events, `reasoning` adds a thinking model's reasoning in one of its three forms, and
+ * `SAMPLE_REPLIES` has multi-sentence Chinese, Japanese and English replies to send.
  */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
-  const { reply = defaultReply, chunkDelayMs = 0, models = ["gpt-4o-mini"] } = options;
+  const { reply = defaultReply, chunkDelayMs = 0, models = ["gpt-4o-mini"], pieces = "words", reasoning } = options;
+  const split = pieces === "tokens" ? chunkTokens : chunkText;
   const requests: RecordedRequest[] = [];
+  const eventTimes: number[][] = [];
   const faults = new FaultQueue();
   const tracker = new AbortTracker();
   const systemFingerprint = `fp_${randomBytes(5).toString("hex")}`;
@@ -174,17 +205,28 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       sendError(res, { status: 400, message: parsed });
       return;
     }
-    const text = reply(request);
-    const chunks = chunkText(text);
+    const answer = reply(request);
+    const thinking = typeof reasoning?.text === "function" ? reasoning.text(request) : (reasoning?.text ?? "");
+    const form = thinking === "" ? undefined : reasoning?.form;
+    // With the think-tag form the reasoning is part of the content, as such models send it.
+    const text = form === "think-tag" ? `<think>\n${thinking}\n</think>\n\n${answer}` : answer;
+    const separate = form === "reasoning_content" || form === "reasoning" ? form : undefined;
+    const chunks = split(text);
     const id = `chatcmpl-${randomUUID().replaceAll("-", "").slice(0, 29)}`;
     const promptTokens = countPromptTokens(parsed.messages);
-    const completionTokens = countTextTokens(text);
+    const reasoningTokens = form === undefined ? 0 : countTextTokens(thinking);
+    const completionTokens = countTextTokens(text) + (separate === undefined ? 0 : reasoningTokens);
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
       prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: reasoningTokens,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
     };
     const headers = { "x-request-id": `req_${randomBytes(16).toString("hex")}`, "openai-processing-ms": "1" };
 
@@ -195,7 +237,18 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         created: Math.floor(Date.now() / 1000),
         model: parsed.model,
         choices: [
-          { index: 0, message: { role: "assistant", content: text, refusal: null, annotations: [] }, logprobs: null, finish_reason: "stop" },
+          {
+            index: 0,
+            message: {
+              role: "assistant",
+              content: text,
+              ...(separate === undefined ? {} : { [separate]: thinking }),
+              refusal: null,
+              annotations: [],
+            },
+            logprobs: null,
+            finish_reason: "stop",
+          },
         ],
         usage,
         service_tier: "default",
@@ -225,6 +278,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     });
     const events = [
       formatSSE(chunk({ role: "assistant", content: "", refusal: null }, null)),
+      ...(separate === undefined ? [] : split(thinking)).map((piece) =>
+        formatSSE(chunk({ content: separate === "reasoning_content" ? null : "", [separate ?? "reasoning"]: piece }, null)),
+      ),
       ...chunks.map((content) => formatSSE(chunk({ content }, null))),
       formatSSE(chunk({}, "stop")),
     ];
@@ -243,6 +299,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       );
     }
     events.push(formatSSE(SSE_DONE));
+    const times: number[] = [];
+    eventTimes.push(times);
     await sendEventStream({
       res,
       tracker,
@@ -250,6 +308,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       events,
       intervalMs: fault?.kind === "trickle" ? fault.intervalMs : chunkDelayMs,
       cut: fault?.kind === "cut",
+      onSent: (index) => {
+        times[index] = performance.timeOrigin + performance.now();
+      },
     });
   }
 
@@ -281,6 +342,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     url: `${server.origin}/v1`,
     origin: server.origin,
     requests,
+    eventTimes,
     enqueueFault: (...list) => faults.enqueue(...list),
     get abortedRequests() {
       return tracker.count;
