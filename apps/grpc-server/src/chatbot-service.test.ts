@@ -3,7 +3,7 @@ import { ChatbotError, SessionPool } from "@chatgptchatbot/core";
 import { ChatbotService, NewSessionRequestSchema } from "@chatgptchatbot/proto";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
-import { aborted, ScriptedBackend } from "../test/scripted-backend.js";
+import { caught, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
 import { createChatbotService } from "./chatbot-service.js";
 import { serverInterceptors } from "./interceptors.js";
 import { RetryInfoSchema } from "./retry-info.js";
@@ -15,22 +15,13 @@ afterEach(async () => {
 
 /** ChatbotService in memory over a pool of scripted backends, through the server's interceptors. */
 function setup({ maxSessions = 10, apiKeyMs = 0, initialPrompt = "system" as "system" | "ask" } = {}) {
-  const backend = new ScriptedBackend(initialPrompt);
+  const backend = new ScriptedBackend({ initialPrompt });
   const pool = new SessionPool({ backends: () => backend, maxSessions, sweepIntervalMs: 0, cooldown: { apiKeyMs, accessTokenMs: apiKeyMs } });
   pools.push(pool);
   const transport = createRouterTransport((router) => router.service(ChatbotService, createChatbotService({ pool })), {
     router: { interceptors: serverInterceptors({ logger: { debug() {}, info() {}, warn() {}, error() {} } }) },
   });
   return { backend, pool, client: createClient(ChatbotService, transport) };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error("expected the call to fail");
 }
 
 const CONFIG = JSON.stringify({ version: 3, api_key: "sk-test-service-0001" });
@@ -49,7 +40,7 @@ describe("ChatbotService", () => {
 
     const deleted = await client.deleteSession({ sessionId: created.sessionId });
     expect(deleted.sessionId).toBe(created.sessionId);
-    expect((await failure(client.chat({ sessionId: created.sessionId, prompt: "again" }))).code).toBe(Code.NotFound);
+    expect((ConnectError.from(await caught(client.chat({ sessionId: created.sessionId, prompt: "again" })))).code).toBe(Code.NotFound);
   });
 
   it("returns the reply to the initial prompt of an 'ask' backend", async () => {
@@ -60,19 +51,19 @@ describe("ChatbotService", () => {
 
   it("answers INVALID_ARGUMENT for a missing or bad config, saying what is wrong", async () => {
     const { client } = setup();
-    const empty = await failure(client.newSession({ config: "" }));
+    const empty = ConnectError.from(await caught(client.newSession({ config: "" })));
     expect(empty.code).toBe(Code.InvalidArgument);
     expect(empty.rawMessage).toBe("version & access_token|api_key is required: config is empty and the server has no default credential");
-    const noKey = await failure(client.newSession({ config: '{"version": 3}' }));
+    const noKey = ConnectError.from(await caught(client.newSession({ config: '{"version": 3}' })));
     expect(noKey.code).toBe(Code.InvalidArgument);
     expect(noKey.rawMessage).toContain("config has no api_key");
-    expect((await failure(client.newSession({ config: "{not json" }))).code).toBe(Code.InvalidArgument);
+    expect((ConnectError.from(await caught(client.newSession({ config: "{not json" })))).code).toBe(Code.InvalidArgument);
   });
 
   it("answers RESOURCE_EXHAUSTED when the session limit is reached", async () => {
     const { client } = setup({ maxSessions: 1 });
     await client.newSession({ config: CONFIG });
-    const full = await failure(client.newSession({ config: CONFIG }));
+    const full = ConnectError.from(await caught(client.newSession({ config: CONFIG })));
     expect(full.code).toBe(Code.ResourceExhausted);
     expect(full.rawMessage).toContain("limit of 1");
   });
@@ -82,7 +73,7 @@ describe("ChatbotService", () => {
     backend.next(() => {
       throw ChatbotError.upstream("the upstream answered 500", { status: 500 });
     });
-    const initial = await failure(client.newSession({ config: CONFIG, initialPrompt: "hi" }));
+    const initial = ConnectError.from(await caught(client.newSession({ config: CONFIG, initialPrompt: "hi" })));
     expect(initial.code).toBe(Code.Unavailable);
     expect(initial.rawMessage).toBe("the upstream answered 500");
 
@@ -90,7 +81,7 @@ describe("ChatbotService", () => {
     backend.next(() => {
       throw ChatbotError.upstream("the upstream is unreachable");
     });
-    expect((await failure(client.chat({ sessionId, prompt: "x" }))).code).toBe(Code.Unavailable);
+    expect((ConnectError.from(await caught(client.chat({ sessionId, prompt: "x" })))).code).toBe(Code.Unavailable);
   });
 
   it("answers INTERNAL, never UNKNOWN, when a backend has a bug", async () => {
@@ -99,7 +90,7 @@ describe("ChatbotService", () => {
     backend.next(() => {
       throw new TypeError("x is not a function");
     });
-    const error = await failure(client.chat({ sessionId, prompt: "x" }));
+    const error = ConnectError.from(await caught(client.chat({ sessionId, prompt: "x" })));
     expect(error.code).toBe(Code.Internal);
     expect(error.rawMessage).toBe("internal error");
   });
@@ -107,18 +98,18 @@ describe("ChatbotService", () => {
   it("answers INVALID_ARGUMENT for an empty session_id or prompt, NOT_FOUND for an unknown session", async () => {
     const { client } = setup();
     const { sessionId } = await client.newSession({ config: CONFIG });
-    expect((await failure(client.chat({ sessionId: "", prompt: "x" }))).rawMessage).toBe("session_id is required");
-    expect((await failure(client.chat({ sessionId, prompt: "" }))).code).toBe(Code.InvalidArgument);
-    expect((await failure(client.chat({ sessionId: "nope", prompt: "x" }))).code).toBe(Code.NotFound);
-    expect((await failure(client.deleteSession({ sessionId: "" }))).code).toBe(Code.InvalidArgument);
-    expect((await failure(client.deleteSession({ sessionId: "nope" }))).code).toBe(Code.NotFound);
+    expect((ConnectError.from(await caught(client.chat({ sessionId: "", prompt: "x" })))).rawMessage).toBe("session_id is required");
+    expect((ConnectError.from(await caught(client.chat({ sessionId, prompt: "" })))).code).toBe(Code.InvalidArgument);
+    expect((ConnectError.from(await caught(client.chat({ sessionId: "nope", prompt: "x" })))).code).toBe(Code.NotFound);
+    expect((ConnectError.from(await caught(client.deleteSession({ sessionId: "" })))).code).toBe(Code.InvalidArgument);
+    expect((ConnectError.from(await caught(client.deleteSession({ sessionId: "nope" })))).code).toBe(Code.NotFound);
   });
 
   it("answers RESOURCE_EXHAUSTED during cooldown, with the seconds in the message and a RetryInfo detail", async () => {
     const { client } = setup({ apiKeyMs: 15_000 });
     const { sessionId } = await client.newSession({ config: CONFIG });
     await client.chat({ sessionId, prompt: "one" });
-    const error = await failure(client.chat({ sessionId, prompt: "two" }));
+    const error = ConnectError.from(await caught(client.chat({ sessionId, prompt: "two" })));
     expect(error.code).toBe(Code.ResourceExhausted);
     expect(error.rawMessage).toMatch(/^cooling down: try again in (14|15) s$/);
     const [info] = error.findDetails(RetryInfoSchema) as { retryDelay?: { seconds: bigint } }[];
@@ -131,10 +122,10 @@ describe("ChatbotService", () => {
     let upstreamSignal: AbortSignal | undefined;
     backend.next((request) => {
       upstreamSignal = request.signal;
-      return aborted(request.signal);
+      return untilAborted(request);
     });
     const controller = new AbortController();
-    const call = failure(client.chat({ sessionId, prompt: "slow" }, { signal: controller.signal }));
+    const call = caught(client.chat({ sessionId, prompt: "slow" }, { signal: controller.signal })).then((e) => ConnectError.from(e));
     await expect.poll(() => upstreamSignal).toBeDefined();
     controller.abort();
     expect((await call).code).toBe(Code.Canceled);

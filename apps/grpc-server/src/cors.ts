@@ -1,3 +1,4 @@
+import { clientIdentifier } from "@chatgptchatbot/core";
 import { cors } from "@connectrpc/connect";
 import type { NodeHandlerFn } from "./node-handler.js";
 
@@ -34,7 +35,7 @@ export function withCors({ origins, maxAgeSeconds = 7200 }: CorsOptions, next: N
     if (!ok) {
       if (preflight) {
         res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
-        res.end(`origin ${origin} is not allowed`);
+        res.end(`origin ${clientIdentifier(origin)} is not allowed`); // the client's header: quoted short
         return;
       }
       next(req, res);

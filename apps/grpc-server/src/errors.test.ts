@@ -1,4 +1,4 @@
-import { ChatbotError, ErrorCode, errorStatus } from "@chatgptchatbot/core";
+import { ChatbotError, ErrorCode, errorStatus, MAX_ERROR_MESSAGE_CHARS } from "@chatgptchatbot/core";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { toConnectError } from "./errors.js";
@@ -51,6 +51,14 @@ describe("toConnectError", () => {
   it("turns an AbortError into CANCELED", () => {
     const abort = Object.assign(new Error("This operation was aborted"), { name: "AbortError" });
     expect(toConnectError(abort).code).toBe(Code.Canceled);
+  });
+
+  it("cuts a ConnectError's message that would not fit in gRPC metadata, keeping its code", () => {
+    const long = new ConnectError(`unknown thing ${"z".repeat(100_000)}`, Code.NotFound);
+    const out = toConnectError(long);
+    expect(out.code).toBe(Code.NotFound);
+    expect(out.rawMessage.length).toBe(MAX_ERROR_MESSAGE_CHARS);
+    expect(toConnectError(ChatbotError.invalidArgument("w".repeat(100_000))).rawMessage.length).toBe(MAX_ERROR_MESSAGE_CHARS);
   });
 
   it("passes a ConnectError raised by Connect itself through", () => {

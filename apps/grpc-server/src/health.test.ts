@@ -19,6 +19,20 @@ describe("grpc.health.v1.Health", () => {
     expect((error as ConnectError).code).toBe(Code.NotFound);
   });
 
+  it("quotes an unknown service name short and escaped (a 100,000-character name)", async () => {
+    const { client } = setup();
+    const long = await client.check({ service: "s".repeat(100_000) }).then(
+      () => new ConnectError("expected NOT_FOUND"),
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect([long.code, long.rawMessage]).toEqual([Code.NotFound, `unknown service "${"s".repeat(40)}…" (100000 characters)`]);
+    const odd = await client.check({ service: "a\r\nb" }).then(
+      () => new ConnectError("expected NOT_FOUND"),
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(odd.rawMessage).toBe('unknown service "a\\u000d\\u000ab"');
+  });
+
   it("answers NOT_SERVING once shutting down, and Watch streams see the change and end", async () => {
     const { client, status } = setup();
     const seen: ServingStatus[] = [];

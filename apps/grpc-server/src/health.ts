@@ -1,3 +1,4 @@
+import { clientIdentifier } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@chatgptchatbot/proto/health";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
@@ -62,7 +63,10 @@ export function createHealthService(status: HealthStatus): ServiceImpl<typeof He
   return {
     check({ service }) {
       const current = status.get(service);
-      if (current === undefined) throw new ConnectError(`unknown service ${JSON.stringify(service)}`, Code.NotFound);
+      if (current === undefined) {
+        // The name is the client's: quoted short, so a huge one cannot overflow the status metadata.
+        throw new ConnectError(`unknown service ${clientIdentifier(service)}`, Code.NotFound);
+      }
       return { status: current };
     },
 

@@ -5,6 +5,7 @@
  */
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import { caught } from "@chatgptchatbot/testkit/testing";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,15 +19,6 @@ const TRANSPORTS: { name: string; protocol: string; http: string; make: (baseUrl
   { name: "Connect over HTTP/1.1", protocol: "connect", http: "1.1", make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" }) },
   { name: "Connect over HTTP/2", protocol: "connect", http: "2.0", make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2" }) },
 ];
-
-async function failure(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("one port, three protocols, two HTTP versions", () => {
   let openai: FakeOpenAI;
@@ -61,16 +53,16 @@ describe("one port, three protocols, two HTTP versions", () => {
 
     it("reports errors with the exact codes and messages", async () => {
       const client = createClient(ChatbotService, make(program.grpcUrl));
-      const invalid = await failure(client.newSession({ config: "{}" }));
+      const invalid = ConnectError.from(await caught(client.newSession({ config: "{}" })));
       expect(invalid.code).toBe(Code.InvalidArgument);
       expect(invalid.rawMessage).toBe("version & access_token|api_key is required: config has no version (1 = access token, 3 = API key)");
-      expect((await failure(client.chat({ sessionId: "", prompt: "x" }))).code).toBe(Code.InvalidArgument);
-      expect((await failure(client.chat({ sessionId: "unknown", prompt: "x" }))).code).toBe(Code.NotFound);
-      expect((await failure(client.deleteSession({ sessionId: "unknown" }))).code).toBe(Code.NotFound);
+      expect((ConnectError.from(await caught(client.chat({ sessionId: "", prompt: "x" })))).code).toBe(Code.InvalidArgument);
+      expect((ConnectError.from(await caught(client.chat({ sessionId: "unknown", prompt: "x" })))).code).toBe(Code.NotFound);
+      expect((ConnectError.from(await caught(client.deleteSession({ sessionId: "unknown" })))).code).toBe(Code.NotFound);
 
       // The first lifecycle test used this key: it is cooling down now.
       const { sessionId } = await client.newSession({ config: JSON.stringify({ version: 3, api_key: apiKey }) });
-      const cooling = await failure(client.chat({ sessionId, prompt: "again" }));
+      const cooling = ConnectError.from(await caught(client.chat({ sessionId, prompt: "again" })));
       expect(cooling.code).toBe(Code.ResourceExhausted);
       expect(cooling.rawMessage).toMatch(/^cooling down: try again in \d+ s$/);
       const [info] = cooling.findDetails(RetryInfoSchema) as { retryDelay?: { seconds: bigint } }[];
@@ -91,7 +83,7 @@ describe("one port, three protocols, two HTTP versions", () => {
 
   it("refuses a request message over 4 MiB with RESOURCE_EXHAUSTED", async () => {
     const client = createClient(ChatbotService, createConnectTransport({ baseUrl: program.grpcUrl, httpVersion: "1.1" }));
-    const error = await failure(client.chat({ sessionId: "x", prompt: "a".repeat(4 * 1024 * 1024 + 1) }));
+    const error = ConnectError.from(await caught(client.chat({ sessionId: "x", prompt: "a".repeat(4 * 1024 * 1024 + 1) })));
     expect(error.code).toBe(Code.ResourceExhausted);
     expect(openai.requests.some((r) => JSON.stringify(r.body).length > 4 * 1024 * 1024)).toBe(false);
   });

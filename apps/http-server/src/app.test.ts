@@ -1,6 +1,6 @@
 import { ChatbotError, maskSecret, SessionPool } from "@chatgptchatbot/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { deferred, MemoryLogger, ScriptedBackend, untilAborted } from "../test/scripted-backend.js";
+import { deferred, recordingLogger, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
 import { createHttpApp } from "./app.js";
 import { DefaultSession } from "./default-session.js";
 
@@ -21,7 +21,7 @@ function setup({
   now,
 }: { apiKeys?: string[]; cooldownMs?: number; maxSessions?: number; bodyLimitBytes?: number; now?: () => number } = {}) {
   const backend = new ScriptedBackend();
-  const logger = new MemoryLogger();
+  const logger = recordingLogger();
   const pool = new SessionPool({
     backends: () => backend,
     sweepIntervalMs: 0,
@@ -258,7 +258,8 @@ describe("POST /renew", () => {
     ["with a number access_token", '{"access_token": 12345}', "access_token must be a string"],
     ["with an array api_key", '{"api_key": ["sk"], "version": 3}', "api_key must be a string"],
     ["with an unknown version", '{"access_token": "eyJ-test-token-0005", "version": 2}', /^unsupported version 2/],
-    ["with a credential holding spaces", '{"access_token": "eyJ test token"}', /a credential must not contain whitespace/],
+    ["with a credential holding spaces", '{"access_token": "eyJ test token"}', /access_token must be visible ASCII only/],
+    ["with a whitespace-only api_key", '{"api_key": " ", "version": 3}', /api_key must not be empty or only whitespace/],
   ])("answers 400 to a body %s and changes nothing", async (_name, body, message) => {
     const { app, backend, defaultSession } = setup();
     await post(app, "/ask", { prompt: "before" });

@@ -1,6 +1,6 @@
 import { ChatbotError, ErrorCode, SessionPool } from "@chatgptchatbot/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { deferred, MemoryLogger, ScriptedBackend, untilAborted } from "../test/scripted-backend.js";
+import { deferred, recordingLogger, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
 import { DefaultSession } from "./default-session.js";
 
 const SERVER_KEY = "sk-test-server-default-key-0001";
@@ -11,7 +11,7 @@ afterEach(async () => {
 
 function setup({ apiKeys = [SERVER_KEY], maxSessions = 10 }: { apiKeys?: string[]; maxSessions?: number } = {}) {
   const backend = new ScriptedBackend();
-  const logger = new MemoryLogger();
+  const logger = recordingLogger();
   const pool = new SessionPool({
     backends: () => backend,
     sweepIntervalMs: 0,

@@ -63,6 +63,7 @@ export class DefaultSession {
    *   {@link SessionPool.chat} throws.
    */
   async ask({ prompt, signal }: { prompt: string; signal?: AbortSignal }): Promise<string> {
+    this.#pool.checkPrompt(prompt); // an oversized prompt is refused before a session is even created
     for (let attempt = 0; ; attempt++) {
       const sessionId = await this.#current();
       try {

@@ -1,13 +1,16 @@
-import { ChatbotError } from "@chatgptchatbot/core";
+import { ChatbotError, jsonTooDeep, MAX_JSON_DEPTH } from "@chatgptchatbot/core";
 
 /**
  * Parses a request body as a JSON object, whatever its Content-Type: existing
  * clients send `curl -d '{"prompt": "..."}'`, which says
  * `application/x-www-form-urlencoded`, and the old service read it as JSON.
  *
- * @throws InvalidArgument (400) for a body that is not a JSON object.
+ * @throws InvalidArgument (400) for a body that is not a JSON object, or nests
+ *   deeper than MAX_JSON_DEPTH.
  */
 export function parseJsonObject(text: string): Record<string, unknown> {
+  // Before parsing: a deep body parses, then overflows whatever walks it (a message, a log line).
+  if (jsonTooDeep(text)) throw ChatbotError.invalidArgument(`the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);

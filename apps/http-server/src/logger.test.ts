@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { type LogLevel, maskSecret, SessionPool } from "@chatgptchatbot/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { ScriptedBackend } from "../test/scripted-backend.js";
+import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { createHttpApp } from "./app.js";
 import { createLogger } from "./logger.js";
 

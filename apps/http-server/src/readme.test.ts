@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deferred } from "../test/scripted-backend.js";
+import { deferred } from "@chatgptchatbot/testkit/testing";
 import { runHttpServer } from "./run.js";
 import type { RunningHttpServer } from "./server.js";
 

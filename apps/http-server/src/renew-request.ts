@@ -1,4 +1,4 @@
-import { ChatbotError, type SessionVersion } from "@chatgptchatbot/core";
+import { ChatbotError, quoteClientValue, type SessionVersion } from "@chatgptchatbot/core";
 import type { RenewInput } from "./default-session.js";
 import { requiredString } from "./json-body.js";
 
@@ -18,7 +18,7 @@ export function parseRenewRequest(body: Record<string, unknown>): RenewInput {
     const v = typeof body.version === "string" && /^\d+$/.test(body.version) ? Number(body.version) : body.version;
     if (v !== 1 && v !== 3) {
       throw ChatbotError.invalidArgument(
-        `unsupported version ${JSON.stringify(body.version)}: use 1 (access token) or 3 (API key)`,
+        `unsupported version ${quoteClientValue(body.version)}: use 1 (access token) or 3 (API key)`,
       );
     }
     version = v;

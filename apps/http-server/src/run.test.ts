@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import { maskSecret } from "@chatgptchatbot/core";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { deferred } from "../test/scripted-backend.js";
+import { deferred } from "@chatgptchatbot/testkit/testing";
 import { runHttpServer } from "./run.js";
 import type { RunningHttpServer } from "./server.js";
 

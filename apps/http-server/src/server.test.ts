@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage, Agent } from "node:http";
 import { SessionPool } from "@chatgptchatbot/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { deferred, ScriptedBackend, untilAborted } from "../test/scripted-backend.js";
+import { deferred, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
 import { createHttpApp } from "./app.js";
 import { type RunningHttpServer, startHttpServer } from "./server.js";
 

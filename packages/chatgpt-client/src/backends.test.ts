@@ -23,7 +23,7 @@ import {
   sessionConfig,
   startConnectionCounter,
   startScriptedServer,
-} from "./test-helpers.js";
+} from "@chatgptchatbot/testkit/testing";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -61,15 +61,15 @@ describe("createBackends", () => {
   it("resolves version 3 to the API-key backend and version 1 to the access-token backend", () => {
     const built = backends({ chatgptBaseUrl: "http://127.0.0.1:9/api" });
     expect(built.resolve(sessionConfig())).toBeInstanceOf(OpenAIBackend);
-    expect(built.resolve(sessionConfig({ version: 1 }))).toBeInstanceOf(ChatGPTWebBackend);
+    expect(built.resolve(sessionConfig({ kind: "access-token", version: 1 }))).toBeInstanceOf(ChatGPTWebBackend);
     expect(built.resolve(sessionConfig())).toBe(built.openai); // built once, not per call
   });
 
   it("refuses a version-1 session when neither it nor the server names a base URL", () => {
     const built = backends({});
-    expect(() => built.resolve(sessionConfig({ version: 1 }))).toThrow(ChatbotError);
-    expect(() => built.resolve(sessionConfig({ version: 1 }))).toThrow(/base_url/);
-    expect(built.resolve(sessionConfig({ version: 1, baseUrl: "http://127.0.0.1:9/api" }))).toBe(built.chatgptWeb);
+    expect(() => built.resolve(sessionConfig({ kind: "access-token", version: 1 }))).toThrow(ChatbotError);
+    expect(() => built.resolve(sessionConfig({ kind: "access-token", version: 1 }))).toThrow(/base_url/);
+    expect(built.resolve(sessionConfig({ kind: "access-token", version: 1, baseUrl: "http://127.0.0.1:9/api" }))).toBe(built.chatgptWeb);
   });
 
   it("validates its options", () => {
@@ -115,7 +115,7 @@ describe("createBackends", () => {
 
   it("treats empty settings as unset", async () => {
     const built = backends({ apiUrl: "", chatgptBaseUrl: " ", model: "" });
-    expect(() => built.resolve(sessionConfig({ version: 1 }))).toThrow(/base_url/);
+    expect(() => built.resolve(sessionConfig({ kind: "access-token", version: 1 }))).toThrow(/base_url/);
   });
 });
 

@@ -1,4 +1,14 @@
-import { type BackendResolver, ChatbotError, type Logger, type ServerConfig, silentLogger } from "@chatgptchatbot/core";
+import {
+  ACCESS_TOKEN_KIND,
+  API_KEY_KIND,
+  type Backend,
+  type BackendKind,
+  type BackendResolver,
+  ChatbotError,
+  type Logger,
+  type ServerConfig,
+  silentLogger,
+} from "@chatgptchatbot/core";
 import type { Dispatcher } from "undici";
 import { ChatGPTWebBackend } from "./chatgpt-web/chatgpt-web-backend.js";
 import { createUpstreamDispatcher } from "./dispatcher.js";
@@ -39,8 +49,8 @@ export interface BackendsOptions {
 /** Both backends over one shared connection pool. */
 export interface Backends {
   /**
-   * Picks the backend for a session: version 3 → API key, version 1 →
-   * access token. Hand it to `SessionPool` as `backends`.
+   * Picks the backend for a session by its kind: "api-key" → OpenAI-compatible,
+   * "access-token" → ChatGPT web. Hand it to `SessionPool` as `backends`.
    *
    * @throws InvalidArgument for an access-token session when neither its
    *   config nor the server names a ChatGPT-web base URL.
@@ -89,16 +99,18 @@ export function createBackends(options: BackendsOptions = {}): Backends {
   });
   const chatgptWeb = new ChatGPTWebBackend({ ...common, baseUrl: chatgptBaseUrl, dispatcher });
   const hasServerBaseUrl = chatgptBaseUrl !== undefined;
+  const byKind = new Map<BackendKind, Backend>([
+    [API_KEY_KIND, openai],
+    [ACCESS_TOKEN_KIND, chatgptWeb],
+  ]);
 
   let closed: Promise<void> | undefined;
   return {
     resolve(config) {
-      if (config.version === 3) return openai;
-      if (config.version === 1) {
-        if (config.baseUrl === undefined && !hasServerBaseUrl) chatgptWeb.endpoint(config); // throws InvalidArgument
-        return chatgptWeb;
-      }
-      throw ChatbotError.invalidArgument(`unsupported version ${String((config as { version: unknown }).version)}`);
+      const backend = byKind.get(config.kind);
+      if (backend === undefined) throw ChatbotError.invalidArgument(`no backend serves ${config.kind} sessions`);
+      if (backend === chatgptWeb && config.baseUrl === undefined && !hasServerBaseUrl) chatgptWeb.endpoint(config); // throws InvalidArgument
+      return backend;
     },
     openai,
     chatgptWeb,

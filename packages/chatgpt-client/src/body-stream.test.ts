@@ -2,7 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { Agent, request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { bodyStream } from "./body-stream.js";
-import { nextMacrotask, startScriptedServer } from "./test-helpers.js";
+import { nextMacrotask, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { ErrorCode } from "@chatgptchatbot/core";
 import { type FakeOpenAI, type HttpProxy, startFakeChatGPTWeb, startFakeOpenAI, startHttpProxy } from "@chatgptchatbot/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { type BackendsOptions, createBackends } from "./backends.js";
-import { ACCESS_TOKEN, askRequest, drain, recordingLogger, rejection, sessionConfig } from "./test-helpers.js";
+import { ACCESS_TOKEN, askRequest, drain, recordingLogger, rejection, sessionConfig } from "@chatgptchatbot/testkit/testing";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -23,7 +23,7 @@ async function setup(
   return { openai, web, proxy, backends, logger };
 }
 
-const v1 = sessionConfig({ version: 1, credentials: [ACCESS_TOKEN] });
+const v1 = sessionConfig({ kind: "access-token", version: 1, credentials: [ACCESS_TOKEN] });
 const hostOf = (url: string) => new URL(url).host;
 
 describe("proxy routing", () => {

@@ -1,6 +1,6 @@
 import { Agent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { nextMacrotask, startScriptedServer } from "./test-helpers.js";
+import { nextMacrotask, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { createUndiciFetch } from "./undici-fetch.js";
 
 const cleanup: (() => Promise<unknown>)[] = [];

@@ -25,7 +25,7 @@ describe("@chatgptchatbot/chatgpt-client as a dependency", () => {
       join(dir, "consumer.js"),
       `import * as client from "@chatgptchatbot/chatgpt-client";
 const backends = client.createBackends({ chatgptBaseUrl: "http://127.0.0.1:9/api" });
-const kinds = [backends.resolve({ version: 3, credentials: ["k"] }).initialPrompt, backends.resolve({ version: 1, credentials: ["t"] }).initialPrompt];
+const kinds = [backends.resolve({ kind: "api-key", version: 3, credentials: ["k"] }).initialPrompt, backends.resolve({ kind: "access-token", version: 1, credentials: ["t"] }).initialPrompt];
 await backends.close();
 console.log(JSON.stringify({ kinds, names: ["createBackends", "createBackendsFromConfig", "OpenAIBackend", "ChatGPTWebBackend"].filter((n) => typeof client[n] === "function") }));
 `,

@@ -10,6 +10,8 @@ describe("readConfig", () => {
       renewIntervalMs: 900_000,
       sweepIntervalMs: 60_000,
       maxTokens: 3000,
+      maxPromptChars: 4000,
+      maxInitialPromptChars: 10_000,
       apiUrl: undefined,
       chatgptBaseUrl: undefined,
       model: undefined,
@@ -34,6 +36,8 @@ describe("readConfig", () => {
       CHATBOT_RENEW_INTERVAL: "60",
       CHATBOT_SWEEP_INTERVAL: "5",
       CHATBOT_MAX_TOKENS: "8000",
+      CHATBOT_MAX_PROMPT_CHARS: "500",
+      CHATBOT_MAX_INITIAL_PROMPT_CHARS: "20000",
       API_URL: "http://127.0.0.1:11434/v1/chat/completions",
       CHATGPT_BASE_URL: "http://127.0.0.1:8080/backend-api",
       CHATGPT_MODEL: "qwen2.5",
@@ -55,6 +59,8 @@ describe("readConfig", () => {
       renewIntervalMs: 60_000,
       sweepIntervalMs: 5_000,
       maxTokens: 8000,
+      maxPromptChars: 500,
+      maxInitialPromptChars: 20_000,
       apiUrl: "http://127.0.0.1:11434/v1/chat/completions",
       chatgptBaseUrl: "http://127.0.0.1:8080/backend-api",
       model: "qwen2.5",
@@ -91,6 +97,11 @@ describe("readConfig", () => {
     ["API_URL", "localhost:8080", "API_URL: expected an http(s) URL, got \"localhost:8080\""],
     ["GRPC_REFLECTION", "maybe", "GRPC_REFLECTION: expected true or false, got \"maybe\""],
     ["LOG_LEVEL", "loud", "LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got \"loud\""],
+    ["CHATBOT_MAX_PROMPT_CHARS", "0", "CHATBOT_MAX_PROMPT_CHARS: expected a whole number >= 1, got \"0\""],
+    ["OPENAI_API_KEYS", "sk-test-a,sk-test-ключ", "OPENAI_API_KEYS: credential 2 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
+    ["OPENAI_API_KEY", "sk-test-nul\u0000x", "OPENAI_API_KEY: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
+    ["CHATGPT_ACCESS_TOKENS", "tok-test a", "CHATGPT_ACCESS_TOKENS: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
+    ["CHATGPT_ACCESS_TOKEN", "t".repeat(5000), "CHATGPT_ACCESS_TOKEN: credential 1 must be at most 4096 characters"],
   ])("refuses %s=%s with a one-line message naming it", (name, value, message) => {
     let caught: unknown;
     try {

@@ -3,6 +3,8 @@
  * its validation, in one table. Read once at start into a typed object that
  * is passed down; libraries never read `process.env` themselves.
  */
+import { credentialProblem } from "./credential.js";
+import { DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
 import { DEFAULT_MAX_TOKENS } from "./session-config.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -18,6 +20,10 @@ export interface ServerConfig {
   readonly sweepIntervalMs: number;
   /** Default history budget in tokens. */
   readonly maxTokens: number;
+  /** Largest prompt of a chat turn, in characters (CHATBOT_MAX_PROMPT_CHARS). */
+  readonly maxPromptChars: number;
+  /** Largest initial (system) prompt, in characters (CHATBOT_MAX_INITIAL_PROMPT_CHARS). */
+  readonly maxInitialPromptChars: number;
   /** OpenAI-compatible endpoint (base URL or full chat-completions URL); undefined: OpenAI's. */
   readonly apiUrl: string | undefined;
   /** ChatGPT-web reverse proxy base URL; undefined: access-token sessions need their own base_url. */
@@ -120,6 +126,16 @@ const list = (value: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s !== "");
 
+/** Comma-separated credentials, each one sendable in an HTTP header; the error names its position, never the value. */
+const credentials = (value: string, name: string): string[] => {
+  const items = list(value);
+  items.forEach((item, i) => {
+    const problem = credentialProblem(item);
+    if (problem !== undefined) throw new ConfigError(name, `credential ${i + 1} ${problem}`);
+  });
+  return items;
+};
+
 const nonEmptyList =
   (check: (item: string, name: string) => void) =>
   (value: string, name: string): string[] => {
@@ -167,11 +183,13 @@ const SPECS = [
   { env: "CHATBOT_RENEW_INTERVAL", key: "renewIntervalMs", default: "900", parse: seconds(), description: "Seconds after which a conversation is reset (system prompt kept); sessions idle for twice this are zombies. 0 disables." },
   { env: "CHATBOT_SWEEP_INTERVAL", key: "sweepIntervalMs", default: "60", parse: seconds(), description: "Seconds between background sweeps that renew and evict; 0 disables the sweep." },
   { env: "CHATBOT_MAX_TOKENS", key: "maxTokens", default: String(DEFAULT_MAX_TOKENS), parse: integer(1), description: "Default token budget for system prompt + history + prompt (a session's max_tokens overrides)." },
+  { env: "CHATBOT_MAX_PROMPT_CHARS", key: "maxPromptChars", default: String(DEFAULT_MAX_PROMPT_CHARS), parse: integer(1), description: "Largest prompt of one chat turn (Chat, ChatStream, /ask), in characters (Unicode code points); longer: INVALID_ARGUMENT / 400, before any work is done for it." },
+  { env: "CHATBOT_MAX_INITIAL_PROMPT_CHARS", key: "maxInitialPromptChars", default: String(DEFAULT_MAX_INITIAL_PROMPT_CHARS), parse: integer(1), description: "Largest initial (system) prompt of NewSession, in characters (Unicode code points); longer: INVALID_ARGUMENT." },
   { env: "API_URL", key: "apiUrl", default: "", parse: url, description: "OpenAI-compatible endpoint for API-key sessions: a base URL (https://host/v1) or the full chat-completions URL. Empty: OpenAI." },
   { env: "CHATGPT_BASE_URL", key: "chatgptBaseUrl", default: "", parse: url, description: "ChatGPT-web reverse proxy base URL for access-token sessions. Empty: such sessions must set base_url." },
   { env: "CHATGPT_MODEL", key: "model", default: "", parse: optionalString, description: "Default model when a session's config names none. Empty: the backend's default." },
-  { env: "OPENAI_API_KEYS", aliases: ["OPENAI_API_KEY"], key: "defaultApiKeys", default: "", parse: list, description: "Server default API key(s), comma-separated (OPENAI_API_KEY is read when this is unset), for sessions whose config has none. Only ever sent to API_URL." },
-  { env: "CHATGPT_ACCESS_TOKENS", aliases: ["CHATGPT_ACCESS_TOKEN"], key: "defaultAccessTokens", default: "", parse: list, description: "Server default access token(s), comma-separated (CHATGPT_ACCESS_TOKEN is read when this is unset). Only ever sent to CHATGPT_BASE_URL." },
+  { env: "OPENAI_API_KEYS", aliases: ["OPENAI_API_KEY"], key: "defaultApiKeys", default: "", parse: credentials, description: "Server default API key(s), comma-separated (OPENAI_API_KEY is read when this is unset), for sessions whose config has none. Only ever sent to API_URL. Each: visible ASCII, at most 4096 characters." },
+  { env: "CHATGPT_ACCESS_TOKENS", aliases: ["CHATGPT_ACCESS_TOKEN"], key: "defaultAccessTokens", default: "", parse: credentials, description: "Server default access token(s), comma-separated (CHATGPT_ACCESS_TOKEN is read when this is unset). Only ever sent to CHATGPT_BASE_URL. Each: visible ASCII, at most 4096 characters." },
   { env: "CHATBOT_ALLOWED_UPSTREAM_HOSTS", key: "allowedUpstreamHosts", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkHost)(v, n)), description: "Comma-separated hosts (host or host:port) a client's base_url may name. Empty: any host." },
   { env: "CHATBOT_REQUEST_TIMEOUT", key: "requestTimeoutMs", default: "60", parse: seconds(0.001), description: "Seconds before an upstream request times out." },
   { env: "CHATBOT_MAX_RETRIES", key: "maxRetries", default: "2", parse: integer(0), description: "Retries of an upstream request on 429 and 5xx (with backoff, honouring Retry-After)." },

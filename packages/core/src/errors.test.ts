@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ChatbotError, ErrorCode, GrpcCode, errorStatus } from "./errors.js";
+import { ChatbotError, ErrorCode, GrpcCode, errorStatus, MAX_ERROR_MESSAGE_CHARS } from "./errors.js";
 
 describe("errorStatus table", () => {
   it.each([
@@ -62,5 +62,23 @@ describe("ChatbotError", () => {
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe("ChatbotError");
     expect(error.isRetryable).toBe(false);
+  });
+});
+
+describe("messages bounded for gRPC metadata", () => {
+  it("session not found quotes a hostile id short and escaped (a 100,000-character id)", () => {
+    const message = ChatbotError.sessionNotFound("i".repeat(100_000)).message;
+    expect(message).toBe(`session not found: "${"i".repeat(40)}…" (100000 characters)`);
+    expect(ChatbotError.sessionNotFound("a\u0000\r\nb").message).toBe('session not found: "a\\u0000\\u000d\\u000ab"');
+    expect(ChatbotError.sessionNotFound("7f3c0000-0000-4000-8000-000000000000").message).toBe(
+      "session not found: 7f3c0000-0000-4000-8000-000000000000",
+    );
+  });
+
+  it("no message is longer than MAX_ERROR_MESSAGE_CHARS, whoever builds it", () => {
+    const error = ChatbotError.invalidArgument(`bad: ${"x".repeat(50_000)}`);
+    expect(error.message.length).toBe(MAX_ERROR_MESSAGE_CHARS);
+    expect(error.message.endsWith("…")).toBe(true);
+    expect(ChatbotError.upstream("y".repeat(MAX_ERROR_MESSAGE_CHARS)).message).toBe("y".repeat(MAX_ERROR_MESSAGE_CHARS));
   });
 });

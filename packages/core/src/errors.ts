@@ -4,6 +4,7 @@
  * transports translate it through {@link errorStatus}, one table, and nowhere
  * else.
  */
+import { clientIdentifier } from "./client-value.js";
 
 /** Stable error codes. Their string values are part of the public API. */
 export const ErrorCode = {
@@ -74,6 +75,15 @@ export interface ChatbotErrorOptions {
   readonly upstreamStatus?: number;
 }
 
+/**
+ * Longest message an error carries to a client, in characters. It travels in
+ * gRPC metadata (`grpc-message`, percent-encoded: up to 3 bytes a character;
+ * clients refuse metadata over 8 KiB by default), and in HTTP bodies and logs.
+ * Client values in messages are quoted short (see quoteClientValue); this cap
+ * is the guard behind that rule.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 1_024;
+
 /** The one error class; build it through the named constructors below. */
 export class ChatbotError extends Error {
   override readonly name = "ChatbotError";
@@ -82,7 +92,7 @@ export class ChatbotError extends Error {
   readonly upstreamStatus: number | undefined;
 
   constructor({ code, message, cause, retryAfterMs, upstreamStatus }: ChatbotErrorOptions) {
-    super(message, cause === undefined ? undefined : { cause });
+    super(boundedMessage(message), cause === undefined ? undefined : { cause });
     this.code = code;
     this.retryAfterMs = retryAfterMs;
     this.upstreamStatus = upstreamStatus;
@@ -122,7 +132,7 @@ export class ChatbotError extends Error {
   }
 
   static sessionNotFound(sessionId: string): ChatbotError {
-    return new ChatbotError({ code: ErrorCode.SessionNotFound, message: `session not found: ${sessionId}` });
+    return new ChatbotError({ code: ErrorCode.SessionNotFound, message: `session not found: ${clientIdentifier(sessionId)}` });
   }
 
   static cooldown(retryAfterMs: number): ChatbotError {
@@ -159,6 +169,10 @@ export class ChatbotError extends Error {
     if (isAbortError(error)) return ChatbotError.aborted(undefined, error);
     return new ChatbotError({ code: ErrorCode.Internal, message: "internal error", cause: error });
   }
+}
+
+function boundedMessage(message: string): string {
+  return message.length <= MAX_ERROR_MESSAGE_CHARS ? message : `${message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…`;
 }
 
 /** HTTP status for an upstream failure: 503 when unreachable or overloaded, 502 otherwise. */

@@ -16,14 +16,46 @@ export {
 export { collectReply } from "./backend.js";
 export type { Backend, BackendResolver, AskRequest, AskResult, ChatMessage, ConversationState } from "./backend.js";
 
-export { ChatbotError, ErrorCode, GrpcCode, errorStatus, upstreamHttpStatus, isAbortError } from "./errors.js";
+export {
+  ChatbotError,
+  ErrorCode,
+  GrpcCode,
+  errorStatus,
+  upstreamHttpStatus,
+  isAbortError,
+  MAX_ERROR_MESSAGE_CHARS,
+} from "./errors.js";
+export { quoteClientValue, clientIdentifier, QUOTED_VALUE_CHARS } from "./client-value.js";
+export { jsonTooDeep, MAX_JSON_DEPTH } from "./json-depth.js";
+export { credentialProblem, MAX_CREDENTIAL_CHARS } from "./credential.js";
 export type { ChatbotErrorOptions, ErrorStatus } from "./errors.js";
 
 export { parseSessionConfig, SUPPORTED_VERSIONS, DEFAULT_MAX_TOKENS } from "./session-config.js";
 export type { SessionConfig, SessionConfigDefaults, SessionVersion } from "./session-config.js";
 
+export { checkPromptLength, DEFAULT_MAX_PROMPT_CHARS, DEFAULT_MAX_INITIAL_PROMPT_CHARS } from "./prompt-limits.js";
 export { MemorySessionStore } from "./session-store.js";
-export type { SessionRecord, SessionStore } from "./session-store.js";
+export type { SessionRecord, SessionStore, TurnWrite, RenewWrite, WriteOutcome } from "./session-store.js";
+
+export { MemoryCoordinator } from "./memory-coordinator.js";
+export type {
+  Coordinator,
+  CredentialGrant,
+  CredentialRequest,
+  SlotRequest,
+  SlotReservation,
+  TurnLease,
+  TurnRequest,
+} from "./coordinator.js";
+
+export {
+  ACCESS_TOKEN_KIND,
+  API_KEY_KIND,
+  BackendKindRegistry,
+  BUILTIN_BACKEND_KINDS,
+  cooldownFor,
+} from "./backend-kinds.js";
+export type { BackendKind, BackendKindSpec, CooldownOptions } from "./backend-kinds.js";
 
 export { Cooldown } from "./cooldown.js";
 export { filterReply, filterSegment } from "./reply-filter.js";
@@ -39,7 +71,7 @@ export type { SegmenterOptions } from "./segmenter.js";
 export { textWidth } from "./text-width.js";
 export { fitHistory } from "./history.js";
 export type { HistoryEntry } from "./history.js";
-export { loadTokenCounter, encodingForModel, MESSAGE_OVERHEAD_TOKENS } from "./token-counter.js";
+export { loadTokenCounter, encodingForModel, MESSAGE_OVERHEAD_TOKENS, EXACT_COUNT_CHARS, COUNT_PIECE_CHARS } from "./token-counter.js";
 export type { TokenCounter, EncodingName } from "./token-counter.js";
 export { maskSecret, redactSecrets } from "./mask.js";
 export { silentLogger, shortId } from "./logger.js";

@@ -19,6 +19,7 @@ function reason(raw: string, defaults = {}): string {
 describe("parseSessionConfig", () => {
   it("reads the old clients' configs", () => {
     expect(parseSessionConfig('{"version": 3, "api_key": "sk-test-abc"}')).toEqual({
+      kind: "api-key",
       version: 3,
       credentials: ["sk-test-abc"],
       serverCredential: false,
@@ -30,6 +31,7 @@ describe("parseSessionConfig", () => {
     });
     const v1 = parseSessionConfig('{"version": 1, "access_token": "eyJ-test-token"}');
     expect(v1.version).toBe(1);
+    expect(v1.kind).toBe("access-token");
     expect(v1.credentials).toEqual(["eyJ-test-token"]);
     expect(v1.filter).toBe(false);
   });
@@ -74,7 +76,19 @@ describe("parseSessionConfig", () => {
     ['{"version": 3}', /^config has no api_key$/],
     ['{"version": 1}', /^config has no access_token$/],
     ['{"version": 3, "api_key": 42}', /^api_key must be a string, got a number$/],
-    ['{"version": 3, "api_key": "sk test"}', /^a credential must not contain whitespace$/],
+    ['{"version": 3, "api_key": "sk test"}', /^api_key must be visible ASCII only/],
+    ['{"version": 3, "api_key": "sk-test-nul\\u0000x"}', /^api_key must be visible ASCII only/],
+    ['{"version": 3, "api_key": "sk-test-ключ"}', /^api_key must be visible ASCII only/],
+    ['{"version": 1, "access_token": "tok-test\\r\\nX-Evil: 1"}', /^access_token must be visible ASCII only/],
+    ['{"version": 3, "api_key": " "}', /^api_key must not be empty or only whitespace$/],
+    ['{"version": 1, "access_token": "\\t\\n"}', /^access_token must not be empty or only whitespace$/],
+    [`{"version": 3, "api_key": "${"k".repeat(4_097)}"}`, /^api_key must be at most 4096 characters$/],
+    ['{"version": 3, "api_keys": ["sk-test-a", "sk-test-ü"]}', /^api_keys\[1\] must be visible ASCII only/],
+    [`{"version": 3, "api_keys": ${JSON.stringify(Array.from({ length: 65 }, (_, i) => `sk-test-${i}`))}}`, /^api_keys must hold at most 64 keys$/],
+    [`{"version": "${"v".repeat(200_000)}"}`, /^unsupported version "v{40}…" \(200000 characters\): use 1/],
+    [`{"version": "\\u0000\\r\\n"}`, /^unsupported version "\\u0000\\u000d\\u000a": use 1/],
+    [`{"version": ${"[".repeat(10_000)}${"]".repeat(10_000)}}`, /^config nests deeper than 32 levels$/],
+    ['{"version": [[3]], "api_key": "sk-test-a"}', /^unsupported version an array: use 1/],
     ['{"version": 3, "api_keys": ["sk-test-a", ""]}', /^api_keys must be an array of non-empty strings$/],
     ['{"version": 3, "api_keys": "sk-test-a"}', /^api_keys must be an array of non-empty strings$/],
     ['{"version": 3, "api_key": "sk-test-a", "model": 4}', /^model must be a string, got a number$/],
@@ -145,6 +159,21 @@ describe("parseSessionConfig", () => {
     expect(message).not.toContain("sk-test");
     expect(reason('{"version": 3, "api_key": "sk-test-unterminated')).not.toContain("sk-test");
   });
+
+  it.each(["sk-test-nul\u0000x", "sk-test-ключ", "sk-test-secret\r\nX-Evil: 1", "sk-test-".repeat(600)])(
+    "never echoes a refused credential (%#), in any field",
+    (credential) => {
+      for (const config of [
+        { version: 3, api_key: credential },
+        { version: 1, access_token: credential },
+        { version: 3, api_keys: ["sk-test-fine", credential] },
+      ]) {
+        const message = reason(JSON.stringify(config));
+        expect(message).not.toContain("sk-test");
+        expect(message).toMatch(/^(api_key|access_token|api_keys\[1\]) must /);
+      }
+    },
+  );
 
   it("takes the default budget from the server", () => {
     expect(parseSessionConfig('{"version": 3, "api_key": "sk-test-a"}', { maxTokens: 500 }).maxTokens).toBe(500);

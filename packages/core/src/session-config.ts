@@ -1,15 +1,32 @@
+import {
+  ACCESS_TOKEN_KIND,
+  API_KEY_KIND,
+  type BackendKind,
+  type BackendKindRegistry,
+  type BackendKindSpec,
+  BUILTIN_BACKEND_KINDS,
+} from "./backend-kinds.js";
+import { clientIdentifier, quoteClientValue } from "./client-value.js";
+import { credentialProblem } from "./credential.js";
 import { ChatbotError } from "./errors.js";
+import { jsonTooDeep, MAX_JSON_DEPTH } from "./json-depth.js";
 
 /**
- * The backend a session talks to, by the old service's `version` numbers:
- * 1 = the ChatGPT web conversation protocol with an access token,
- * 3 = an OpenAI-compatible chat-completions API with an API key.
+ * The `version` number a client's config names its backend by (the old
+ * service's numbers: 1 = access token, 3 = API key). Only the parser reads
+ * it; everything after keys by {@link SessionConfig.kind}.
  */
-export type SessionVersion = 1 | 3;
-export const SUPPORTED_VERSIONS: readonly SessionVersion[] = [1, 3];
+export type SessionVersion = number;
+/** The versions the built-in backend kinds answer to, lowest first. */
+export const SUPPORTED_VERSIONS: readonly SessionVersion[] = BUILTIN_BACKEND_KINDS.specs
+  .map((spec) => spec.version)
+  .sort((a, b) => a - b);
 
 /** A session's validated configuration: plain, serializable data. */
 export interface SessionConfig {
+  /** The backend kind, mapped from the config's version (see backend-kinds.ts). */
+  readonly kind: BackendKind;
+  /** The version as the client named it, kept only to show it back. */
   readonly version: SessionVersion;
   /** Credentials to use, in order of preference; never empty. */
   readonly credentials: readonly string[];
@@ -28,10 +45,14 @@ export interface SessionConfig {
 
 /** Server-side settings that shape how a client's config is read. */
 export interface SessionConfigDefaults {
-  /** Server default API keys, used by version-3 sessions whose config has none. */
+  /** Server default credentials by backend kind, for sessions whose config has none. */
+  readonly credentials?: { readonly [kind: BackendKind]: readonly string[] | undefined };
+  /** Server default API keys (the "api-key" kind's entry of `credentials`). */
   readonly apiKeys?: readonly string[];
-  /** Server default access tokens, used by version-1 sessions whose config has none. */
+  /** Server default access tokens (the "access-token" kind's entry of `credentials`). */
   readonly accessTokens?: readonly string[];
+  /** The backend kinds the server knows (default: the built-in two). */
+  readonly kinds?: BackendKindRegistry;
   /** Default history budget in tokens (3000). */
   readonly maxTokens?: number;
   /**
@@ -42,6 +63,8 @@ export interface SessionConfigDefaults {
 }
 
 export const DEFAULT_MAX_TOKENS = 3000;
+/** Most keys one config's `api_keys` may list. */
+const MAX_API_KEYS = 64;
 const REQUIRED = "version & access_token|api_key is required";
 
 /**
@@ -59,6 +82,8 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
   if (trimmed === "") {
     obj = {};
   } else {
+    // Checked before parsing: a deep value parses, then overflows whatever walks it.
+    if (jsonTooDeep(trimmed)) throw invalid(`config nests deeper than ${MAX_JSON_DEPTH} levels`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(trimmed);
@@ -74,22 +99,27 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
     obj = parsed as Record<string, unknown>;
   }
 
-  const defaultApiKeys = nonEmpty(defaults.apiKeys);
-  const defaultTokens = nonEmpty(defaults.accessTokens);
+  const kinds = defaults.kinds ?? BUILTIN_BACKEND_KINDS;
+  const serverCredentials = (kind: BackendKind): string[] => nonEmpty(defaultCredentials(defaults, kind));
 
   // version: required, unless the config is empty and the server has a default credential.
-  let version: SessionVersion;
+  let spec: BackendKindSpec;
   if (obj.version === undefined || obj.version === null) {
-    if (trimmed !== "") throw invalid("config has no version (1 = access token, 3 = API key)");
-    if (defaultApiKeys.length > 0) version = 3;
-    else if (defaultTokens.length > 0) version = 1;
-    else throw invalid("config is empty and the server has no default credential");
+    if (trimmed !== "") {
+      throw invalid(`config has no version (${kinds.describeVersions((k) => `${k.version} = ${k.credentialLabel}`).join(", ")})`);
+    }
+    const preferred = kinds.specs.find((k) => serverCredentials(k.kind).length > 0);
+    if (preferred === undefined) throw invalid("config is empty and the server has no default credential");
+    spec = preferred;
   } else {
     const v = typeof obj.version === "string" && /^\d+$/.test(obj.version) ? Number(obj.version) : obj.version;
-    if (v !== 1 && v !== 3) {
-      throw invalid(`unsupported version ${JSON.stringify(obj.version)}: use 1 (access token) or 3 (API key)`);
+    const named = typeof v === "number" ? kinds.byVersion(v) : undefined;
+    if (named === undefined) {
+      const choices = kinds.describeVersions((k) => `${k.version} (${k.credentialLabel})`);
+      const listed = choices.length > 1 ? `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}` : choices.join("");
+      throw invalid(`unsupported version ${quoteClientValue(obj.version)}: use ${listed}`);
     }
-    version = v;
+    spec = named;
   }
 
   // credentials: the client's own (either key name, plus api_keys), else the server's.
@@ -98,24 +128,22 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
     const value = obj[field];
     if (value === undefined || value === null || value === "") continue;
     if (typeof value !== "string") throw invalid(`${field} must be a string, got ${describe(value)}`);
-    own.push(value.trim());
+    own.push(checkedCredential(field, value));
   }
   if (obj.api_keys !== undefined && obj.api_keys !== null) {
     if (!Array.isArray(obj.api_keys) || obj.api_keys.some((k) => typeof k !== "string" || k.trim() === "")) {
       throw invalid("api_keys must be an array of non-empty strings");
     }
-    own.push(...(obj.api_keys as string[]).map((k) => k.trim()));
+    if (obj.api_keys.length > MAX_API_KEYS) throw invalid(`api_keys must hold at most ${MAX_API_KEYS} keys`);
+    (obj.api_keys as string[]).forEach((key, i) => own.push(checkedCredential(`api_keys[${i}]`, key)));
   }
-  if (own.some((c) => /\s/.test(c))) throw invalid("a credential must not contain whitespace");
 
   const baseUrl = optionalBaseUrl(obj.base_url, defaults.allowedUpstreamHosts);
   let credentials: string[] = [...new Set(own)];
   let serverCredential = false;
   if (credentials.length === 0) {
-    const fallback = version === 3 ? defaultApiKeys : defaultTokens;
-    if (fallback.length === 0) {
-      throw invalid(version === 3 ? "config has no api_key" : "config has no access_token");
-    }
+    const fallback = serverCredentials(spec.kind);
+    if (fallback.length === 0) throw invalid(`config has no ${spec.credentialField}`);
     if (baseUrl !== undefined) {
       // The operator's credential goes only to the operator's endpoint.
       throw invalid("a config that sets base_url must bring its own credential");
@@ -125,15 +153,33 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
   }
 
   return {
-    version,
+    kind: spec.kind,
+    version: spec.version,
     credentials,
     serverCredential,
     model: optionalString(obj, "model"),
     baseUrl,
     temperature: optionalNumber(obj, "temperature", 0, 2),
     maxTokens: optionalInteger(obj, "max_tokens", 1, 10_000_000) ?? defaults.maxTokens ?? DEFAULT_MAX_TOKENS,
-    filter: optionalBoolean(obj, "filter") ?? version === 3,
+    filter: optionalBoolean(obj, "filter") ?? spec.filterByDefault,
   };
+}
+
+/** The server's default credentials for a kind: `credentials[kind]`, or the built-in kinds' own fields. */
+function defaultCredentials(defaults: SessionConfigDefaults, kind: BackendKind): readonly string[] | undefined {
+  const byKind = defaults.credentials?.[kind];
+  if (byKind !== undefined) return byKind;
+  if (kind === API_KEY_KIND) return defaults.apiKeys;
+  if (kind === ACCESS_TOKEN_KIND) return defaults.accessTokens;
+  return undefined;
+}
+
+/** A trimmed credential that can be sent in an HTTP header; else InvalidArgument naming the field, never the value. */
+function checkedCredential(field: string, value: string): string {
+  const credential = value.trim();
+  const problem = credentialProblem(credential);
+  if (problem !== undefined) throw invalid(`${field} ${problem}`);
+  return credential;
 }
 
 function invalid(reason: string): ChatbotError {
@@ -192,7 +238,7 @@ function optionalBaseUrl(value: unknown, allowedHosts: readonly string[] | undef
   if (url.username !== "" || url.password !== "") throw invalid("base_url must not carry user info");
   const allowed = nonEmpty(allowedHosts).map((h) => h.toLowerCase());
   if (allowed.length > 0 && !allowed.includes(url.host.toLowerCase()) && !allowed.includes(url.hostname.toLowerCase())) {
-    throw invalid(`base_url host ${url.host} is not in the server's allowlist of upstream hosts`);
+    throw invalid(`base_url host ${clientIdentifier(url.host)} is not in the server's allowlist of upstream hosts`);
   }
   return value.trim();
 }

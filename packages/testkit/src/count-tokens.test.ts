@@ -35,3 +35,10 @@ describe("countPromptTokens", () => {
     expect(countPromptTokens([{ role: "user", content: chinese }])).toBe(3 + 3 + 1 + 16);
   });
 });
+
+describe("special tokens", () => {
+  it("are counted as the text they are, as the real API does for a message's content", () => {
+    expect(countTextTokens("say <|endoftext|> please")).toBeGreaterThan(countTextTokens("say please") + 3);
+    expect(countPromptTokens([{ role: "user", content: "<|im_start|>" }])).toBeGreaterThan(3 + 3 + 1 + 1);
+  });
+});

@@ -7,9 +7,12 @@ import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
  * would undercount Chinese, for instance, by more than half.
  */
 
+/** Special tokens (`<|endoftext|>`) in a message are text, as the real API counts them: never throw. */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
+
 /** The tokens of a text: what a completion's `completion_tokens` counts. */
 export function countTextTokens(text: string): number {
-  return countTokens(text);
+  return countTokens(text, AS_TEXT);
 }
 
 /** One chat message as the fakes read it. */
@@ -38,8 +41,8 @@ export const REPLY_PRIMING_TOKENS = 3;
 export function countPromptTokens(messages: readonly TokenizedMessage[]): number {
   let total = REPLY_PRIMING_TOKENS;
   for (const { role, content, name } of messages) {
-    total += TOKENS_PER_MESSAGE + countTokens(role) + countTokens(content);
-    if (name !== undefined && name !== "") total += TOKENS_PER_NAME + countTokens(name);
+    total += TOKENS_PER_MESSAGE + countTokens(role, AS_TEXT) + countTokens(content, AS_TEXT);
+    if (name !== undefined && name !== "") total += TOKENS_PER_NAME + countTokens(name, AS_TEXT);
   }
   return total;
 }

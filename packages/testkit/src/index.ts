@@ -12,3 +12,5 @@ export { SAMPLE_REASONING, SAMPLE_REPLIES } from "./sample-replies.js";
 export type { SampleLanguage } from "./sample-replies.js";
 export { countPromptTokens, countTextTokens, REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE, TOKENS_PER_NAME } from "./count-tokens.js";
 export type { TokenizedMessage } from "./count-tokens.js";
+export { startLocalServer } from "./local-server.js";
+export type { LocalServer } from "./local-server.js";

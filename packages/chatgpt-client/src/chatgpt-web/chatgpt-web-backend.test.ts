@@ -3,7 +3,7 @@ import { type FakeChatGPTWeb, startFakeChatGPTWeb } from "@chatgptchatbot/testki
 import { Agent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "../dispatcher.js";
-import { ACCESS_TOKEN, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "../test-helpers.js";
+import { ACCESS_TOKEN, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { ChatGPTWebBackend, type ChatGPTWebBackendOptions, conversationUrl, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web-backend.js";
 
 let fake: FakeChatGPTWeb;
@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 const v1 = (overrides: Parameters<typeof sessionConfig>[0] = {}) =>
-  sessionConfig({ version: 1, credentials: [ACCESS_TOKEN], filter: false, ...overrides });
+  sessionConfig({ kind: "access-token", version: 1, credentials: [ACCESS_TOKEN], filter: false, ...overrides });
 
 function backend(options: Partial<ChatGPTWebBackendOptions> = {}) {
   const dispatcher = createUpstreamDispatcher();

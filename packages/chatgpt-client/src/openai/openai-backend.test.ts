@@ -3,7 +3,7 @@ import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "../dispatcher.js";
 import { MAX_RETRY_AFTER_MS } from "../retry.js";
-import { API_KEY, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "../test-helpers.js";
+import { API_KEY, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { createUndiciFetch } from "../undici-fetch.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { DEFAULT_OPENAI_MODEL, OpenAIBackend, type OpenAIBackendOptions } from "./openai-backend.js";

@@ -1,0 +1,93 @@
+import type { Coordinator, TurnLease } from "./coordinator.js";
+import { ChatbotError } from "./errors.js";
+
+/** A session's turn as its holder sees it. */
+export interface Turn {
+  /** The lease's fencing token: pass it to the store's writes. */
+  readonly token: number;
+  /** Aborts when the session is deleted here, the lease is lost, or the caller gives up. */
+  readonly signal: AbortSignal;
+  /** Whether the session was deleted (or evicted) in this process while the turn ran. */
+  readonly deleted: boolean;
+}
+
+interface Running {
+  readonly controller: AbortController;
+  deleted: boolean;
+}
+
+/**
+ * The per-session turn order: runs one task at a time per session, in
+ * arrival order, each under the coordinator's lease. In process memory it
+ * keeps only what a deletion here must reach: the running task's abort.
+ */
+export class SessionTurns {
+  readonly #coordinator: Coordinator;
+  readonly #running = new Map<string, Set<Running>>();
+
+  constructor({ coordinator }: { coordinator: Coordinator }) {
+    this.#coordinator = coordinator;
+  }
+
+  /**
+   * Waits for the session's turn (bounded by `signal`), then runs `task`.
+   *
+   * @throws Aborted when `signal` aborts while waiting; whatever `task` throws.
+   */
+  async run<T>(sessionId: string, signal: AbortSignal | undefined, task: (turn: Turn) => Promise<T>): Promise<T> {
+    let lease: TurnLease;
+    try {
+      lease = await this.#coordinator.acquireTurn({ sessionId, signal });
+    } catch (error) {
+      if (signal?.aborted) throw ChatbotError.aborted(undefined, error);
+      throw ChatbotError.from(error);
+    }
+    return this.#hold(sessionId, lease, signal, task);
+  }
+
+  /** Runs `task` only if nobody holds or waits for the session's turn; undefined otherwise. */
+  async runIfIdle<T>(sessionId: string, task: (turn: Turn) => Promise<T>): Promise<{ value: T } | undefined> {
+    const lease = await this.#coordinator.tryAcquireTurn(sessionId);
+    if (lease === undefined) return undefined;
+    return { value: await this.#hold(sessionId, lease, undefined, task) };
+  }
+
+  /** Aborts every task running on the session in this process, with SessionNotFound: it was deleted. */
+  deleted(sessionId: string): void {
+    for (const running of this.#running.get(sessionId) ?? []) {
+      running.deleted = true;
+      running.controller.abort(ChatbotError.sessionNotFound(sessionId));
+    }
+  }
+
+  async #hold<T>(
+    sessionId: string,
+    lease: TurnLease,
+    signal: AbortSignal | undefined,
+    task: (turn: Turn) => Promise<T>,
+  ): Promise<T> {
+    const running: Running = { controller: new AbortController(), deleted: false };
+    let set = this.#running.get(sessionId);
+    if (set === undefined) {
+      set = new Set();
+      this.#running.set(sessionId, set);
+    }
+    set.add(running);
+    const signals = [running.controller.signal, lease.lost];
+    if (signal !== undefined) signals.push(signal);
+    const turn: Turn = {
+      token: lease.token,
+      signal: AbortSignal.any(signals),
+      get deleted() {
+        return running.deleted;
+      },
+    };
+    try {
+      return await task(turn);
+    } finally {
+      set.delete(running);
+      if (set.size === 0 && this.#running.get(sessionId) === set) this.#running.delete(sessionId);
+      await lease.release();
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * @chatgptchatbot/testkit/testing: helpers for vitest suites across the
+ * workspace (they import vitest and core): the one scripted backend, the one
+ * "catch the rejection" helper, and a conformance suite per interface that
+ * every SessionStore and Coordinator implementation must pass.
+ */
+export { ScriptedBackend, untilAborted, upstreamDown } from "./scripted-backend.js";
+export type { Script, ScriptedBackendOptions } from "./scripted-backend.js";
+export { caught, rejection } from "./rejection.js";
+export { describeSessionStoreConformance } from "./session-store-conformance.js";
+export type { StoreUnderTest } from "./session-store-conformance.js";
+export { describeCoordinatorConformance } from "./coordinator-conformance.js";
+export type { CoordinatorUnderTest } from "./coordinator-conformance.js";
+export { ACCESS_TOKEN, API_KEY, askRequest, drain, sessionConfig } from "./backend-requests.js";
+export { recordingLogger } from "./recording-logger.js";
+export type { LoggedLine, RecordingLogger } from "./recording-logger.js";
+export { everythingIn } from "./error-text.js";
+export { startConnectionCounter, startScriptedServer } from "./counted-servers.js";
+export { deferred, nextMacrotask } from "./timing.js";
