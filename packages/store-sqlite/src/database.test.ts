@@ -38,7 +38,7 @@ describe("openDatabase", () => {
     const previous = process.umask(0o000);
     try {
       const store = openSqliteSessionStore({ file });
-      await store.set(makeRecord({ id: "s-1", turns: 1 })); // a write, so the WAL exists
+      await store.create(makeRecord({ id: "s-1", turns: 1 })); // a write, so the WAL exists
       expect(mode(join(folder.path, "nested", "state"))).toBe(0o700);
       expect(mode(join(folder.path, "nested"))).toBe(0o700);
       for (const path of [file, `${file}-wal`, `${file}-shm`]) expect(mode(path), path).toBe(0o600);
@@ -77,7 +77,7 @@ describe("openDatabase", () => {
 
   it("stops on a store whose pages are damaged", async () => {
     const store = openSqliteSessionStore({ file });
-    for (let i = 0; i < 50; i++) await store.set(makeRecord({ id: `s-${i}`, turns: 5 }));
+    for (let i = 0; i < 50; i++) await store.create(makeRecord({ id: `s-${i}`, turns: 5 }));
     store.close(); // the last connection checkpoints the WAL into the file
     const size = statSync(file).size;
     expect(size).toBeGreaterThan(16 * 4096);
@@ -91,7 +91,7 @@ describe("openDatabase", () => {
 
   it("stops on a truncated store", async () => {
     const store = openSqliteSessionStore({ file });
-    for (let i = 0; i < 50; i++) await store.set(makeRecord({ id: `s-${i}`, turns: 5 }));
+    for (let i = 0; i < 50; i++) await store.create(makeRecord({ id: `s-${i}`, turns: 5 }));
     store.close();
     writeFileSync(file, readFileSync(file).subarray(0, 6 * 4096 + 100));
     expect(openError().problem).toBe(SqliteStoreProblem.Corrupt);

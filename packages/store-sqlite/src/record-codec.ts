@@ -1,4 +1,4 @@
-import { SUPPORTED_VERSIONS, type ConversationState, type SessionConfig } from "@chatgptchatbot/core";
+import type { ConversationState, SessionConfig } from "@chatgptchatbot/core";
 import type { CredentialCipher } from "./credential-cipher.js";
 import { isSealed } from "./credential-cipher.js";
 
@@ -7,19 +7,25 @@ import { isSealed } from "./credential-cipher.js";
  * damaged), so every field is checked before it becomes a record.
  */
 
+/** Longer than any kind name the server registers; a stored one past it is damage. */
+const MAX_KIND_CHARS = 64;
+
 type StoredConfig = Omit<SessionConfig, "credentials" | "serverCredential">;
 
 /** @returns the config without its credentials, or undefined when the JSON is not one. */
 export function decodeConfig(json: string): StoredConfig | undefined {
   const value = parseJson(json);
   if (!isObject(value)) return undefined;
-  const { version, model, baseUrl, temperature, maxTokens, filter } = value;
-  if (!SUPPORTED_VERSIONS.includes(version as never)) return undefined;
+  const { kind, version, model, baseUrl, temperature, maxTokens, filter } = value;
+  // Any registered kind may be stored, so the kind is checked for shape only (the backend resolver knows the rest).
+  if (typeof kind !== "string" || kind === "" || kind.length > MAX_KIND_CHARS) return undefined;
+  if (typeof version !== "number" || !Number.isInteger(version)) return undefined;
   if (!optional(model, "string") || !optional(baseUrl, "string") || !optional(temperature, "number")) return undefined;
   if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens) || maxTokens < 1) return undefined;
   if (typeof filter !== "boolean") return undefined;
   return {
-    version: version as SessionConfig["version"],
+    kind,
+    version,
     model: model as string | undefined,
     baseUrl: baseUrl as string | undefined,
     temperature: temperature as number | undefined,

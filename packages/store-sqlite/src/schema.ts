@@ -43,7 +43,10 @@ export const MIGRATIONS: readonly Migration[] = [
         conversation            TEXT,
         created_at              INTEGER NOT NULL,
         conversation_started_at INTEGER NOT NULL,
-        last_active_at          INTEGER NOT NULL
+        last_active_at          INTEGER NOT NULL,
+        -- The highest fencing token a write was accepted with: a write with a
+        -- lower one comes from a turn that was lost, and is refused.
+        fence                   INTEGER NOT NULL DEFAULT 0
       );
 
       -- The history, one row per message: a turn appends two rows and
@@ -55,6 +58,14 @@ export const MIGRATIONS: readonly Migration[] = [
         content TEXT NOT NULL,
         tokens  INTEGER NOT NULL,
         PRIMARY KEY (sid, seq)
+      ) WITHOUT ROWID;
+
+      -- When each credential was last used upstream, so a restart keeps its
+      -- cooldown. Keyed by an HMAC-SHA256 of the credential (the store's
+      -- random salt in meta as the key): the credential itself is never written.
+      CREATE TABLE cooldowns (
+        credential_hash BLOB PRIMARY KEY,
+        last_used_at    INTEGER NOT NULL
       ) WITHOUT ROWID;
     `,
   },

@@ -1,22 +1,39 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { ConversationState, HistoryEntry, SessionConfig, SessionRecord } from "@chatgptchatbot/core";
+import { ACCESS_TOKEN_KIND, API_KEY_KIND } from "@chatgptchatbot/core";
+import type {
+  ConversationState,
+  HistoryEntry,
+  RenewWrite,
+  SessionConfig,
+  SessionRecord,
+  TurnWrite,
+  WriteOutcome,
+} from "@chatgptchatbot/core";
 import type { CredentialCipher } from "./credential-cipher.js";
 import { decodeConfig, decodeConversation, decodeCredentials } from "./record-codec.js";
 import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
 
-/** The server's default credentials, which records refer to and never contain. */
+/**
+ * The server's default credentials, which records refer to and never
+ * contain: the same fields as core's `SessionConfigDefaults`, so the pool's
+ * defaults can be passed as they are.
+ */
 export interface ServerCredentials {
-  /** Used by API-key (version 3) sessions created without their own key. */
+  /** By backend kind; wins over the two fields below. */
+  readonly credentials?: { readonly [kind: string]: readonly string[] | undefined };
+  /** Used by "api-key" sessions created without their own key. */
   readonly apiKeys?: readonly string[];
-  /** Used by access-token (version 1) sessions created without their own token. */
+  /** Used by "access-token" sessions created without their own token. */
   readonly accessTokens?: readonly string[];
 }
 
-/** A session's record as stored, with the row number of each history entry. */
-export interface StoredSession {
-  readonly record: SessionRecord;
-  /** `seqs[i]` is the stored sequence number of `record.history[i]`. */
-  readonly seqs: readonly number[];
+/** The server's credentials for a kind, resolved as core's config parser resolves them. */
+function serverCredentialsFor(server: ServerCredentials, kind: string): readonly string[] {
+  const byKind = server.credentials?.[kind];
+  if (byKind !== undefined) return byKind;
+  if (kind === API_KEY_KIND) return server.apiKeys ?? [];
+  if (kind === ACCESS_TOKEN_KIND) return server.accessTokens ?? [];
+  return [];
 }
 
 /** What a sweep needs of a session: no history, no config. */
@@ -27,14 +44,16 @@ export interface SessionActivity {
   readonly lastActiveAt: number;
 }
 
-/**
- * Which stored history entries a write keeps: `record.history[0..count)` are
- * stored as `first..first+count-1`; every other stored entry is deleted and
- * the entries after them are appended.
- */
-export interface KeptHistory {
-  readonly first: number;
-  readonly count: number;
+/** One chat's change, fenced (see core's `SessionStore.appendTurn`). */
+export interface TurnChange extends TurnWrite {
+  readonly id: string;
+  readonly fence: number;
+}
+
+/** A renew's change, fenced (see core's `SessionStore.renew`). */
+export interface RenewChange extends RenewWrite {
+  readonly id: string;
+  readonly fence: number;
 }
 
 interface SessionRow {
@@ -97,17 +116,17 @@ export class SessionTable {
     return this.#file;
   }
 
-  read(id: string): StoredSession | undefined {
+  read(id: string): SessionRecord | undefined {
     const row = this.#sql.selectSession.get(id) as SessionRow | undefined;
     if (row === undefined) return undefined;
     return this.#decode(row, this.#sql.selectMessages.all(row.sid) as unknown as MessageRow[]);
   }
 
   /** Every session, in two sequential scans (no query per session). */
-  readAll(): StoredSession[] {
+  readAll(): SessionRecord[] {
     const rows = this.#sql.selectSessions.all() as unknown as SessionRow[];
     const messages = this.#sql.selectAllMessages.all() as unknown as MessageRow[];
-    const sessions: StoredSession[] = [];
+    const sessions: SessionRecord[] = [];
     let m = 0;
     for (const row of rows) {
       // Both scans are ordered by sid: walk them side by side.
@@ -139,34 +158,59 @@ export class SessionTable {
   }
 
   /**
-   * Saves a record in one transaction: an existing session gets its four
-   * changing columns updated, the history entries outside `kept` deleted and
-   * the new ones appended; a missing one is inserted whole. Without `kept`
-   * the stored history is replaced (only this session's rows).
-   *
-   * @returns the stored sequence number of each `record.history` entry.
+   * The highest fencing token any stored session accepted: a coordinator
+   * started on this file issues tokens above it (whatever the clock did).
    */
-  write({ record, kept }: { record: SessionRecord; kept?: KeptHistory }): number[] {
+  highestFence(): number {
+    return (this.#sql.highestFence.get() as { fence: number | null }).fence ?? 0;
+  }
+
+  /**
+   * Stores a new session whole, in one transaction.
+   *
+   * @returns false (and writes nothing) when a session with that id exists.
+   */
+  insert(record: SessionRecord): boolean {
     return this.#transaction(() => {
-      const updated = this.#sql.updateSession.get(
-        record.initialResponse,
-        record.conversation === null ? null : JSON.stringify(record.conversation),
-        record.conversationStartedAt,
-        record.lastActiveAt,
-        record.id,
+      if (this.#sql.exists.get(record.id) !== undefined) return false;
+      const sid = this.#insertSession(record);
+      record.history.forEach((entry, seq) => this.#sql.insertMessage.run(sid, seq, entry.role, entry.content, entry.tokens));
+      return true;
+    });
+  }
+
+  /**
+   * One chat turn in one transaction: an UPDATE of the three changing
+   * columns (refused for a fence below the stored one), a DELETE of the
+   * dropped entries when there are any, one INSERT per new entry. Nothing
+   * already stored is rewritten.
+   */
+  appendTurn({ id, fence, drop, append, conversation, lastActiveAt }: TurnChange): WriteOutcome {
+    return this.#transaction(() => {
+      const updated = this.#sql.updateTurn.get(encodeConversation(conversation), lastActiveAt, fence, id, fence) as
+        | { sid: number }
+        | undefined;
+      if (updated === undefined) return this.#refusal(id);
+      if (drop > 0) this.#sql.deleteOldest.run(updated.sid, updated.sid, drop);
+      for (const entry of append) this.#sql.appendMessage.run(updated.sid, entry.role, entry.content, entry.tokens, updated.sid);
+      return "written";
+    });
+  }
+
+  /** A new conversation in one transaction: the session's row updated, its history deleted. */
+  renew({ id, fence, initialResponse, conversation, conversationStartedAt }: RenewChange): WriteOutcome {
+    return this.#transaction(() => {
+      const updated = this.#sql.updateRenew.get(
+        initialResponse,
+        encodeConversation(conversation),
+        conversationStartedAt,
+        fence,
+        id,
+        fence,
       ) as { sid: number } | undefined;
-      if (updated === undefined) {
-        const sid = Number(this.#insertSession(record));
-        return this.#append(sid, record.history, 0, 0);
-      }
-      if (kept === undefined || kept.count === 0) {
-        this.#sql.deleteMessages.run(updated.sid);
-        return this.#append(updated.sid, record.history, 0, 0);
-      }
-      const last = kept.first + kept.count - 1;
-      this.#sql.deleteMessagesOutside.run(updated.sid, kept.first, last);
-      const seqs = Array.from({ length: kept.count }, (_, i) => kept.first + i);
-      return seqs.concat(this.#append(updated.sid, record.history, kept.count, last + 1));
+      if (updated === undefined) return this.#refusal(id);
+      this.#sql.deleteMessages.run(updated.sid);
+      return "written";
     });
   }
 
@@ -177,36 +221,31 @@ export class SessionTable {
     this.#db.close();
   }
 
-  #insertSession(record: SessionRecord): number | bigint {
+  /** Why a fenced UPDATE matched no row: the session is gone, or a higher fence was accepted. */
+  #refusal(id: string): "not-found" | "stale" {
+    return this.#sql.exists.get(id) === undefined ? "not-found" : "stale";
+  }
+
+  #insertSession(record: SessionRecord): number {
     const { credentials, ...rest } = record.config;
     let stored: Uint8Array | null = null;
     if (!record.config.serverCredential) {
       const plaintext = JSON.stringify(credentials);
       stored = this.#cipher?.seal({ plaintext, context: record.id }) ?? Buffer.from(plaintext, "utf8");
     }
-    return this.#sql.insertSession.run(
+    const inserted = this.#sql.insertSession.run(
       record.id,
       JSON.stringify(rest),
       stored,
       record.initialPrompt,
       record.initialResponse,
       record.systemTokens,
-      record.conversation === null ? null : JSON.stringify(record.conversation),
+      encodeConversation(record.conversation),
       record.createdAt,
       record.conversationStartedAt,
       record.lastActiveAt,
-    ).lastInsertRowid;
-  }
-
-  #append(sid: number, history: readonly HistoryEntry[], from: number, firstSeq: number): number[] {
-    const seqs: number[] = [];
-    for (let i = from; i < history.length; i++) {
-      const entry = history[i]!;
-      const seq = firstSeq + (i - from);
-      this.#sql.insertMessage.run(sid, seq, entry.role, entry.content, entry.tokens);
-      seqs.push(seq);
-    }
-    return seqs;
+    );
+    return Number(inserted.lastInsertRowid);
   }
 
   #transaction<T>(body: () => T): T {
@@ -226,7 +265,7 @@ export class SessionTable {
   }
 
   /** @returns undefined for a session whose server credential is no longer configured. */
-  #decode(row: SessionRow, messages: readonly MessageRow[]): StoredSession | undefined {
+  #decode(row: SessionRow, messages: readonly MessageRow[]): SessionRecord | undefined {
     const fail = (what: string): SqliteStoreError =>
       new SqliteStoreError({
         problem: SqliteStoreProblem.Corrupt,
@@ -237,7 +276,7 @@ export class SessionTable {
     if (base === undefined) throw fail("its config is not valid");
     let credentials: readonly string[];
     if (row.credentials === null) {
-      credentials = (base.version === 3 ? this.#server.apiKeys : this.#server.accessTokens) ?? [];
+      credentials = serverCredentialsFor(this.#server, base.kind);
       if (credentials.length === 0) return undefined;
     } else {
       const decoded = decodeCredentials({ stored: row.credentials, context: row.id, cipher: this.#cipher });
@@ -252,13 +291,11 @@ export class SessionTable {
       conversation = decoded;
     }
     const history: HistoryEntry[] = [];
-    const seqs: number[] = [];
     for (const message of messages) {
       if (message.role !== "user" && message.role !== "assistant") throw fail("a message has an unknown role");
       history.push({ role: message.role, content: message.content, tokens: message.tokens });
-      seqs.push(message.seq);
     }
-    const record: SessionRecord = {
+    return {
       id: row.id,
       config,
       initialPrompt: row.initial_prompt,
@@ -270,8 +307,11 @@ export class SessionTable {
       conversationStartedAt: row.conversation_started_at,
       lastActiveAt: row.last_active_at,
     };
-    return { record, seqs };
   }
+}
+
+function encodeConversation(conversation: ConversationState | null): string | null {
+  return conversation === null ? null : JSON.stringify(conversation);
 }
 
 function prepareStatements(db: DatabaseSync) {
@@ -292,13 +332,25 @@ function prepareStatements(db: DatabaseSync) {
       `INSERT INTO sessions (id, config, credentials, initial_prompt, initial_response, system_tokens, conversation,
          created_at, conversation_started_at, last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    updateSession: p(
-      `UPDATE sessions SET initial_response = ?, conversation = ?, conversation_started_at = ?, last_active_at = ?
-         WHERE id = ? RETURNING sid`,
+    exists: p("SELECT 1 AS found FROM sessions WHERE id = ?"),
+    highestFence: p("SELECT max(fence) AS fence FROM sessions"),
+    // The fence test is in the WHERE: a refused write changes nothing, and
+    // an accepted one raises the stored fence in the same statement.
+    updateTurn: p("UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE id = ? AND fence <= ? RETURNING sid"),
+    updateRenew: p(
+      `UPDATE sessions SET initial_response = ?, conversation = ?, conversation_started_at = ?, fence = ?
+         WHERE id = ? AND fence <= ? RETURNING sid`,
     ),
     deleteSession: p("DELETE FROM sessions WHERE id = ?"),
     deleteMessages: p("DELETE FROM messages WHERE sid = ?"),
-    deleteMessagesOutside: p("DELETE FROM messages WHERE sid = ? AND (seq < ? OR seq > ?)"),
+    // The oldest `?` entries: a walk of the primary key's first rows, no scan.
+    deleteOldest: p("DELETE FROM messages WHERE sid = ? AND seq IN (SELECT seq FROM messages WHERE sid = ? ORDER BY seq LIMIT ?)"),
     insertMessage: p("INSERT INTO messages (sid, seq, role, content, tokens) VALUES (?, ?, ?, ?, ?)"),
+    // The next sequence number comes from the primary key's last entry (one
+    // index lookup), so appending needs no read of the history first.
+    appendMessage: p(
+      `INSERT INTO messages (sid, seq, role, content, tokens)
+         SELECT ?, coalesce(max(seq) + 1, 0), ?, ?, ? FROM messages WHERE sid = ?`,
+    ),
   };
 }

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ChatbotError, ErrorCode, type SessionRecord } from "@chatgptchatbot/core";
+import { ChatbotError, ErrorCode, type SessionRecord, type TurnWrite } from "@chatgptchatbot/core";
+import { describeSessionStoreConformance } from "@chatgptchatbot/testkit/testing";
 import { makeRecord, tempFolder, turn } from "../test/fixtures.js";
 import { openDatabase } from "./database.js";
 import { SessionTable } from "./session-table.js";
@@ -16,9 +17,13 @@ let folder: ReturnType<typeof tempFolder>;
 let file: string;
 const opened: SqliteSessionStore[] = [];
 
+/** How each store was opened, so `reopen` opens the file the same way. */
+const openedWith = new WeakMap<SqliteSessionStore, Partial<SqliteSessionStoreOptions>>();
+
 function openStore(options: Partial<SqliteSessionStoreOptions> = {}): SqliteSessionStore {
   const store = openSqliteSessionStore({ file, ...options });
   opened.push(store);
+  openedWith.set(store, options);
   return store;
 }
 
@@ -60,14 +65,25 @@ afterEach(() => {
   folder.cleanup();
 });
 
+for (const cache of [true, false]) {
+  describeSessionStoreConformance(`SQLite (cache: ${cache})`, () => {
+    const store = openStore({ cache });
+    return { store, close: () => store.close() };
+  });
+}
+
+/** The pool's turn: the prompt and its reply appended, the oldest `drop` entries dropped. */
+function chat(n: number, drop = 0): TurnWrite {
+  return { drop, append: turn(n), conversation: { conversationId: "c", turn: n }, lastActiveAt: 1_700_000_100_000 + n };
+}
+
 describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $cache)", ({ cache }) => {
   const open = (options: Partial<SqliteSessionStoreOptions> = {}): SqliteSessionStore => openStore({ cache, ...options });
 
   it("round-trips every field of a record, across a reopen", async () => {
-    const record = makeRecord({ id: "s-1", turns: 3 });
-    record.initialResponse = "Hi chat!";
+    const record = { ...makeRecord({ id: "s-1", turns: 3 }), initialResponse: "Hi chat!" };
     const store = open();
-    await store.set(record);
+    await store.create(record);
     expect(await store.get("s-1")).toEqual(record);
     store.close();
 
@@ -82,81 +98,80 @@ describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $
     const base = makeRecord({ id: "s-2" });
     const record: SessionRecord = {
       ...base,
-      config: { ...base.config, model: undefined, temperature: undefined, version: 1, filter: false },
+      config: { ...base.config, model: undefined, temperature: undefined, kind: "access-token", version: 1, filter: false },
       conversation: null,
     };
     const store = open();
-    await store.set(record);
+    await store.create(record);
     expect(await store.get("s-2")).toEqual(record);
-  });
-
-  it("hands out copies: changing what get returned changes nothing until set", async () => {
-    const store = open();
-    await store.set(makeRecord({ id: "s-1", turns: 1 }));
-    const copy = (await store.get("s-1"))!;
-    copy.history.push(...turn(9));
-    copy.lastActiveAt = 5;
-    expect((await store.get("s-1"))!.history).toHaveLength(2);
-    expect((await store.get("s-1"))!.lastActiveAt).not.toBe(5);
+    store.close();
+    expect(await open().get("s-2")).toEqual(record);
   });
 
   it("stores a chat turn as one update and two inserts, rewriting nothing already stored", async () => {
     const store = open();
-    await store.set(makeRecord({ id: "s-1", turns: 10 }));
-    await store.set(makeRecord({ id: "s-other", turns: 10 }));
+    await store.create(makeRecord({ id: "s-1", turns: 10 }));
+    await store.create(makeRecord({ id: "s-other", turns: 10 }));
     const audit = installAudit();
 
-    // What the pool does for a turn: get, push the user message and the reply, set.
-    const record = (await store.get("s-1"))!;
-    record.history.push(...turn(10));
-    record.lastActiveAt += 1000;
-    record.conversation = { conversationId: "c-s-1", parentId: "p-2" };
-    await store.set(record);
+    expect(await store.appendTurn("s-1", 1, chat(10))).toBe("written");
     expect(audit.counts()).toEqual({ "session update": 1, "message insert": 2 });
-    expect(await store.get("s-1")).toEqual(record);
 
-    // A turn that trims the oldest turn from the budget: two deletes, two inserts.
-    const next = (await store.get("s-1"))!;
-    next.history = next.history.slice(2);
-    next.history.push(...turn(11));
-    await store.set(next);
+    // A turn that drops the oldest turn from the budget: two deletes, two inserts.
+    expect(await store.appendTurn("s-1", 2, chat(11, 2))).toBe("written");
     expect(audit.counts()).toEqual({ "session update": 1, "message insert": 2, "message delete": 2 });
-    expect(await store.get("s-1")).toEqual(next);
 
-    // The other session was never touched.
-    expect((await store.get("s-other"))!.history).toEqual(makeRecord({ id: "s-other", turns: 10 }).history);
+    const expected = makeRecord({ id: "s-1", turns: 12 }).history.slice(2);
+    await beforeAndAfterReopen(store, async (reader) => {
+      const after = (await reader.get("s-1"))!;
+      expect(after.history).toEqual(expected);
+      expect(after.conversation).toEqual({ conversationId: "c", turn: 11 });
+      expect(after.lastActiveAt).toBe(1_700_000_100_011);
+      // The other session was never touched.
+      expect((await reader.get("s-other"))!.history).toEqual(makeRecord({ id: "s-other", turns: 10 }).history);
+    });
   });
 
-  it("clears the stored history when a renew empties it, and keeps appending after", async () => {
+  it("drops every entry when asked to drop more than are stored, and appends after", async () => {
     const store = open();
-    await store.set(makeRecord({ id: "s-1", turns: 4 }));
-    const renewed = (await store.get("s-1"))!;
-    renewed.history = [];
-    renewed.initialResponse = "fresh start";
-    await store.set(renewed);
-    expect(await store.get("s-1")).toEqual(renewed);
-
-    const after = (await store.get("s-1"))!;
-    after.history.push(...turn(1));
-    await store.set(after);
-    expect((await store.get("s-1"))!.history).toEqual(turn(1));
+    await store.create(makeRecord({ id: "s-1", turns: 2 }));
+    expect(await store.appendTurn("s-1", 1, chat(5, 10))).toBe("written");
+    expect((await store.get("s-1"))!.history).toEqual(turn(5));
+    expect((await reopen(store).get("s-1"))!.history).toEqual(turn(5));
   });
 
-  it("rewrites only that session's history when the entries are not the ones it handed out", async () => {
+  it("renews: the stored history deleted, the new conversation kept, and appending goes on after", async () => {
     const store = open();
-    await store.set(makeRecord({ id: "s-1", turns: 3 }));
-    const audit = installAudit();
-    const rebuilt = makeRecord({ id: "s-1", turns: 2 }); // same id, fresh objects (another writer's copy)
-    rebuilt.history.push(...turn(7));
-    await store.set(rebuilt);
-    expect(audit.counts()).toEqual({ "session update": 1, "message delete": 6, "message insert": 6 });
-    expect(await store.get("s-1")).toEqual(rebuilt);
+    await store.create(makeRecord({ id: "s-1", turns: 4 }));
+    const fresh = { initialResponse: "fresh start", conversation: { conversationId: "new" }, conversationStartedAt: 9 };
+    expect(await store.renew("s-1", 1, fresh)).toBe("written");
+    expect(await store.appendTurn("s-1", 2, chat(1))).toBe("written");
+    await beforeAndAfterReopen(store, async (reader) => {
+      const after = (await reader.get("s-1"))!;
+      expect(after.history).toEqual(turn(1));
+      expect(after.initialResponse).toBe("fresh start");
+      expect(after.conversationStartedAt).toBe(9);
+    });
+  });
+
+  it("keeps each session's highest accepted fence across a reopen: a stale writer is refused after a restart", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 1 }));
+    await store.create(makeRecord({ id: "s-2", turns: 1 }));
+    expect(await store.appendTurn("s-1", 5_000, chat(1))).toBe("written");
+    const again = reopen(store);
+    expect(await again.appendTurn("s-1", 4_999, chat(2))).toBe("stale");
+    expect(await again.renew("s-1", 4_999, { initialResponse: "", conversation: null, conversationStartedAt: 1 })).toBe("stale");
+    expect(await again.appendTurn("s-2", 1, chat(2))).toBe("written");
+    expect((await again.get("s-1"))!.history).toEqual([...turn(0), ...turn(1)]);
+    expect(await again.appendTurn("s-1", 5_000, chat(2))).toBe("written");
+    expect(again.table.highestFence()).toBe(5_000);
   });
 
   it("deletes a session with its history", async () => {
     const store = open();
-    await store.set(makeRecord({ id: "s-1", turns: 2 }));
-    await store.set(makeRecord({ id: "s-2", turns: 2 }));
+    await store.create(makeRecord({ id: "s-1", turns: 2 }));
+    await store.create(makeRecord({ id: "s-2", turns: 2 }));
     expect(await store.delete("s-1")).toBe(true);
     expect(await store.delete("s-1")).toBe(false);
     expect(await store.get("s-1")).toBeUndefined();
@@ -166,14 +181,37 @@ describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $
     db.close();
   });
 
+  it("lists every session, and sessions created or deleted after a list", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 1 }));
+    const again = reopen(store);
+    expect((await again.list()).map((r) => r.id)).toEqual(["s-1"]);
+    await again.create(makeRecord({ id: "s-2" }));
+    expect(await again.appendTurn("s-1", 1, chat(1))).toBe("written");
+    expect((await again.list()).map((r) => [r.id, r.history.length]).sort()).toEqual([["s-1", 4], ["s-2", 0]]);
+    await again.delete("s-1");
+    expect((await again.list()).map((r) => r.id)).toEqual(["s-2"]);
+    expect(await again.get("s-1")).toBeUndefined();
+  });
+
   it("lists activity without reading histories", async () => {
     const store = open();
-    await store.set(makeRecord({ id: "s-1", turns: 2, now: 1000 }));
-    expect(await store.listActivity()).toEqual([
-      { id: "s-1", createdAt: 1000, conversationStartedAt: 1001, lastActiveAt: 1002 },
-    ]);
+    await store.create(makeRecord({ id: "s-1", turns: 2, now: 1000 }));
+    expect(await store.listActivity()).toEqual([{ id: "s-1", createdAt: 1000, conversationStartedAt: 1001, lastActiveAt: 1002 }]);
   });
 });
+
+/** Runs `check` on the store, then on the same file reopened (what a restart reads). */
+async function beforeAndAfterReopen(store: SqliteSessionStore, check: (reader: SqliteSessionStore) => Promise<void>): Promise<void> {
+  await check(store);
+  await check(reopen(store));
+}
+
+/** Closes a store and opens the same file again, the same way (a restart). */
+function reopen(store: SqliteSessionStore): SqliteSessionStore {
+  store.close();
+  return openStore(openedWith.get(store));
+}
 
 const open = openStore;
 
@@ -182,7 +220,7 @@ describe("credentials at rest", () => {
     const serverCredentials = { apiKeys: ["sk-test-server-default-AAAA"] };
     const store = open({ serverCredentials });
     const record = makeRecord({ id: "s-1", credentials: ["sk-test-server-default-AAAA"], serverCredential: true });
-    await store.set(record);
+    await store.create(record);
     store.close();
     expect(bytesOnDisk()).not.toContain("sk-test-server-default-AAAA");
 
@@ -193,7 +231,7 @@ describe("credentials at rest", () => {
 
   it("treats a session whose server credential is no longer configured as absent (it stays stored)", async () => {
     const store = open({ serverCredentials: { apiKeys: ["sk-test-server-default-AAAA"] } });
-    await store.set(makeRecord({ id: "s-1", serverCredential: true, credentials: ["sk-test-server-default-AAAA"] }));
+    await store.create(makeRecord({ id: "s-1", serverCredential: true, credentials: ["sk-test-server-default-AAAA"] }));
     store.close();
     const without = open({ serverCredentials: {} });
     expect(await without.get("s-1")).toBeUndefined();
@@ -204,7 +242,7 @@ describe("credentials at rest", () => {
   it("with CHATBOT_STORE_KEY, keeps client credentials only encrypted and reads them back with the key", async () => {
     const store = open({ key: KEY });
     const record = makeRecord({ id: "s-1", credentials: ["sk-test-client-secret-CCCC", "sk-test-client-secret-DDDD"] });
-    await store.set(record);
+    await store.create(record);
     store.close();
     const disk = bytesOnDisk();
     expect(disk).not.toContain("sk-test-client-secret-CCCC");
@@ -214,7 +252,7 @@ describe("credentials at rest", () => {
 
   it("without a key, client credentials are stored plaintext in the owner-only file", async () => {
     const store = open();
-    await store.set(makeRecord({ id: "s-1", credentials: ["sk-test-client-plain-EEEE"] }));
+    await store.create(makeRecord({ id: "s-1", credentials: ["sk-test-client-plain-EEEE"] }));
     store.close();
     expect(bytesOnDisk()).toContain("sk-test-client-plain-EEEE");
   });
@@ -245,7 +283,7 @@ describe("credentials at rest", () => {
   it("encrypts what an unkeyed store holds when first opened with a key; then the key is required", async () => {
     const plain = open();
     const record = makeRecord({ id: "s-1", credentials: ["sk-test-client-upgrade-FFFF"] });
-    await plain.set(record);
+    await plain.create(record);
     plain.close();
     const keyed = open({ key: KEY });
     expect(await keyed.get("s-1")).toEqual(record);
@@ -260,8 +298,8 @@ describe("credentials at rest", () => {
 
   it("does not open a sealed value moved to another session's row", async () => {
     const store = open({ key: KEY });
-    await store.set(makeRecord({ id: "s-1", credentials: ["sk-test-one-GGGG"] }));
-    await store.set(makeRecord({ id: "s-2", credentials: ["sk-test-two-HHHH"] }));
+    await store.create(makeRecord({ id: "s-1", credentials: ["sk-test-one-GGGG"] }));
+    await store.create(makeRecord({ id: "s-2", credentials: ["sk-test-two-HHHH"] }));
     store.close();
     const db = new DatabaseSync(file);
     db.exec("UPDATE sessions SET credentials = (SELECT credentials FROM sessions WHERE id = 's-1') WHERE id = 's-2'");
@@ -276,12 +314,10 @@ describe("credentials at rest", () => {
 describe("a disk that refuses writes", () => {
   it("a full store rejects the turn with Unavailable 'session store unavailable' and keeps the session as it was", async () => {
     const store = open({ maxBytes: 64 * 1024 });
-    await store.set(makeRecord({ id: "s-1", turns: 2 }));
-    const before = (await store.get("s-1"))!;
-    const record = (await store.get("s-1"))!;
-    record.history.push({ role: "user", content: "x".repeat(200_000), tokens: 1 }, ...turn(3).slice(1));
-    record.lastActiveAt += 1;
-    const error = await store.set(record).catch((e: unknown) => e);
+    await store.create(makeRecord({ id: "s-1", turns: 2 }));
+    const before = JSON.parse(JSON.stringify(await store.get("s-1")));
+    const huge: TurnWrite = { ...chat(3, 2), append: [{ role: "user", content: "x".repeat(200_000), tokens: 1 }, turn(3)[1]!] };
+    const error = await store.appendTurn("s-1", 1, huge).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChatbotError);
     expect((error as ChatbotError).code).toBe(ErrorCode.Unavailable);
     expect((error as ChatbotError).message).toBe("session store unavailable");
@@ -289,22 +325,20 @@ describe("a disk that refuses writes", () => {
     expect(String(((error as ChatbotError).cause as Error).message)).toMatch(/full/);
     expect(await store.get("s-1")).toEqual(before);
     // Still serving: a small turn fits.
-    const small = (await store.get("s-1"))!;
-    small.history.push(...turn(4));
-    await store.set(small);
-    expect(await store.get("s-1")).toEqual(small);
+    expect(await store.appendTurn("s-1", 1, chat(4))).toBe("written");
+    expect((await store.get("s-1"))!.history).toEqual([...before.history, ...turn(4)]);
+    expect((await reopen(store).get("s-1"))!.history).toEqual([...before.history, ...turn(4)]);
   });
 
   it("a read-only database rejects writes with Unavailable and still serves reads", async () => {
     const writer = open();
-    await writer.set(makeRecord({ id: "s-1", turns: 1 }));
+    await writer.create(makeRecord({ id: "s-1", turns: 1 }));
     writer.close();
     const db = new DatabaseSync(file, { readOnly: true });
     const store = new SqliteSessionStore({ table: new SessionTable({ db, file, cipher: undefined }) });
     opened.push(store);
-    const record = (await store.get("s-1"))!;
-    record.history.push(...turn(2));
-    const error = await store.set(record).catch((e: unknown) => e);
+    expect((await store.get("s-1"))!.history).toHaveLength(2);
+    const error = await store.appendTurn("s-1", 1, chat(2)).catch((e: unknown) => e);
     expect((error as ChatbotError).code).toBe(ErrorCode.Unavailable);
     expect(String(((error as ChatbotError).cause as Error).message)).toMatch(/readonly/);
     expect((await store.get("s-1"))!.history).toHaveLength(2);

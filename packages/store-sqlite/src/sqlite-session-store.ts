@@ -1,7 +1,16 @@
 import { resolve } from "node:path";
-import { ChatbotError, ErrorCode, type HistoryEntry, type SessionRecord, type SessionStore } from "@chatgptchatbot/core";
+import {
+  ChatbotError,
+  ErrorCode,
+  type HistoryEntry,
+  type RenewWrite,
+  type SessionRecord,
+  type SessionStore,
+  type TurnWrite,
+  type WriteOutcome,
+} from "@chatgptchatbot/core";
 import { openDatabase, type OpenDatabaseOptions } from "./database.js";
-import { SessionTable, type KeptHistory, type ServerCredentials, type SessionActivity } from "./session-table.js";
+import { SessionTable, type ServerCredentials, type SessionActivity } from "./session-table.js";
 import { toStoreError } from "./sqlite-failure.js";
 import { applyStoreKey } from "./store-key.js";
 
@@ -37,29 +46,33 @@ export function openSqliteSessionStore(options: SqliteSessionStoreOptions): Sqli
   }
 }
 
-/** Where a history entry this store handed out or saved is stored. */
-interface EntryTag {
-  readonly id: string;
-  readonly seq: number;
-}
+type CachedRecord = { -readonly [K in keyof SessionRecord]: SessionRecord[K] } & { history: HistoryEntry[] };
 
 /**
- * {@link SessionStore} over SQLite. `get` returns fresh copies (the pool may
- * change them; nothing is saved until `set`). `set` writes only what changed
- * since the record was read: it recognises the history entries it handed out
- * (by identity, in a WeakMap that keeps nothing alive), so a chat turn is one
- * transaction of one UPDATE, at most one DELETE of trimmed entries and one
- * INSERT per new entry.
+ * {@link SessionStore} over SQLite. Every write is one transaction of exactly
+ * what changed: a chat turn is one UPDATE (fenced: a token below the stored
+ * one is refused in the same statement), a DELETE of the dropped entries when
+ * there are any, and one INSERT per new entry.
+ *
+ * With `cache` (the default) every record read or written is also kept in
+ * memory and changed in place after each commit, as the in-process store
+ * keeps it: `get` hands out the cached record itself (the interface forbids
+ * changing it), so a chat's read costs what the memory store's does. Once
+ * `list` has read the whole file the cache holds every session, and later
+ * sweeps read no file. Right while one process owns the file, which is how
+ * the program runs it.
  *
  * Failures while serving (read-only or full disk, I/O error, damaged pages)
  * reject with core's Unavailable "session store unavailable", the
- * SqliteStoreError as its cause; the stored session is left as it was.
+ * SqliteStoreError as its cause; the stored session (and the cached one) is
+ * left as it was.
  */
 export class SqliteSessionStore implements SessionStore {
   readonly #table: SessionTable;
-  readonly #tags = new WeakMap<HistoryEntry, EntryTag>();
   /** What is stored, as last read or written; undefined when caching is off. */
-  readonly #cache: Map<string, SessionRecord> | undefined;
+  readonly #cache: Map<string, CachedRecord> | undefined;
+  /** The cache holds every stored session (after a `list`). */
+  #complete = false;
 
   constructor({ table, cache = true }: { table: SessionTable; cache?: boolean }) {
     this.#table = table;
@@ -71,25 +84,50 @@ export class SqliteSessionStore implements SessionStore {
     return this.#table.file;
   }
 
+  /** The engine, for the coordinator that shares this file (see `SqliteCoordinator`). */
+  get table(): SessionTable {
+    return this.#table;
+  }
+
   async get(id: string): Promise<SessionRecord | undefined> {
     const cached = this.#cache?.get(id);
-    if (cached !== undefined) return copyRecord(cached);
+    if (cached !== undefined || this.#complete) return cached;
     return this.#run(() => {
-      const stored = this.#table.read(id);
-      if (stored === undefined) return undefined;
-      this.#tag(stored.record, stored.seqs);
-      this.#cache?.set(id, copyRecord(stored.record));
-      return stored.record;
+      const record = this.#table.read(id);
+      if (record !== undefined) this.#remember(record);
+      return record;
     });
   }
 
-  async set(record: SessionRecord): Promise<void> {
-    this.#run(() => {
-      const seqs = this.#table.write({ record, kept: this.#keptHistory(record) });
-      this.#tag(record, seqs);
+  async create(record: SessionRecord): Promise<void> {
+    const inserted = this.#run(() => this.#table.insert(record));
+    if (!inserted) throw new Error(`session ${record.id} exists`);
+    this.#remember(record);
+  }
+
+  async appendTurn(id: string, fence: number, turn: TurnWrite): Promise<WriteOutcome> {
+    const outcome = this.#run(() => this.#table.appendTurn({ id, fence, ...turn }));
+    const cached = this.#settle(id, outcome);
+    if (cached !== undefined) {
       // Only after the commit: a failed write leaves the cached session as stored.
-      this.#cache?.set(record.id, copyRecord(record));
-    });
+      if (turn.drop > 0) cached.history.splice(0, turn.drop);
+      cached.history.push(...turn.append);
+      cached.conversation = turn.conversation;
+      cached.lastActiveAt = turn.lastActiveAt;
+    }
+    return outcome;
+  }
+
+  async renew(id: string, fence: number, fresh: RenewWrite): Promise<WriteOutcome> {
+    const outcome = this.#run(() => this.#table.renew({ id, fence, ...fresh }));
+    const cached = this.#settle(id, outcome);
+    if (cached !== undefined) {
+      cached.history = [];
+      cached.initialResponse = fresh.initialResponse;
+      cached.conversation = fresh.conversation;
+      cached.conversationStartedAt = fresh.conversationStartedAt;
+    }
+    return outcome;
   }
 
   async delete(id: string): Promise<boolean> {
@@ -105,12 +143,15 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async list(): Promise<SessionRecord[]> {
-    return this.#run(() =>
-      this.#table.readAll().map((stored) => {
-        this.#tag(stored.record, stored.seqs);
-        return stored.record;
-      }),
-    );
+    if (this.#complete && this.#cache !== undefined) return [...this.#cache.values()];
+    return this.#run(() => {
+      const records = this.#table.readAll();
+      if (this.#cache === undefined) return records;
+      // Cached records stay the ones handed out; the rest join the cache.
+      const listed = records.map((record) => this.#cache!.get(record.id) ?? this.#remember(record));
+      this.#complete = true;
+      return listed;
+    });
   }
 
   /**
@@ -126,29 +167,17 @@ export class SqliteSessionStore implements SessionStore {
     this.#table.close();
   }
 
-  /**
-   * The leading entries of `record.history` that are already stored, as one
-   * run of consecutive sequence numbers; undefined when the history is not
-   * "stored entries, then new ones" (then the session's history is rewritten).
-   */
-  #keptHistory(record: SessionRecord): KeptHistory | undefined {
-    const { history, id } = record;
-    const first = history[0] === undefined ? undefined : this.#tags.get(history[0]);
-    if (first === undefined || first.id !== id) return undefined;
-    let count = 1;
-    while (count < history.length) {
-      const tag = this.#tags.get(history[count]!);
-      if (tag === undefined || tag.id !== id || tag.seq !== first.seq + count) break;
-      count++;
-    }
-    for (let i = count; i < history.length; i++) {
-      if (this.#tags.get(history[i]!)?.id === id) return undefined; // reordered: rewrite
-    }
-    return { first: first.seq, count };
+  /** Keeps a record as the store's own copy (its own history array: writes change it in place). */
+  #remember(record: SessionRecord): CachedRecord {
+    const own: CachedRecord = { ...record, history: [...record.history] };
+    this.#cache?.set(record.id, own);
+    return own;
   }
 
-  #tag(record: SessionRecord, seqs: readonly number[]): void {
-    record.history.forEach((entry, i) => this.#tags.set(entry, { id: record.id, seq: seqs[i]! }));
+  /** The cached record a written outcome must change; forgets a session the file no longer has. */
+  #settle(id: string, outcome: WriteOutcome): CachedRecord | undefined {
+    if (outcome === "not-found") this.#cache?.delete(id);
+    return outcome === "written" ? this.#cache?.get(id) : undefined;
   }
 
   #run<T>(body: () => T): T {
@@ -162,13 +191,4 @@ export class SqliteSessionStore implements SessionStore {
       });
     }
   }
-}
-
-/**
- * A copy the pool may change freely: its own history array and top-level
- * fields. Entries, config and conversation state are immutable and shared
- * (sharing the entries is also what lets `set` recognise them).
- */
-function copyRecord(record: SessionRecord): SessionRecord {
-  return { ...record, history: [...record.history] };
 }

@@ -10,9 +10,9 @@ const store = openSqliteSessionStore({ file, key: Buffer.alloc(32, 5).toString("
 for (let i = 0; i < sessions; i++) {
   const id = `crash-${i}`;
   if ((await store.get(id)) !== undefined) continue;
-  await store.set({
+  await store.create({
     id,
-    config: { version: 3, credentials: [`sk-test-crash-${i}`], serverCredential: false, model: undefined,
+    config: { kind: "api-key", version: 3, credentials: [`sk-test-crash-${i}`], serverCredential: false, model: undefined,
       baseUrl: undefined, temperature: undefined, maxTokens: 3000, filter: false },
     initialPrompt: "", initialResponse: "", systemTokens: 0, history: [], conversation: null,
     createdAt: Date.now(), conversationStartedAt: Date.now(), lastActiveAt: Date.now(),
@@ -20,19 +20,23 @@ for (let i = 0; i < sessions; i++) {
 }
 process.stdout.write("ready\n");
 
+// Fencing tokens as the coordinator issues them: above any an earlier run stored.
+let fence = Math.max(Date.now() * 1000, store.table.highestFence());
 for (let n = 0; ; n++) {
   const id = `crash-${n % sessions}`;
   const record = await store.get(id);
   const last = record.history.at(-1);
   const turn = last === undefined ? Number(record.conversation?.turn ?? 0) + 1 : Number(/^answer (\d+)/.exec(last.content)[1]) + 1;
-  // Trim like the pool does once the budget is reached, so deletes are exercised too.
-  if (record.history.length >= 20) record.history = record.history.slice(2);
-  record.history.push(
-    { role: "user", content: `question ${turn} ${"q".repeat(50 + (n % 300))}`, tokens: 20 },
-    { role: "assistant", content: `answer ${turn} ${"a".repeat(200 + (n % 900))}`, tokens: 80 },
-  );
-  record.conversation = { turn };
-  record.lastActiveAt = Date.now();
-  await store.set(record);
+  // Drop the oldest turn like the pool does once the budget is reached, so deletes are exercised too.
+  const outcome = await store.appendTurn(id, ++fence, {
+    drop: record.history.length >= 20 ? 2 : 0,
+    append: [
+      { role: "user", content: `question ${turn} ${"q".repeat(50 + (n % 300))}`, tokens: 20 },
+      { role: "assistant", content: `answer ${turn} ${"a".repeat(200 + (n % 900))}`, tokens: 80 },
+    ],
+    conversation: { turn },
+    lastActiveAt: Date.now(),
+  });
+  if (outcome !== "written") throw new Error(`turn ${turn} of ${id}: ${outcome}`);
   process.stdout.write(`ack ${id} ${turn}\n`);
 }

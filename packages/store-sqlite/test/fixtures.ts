@@ -33,6 +33,7 @@ export function makeRecord({
   return {
     id,
     config: {
+      kind: "api-key",
       version: 3,
       credentials,
       serverCredential,
