@@ -25,7 +25,8 @@ async function chatUntilKilled(file: string, maxDelayMs: number): Promise<Map<st
   let stderr = "";
   let buffered = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  // "close", not "exit": only then has every ack the child wrote been read from the pipe.
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
   await new Promise<void>((resolve, reject) => {
     let killing = false;
     child.stdout.on("data", (chunk: Buffer) => {
@@ -50,7 +51,7 @@ async function chatUntilKilled(file: string, maxDelayMs: number): Promise<Map<st
     });
   });
   await exited;
-  // Acks the child wrote before it died may still sit in the pipe: they count too.
+  // Acks the child wrote before it died were still in the pipe: they count too.
   for (const line of buffered.split("\n")) {
     const match = /^ack (\S+) (\d+)$/.exec(line);
     if (match !== null) acked.set(match[1]!, Number(match[2]));

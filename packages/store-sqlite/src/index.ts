@@ -1,10 +1,12 @@
 /**
  * @chatgptchatbot/store-sqlite: a durable SessionStore on node:sqlite.
- * Start with {@link openSqliteSessionStore}; catch {@link SqliteStoreError}
+ * Start with {@link openSqliteSessionStore} and a {@link SqliteCoordinator}
+ * on it (cooldowns that survive a restart); catch {@link SqliteStoreError}
  * at start (print its one-line message, exit 2).
  */
 export { openSqliteSessionStore, SqliteSessionStore } from "./sqlite-session-store.js";
 export type { SqliteSessionStoreOptions } from "./sqlite-session-store.js";
+export { SqliteCoordinator } from "./sqlite-coordinator.js";
 export { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
 export type { SqliteStoreErrorOptions } from "./sqlite-store-error.js";
 export { defaultStorePath } from "./default-store-path.js";

@@ -9,6 +9,7 @@ import type {
   TurnWrite,
   WriteOutcome,
 } from "@chatgptchatbot/core";
+import { CooldownTable } from "./cooldown-table.js";
 import type { CredentialCipher } from "./credential-cipher.js";
 import { decodeConfig, decodeConversation, decodeCredentials } from "./record-codec.js";
 import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
@@ -93,6 +94,7 @@ export class SessionTable {
   readonly #server: ServerCredentials;
   readonly #sql: ReturnType<typeof prepareStatements>;
   #closed = false;
+  #cooldowns: CooldownTable | undefined;
 
   constructor({
     db,
@@ -155,6 +157,12 @@ export class SessionTable {
   remove(id: string): boolean {
     // The session's messages go with it (ON DELETE CASCADE), in the same statement's transaction.
     return Number(this.#sql.deleteSession.run(id).changes) > 0;
+  }
+
+  /** The persisted cooldowns in the same file (created on first use: it may write the salt). */
+  cooldowns(): CooldownTable {
+    this.#cooldowns ??= new CooldownTable({ db: this.#db });
+    return this.#cooldowns;
   }
 
   /**
