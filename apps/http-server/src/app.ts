@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { DefaultSession } from "./default-session.js";
+import { BROKEN_REQUEST_MESSAGE, isBrokenRequest } from "./broken-request.js";
 import { errorReply } from "./error-response.js";
 import { parseJsonObject, requiredString } from "./json-body.js";
 import { parseRenewRequest } from "./renew-request.js";
@@ -68,6 +69,13 @@ export function createHttpApp({
   app.notFound((c) => c.text("not found: the API is POST /ask, POST /renew and GET /healthz", 404));
 
   app.onError((thrown, c) => {
+    if (isBrokenRequest(thrown, c.env)) {
+      // The client's fault (malformed chunks, an aborted upload): no stack, not a bug. Node has usually answered 400
+      // and closed the socket already; the request log line says 400 too.
+      const reason = thrown instanceof Error ? thrown.message : String(thrown);
+      logger.debug({ method: c.req.method, path: c.req.path, reason }, "request body unreadable");
+      return c.text(BROKEN_REQUEST_MESSAGE, 400);
+    }
     const reply = errorReply(thrown);
     const { error } = reply;
     if (error?.code === ErrorCode.Internal) {

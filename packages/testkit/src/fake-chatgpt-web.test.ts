@@ -176,6 +176,37 @@ describe("startFakeChatGPTWeb: faults", () => {
     expect(fake.abortedRequests).toBe(0);
   });
 
+  it("error-event: part of the reply, then an event whose `error` is set, then [DONE]; the turn is not kept", async () => {
+    fake.enqueueFault({ kind: "error-event", message: "Something went wrong" });
+    const payloads = parseSSE(await (await next({ prompt: "one two three four", messageId: "m", parentMessageId: "p" })).text());
+    expect(payloads.at(-1)).toBe("[DONE]");
+    const parsed = payloads.slice(0, -1).map((data) => JSON.parse(data) as { message: WebEvent["message"] | null; error: unknown });
+    expect(parsed.at(-1)).toMatchObject({ message: null, error: "Something went wrong" });
+    expect(parsed.slice(0, -1).every((event) => event.message?.status === "in_progress")).toBe(true);
+    expect(fake.conversations.size).toBe(0);
+  });
+
+  it("unterminated: in-progress events only, then a clean end without [DONE]; the turn is not kept", async () => {
+    fake.enqueueFault({ kind: "unterminated" });
+    const payloads = parseSSE(await (await next({ prompt: "one two", messageId: "m", parentMessageId: "p" })).text());
+    expect(payloads).not.toContain("[DONE]");
+    const parsed = payloads.map((data) => JSON.parse(data) as WebEvent);
+    expect(parsed.map((event) => event.message.status)).toEqual(parsed.map(() => "in_progress"));
+    expect(parsed.at(-1)?.message.content.parts).toEqual(["echo: one two"]);
+    expect(fake.conversations.size).toBe(0);
+  });
+
+  it("a conversation continues from its last complete reply after a faulted turn", async () => {
+    const first = await events(await next({ prompt: "a", messageId: "m1", parentMessageId: "p" }));
+    const conversationId = first[0]?.conversation_id ?? "";
+    const replyId = first.at(-1)?.message.id ?? "";
+    fake.enqueueFault({ kind: "cut" });
+    await (await next({ prompt: "b", messageId: "m2", parentMessageId: replyId, conversationId })).text().catch(() => "");
+    const retried = await events(await next({ prompt: "b", messageId: "m3", parentMessageId: replyId, conversationId }));
+    expect(retried.at(-1)?.message.status).toBe("finished_successfully");
+    expect(fake.conversations.get(conversationId)?.messages.map((message) => message.id)).toEqual(["m1", replyId, "m3", retried.at(-1)?.message.id]);
+  });
+
   it("hang: a client abort is counted", async () => {
     fake.enqueueFault({ kind: "hang" });
     const controller = new AbortController();

@@ -106,8 +106,11 @@ function defaultReply(request: RecordedRequest): string {
  *
  * Errors are `{"detail": "..."}`. A follow-up must name an existing conversation (else
  * 404) and use its last message id as `parent_message_id` (else 400). Faults as in
- * `startFakeOpenAI`; `malformed` sends an event stream whose first event is broken JSON.
- * A conversation records the turn when its reply starts streaming.
+ * `startFakeOpenAI`; `malformed` sends an event stream whose first event is broken JSON;
+ * `error-event` half the reply's events, then `{"message": null, "error": "..."}` and `[DONE]`;
+ * `unterminated` the in-progress events only (no finished message, no `[DONE]`), then a clean end.
+ * A conversation records the turn once its reply went out whole (a faulted, cut or abandoned
+ * reply is not kept, so the next turn continues from the last complete one).
  */
 export async function startFakeChatGPTWeb(options: FakeChatGPTWebOptions = {}): Promise<FakeChatGPTWeb> {
   const { reply = defaultReply, chunkDelayMs = 0, pieces = "words" } = options;
@@ -167,11 +170,6 @@ export async function startFakeChatGPTWeb(options: FakeChatGPTWebOptions = {}): 
 
     const text = reply(request);
     const replyId = randomUUID();
-    thread.messages.push(
-      { id: action.messageId, parentId: action.parentMessageId, role: "user", text: action.prompt },
-      { id: replyId, parentId: action.messageId, role: "assistant", text },
-    );
-    conversations.set(conversationId, thread);
 
     const createTime = Date.now() / 1000;
     const event = (soFar: string, finished: boolean) =>
@@ -198,7 +196,15 @@ export async function startFakeChatGPTWeb(options: FakeChatGPTWebOptions = {}): 
       });
     const chunks = split(text);
     const events = chunks.map((_, index) => event(chunks.slice(0, index + 1).join(""), false));
-    events.push(event(text, true), formatSSE(SSE_DONE));
+    if (fault?.kind === "error-event") {
+      // Part of the reply, then the service's in-stream error (`error` set, no message), then [DONE].
+      events.splice(Math.max(1, Math.ceil(events.length / 2)));
+      const detail = fault.message ?? "Something went wrong while generating the response. Please try again.";
+      events.push(formatSSE({ message: null, conversation_id: conversationId, error: detail }), formatSSE(SSE_DONE));
+    } else if (fault?.kind !== "unterminated") {
+      // `unterminated`: the in-progress events only, then a clean close.
+      events.push(event(text, true), formatSSE(SSE_DONE));
+    }
     await sendEventStream({
       res,
       tracker,
@@ -206,6 +212,15 @@ export async function startFakeChatGPTWeb(options: FakeChatGPTWebOptions = {}): 
       intervalMs: fault?.kind === "trickle" ? fault.intervalMs : chunkDelayMs,
       cut: fault?.kind === "cut",
     });
+    // The turn is kept only when its reply went out whole: a generation that failed or was cut (or that the
+    // client left) is dropped, so the client's next turn continues from its last complete reply.
+    const broken = fault?.kind === "error-event" || fault?.kind === "unterminated" || fault?.kind === "cut";
+    if (broken || !res.writableEnded) return;
+    thread.messages.push(
+      { id: action.messageId, parentId: action.parentMessageId, role: "user", text: action.prompt },
+      { id: replyId, parentId: action.messageId, role: "assistant", text },
+    );
+    conversations.set(conversationId, thread);
   }
 
   const server = await startLocalServer({

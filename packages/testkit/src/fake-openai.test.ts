@@ -223,6 +223,37 @@ describe("startFakeOpenAI: faults", () => {
     expect(fake.abortedRequests).toBe(0);
   });
 
+  it("error-event (streaming): part of the reply, then `event: error` with OpenAI's error JSON, then a clean end", async () => {
+    fake.enqueueFault({ kind: "error-event", message: "overloaded mid-reply" });
+    const text = await (await chat({ model: "m", messages, stream: true })).text();
+    const payloads = parseSSE(text);
+    expect(payloads).not.toContain("[DONE]");
+    expect(JSON.parse(payloads.at(-1) ?? "")).toEqual({ error: { message: "overloaded mid-reply", type: "server_error", param: null, code: null } });
+    expect(text).toContain("event: error\ndata: ");
+    const chunks = payloads.slice(0, -1).map((data) => JSON.parse(data) as Chunk);
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(chunks.every((chunk) => chunk.choices[0]?.finish_reason === null)).toBe(true);
+  });
+
+  it("unterminated (streaming): the whole text, then a clean end with neither finish_reason nor [DONE]", async () => {
+    fake.enqueueFault({ kind: "unterminated" });
+    const res = await chat({ model: "m", messages, stream: true });
+    const payloads = parseSSE(await res.text());
+    expect(payloads).not.toContain("[DONE]");
+    const chunks = payloads.map((data) => JSON.parse(data) as Chunk);
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe("echo: hello there, how are you");
+    expect(chunks.every((chunk) => chunk.choices[0]?.finish_reason === null)).toBe(true);
+    // The next request is answered normally again.
+    expect(parseSSE(await (await chat({ model: "m", messages, stream: true })).text()).at(-1)).toBe("[DONE]");
+  });
+
+  it("404 answers model_not_found, as OpenAI does for an unknown model", async () => {
+    fake.enqueueFault({ kind: "status", status: 404 });
+    const res = await chat({ model: "no-such-model", messages });
+    expect(res.status).toBe(404);
+    expect((await json(res)).error).toMatchObject({ code: "model_not_found", type: "invalid_request_error" });
+  });
+
   it("cut (non-streaming): headers and a partial body, then the connection drops", async () => {
     fake.enqueueFault({ kind: "cut" });
     const res = await chat({ model: "m", messages });

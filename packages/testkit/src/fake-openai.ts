@@ -67,6 +67,7 @@ interface OpenAIErrorBody {
 /** `{ type, code }` of the error OpenAI sends for a status. */
 function errorKind(status: number): { type: string; code: string | null } {
   if (status === 401) return { type: "invalid_request_error", code: "invalid_api_key" };
+  if (status === 404) return { type: "invalid_request_error", code: "model_not_found" };
   if (status === 429) return { type: "requests", code: "rate_limit_exceeded" };
   if (status >= 500) return { type: "server_error", code: null };
   return { type: "invalid_request_error", code: null };
@@ -74,6 +75,8 @@ function errorKind(status: number): { type: string; code: string | null } {
 
 const defaultMessages: Record<number, string> = {
   401: "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+  403: "You are not allowed to sample from this model",
+  404: "The model does not exist or you do not have access to it.",
   429: "Rate limit reached for requests. Please try again later.",
   500: "The server had an error while processing your request. Sorry about that!",
   503: "The engine is currently overloaded, please try again later.",
@@ -157,7 +160,9 @@ function defaultReply(request: RecordedRequest): string {
  * with a truncated JSON body, or for `stream: true` a 200 event stream whose first event
  * is truncated JSON; `cut` → half the reply, then the socket is destroyed; `hang` → no
  * answer; `trickle` → one event every `intervalMs` (non-streaming: the reply waits
- * `intervalMs` × content chunks).
+ * `intervalMs` × content chunks); for `stream: true` only, `error-event` → half the reply, then
+ * `event: error` with OpenAI's error JSON; `unterminated` → the reply's content chunks, then a
+ * clean end with neither a `finish_reason` nor `[DONE]`. (404's default body is `model_not_found`.)
  *
  * Realistic streaming: `pieces: "tokens"` sends 1–4 characters per event, `chunkDelayMs` spaces
  * the events, `reasoning` adds a thinking model's reasoning in one of its three forms, and
@@ -282,8 +287,20 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         formatSSE(chunk({ content: separate === "reasoning_content" ? null : "", [separate ?? "reasoning"]: piece }, null)),
       ),
       ...chunks.map((content) => formatSSE(chunk({ content }, null))),
-      formatSSE(chunk({}, "stop")),
     ];
+    if (fault?.kind === "unterminated") {
+      // The text, then a clean close: no finish_reason, no usage, no [DONE].
+      await sendEventStream({ res, tracker, headers, events, intervalMs: chunkDelayMs });
+      return;
+    }
+    if (fault?.kind === "error-event") {
+      // Part of the reply, then the error event OpenAI-compatible servers send mid-stream, and the end.
+      const partial = events.slice(0, Math.max(1, Math.ceil(events.length / 2)));
+      const error = { error: { message: fault.message ?? defaultMessages[503], type: "server_error", param: null, code: null } };
+      await sendEventStream({ res, tracker, headers, events: [...partial, `event: error\n${formatSSE(error)}`], intervalMs: chunkDelayMs });
+      return;
+    }
+    events.push(formatSSE(chunk({}, "stop")));
     if (parsed.includeUsage) {
       events.push(
         formatSSE({

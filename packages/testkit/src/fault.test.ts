@@ -5,11 +5,13 @@ describe("FaultQueue", () => {
   it("hands faults out first in, first out, then nothing", () => {
     const queue = new FaultQueue();
     queue.enqueue({ kind: "hang" }, { kind: "cut" });
-    queue.enqueue({ kind: "malformed" });
-    expect([queue.next(), queue.next(), queue.next(), queue.next()]).toEqual([
+    queue.enqueue({ kind: "malformed" }, { kind: "error-event" }, { kind: "unterminated" });
+    expect([queue.next(), queue.next(), queue.next(), queue.next(), queue.next(), queue.next()]).toEqual([
       { kind: "hang" },
       { kind: "cut" },
       { kind: "malformed" },
+      { kind: "error-event" },
+      { kind: "unterminated" },
       undefined,
     ]);
   });

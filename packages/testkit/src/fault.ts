@@ -9,7 +9,14 @@ export type Fault =
   /** Read the request and never answer, until the client aborts or the fake closes. */
   | { kind: "hang" }
   /** Stream the reply one chunk every `intervalMs` (non-streaming: delay the reply by `intervalMs` × chunks). */
-  | { kind: "trickle"; intervalMs: number };
+  | { kind: "trickle"; intervalMs: number }
+  /** Stream 200, part of the reply, then the upstream's in-stream error event (`message` its reason); the stream then ends. */
+  | { kind: "error-event"; message?: string }
+  /**
+   * Stream 200 and the reply's text, then close the stream cleanly without its terminator (no finish_reason or
+   * finished message, no `[DONE]`): what a proxy or a crashed upstream leaves behind.
+   */
+  | { kind: "unterminated" };
 
 /** FIFO of faults: each request takes the next one; an empty queue means "answer normally". */
 export class FaultQueue {

@@ -154,6 +154,7 @@ describe("ChatGPTWebBackend: failures", () => {
     const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.message).toBe("the upstream sent a malformed reply (1 event was not JSON)");
+    expect(error.status.http).toBe(502); // the upstream answered, badly: not "unreachable" (503)
   });
 
   it("a connection cut mid-reply → Upstream", async () => {
@@ -231,6 +232,53 @@ describe("ChatGPTWebBackend: failures", () => {
     const { port } = server.address() as { port: number };
     const error = await rejection(drain(b.ask(askRequest({ config: v1({ baseUrl: `http://127.0.0.1:${port}/api` }) }))));
     expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reported an error: Something went wrong. Try again." });
+  });
+
+  describe("a reply is complete at [DONE] or at a finished assistant message", () => {
+    const message = (text: string, status: "in_progress" | "finished_successfully") =>
+      `data: ${JSON.stringify({
+        message: {
+          id: "m-1",
+          author: { role: "assistant" },
+          content: { content_type: "text", parts: [text] },
+          status,
+          end_turn: status === "finished_successfully" ? true : null,
+        },
+        conversation_id: "c-1",
+        error: null,
+      })}\n\n`;
+    async function replyFrom(events: string[]) {
+      const server = await startScriptedServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        for (const event of events) res.write(event);
+        res.end();
+      });
+      cleanup.push(() => server.close());
+      const { backend: b } = backend({ baseUrl: server.origin });
+      return drain(b.ask(askRequest({ config: v1() })));
+    }
+
+    it("an event stream that closes cleanly with neither → Upstream \"ended early\"", async () => {
+      const error = await rejection(replyFrom([message("Hel", "in_progress"), message("Hello, wor", "in_progress")]));
+      expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reply ended early" });
+      expect(error.status).toEqual({ grpc: 14, http: 502 });
+    });
+
+    it("a stream that closes before any message, ended early too (not \"no assistant message\")", async () => {
+      expect(await rejection(replyFrom([": ping\n\n"]))).toMatchObject({ message: "the upstream reply ended early" });
+      expect(await rejection(replyFrom(["data: [DONE]\n\n"]))).toMatchObject({ message: "the upstream's reply held no assistant message" });
+    });
+
+    it("a finished message without [DONE] is complete, and so is [DONE] after in-progress messages", async () => {
+      expect(await replyFrom([message("Hel", "in_progress"), message("Hello", "finished_successfully")])).toMatchObject({
+        text: "Hello",
+        result: { conversation: { conversationId: "c-1", parentMessageId: "m-1" } },
+      });
+      expect(await replyFrom([message("Hel", "in_progress"), message("Hello", "in_progress"), "data: [DONE]\n\n"])).toMatchObject({
+        text: "Hello",
+      });
+    });
   });
 
   it("a 200 with a JSON detail instead of an event stream → Upstream with the detail", async () => {

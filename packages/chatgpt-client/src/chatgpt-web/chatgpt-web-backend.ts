@@ -15,6 +15,7 @@ import { AttemptDeadline } from "../attempt-deadline.js";
 import type { UpstreamOptions } from "../upstream-options.js";
 import { bodyStream } from "../body-stream.js";
 import { parseRetryAfter, type RetryDecision, type Sleep, withRetries } from "../retry.js";
+import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeCause, safeReason } from "../safe-error.js";
 import { transportFailure } from "../transport-failure.js";
 import { errorDetail, nextActionBody, readConversationEvent, readConversationState } from "./protocol.js";
@@ -101,6 +102,8 @@ export class ChatGPTWebBackend implements Backend {
         ...(this.#sleep === undefined ? {} : { sleep: this.#sleep }),
       });
 
+      // Failures of a reply that came with a 2xx carry its status: the upstream answered, badly (HTTP 502, not 503).
+      const status = response.statusCode;
       let sent = "";
       let messageId: string | undefined;
       let conversationId = previous?.conversationId;
@@ -123,7 +126,9 @@ export class ChatGPTWebBackend implements Backend {
           }
           const update = readConversationEvent(data);
           if (update === undefined) continue;
-          if (update.kind === "error") throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`);
+          if (update.kind === "error") {
+            throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`, { status });
+          }
           if (update.role !== "assistant") continue;
           messageId = update.messageId;
           conversationId = update.conversationId ?? conversationId;
@@ -140,13 +145,16 @@ export class ChatGPTWebBackend implements Backend {
       }
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
       if (messageId === undefined || conversationId === undefined) {
-        throw ChatbotError.upstream(
-          malformed > 0
-            ? `the upstream sent a malformed reply (${malformed} event${malformed === 1 ? " was" : "s were"} not JSON)`
-            : "the upstream's reply held no assistant message",
-        );
+        if (malformed > 0) {
+          const events = `${malformed} event${malformed === 1 ? " was" : "s were"}`;
+          throw ChatbotError.upstream(`the upstream sent a malformed reply (${events} not JSON)`, { status });
+        }
+        if (!done) throw replyEndedEarly(status);
+        throw ChatbotError.upstream("the upstream's reply held no assistant message", { status });
       }
-      if (!done && !finished) throw ChatbotError.upstream("the upstream ended its reply before it was complete");
+      // Complete means `[DONE]` or the assistant message's `finished_successfully` / `end_turn`: a stream that
+      // closes cleanly with neither was cut short (a proxy, a crash), and its text must not go into the history.
+      if (!done && !finished) throw replyEndedEarly(status);
       return { conversation: { conversationId, parentMessageId: messageId } };
     } catch (error) {
       const failure = this.#failure(error, request, deadline);

@@ -158,11 +158,60 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
     expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reported an error: model not loaded" });
   });
 
-  it("a stream that ends cleanly without [DONE] is the whole reply; events after [DONE] are ignored", async () => {
-    const ended = await sseServer([chunk("one "), chunk("two")]);
-    expect(await drain(backend({ apiUrl: `${ended.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ deltas: ["one ", "two"] });
+  const finish = (reason: string) => `data: ${JSON.stringify({ object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: reason }] })}\n\n`;
+
+  it("a stream that ends cleanly with neither [DONE] nor a finish_reason → Upstream \"ended early\", after the part that arrived", async () => {
+    const server = await sseServer([chunk("one "), chunk("two")]);
+    const deltas: string[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const delta of backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest())) deltas.push(delta);
+      })(),
+    );
+    expect(deltas).toEqual(["one ", "two"]);
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reply ended early" });
+    expect(error.status).toEqual({ grpc: 14, http: 502 });
+  });
+
+  it("a stream of only a role chunk, or of nothing at all, ended early too", async () => {
+    const role = await sseServer([`data: ${JSON.stringify({ choices: [{ index: 0, delta: { role: "assistant" }, finish_reason: null }] })}\n\n`]);
+    expect(await rejection(drain(backend({ apiUrl: `${role.origin}/v1` }).backend.ask(askRequest())))).toMatchObject({
+      message: "the upstream reply ended early",
+    });
+    const empty = await sseServer([": keep-alive\n\n"]);
+    expect(await rejection(drain(backend({ apiUrl: `${empty.origin}/v1` }).backend.ask(askRequest())))).toMatchObject({
+      message: "the upstream reply ended early",
+    });
+  });
+
+  it("a finish_reason without [DONE] is complete, \"length\" included (cut by max_tokens, not lost)", async () => {
+    for (const reason of ["stop", "length", "content_filter"]) {
+      const server = await sseServer([chunk("one "), chunk("two"), finish(reason)]);
+      expect(await drain(backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ text: "one two" });
+    }
+  });
+
+  it("[DONE] without a finish_reason is complete; events after [DONE] are ignored", async () => {
+    const done = await sseServer([chunk("one "), chunk("two"), "data: [DONE]\n\n"]);
+    expect(await drain(backend({ apiUrl: `${done.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ deltas: ["one ", "two"] });
     const after = await sseServer([chunk("one"), "data: [DONE]\n\n", chunk("ignored")]);
     expect(await drain(backend({ apiUrl: `${after.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ deltas: ["one"] });
+  });
+
+  it("Ollama's and vLLM's streams pass (finish_reason on the last content chunk or its own, usage, [DONE])", async () => {
+    // Ollama's /v1 compatibility layer: chunks with finish_reason null, the last one carrying "stop" with its content.
+    const ollamaChunk = (content: string, reason: string | null) =>
+      `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "llama3.2", system_fingerprint: "fp_ollama", choices: [{ index: 0, delta: { role: "assistant", content }, finish_reason: reason }] })}\n\n`;
+    const ollama = await sseServer([ollamaChunk("Hel", null), ollamaChunk("lo", null), ollamaChunk("", "stop"), "data: [DONE]\n\n"]);
+    expect(await drain(backend({ apiUrl: `${ollama.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ text: "Hello" });
+    // vLLM: a finish chunk with stop_reason, then a usage chunk with empty choices, then [DONE].
+    const vllm = await sseServer([
+      chunk("Hi"),
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: "!" }, logprobs: null, finish_reason: "stop", stop_reason: null }] })}\n\n`,
+      `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, total_tokens: 7, completion_tokens: 2 } })}\n\n`,
+      "data: [DONE]\n\n",
+    ]);
+    expect(await drain(backend({ apiUrl: `${vllm.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ text: "Hi!" });
   });
 
   it("skips chunks without content (the role chunk, the finish chunk, usage)", async () => {
@@ -248,7 +297,8 @@ describe("OpenAIBackend: failures", () => {
     fake.enqueueFault({ kind: "malformed" });
     const error = await rejection(drain(b.ask(askRequest())));
     expect(error.code).toBe(ErrorCode.Upstream);
-    expect(error.message).toMatch(/malformed/);
+    expect(error.message).toBe("the upstream sent a malformed reply (invalid JSON)");
+    expect(error.status.http).toBe(502); // the upstream answered, badly: not "unreachable" (503)
     expect(everythingIn(error)).not.toContain(API_KEY);
   });
 

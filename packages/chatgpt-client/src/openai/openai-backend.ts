@@ -14,6 +14,7 @@ import { AttemptDeadline } from "../attempt-deadline.js";
 import type { UpstreamOptions } from "../upstream-options.js";
 import { readServerSentEvents, type ServerSentEvent } from "../sse.js";
 import { type Sleep, withRetries } from "../retry.js";
+import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
 import type { FetchLike } from "../undici-fetch.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
@@ -39,7 +40,7 @@ const PLACEHOLDER_KEY = "per-request-key";
 /**
  * The API-key backend ("version 3"): chat completions on any
  * OpenAI-compatible API through the official `openai` SDK, streamed (the SDK
- * sends the request; the event stream is decoded here, see {@link chunkContent}).
+ * sends the request; the event stream is decoded here, see {@link readChunk}).
  * The session's initial prompt is the system prompt (a short VTuber persona when
  * empty), followed by the trimmed history and the new prompt.
  *
@@ -115,19 +116,37 @@ export class OpenAIBackend implements Backend {
           ...(this.#sleep === undefined ? {} : { sleep: this.#sleep }),
         },
       );
+      // Failures of a reply that came with a 2xx carry its status: the upstream answered, badly (HTTP 502, not 503).
+      const status = response.status;
       if (isJson(response)) {
         // A server that does not stream answers one JSON completion: the whole reply as one delta.
-        const completion = completionContent(await response.json());
+        let parsed: unknown;
+        try {
+          parsed = await response.json();
+        } catch (error) {
+          if (error instanceof SyntaxError) throw ChatbotError.upstream(MALFORMED_JSON, { status, cause: error });
+          throw error;
+        }
+        const completion = completionContent(parsed);
         complete = true;
-        if ("problem" in completion) throw ChatbotError.upstream(safeReason(completion.problem, credential));
+        if ("problem" in completion) throw ChatbotError.upstream(safeReason(completion.problem, credential), { status });
         if (completion.content !== "") yield completion.content;
       } else if (response.body !== null) {
+        // A reply is complete at `data: [DONE]` or at a choice's finish_reason (OpenAI, Ollama, vLLM and
+        // DeepSeek send both; "length" counts, the reply was cut by max_tokens, not lost). A stream that
+        // ends with neither was cut short by a proxy or a crashed server: its text must not go into the history.
+        let finished = false;
+        let done = false;
         for await (const event of readServerSentEvents(response.body)) {
-          if (event.data === "[DONE]") break;
-          const delta = chunkContent(event, credential);
-          if (delta !== "") yield delta;
+          if (event.data === "[DONE]") {
+            done = true;
+            break;
+          }
+          const chunk = readChunk(event, { credential, status });
+          if (chunk.finished) finished = true;
+          if (chunk.text !== "") yield chunk.text;
         }
-        // [DONE], or (as the SDK reads it) a stream that ended cleanly without it.
+        if (!done && !finished && !signal.aborted) throw replyEndedEarly(status);
         complete = true;
       }
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
@@ -198,17 +217,28 @@ function completionContent(body: unknown): { content: string } | { problem: stri
   return { problem: "the upstream sent a malformed reply (no choices[0].message.content)" };
 }
 
+/** What one chat-completion chunk event carries: its text delta ("" when none), and whether a choice finished. */
+export interface ChunkEvent {
+  readonly text: string;
+  /** A choice carries a `finish_reason` (stop, length, content_filter, tool_calls…): the reply is complete. */
+  readonly finished: boolean;
+}
+
+/** The reason given for a reply whose JSON does not parse. */
+const MALFORMED_JSON = "the upstream sent a malformed reply (invalid JSON)";
+
 /**
- * The text delta of one chat-completion chunk event ("" when it holds none), as
- * the SDK's Stream reads it: an `error` event or an `error` field is the
- * upstream reporting a failure; an event that is not JSON is a malformed reply.
+ * Reads one chat-completion chunk event, as the SDK's Stream reads it: an
+ * `error` event or an `error` field is the upstream reporting a failure; an
+ * event that is not JSON is a malformed reply. Both are Upstream errors with
+ * the reply's HTTP `status`.
  */
-export function chunkContent({ event, data }: ServerSentEvent, credential: string): string {
-  let chunk: { choices?: { delta?: { content?: unknown } }[]; error?: unknown } | null;
+export function readChunk({ event, data }: ServerSentEvent, { credential, status }: { credential: string; status: number }): ChunkEvent {
+  let chunk: { choices?: unknown; error?: unknown } | null;
   try {
     chunk = JSON.parse(data) as typeof chunk;
   } catch (error) {
-    throw new SyntaxError("malformed server-sent event JSON", { cause: error });
+    throw ChatbotError.upstream(MALFORMED_JSON, { status, cause: error });
   }
   if (event === "error" || (chunk !== null && typeof chunk === "object" && chunk.error)) {
     const detail = chunk?.error ?? chunk;
@@ -218,10 +248,16 @@ export function chunkContent({ event, data }: ServerSentEvent, credential: strin
         : typeof (detail as { message?: unknown } | null)?.message === "string"
           ? (detail as { message: string }).message
           : "no reason given";
-    throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(message, credential)}`);
+    throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(message, credential)}`, { status });
   }
-  const content = chunk?.choices?.[0]?.delta?.content;
-  return typeof content === "string" ? content : "";
+  const choices: unknown[] = chunk !== null && typeof chunk === "object" && Array.isArray(chunk.choices) ? chunk.choices : [];
+  const first = choices[0];
+  const content = typeof first === "object" && first !== null ? (first as { delta?: { content?: unknown } }).delta?.content : undefined;
+  const finished = choices.some((choice) => {
+    const reason = typeof choice === "object" && choice !== null ? (choice as { finish_reason?: unknown }).finish_reason : undefined;
+    return typeof reason === "string" && reason !== "";
+  });
+  return { text: typeof content === "string" ? content : "", finished };
 }
 
 /** System prompt, history (role and content only), then the new prompt. */
