@@ -13,7 +13,7 @@ export {
 } from "./server.js";
 export type { StartHttpServerOptions, RunningHttpServer, CloseOptions, FetchApp } from "./server.js";
 export { DefaultSession } from "./default-session.js";
-export type { DefaultSessionOptions, RenewInput } from "./default-session.js";
+export type { DefaultSessionMemory, DefaultSessionOptions, DefaultSessionSnapshot, RenewInput } from "./default-session.js";
 export { parseHostPort } from "./host-port.js";
 export type { HostPort } from "./host-port.js";
 export { createLogger } from "./logger.js";

@@ -10,7 +10,7 @@ import type {
   WriteOutcome,
 } from "@chatgptchatbot/core";
 import { CooldownTable } from "./cooldown-table.js";
-import type { CredentialCipher } from "./credential-cipher.js";
+import { isSealed, type CredentialCipher } from "./credential-cipher.js";
 import { decodeConfig, decodeConversation, decodeCredentials } from "./record-codec.js";
 import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
 
@@ -157,6 +157,27 @@ export class SessionTable {
   remove(id: string): boolean {
     // The session's messages go with it (ON DELETE CASCADE), in the same statement's transaction.
     return Number(this.#sql.deleteSession.run(id).changes) > 0;
+  }
+
+  /**
+   * A small named value the program keeps beside the sessions (the HTTP
+   * API's default session: its id and renewed credential). Treated as a
+   * secret: sealed like session credentials when the store has a key.
+   */
+  readState(name: string): string | undefined {
+    const row = this.#sql.selectMeta.get(stateKey(name)) as { value: Uint8Array } | undefined;
+    if (row === undefined) return undefined;
+    const text = isSealed(row.value) ? this.#cipher?.open({ sealed: row.value, context: stateKey(name) }) : decodeUtf8(row.value);
+    if (text === undefined) {
+      throw new SqliteStoreError({ problem: SqliteStoreProblem.Corrupt, file: this.#file, detail: `the saved ${name} is unreadable` });
+    }
+    return text;
+  }
+
+  /** Saves a named value (one statement); see {@link readState}. */
+  writeState(name: string, value: string): void {
+    const stored = this.#cipher?.seal({ plaintext: value, context: stateKey(name) }) ?? Buffer.from(value, "utf8");
+    this.#sql.upsertMeta.run(stateKey(name), stored);
   }
 
   /** The persisted cooldowns in the same file (created on first use: it may write the salt). */
@@ -318,6 +339,20 @@ export class SessionTable {
   }
 }
 
+/** The meta key of a named state value; store-key.ts seals every `state:` row when a key is first given. */
+export function stateKey(name: string): string {
+  return `${STATE_PREFIX}${name}`;
+}
+export const STATE_PREFIX = "state:";
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 function encodeConversation(conversation: ConversationState | null): string | null {
   return conversation === null ? null : JSON.stringify(conversation);
 }
@@ -341,6 +376,8 @@ function prepareStatements(db: DatabaseSync) {
          created_at, conversation_started_at, last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     exists: p("SELECT 1 AS found FROM sessions WHERE id = ?"),
+    selectMeta: p("SELECT value FROM meta WHERE key = ?"),
+    upsertMeta: p("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     highestFence: p("SELECT max(fence) AS fence FROM sessions"),
     // The fence test is in the WHERE: a refused write changes nothing, and
     // an accepted one raises the stored fence in the same statement.

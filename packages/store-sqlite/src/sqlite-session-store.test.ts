@@ -311,6 +311,28 @@ describe("credentials at rest", () => {
   });
 });
 
+describe("named state values", () => {
+  it("keeps a value across a reopen, sealed when the store has a key, and seals a plaintext one when a key is first given", async () => {
+    const plain = open();
+    await plain.writeState("http-default-session", '{"config":"sk-test-state-plain-IIII"}');
+    plain.close();
+    expect(bytesOnDisk()).toContain("sk-test-state-plain-IIII");
+
+    const keyed = open({ key: KEY });
+    expect(await keyed.readState("http-default-session")).toBe('{"config":"sk-test-state-plain-IIII"}');
+    await keyed.writeState("http-default-session", '{"config":"sk-test-state-sealed-JJJJ"}');
+    expect(await keyed.readState("nothing")).toBeUndefined();
+    keyed.close();
+    const db = new DatabaseSync(file);
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE); VACUUM");
+    db.close();
+    const disk = bytesOnDisk();
+    expect(disk).not.toContain("sk-test-state-plain-IIII");
+    expect(disk).not.toContain("sk-test-state-sealed-JJJJ");
+    expect(await open({ key: KEY }).readState("http-default-session")).toBe('{"config":"sk-test-state-sealed-JJJJ"}');
+  });
+});
+
 describe("a disk that refuses writes", () => {
   it("a full store rejects the turn with Unavailable 'session store unavailable' and keeps the session as it was", async () => {
     const store = open({ maxBytes: 64 * 1024 });

@@ -162,6 +162,19 @@ export class SqliteSessionStore implements SessionStore {
     return this.#run(() => this.#table.listActivity());
   }
 
+  /**
+   * A small named value kept beside the sessions, sealed like credentials
+   * when the store has a key (the program keeps the HTTP API's default
+   * session here: its id and renewed credential).
+   */
+  async readState(name: string): Promise<string | undefined> {
+    return this.#run(() => this.#table.readState(name));
+  }
+
+  async writeState(name: string, value: string): Promise<void> {
+    this.#run(() => this.#table.writeState(name, value));
+  }
+
   /** Closes the database. Idempotent; the store must not be used afterwards. */
   close(): void {
     this.#table.close();

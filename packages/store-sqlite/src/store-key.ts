@@ -1,5 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import { CredentialCipher, isSealed, parseStoreKey } from "./credential-cipher.js";
+import { STATE_PREFIX } from "./session-table.js";
 import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
 
 /** What `meta.key_check` holds sealed: opening it proves the key is the store's. */
@@ -65,6 +66,15 @@ function sealExisting({ db, cipher }: { db: DatabaseSync; cipher: CredentialCiph
       if (isSealed(row.credentials)) continue;
       const plaintext = Buffer.from(row.credentials).toString("utf8");
       update.run(cipher.seal({ plaintext, context: row.id }), row.sid);
+    }
+    // Saved state values (the default session's renewed credential) are sealed too.
+    const states = db
+      .prepare("SELECT key, value FROM meta WHERE key >= ? AND key < ?")
+      .all(STATE_PREFIX, `${STATE_PREFIX}\uffff`) as Array<{ key: string; value: Uint8Array }>;
+    const updateState = db.prepare("UPDATE meta SET value = ? WHERE key = ?");
+    for (const state of states) {
+      if (isSealed(state.value)) continue;
+      updateState.run(cipher.seal({ plaintext: Buffer.from(state.value).toString("utf8"), context: state.key }), state.key);
     }
     db.prepare("INSERT INTO meta (key, value) VALUES ('key_check', ?)").run(
       cipher.seal({ plaintext: KEY_CHECK_PLAINTEXT, context: KEY_CHECK_CONTEXT }),

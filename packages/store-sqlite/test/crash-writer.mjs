@@ -1,6 +1,7 @@
 // A child process for the crash test: chats in a few sessions as fast as it
 // can through the built store, printing "ack <session> <turn>" after each
 // turn is stored (what a client would have received), until it is killed.
+import { writeSync } from "node:fs";
 import { openSqliteSessionStore } from "../dist/index.js";
 
 const [file, sessionsText] = process.argv.slice(2);
@@ -20,6 +21,17 @@ for (let i = 0; i < sessions; i++) {
 }
 process.stdout.write("ready\n");
 
+function ack(line) {
+  for (;;) {
+    try {
+      writeSync(1, line);
+      return;
+    } catch (error) {
+      if (error.code !== "EAGAIN") throw error; // a full non-blocking pipe: the reader is behind, try again
+    }
+  }
+}
+
 // Fencing tokens as the coordinator issues them: above any an earlier run stored.
 let fence = Math.max(Date.now() * 1000, store.table.highestFence());
 for (let n = 0; ; n++) {
@@ -38,5 +50,7 @@ for (let n = 0; ; n++) {
     lastActiveAt: Date.now(),
   });
   if (outcome !== "written") throw new Error(`turn ${turn} of ${id}: ${outcome}`);
-  process.stdout.write(`ack ${id} ${turn}\n`);
+  // Straight into the pipe: process.stdout may hold writes in memory while this
+  // loop never yields, and a SIGKILL would drop acks the test must see.
+  ack(`ack ${id} ${turn}\n`);
 }
