@@ -89,7 +89,8 @@ export async function measureComponents({ upstreamOrigin, quick }: { upstreamOri
   const instant: Backend = {
     initialPrompt: "system",
     async *ask() {
-      yield DEFAULT_REPLY;
+      yield { type: "text", text: DEFAULT_REPLY };
+      yield { type: "finish" };
     },
   };
   const pool = new SessionPool({ backends: () => instant, maxSessions: 100, sweepIntervalMs: 0, cooldown: { apiKeyMs: 0, accessTokenMs: 0 } });

@@ -17,7 +17,8 @@ const logger = createLogger({ level: config.logLevel });
 const instant: Backend = {
   initialPrompt: "system",
   async *ask() {
-    yield DEFAULT_REPLY;
+    yield { type: "text", text: DEFAULT_REPLY };
+    yield { type: "finish" };
   },
 };
 const pool = createPoolFromConfig({ config, backends: () => instant, logger });

@@ -49,7 +49,8 @@ export async function measureSessionMemory({ sessions, turns }: { sessions: numb
   const backend: Backend = {
     initialPrompt: "system",
     async *ask({ prompt }) {
-      yield flat(`${prompt.slice(0, 12)} ${REPLY}`);
+      yield { type: "text", text: flat(`${prompt.slice(0, 12)} ${REPLY}`) };
+      yield { type: "finish" };
     },
   };
   const pool = new SessionPool({

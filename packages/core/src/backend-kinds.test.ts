@@ -69,13 +69,15 @@ describe("backend kinds", () => {
       initialPrompt: "system",
       async *ask(request) {
         asked.push(request);
-        yield `local: ${request.prompt}`;
+        yield { type: "text", text: `local: ${request.prompt}` };
+        yield { type: "finish" };
       },
     };
     const other: Backend = {
       initialPrompt: "system",
       async *ask() {
-        yield "wrong backend";
+        yield { type: "text", text: "wrong backend" };
+        yield { type: "finish" };
       },
     };
     let now = 1_000_000;

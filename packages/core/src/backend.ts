@@ -1,3 +1,4 @@
+import { ChatbotError } from "./errors.js";
 import type { SessionConfig } from "./session-config.js";
 
 /** One message of a conversation, as sent to a chat-completions style API. */
@@ -40,19 +41,57 @@ export interface AskRequest {
   readonly signal: AbortSignal;
 }
 
-/** What a backend hands back when its reply stream ends. */
-export interface AskResult {
-  /** The conversation state to pass to the next turn (stateful backends). */
-  readonly conversation?: ConversationState | null;
+/** Token counts an upstream reported for one reply, when it did. */
+export interface AskUsage {
+  readonly promptTokens?: number;
+  readonly completionTokens?: number;
+  /** Of the completion tokens, how many were reasoning (thinking models). */
+  readonly reasoningTokens?: number;
 }
 
 /**
- * What a backend implements to be pooled. A reply streams as text deltas;
- * the whole reply is their concatenation. The generator's return value carries
- * state for the next turn.
+ * One piece of a backend's reply stream:
+ * - `text`: a delta of the reply; the whole reply is their concatenation.
+ * - `reasoning`: a delta of a thinking model's reasoning. It is never spoken,
+ *   never part of the reply, never stored in the history, never sent upstream
+ *   again; the pool drops it (backends may log it at debug level).
+ * - `finish`: the last part, sent only when the reply is complete (the
+ *   upstream said so: `[DONE]`, a finish reason, an end of turn). It carries
+ *   what the next turn needs. A stream that ends without it did not complete.
+ */
+export type AskPart =
+  | { readonly type: "text"; readonly text: string }
+  | { readonly type: "reasoning"; readonly text: string }
+  | {
+      readonly type: "finish";
+      /** The conversation state for the next turn (stateful backends); absent: keep the previous one. */
+      readonly conversation?: ConversationState | null;
+      /** The upstream's reason (stop, length, content_filter…), when it gave one. */
+      readonly finishReason?: string;
+      readonly usage?: AskUsage;
+    };
+
+/** The `finish` part of a reply stream. */
+export type AskFinish = Extract<AskPart, { type: "finish" }>;
+
+/** What a whole reply stream amounts to: see {@link collectReply}. */
+export interface AskResult {
+  /** The conversation state to pass to the next turn (stateful backends). */
+  readonly conversation?: ConversationState | null;
+  readonly finishReason?: string;
+  readonly usage?: AskUsage;
+}
+
+/**
+ * What a backend implements to be pooled. A reply streams as typed parts
+ * ({@link AskPart}): text and reasoning deltas, then one `finish` that carries
+ * the state for the next turn. (Parts, not a generator's return value: `for
+ * await` would silently drop that.)
  *
  * Errors must be {@link ChatbotError}s (Upstream, with a safe message that never
- * contains the credential); anything else is reported as Internal.
+ * contains the credential); anything else is reported as Internal. A consumer
+ * that stops iterating early (`return()`) or aborts the request's signal must
+ * make the backend cancel its upstream request.
  *
  * Reset is the pool's job: a backend keeps no per-session state of its own
  * (what it needs between turns it returns as `conversation`), so renewing a
@@ -73,21 +112,46 @@ export interface Backend {
    * session has no initial prompt, so the pool can count it in the budget.
    */
   readonly defaultSystemPrompt?: string;
-  /** Streams the reply to one prompt. */
-  ask(request: AskRequest): AsyncGenerator<string, AskResult | void, undefined>;
+  /** Streams the reply to one prompt: text and reasoning parts, then `finish` once it is complete. */
+  ask(request: AskRequest): AsyncIterable<AskPart>;
 }
 
 /** Picks the backend for a session's config (by version, base URL…). */
 export type BackendResolver = (config: SessionConfig) => Backend;
 
-/** Runs a backend's reply stream to its end: the whole text and the result. */
-export async function collectReply(
-  stream: AsyncGenerator<string, AskResult | void, undefined>,
-): Promise<{ text: string; result: AskResult }> {
+/**
+ * Runs a backend's reply stream to its end: the whole text (reasoning
+ * dropped) and what its `finish` part said.
+ *
+ * @throws whatever the stream throws; Upstream "the upstream reply ended
+ *   early" when it ends without a `finish` part.
+ */
+export async function collectReply(parts: AsyncIterable<AskPart>): Promise<{ text: string; result: AskResult }> {
   let text = "";
-  for (;;) {
-    const step = await stream.next();
-    if (step.done) return { text, result: step.value ?? {} };
-    text += step.value;
+  let result: AskResult | undefined;
+  // Read to the end (the backend finishes on its own terms); nothing after `finish` counts.
+  for await (const part of parts) {
+    if (result !== undefined) continue;
+    if (part.type === "text") text += part.text;
+    else if (part.type === "finish") result = resultOf(part);
   }
+  if (result === undefined) throw unfinishedReply();
+  return { text, result };
+}
+
+/** What a `finish` part hands on to the next turn. */
+export function resultOf({ conversation, finishReason, usage }: AskFinish): AskResult {
+  return {
+    ...(conversation === undefined ? {} : { conversation }),
+    ...(finishReason === undefined ? {} : { finishReason }),
+    ...(usage === undefined ? {} : { usage }),
+  };
+}
+
+/**
+ * A reply stream that ended without its `finish` part: treated like a reply
+ * the upstream cut short, so nothing of it is stored.
+ */
+export function unfinishedReply(): ChatbotError {
+  return ChatbotError.upstream("the upstream reply ended early");
 }

@@ -5,6 +5,7 @@
  */
 export { SessionPool, poolOptionsFromConfig } from "./session-pool.js";
 export type { SessionPoolOptions, CreateSessionInput, ChatInput, SessionInfo, SweepReport } from "./session-pool.js";
+export type { ChatStreamPart, SegmentOptions } from "./chat-stream.js";
 export {
   DEFAULT_MAX_SESSIONS,
   DEFAULT_RENEW_INTERVAL_MS,
@@ -13,8 +14,18 @@ export {
   DEFAULT_API_KEY_COOLDOWN_MS,
 } from "./session-pool.js";
 
-export { collectReply } from "./backend.js";
-export type { Backend, BackendResolver, AskRequest, AskResult, ChatMessage, ConversationState } from "./backend.js";
+export { collectReply, resultOf, unfinishedReply } from "./backend.js";
+export type {
+  Backend,
+  BackendResolver,
+  AskRequest,
+  AskPart,
+  AskFinish,
+  AskResult,
+  AskUsage,
+  ChatMessage,
+  ConversationState,
+} from "./backend.js";
 
 export {
   ChatbotError,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { type BackendResolver, collectReply } from "./backend.js";
+import { type AskResult, type BackendResolver, resultOf, unfinishedReply } from "./backend.js";
 import { type BackendKindRegistry, BUILTIN_BACKEND_KINDS, type CooldownOptions, cooldownFor } from "./backend-kinds.js";
+import type { ChatStreamPart, SegmentOptions } from "./chat-stream.js";
 import type { ServerConfig } from "./config.js";
 import type { Coordinator, SlotReservation } from "./coordinator.js";
 import { ChatbotError } from "./errors.js";
@@ -12,6 +13,7 @@ import { filterReply } from "./reply-filter.js";
 import { checkPromptLength, DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
 import { parseSessionConfig, type SessionConfig, type SessionConfigDefaults } from "./session-config.js";
 import { MemorySessionStore, type SessionRecord, type SessionStore, type WriteOutcome } from "./session-store.js";
+import { Segmenter } from "./segmenter.js";
 import { SessionSweeper, type SweepReport } from "./session-sweeper.js";
 import { SessionTurns } from "./session-turns.js";
 import { loadTokenCounter, MESSAGE_OVERHEAD_TOKENS } from "./token-counter.js";
@@ -54,6 +56,8 @@ export interface SessionPoolOptions {
   readonly configDefaults?: SessionConfigDefaults;
   /** Largest prompt and initial prompt in characters (defaults 4,000 and 10,000), checked before any work. */
   readonly limits?: { readonly promptChars?: number; readonly initialPromptChars?: number };
+  /** How `chatStream` cuts replies into sentences (defaults: the segmenter's). */
+  readonly segments?: SegmentOptions;
   readonly logger?: Logger;
   /** The clock (epoch ms); tests may replace it. */
   readonly now?: () => number;
@@ -122,6 +126,7 @@ export class SessionPool {
   readonly #cooldown: CooldownOptions;
   readonly #configDefaults: SessionConfigDefaults;
   readonly #limits: { readonly promptChars: number; readonly initialPromptChars: number };
+  readonly #segments: SegmentOptions;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #turns: SessionTurns;
@@ -136,6 +141,9 @@ export class SessionPool {
       initialPromptChars: options.limits?.initialPromptChars ?? DEFAULT_MAX_INITIAL_PROMPT_CHARS,
     };
     this.#now = options.now ?? (() => Date.now());
+    this.#segments = { ...options.segments };
+    // Bad lengths fail here, at start, not on the first stream (the Segmenter validates them).
+    new Segmenter(this.#segments);
     this.#store = options.store ?? new MemorySessionStore();
     this.#coordinator = options.coordinator ?? new MemoryCoordinator({ now: this.#now });
     this.#kinds = options.kinds ?? options.configDefaults?.kinds ?? BUILTIN_BACKEND_KINDS;
@@ -228,17 +236,47 @@ export class SessionPool {
   /**
    * Sends one prompt in a session and returns the whole reply (filtered when
    * the session's filter is on). Chats on one session run one at a time, in
-   * arrival order; a chat waits for its turn until its signal aborts.
+   * arrival order; a chat waits for its turn until its signal aborts. The
+   * same path as {@link chatStream}, collecting only the reply.
    *
    * @throws InvalidArgument, SessionNotFound, Cooldown, Upstream, Aborted.
    */
-  async chat({ sessionId, prompt, signal }: ChatInput): Promise<string> {
+  async chat(input: ChatInput): Promise<string> {
+    for await (const part of this.#converse(input, false)) {
+      if (part.type === "done") return part.reply;
+    }
+    throw ChatbotError.from(new Error("a chat ended without its reply"));
+  }
+
+  /**
+   * Sends one prompt in a session and streams the reply: each speakable
+   * sentence as soon as it is complete (cleaned for speech when the session
+   * filters; reasoning never), then `done` with the whole reply, exactly what
+   * {@link chat} returns. Same turn order, cooldown (counted once per stream)
+   * and errors as `chat`: thrown from the iterator, before the first part for
+   * everything `chat` would reject up front, mid-stream for an upstream that
+   * fails after it. The turn is stored only when the reply completed, before
+   * `done`. Stopping early (`return()`, `break`) or aborting `signal` aborts
+   * the upstream request and stores nothing.
+   *
+   * @throws InvalidArgument, SessionNotFound, Cooldown, Upstream, Aborted.
+   */
+  chatStream(input: ChatInput): AsyncIterable<ChatStreamPart> {
+    return this.#converse(input, true);
+  }
+
+  /** One chat turn; `sentences` false: only `done` (chat() needs no segmenter). */
+  async *#converse({ sessionId, prompt, signal }: ChatInput, sentences: boolean): AsyncGenerator<ChatStreamPart, void, undefined> {
     this.#assertOpen();
     if (sessionId === "") throw ChatbotError.invalidArgument("session_id is required");
     this.checkPrompt(prompt);
     if (prompt.trim() === "") throw ChatbotError.invalidArgument("prompt is required");
-    signal?.throwIfAborted();
-    return this.#turns.run(sessionId, signal, async (turn) => {
+    if (signal?.aborted) throw ChatbotError.aborted(undefined, signal.reason);
+    const turn = await this.#turns.enter(sessionId, signal);
+    // Aborted when the consumer leaves before the reply is done: the upstream request is cancelled with it.
+    const stop = new AbortController();
+    let finished = false;
+    try {
       const record = await this.#store.get(sessionId);
       if (record === undefined || turn.deleted) throw ChatbotError.sessionNotFound(sessionId);
       const { config } = record;
@@ -255,31 +293,42 @@ export class SessionPool {
       // What no longer fits will never be sent again: the store drops it with this turn.
       const drop = fitHistory(record.history, record.systemTokens + promptTokens + REPLY_PRIMING_TOKENS, config.maxTokens);
       const history = drop > 0 ? record.history.slice(drop) : record.history;
+      const segmenter = sentences ? new Segmenter({ ...this.#segments, filter: config.filter }) : undefined;
 
-      let reply: string;
-      let conversation = record.conversation;
+      // Only text parts make the reply: reasoning is dropped here, so it is never spoken, stored or sent again.
+      let reply = "";
+      let result: AskResult | undefined;
       try {
-        const { text, result } = await collectReply(
-          backend.ask({
-            prompt,
-            systemPrompt: backend.initialPrompt === "system" ? record.initialPrompt : "",
-            history,
-            conversation: record.conversation,
-            credential: taken.credential,
-            config,
-            signal: turn.signal,
-          }),
-        );
-        reply = text;
-        if (result.conversation !== undefined) conversation = result.conversation;
+        const parts = backend.ask({
+          prompt,
+          systemPrompt: backend.initialPrompt === "system" ? record.initialPrompt : "",
+          history,
+          conversation: record.conversation,
+          credential: taken.credential,
+          config,
+          signal: AbortSignal.any([turn.signal, stop.signal]),
+        });
+        for await (const part of parts) {
+          if (result !== undefined) continue; // nothing counts after `finish`
+          if (part.type === "text") {
+            reply += part.text;
+            if (segmenter !== undefined) for (const text of segmenter.push(part.text)) yield { type: "sentence", text };
+          } else if (part.type === "finish") {
+            result = resultOf(part);
+          }
+        }
+        if (result === undefined) throw unfinishedReply();
       } catch (error) {
         if (turn.deleted) throw ChatbotError.sessionNotFound(sessionId);
         if (signal?.aborted) throw ChatbotError.aborted(undefined, error);
         throw ChatbotError.from(error);
       }
+      // The last sentences go out before the store write: speech need not wait for it.
+      if (segmenter !== undefined) for (const text of segmenter.flush()) yield { type: "sentence", text };
 
       // A session deleted while its chat was in flight stays deleted.
       if (turn.deleted) throw ChatbotError.sessionNotFound(sessionId);
+      const conversation = result.conversation !== undefined ? result.conversation : record.conversation;
       const user: HistoryEntry = { role: "user", content: prompt, tokens: promptTokens };
       const assistant: HistoryEntry = {
         role: "assistant",
@@ -293,8 +342,14 @@ export class SessionPool {
         lastActiveAt: this.#now(),
       });
       assertWritten(outcome, sessionId);
-      return config.filter ? filterReply(reply) : reply;
-    });
+      finished = true;
+      // The turn is over once stored: the next chat need not wait for this consumer to take `done`.
+      await turn.release();
+      yield { type: "done", reply: config.filter ? filterReply(reply) : reply };
+    } finally {
+      if (!finished) stop.abort(ChatbotError.aborted());
+      await turn.release();
+    }
   }
 
   /**

@@ -50,4 +50,27 @@ describe("SessionTurns", () => {
     await holder;
     expect(await turns.runIfIdle("s", async () => "evicted")).toEqual({ value: "evicted" });
   });
+
+  it("enter() holds the turn across steps until release(), which is idempotent; a deletion still reaches it", async () => {
+    const turns = new SessionTurns({ coordinator: new MemoryCoordinator() });
+    const held = await turns.enter("s", undefined);
+    let next = false;
+    const behind = turns.run("s", undefined, async () => {
+      next = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(next).toBe(false); // still held between the holder's steps
+    turns.deleted("s");
+    expect(held.deleted).toBe(true);
+    expect(held.signal.aborted).toBe(true);
+    await held.release();
+    await held.release();
+    await behind;
+    expect(next).toBe(true);
+    // Released once: the turn is free again, not released twice into someone else's.
+    const again = await turns.enter("s", undefined);
+    expect(await turns.runIfIdle("s", async () => "evicted")).toBeUndefined();
+    await again.release();
+    expect(await turns.runIfIdle("s", async () => "evicted")).toEqual({ value: "evicted" });
+  });
 });

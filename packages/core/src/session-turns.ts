@@ -11,6 +11,12 @@ export interface Turn {
   readonly deleted: boolean;
 }
 
+/** A turn its holder entered and must release. */
+export interface HeldTurn extends Turn {
+  /** Ends the turn; the next waiter gets it. Idempotent. */
+  release(): Promise<void>;
+}
+
 interface Running {
   readonly controller: AbortController;
   deleted: boolean;
@@ -35,6 +41,23 @@ export class SessionTurns {
    * @throws Aborted when `signal` aborts while waiting; whatever `task` throws.
    */
   async run<T>(sessionId: string, signal: AbortSignal | undefined, task: (turn: Turn) => Promise<T>): Promise<T> {
+    const turn = await this.enter(sessionId, signal);
+    try {
+      return await task(turn);
+    } finally {
+      await turn.release();
+    }
+  }
+
+  /**
+   * Waits for the session's turn (bounded by `signal`) and holds it until
+   * `release()`: for a holder whose work spans several steps, such as a
+   * streamed reply handed out part by part. The holder must release it
+   * (in a `finally`).
+   *
+   * @throws Aborted when `signal` aborts while waiting.
+   */
+  async enter(sessionId: string, signal: AbortSignal | undefined): Promise<HeldTurn> {
     let lease: TurnLease;
     try {
       lease = await this.#coordinator.acquireTurn({ sessionId, signal });
@@ -42,14 +65,19 @@ export class SessionTurns {
       if (signal?.aborted) throw ChatbotError.aborted(undefined, error);
       throw ChatbotError.from(error);
     }
-    return this.#hold(sessionId, lease, signal, task);
+    return this.#hold(sessionId, lease, signal);
   }
 
   /** Runs `task` only if nobody holds or waits for the session's turn; undefined otherwise. */
   async runIfIdle<T>(sessionId: string, task: (turn: Turn) => Promise<T>): Promise<{ value: T } | undefined> {
     const lease = await this.#coordinator.tryAcquireTurn(sessionId);
     if (lease === undefined) return undefined;
-    return { value: await this.#hold(sessionId, lease, undefined, task) };
+    const turn = this.#hold(sessionId, lease, undefined);
+    try {
+      return { value: await task(turn) };
+    } finally {
+      await turn.release();
+    }
   }
 
   /** Aborts every task running on the session in this process, with SessionNotFound: it was deleted. */
@@ -60,12 +88,7 @@ export class SessionTurns {
     }
   }
 
-  async #hold<T>(
-    sessionId: string,
-    lease: TurnLease,
-    signal: AbortSignal | undefined,
-    task: (turn: Turn) => Promise<T>,
-  ): Promise<T> {
+  #hold(sessionId: string, lease: TurnLease, signal: AbortSignal | undefined): HeldTurn {
     const running: Running = { controller: new AbortController(), deleted: false };
     let set = this.#running.get(sessionId);
     if (set === undefined) {
@@ -75,19 +98,22 @@ export class SessionTurns {
     set.add(running);
     const signals = [running.controller.signal, lease.lost];
     if (signal !== undefined) signals.push(signal);
-    const turn: Turn = {
+    let released: Promise<void> | undefined;
+    const registry = this.#running;
+    return {
       token: lease.token,
       signal: AbortSignal.any(signals),
       get deleted() {
         return running.deleted;
       },
+      release() {
+        released ??= (async () => {
+          set.delete(running);
+          if (set.size === 0 && registry.get(sessionId) === set) registry.delete(sessionId);
+          await lease.release();
+        })();
+        return released;
+      },
     };
-    try {
-      return await task(turn);
-    } finally {
-      set.delete(running);
-      if (set.size === 0 && this.#running.get(sessionId) === set) this.#running.delete(sessionId);
-      await lease.release();
-    }
   }
 }

@@ -18,11 +18,13 @@ afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force:
 const consumer = `
 import { SessionPool, ChatbotError, ErrorCode } from "@chatgptchatbot/core";
 
-/** A tiny backend: streams its reply in words. */
+/** A tiny backend: streams its reply in words, after a thought that must never show. */
 const backend = {
   initialPrompt: "system",
   async *ask({ prompt, history, systemPrompt }) {
-    for (const word of \`[\${systemPrompt}|\${history.length}] you said \${prompt}\`.split(/(?= )/)) yield word;
+    yield { type: "reasoning", text: "secret thoughts" };
+    for (const word of \`[\${systemPrompt}|\${history.length}] you said \${prompt}\`.split(/(?= )/)) yield { type: "text", text: word };
+    yield { type: "finish" };
   },
 };
 
@@ -30,11 +32,13 @@ const pool = new SessionPool({ backends: () => backend, cooldown: { apiKeyMs: 0 
 const { sessionId } = await pool.create({ config: '{"version": 3, "api_key": "sk-test-consumer"}', initialPrompt: "be nice" });
 const first = await pool.chat({ sessionId, prompt: "hello" });
 const second = await pool.chat({ sessionId, prompt: "bye" });
+const streamed = [];
+for await (const part of pool.chatStream({ sessionId, prompt: "again. And again" })) streamed.push(part);
 await pool.delete(sessionId);
 let code;
 try { await pool.chat({ sessionId, prompt: "gone?" }); } catch (e) { code = e instanceof ChatbotError ? e.code : "not a ChatbotError"; }
 await pool.close();
-console.log(JSON.stringify({ first, second, code, notFound: ErrorCode.SessionNotFound }));
+console.log(JSON.stringify({ first, second, streamed, code, notFound: ErrorCode.SessionNotFound }));
 `;
 
 describe("@chatgptchatbot/core as a dependency", () => {
@@ -49,6 +53,11 @@ describe("@chatgptchatbot/core as a dependency", () => {
     expect(JSON.parse(stdout)).toEqual({
       first: "[be nice|0] you said hello",
       second: "[be nice|2] you said bye",
+      streamed: [
+        { type: "sentence", text: "[be nice|4] you said again." },
+        { type: "sentence", text: "And again" },
+        { type: "done", reply: "[be nice|4] you said again. And again" },
+      ],
       code: "session_not_found",
       notFound: "session_not_found",
     });

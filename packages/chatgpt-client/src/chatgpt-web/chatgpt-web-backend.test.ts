@@ -43,7 +43,7 @@ function backend(options: Partial<ChatGPTWebBackendOptions> = {}) {
 describe("ChatGPTWebBackend: conversation", () => {
   it("posts an action `next` with the token, streams the growing reply as deltas, returns the conversation pointer", async () => {
     const { backend: b } = backend();
-    const { deltas, text, result } = await drain(b.ask(askRequest({ config: v1(), prompt: "hello there, streamer" })));
+    const { deltas, text, result, parts } = await drain(b.ask(askRequest({ config: v1(), prompt: "hello there, streamer" })));
     expect(text).toBe("echo: hello there, streamer");
     expect(deltas.length).toBeGreaterThan(1);
     const [request] = fake.requests;
@@ -62,6 +62,9 @@ describe("ChatGPTWebBackend: conversation", () => {
 
     const [conversationId, thread] = [...fake.conversations.entries()][0]!;
     expect(result.conversation).toEqual({ conversationId, parentMessageId: thread.messages.at(-1)!.id });
+    // The pointer travels in the last part, `finish`, after every text part.
+    expect(parts.at(-1)).toEqual({ type: "finish", conversation: result.conversation });
+    expect(parts.slice(0, -1).every((part) => part.type === "text")).toBe(true);
   });
 
   it("continues the conversation from the returned pointer, turn after turn", async () => {
@@ -185,7 +188,7 @@ describe("ChatGPTWebBackend: failures", () => {
     const error = await rejection(
       (async () => {
         for await (const delta of b.ask(askRequest({ config: v1(), prompt: "one two three four five six seven eight nine ten" }))) {
-          deltas.push(delta);
+          if (delta.type === "text") deltas.push(delta.text);
         }
       })(),
     );
@@ -308,6 +311,18 @@ describe("ChatGPTWebBackend: abort", () => {
     expect((await stream.next()).done).toBe(false);
     controller.abort();
     expect((await rejection(drain(stream))).code).toBe(ErrorCode.Aborted);
+    await fake.waitForAbort(2000);
+    expect(fake.abortedRequests).toBe(1);
+  });
+
+  it("a consumer that stops reading early closes the upstream connection", async () => {
+    await fake.close();
+    fake = await startFakeChatGPTWeb({ chunkDelayMs: 200 });
+    cleanup.push(() => fake.close());
+    const { backend: b } = backend({ baseUrl: fake.url });
+    const stream = b.ask(askRequest({ config: v1(), prompt: "one two three four" }));
+    expect((await stream.next()).done).toBe(false);
+    await stream.return(undefined);
     await fake.waitForAbort(2000);
     expect(fake.abortedRequests).toBe(1);
   });

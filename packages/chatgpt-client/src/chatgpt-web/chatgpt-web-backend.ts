@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
+  type AskPart,
   type AskRequest,
-  type AskResult,
   type Backend,
   ChatbotError,
   ErrorCode,
@@ -79,7 +79,7 @@ export class ChatGPTWebBackend implements Backend {
     return conversationUrl(base);
   }
 
-  async *ask(request: AskRequest): AsyncGenerator<string, AskResult | void, undefined> {
+  async *ask(request: AskRequest): AsyncGenerator<AskPart, void, undefined> {
     const { config, credential, signal } = request;
     if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
     const url = this.endpoint(config);
@@ -136,7 +136,7 @@ export class ChatGPTWebBackend implements Backend {
           if (update.text.length > sent.length && update.text.startsWith(sent)) {
             const delta = update.text.slice(sent.length);
             sent = update.text;
-            yield delta;
+            yield { type: "text", text: delta };
           }
           if (update.finished) finished = true;
         }
@@ -155,7 +155,7 @@ export class ChatGPTWebBackend implements Backend {
       // Complete means `[DONE]` or the assistant message's `finished_successfully` / `end_turn`: a stream that
       // closes cleanly with neither was cut short (a proxy, a crash), and its text must not go into the history.
       if (!done && !finished) throw replyEndedEarly(status);
-      return { conversation: { conversationId, parentMessageId: messageId } };
+      yield { type: "finish", conversation: { conversationId, parentMessageId: messageId } };
     } catch (error) {
       const failure = this.#failure(error, request, deadline);
       if (failure.code !== ErrorCode.Aborted) this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");

@@ -144,7 +144,7 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
     const deltas: string[] = [];
     const error = await rejection(
       (async () => {
-        for await (const delta of b.ask(askRequest())) deltas.push(delta);
+        for await (const delta of b.ask(askRequest())) if (delta.type === "text") deltas.push(delta.text);
       })(),
     );
     expect(deltas).toEqual(["half a "]);
@@ -165,7 +165,9 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
     const deltas: string[] = [];
     const error = await rejection(
       (async () => {
-        for await (const delta of backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest())) deltas.push(delta);
+        for await (const part of backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest())) {
+          if (part.type === "text") deltas.push(part.text);
+        }
       })(),
     );
     expect(deltas).toEqual(["one ", "two"]);
@@ -309,7 +311,7 @@ describe("OpenAIBackend: failures", () => {
     const deltas: string[] = [];
     const error = await rejection(
       (async () => {
-        for await (const delta of stream) deltas.push(delta);
+        for await (const delta of stream) if (delta.type === "text") deltas.push(delta.text);
       })(),
     );
     expect(error.code).toBe(ErrorCode.Upstream);
@@ -339,7 +341,9 @@ describe("OpenAIBackend: failures", () => {
     const deltas: string[] = [];
     const error = await rejection(
       (async () => {
-        for await (const delta of b.ask(askRequest({ prompt: "one two three four five six seven eight nine ten" }))) deltas.push(delta);
+        for await (const part of b.ask(askRequest({ prompt: "one two three four five six seven eight nine ten" }))) {
+          if (part.type === "text") deltas.push(part.text);
+        }
       })(),
     );
     const elapsed = performance.now() - started;

@@ -1,6 +1,7 @@
 import {
+  type AskPart,
   type AskRequest,
-  type AskResult,
+  type AskUsage,
   type Backend,
   ChatbotError,
   ErrorCode,
@@ -21,6 +22,8 @@ import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { OPENAI_BASE_URL, type OpenAIEndpoint, resolveOpenAIEndpoint } from "./endpoint.js";
 import { decideOpenAIRetry, openAIFailure } from "./openai-failure.js";
 import { loadOpenAISdk, type OpenAISdk } from "./openai-sdk.js";
+import { ReasoningLog } from "./reasoning-log.js";
+import { ThinkTagSplitter } from "./think-tags.js";
 
 /** The model when neither the session nor the server names one: a current low-cost chat model. */
 export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
@@ -74,7 +77,7 @@ export class OpenAIBackend implements Backend {
     this.#maxClients = options.maxClients ?? 32;
   }
 
-  async *ask(request: AskRequest): AsyncGenerator<string, AskResult | void, undefined> {
+  async *ask(request: AskRequest): AsyncGenerator<AskPart, void, undefined> {
     const { config, credential, signal } = request;
     if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
     const endpoint = this.#endpoint(config.baseUrl);
@@ -91,6 +94,10 @@ export class OpenAIBackend implements Backend {
     // either closes the connection, as does a reply left before its end.
     const deadline = new AttemptDeadline({ signal, timeoutMs: this.#timeoutMs });
     const context = { credential, signal, deadline };
+    // Reasoning comes as reasoning_content / reasoning deltas or as a leading <think>…</think> in the content:
+    // it leaves here as reasoning parts (the pool drops them) and is logged at debug level, bounded.
+    const think = new ThinkTagSplitter();
+    const reasoning = new ReasoningLog();
     let complete = false;
     try {
       // The SDK builds and sends the request and turns error statuses into APIErrors; the event
@@ -118,8 +125,10 @@ export class OpenAIBackend implements Backend {
       );
       // Failures of a reply that came with a 2xx carry its status: the upstream answered, badly (HTTP 502, not 503).
       const status = response.status;
+      let finishReason: string | undefined;
+      let usage: AskUsage | undefined;
       if (isJson(response)) {
-        // A server that does not stream answers one JSON completion: the whole reply as one delta.
+        // A server that does not stream answers one JSON completion: the whole reply at once.
         let parsed: unknown;
         try {
           parsed = await response.json();
@@ -130,7 +139,16 @@ export class OpenAIBackend implements Backend {
         const completion = completionContent(parsed);
         complete = true;
         if ("problem" in completion) throw ChatbotError.upstream(safeReason(completion.problem, credential), { status });
-        if (completion.content !== "") yield completion.content;
+        if (completion.reasoning !== "") {
+          reasoning.add(completion.reasoning);
+          yield { type: "reasoning", text: completion.reasoning };
+        }
+        for (const part of [...think.push(completion.content), ...think.flush()]) {
+          if (part.type === "reasoning") reasoning.add(part.text);
+          yield part;
+        }
+        finishReason = completion.finishReason;
+        usage = completion.usage;
       } else if (response.body !== null) {
         // A reply is complete at `data: [DONE]` or at a choice's finish_reason (OpenAI, Ollama, vLLM and
         // DeepSeek send both; "length" counts, the reply was cut by max_tokens, not lost). A stream that
@@ -143,13 +161,36 @@ export class OpenAIBackend implements Backend {
             break;
           }
           const chunk = readChunk(event, { credential, status });
-          if (chunk.finished) finished = true;
-          if (chunk.text !== "") yield chunk.text;
+          if (chunk.finishReason !== undefined) {
+            finished = true;
+            finishReason = chunk.finishReason;
+          }
+          if (chunk.usage !== undefined) usage = chunk.usage;
+          if (chunk.reasoning !== "") {
+            reasoning.add(chunk.reasoning);
+            yield { type: "reasoning", text: chunk.reasoning };
+          }
+          if (chunk.text !== "") {
+            for (const part of think.push(chunk.text)) {
+              if (part.type === "reasoning") reasoning.add(part.text);
+              yield part;
+            }
+          }
         }
         if (!done && !finished && !signal.aborted) throw replyEndedEarly(status);
         complete = true;
+        for (const part of think.flush()) {
+          if (part.type === "reasoning") reasoning.add(part.text);
+          yield part;
+        }
       }
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
+      if (reasoning.chars > 0) this.#log.debug({ ...log, ...reasoning.summary() }, "upstream reasoning");
+      yield {
+        type: "finish",
+        ...(finishReason === undefined ? {} : { finishReason }),
+        ...(usage === undefined ? {} : { usage }),
+      };
     } catch (error) {
       const failure = openAIFailure(error, context, sdk);
       if (failure.code !== ErrorCode.Aborted) this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
@@ -204,24 +245,74 @@ function isJson(response: Response): boolean {
   return (response.headers.get("content-type") ?? "").includes("application/json");
 }
 
+/** What a non-streamed chat completion holds: its reply and reasoning, or the reason it holds none. */
+type Completion =
+  | { content: string; reasoning: string; finishReason: string | undefined; usage: AskUsage | undefined }
+  | { problem: string };
+
 /** The reply of a non-streamed chat completion, or the reason it holds none. */
-function completionContent(body: unknown): { content: string } | { problem: string } {
+function completionContent(body: unknown): Completion {
   const record = (typeof body === "object" && body !== null ? body : {}) as {
-    choices?: { message?: { content?: unknown } }[];
+    choices?: { message?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown }; finish_reason?: unknown }[];
     error?: { message?: unknown } | string;
+    usage?: unknown;
   };
-  const content = record.choices?.[0]?.message?.content;
-  if (typeof content === "string") return { content };
+  const choice = Array.isArray(record.choices) ? record.choices[0] : undefined;
+  const content = choice?.message?.content;
+  if (typeof content === "string") {
+    return {
+      content,
+      reasoning: reasoningOf(choice?.message),
+      finishReason: nonEmptyString(choice?.finish_reason),
+      usage: readUsage(record.usage),
+    };
+  }
   if (typeof record.error === "string") return { problem: `the upstream reported an error: ${record.error}` };
   if (typeof record.error?.message === "string") return { problem: `the upstream reported an error: ${record.error.message}` };
   return { problem: "the upstream sent a malformed reply (no choices[0].message.content)" };
 }
 
-/** What one chat-completion chunk event carries: its text delta ("" when none), and whether a choice finished. */
+/** A delta's or message's reasoning: `reasoning_content` (DeepSeek, vLLM) or `reasoning` (Ollama, OpenRouter); "" when none. */
+function reasoningOf(holder: unknown): string {
+  if (typeof holder !== "object" || holder === null) return "";
+  const { reasoning_content: content, reasoning } = holder as { reasoning_content?: unknown; reasoning?: unknown };
+  if (typeof content === "string") return content;
+  return typeof reasoning === "string" ? reasoning : "";
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** A `usage` object's counts, each kept only when it is a non-negative integer (the upstream is not trusted). */
+function readUsage(value: unknown): AskUsage | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const usage = value as { prompt_tokens?: unknown; completion_tokens?: unknown; completion_tokens_details?: unknown };
+  const count = (n: unknown): number | undefined => (Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : undefined);
+  const details = usage.completion_tokens_details;
+  const reasoningTokens = count(
+    typeof details === "object" && details !== null ? (details as { reasoning_tokens?: unknown }).reasoning_tokens : undefined,
+  );
+  const promptTokens = count(usage.prompt_tokens);
+  const completionTokens = count(usage.completion_tokens);
+  if (promptTokens === undefined && completionTokens === undefined && reasoningTokens === undefined) return undefined;
+  return {
+    ...(promptTokens === undefined ? {} : { promptTokens }),
+    ...(completionTokens === undefined ? {} : { completionTokens }),
+    ...(reasoningTokens === undefined ? {} : { reasoningTokens }),
+  };
+}
+
+/** What one chat-completion chunk event carries. */
 export interface ChunkEvent {
+  /** Its content delta ("" when none). */
   readonly text: string;
-  /** A choice carries a `finish_reason` (stop, length, content_filter, tool_calls…): the reply is complete. */
-  readonly finished: boolean;
+  /** Its reasoning delta (`reasoning_content` or `reasoning`; "" when none). */
+  readonly reasoning: string;
+  /** A choice's `finish_reason` (stop, length, content_filter, tool_calls…): the reply is complete. */
+  readonly finishReason: string | undefined;
+  /** Token counts, when the chunk carries them (`stream_options.include_usage`). */
+  readonly usage: AskUsage | undefined;
 }
 
 /** The reason given for a reply whose JSON does not parse. */
@@ -252,12 +343,15 @@ export function readChunk({ event, data }: ServerSentEvent, { credential, status
   }
   const choices: unknown[] = chunk !== null && typeof chunk === "object" && Array.isArray(chunk.choices) ? chunk.choices : [];
   const first = choices[0];
-  const content = typeof first === "object" && first !== null ? (first as { delta?: { content?: unknown } }).delta?.content : undefined;
-  const finished = choices.some((choice) => {
+  const delta = typeof first === "object" && first !== null ? (first as { delta?: unknown }).delta : undefined;
+  const content = typeof delta === "object" && delta !== null ? (delta as { content?: unknown }).content : undefined;
+  let finishReason: string | undefined;
+  for (const choice of choices) {
     const reason = typeof choice === "object" && choice !== null ? (choice as { finish_reason?: unknown }).finish_reason : undefined;
-    return typeof reason === "string" && reason !== "";
-  });
-  return { text: typeof content === "string" ? content : "", finished };
+    finishReason ??= nonEmptyString(reason);
+  }
+  const usage = chunk !== null && typeof chunk === "object" ? readUsage((chunk as { usage?: unknown }).usage) : undefined;
+  return { text: typeof content === "string" ? content : "", reasoning: reasoningOf(delta), finishReason, usage };
 }
 
 /** System prompt, history (role and content only), then the new prompt. */

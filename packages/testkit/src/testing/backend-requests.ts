@@ -1,4 +1,5 @@
-import type { AskRequest, AskResult, SessionConfig } from "@chatgptchatbot/core";
+import { type AskPart, type AskRequest, type AskResult, resultOf } from "@chatgptchatbot/core";
+import type { SessionConfig } from "@chatgptchatbot/core";
 
 /** Obviously fake credentials. */
 export const API_KEY = "sk-test-0123456789abcdef0123456789ab12";
@@ -34,15 +35,28 @@ export function askRequest(overrides: Partial<AskRequest> = {}): AskRequest {
   };
 }
 
-/** Runs a reply stream to its end: the deltas and the result. */
-export async function drain(
-  stream: AsyncGenerator<string, AskResult | void, undefined>,
-): Promise<{ deltas: string[]; text: string; result: AskResult }> {
+/**
+ * Runs a reply stream to its end: its parts, the text deltas, the text, the
+ * reasoning, and what its `finish` said (`finished` false when it ended
+ * without one).
+ */
+export async function drain(stream: AsyncIterable<AskPart>): Promise<{
+  parts: AskPart[];
+  deltas: string[];
+  text: string;
+  reasoning: string;
+  finished: boolean;
+  result: AskResult;
+}> {
+  const parts: AskPart[] = [];
   const deltas: string[] = [];
-  for (;;) {
-    const step = await stream.next();
-    if (step.done) return { deltas, text: deltas.join(""), result: step.value ?? {} };
-    deltas.push(step.value);
+  let reasoning = "";
+  let result: AskResult | undefined;
+  for await (const part of stream) {
+    parts.push(part);
+    if (part.type === "text") deltas.push(part.text);
+    else if (part.type === "reasoning") reasoning += part.text;
+    else result = resultOf(part);
   }
+  return { parts, deltas, text: deltas.join(""), reasoning, finished: result !== undefined, result: result ?? {} };
 }
-

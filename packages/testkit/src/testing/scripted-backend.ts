@@ -1,7 +1,12 @@
-import { type AskRequest, type AskResult, type Backend, ChatbotError } from "@chatgptchatbot/core";
+import { type AskPart, type AskRequest, type Backend, ChatbotError } from "@chatgptchatbot/core";
 
-/** What the backend answers one request with: the reply text (or a throw, to fail it). */
-export type Script = (request: AskRequest) => string | Promise<string>;
+/**
+ * What the backend answers one request with: the reply text (streamed as two
+ * text parts and a `finish`), or the parts themselves, yielded as given (an
+ * `async function*` can wait, throw mid-stream, or leave out the `finish`);
+ * or a throw, to fail it before any part.
+ */
+export type Script = (request: AskRequest) => string | AsyncIterable<AskPart> | Promise<string | AsyncIterable<AskPart>>;
 
 export interface ScriptedBackendOptions {
   /** How the session's initial prompt is used (default "system"). */
@@ -19,9 +24,10 @@ export interface ScriptedBackendOptions {
 /**
  * The one in-memory core Backend for tests of the pool and the transports:
  * records every request (its history copied as it was), answers with a
- * script or one-off steps, streams each reply in two deltas (so callers must
- * fold them), and for "ask" backends returns conversation state
- * `{ conversationId: "c1", turn }` counting its replies.
+ * script or one-off steps, streams each text reply in two text parts (so
+ * callers must fold them) and a `finish`, which for "ask" backends carries
+ * conversation state `{ conversationId: "c1", turn }` counting its replies.
+ * Scripts may stream parts of their own instead (reasoning, failures, waits).
  */
 export class ScriptedBackend implements Backend {
   readonly initialPrompt: "system" | "ask";
@@ -54,17 +60,21 @@ export class ScriptedBackend implements Backend {
     this.#waiting.shift()?.();
   }
 
-  async *ask(request: AskRequest): AsyncGenerator<string, AskResult | void, undefined> {
+  async *ask(request: AskRequest): AsyncGenerator<AskPart, void, undefined> {
     // The pool's history array is valid only during the call: keep a snapshot.
     this.requests.push({ ...request, history: [...request.history] });
     const step = this.#steps.shift() ?? this.script;
     if (this.#gate) await this.#released(request.signal);
-    const text = await step(request);
-    const mid = Math.floor(text.length / 2);
-    yield text.slice(0, mid);
-    yield text.slice(mid);
+    const answer = await step(request);
+    if (typeof answer !== "string") {
+      yield* answer;
+      return;
+    }
+    const mid = Math.floor(answer.length / 2);
+    yield { type: "text", text: answer.slice(0, mid) };
+    yield { type: "text", text: answer.slice(mid) };
     this.#turn++;
-    return this.initialPrompt === "ask" ? { conversation: { conversationId: "c1", turn: this.#turn } } : undefined;
+    yield this.initialPrompt === "ask" ? { type: "finish", conversation: { conversationId: "c1", turn: this.#turn } } : { type: "finish" };
   }
 
   #released(signal: AbortSignal): Promise<void> {
