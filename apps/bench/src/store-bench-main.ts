@@ -28,10 +28,11 @@ if (values.open !== undefined) {
     return (user + system) / 1000;
   };
   const t0 = cpuMs();
-  const { openSqliteSessionStore } = await import("@chatgptchatbot/store-sqlite");
+  const { openSqliteSessionStore, SqliteCoordinator } = await import("@chatgptchatbot/store-sqlite");
   const t1 = cpuMs();
   const wall = performance.now();
   const store = openSqliteSessionStore({ file: values.open, key: values.key });
+  new SqliteCoordinator({ store }); // what the program's start adds: stored cooldowns, the highest fence
   const count = await store.size();
   const t2 = cpuMs();
   const openWallMs = performance.now() - wall;

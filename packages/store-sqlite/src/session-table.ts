@@ -45,6 +45,31 @@ export interface SessionActivity {
   readonly lastActiveAt: number;
 }
 
+/**
+ * Where a session's rows are: its row id and the sequence numbers of its
+ * first stored message and of the next one. A writer that knows it (the
+ * adapter's cache) updates by row id and deletes and inserts by sequence
+ * number, with no lookups; it is advanced by {@link advance} after each
+ * committed write.
+ */
+export interface Placement {
+  readonly sid: number;
+  readonly first: number;
+  readonly next: number;
+}
+
+/** A session as read, and where its rows are. */
+export interface StoredSession {
+  readonly record: SessionRecord;
+  readonly placement: Placement;
+}
+
+/** The placement after a committed turn (drop, then append) or renew (drop everything). */
+export function advance(placement: Placement, change: { drop: number; append: number }): Placement {
+  const first = Math.min(placement.first + change.drop, placement.next);
+  return { sid: placement.sid, first, next: placement.next + change.append };
+}
+
 /** One chat's change, fenced (see core's `SessionStore.appendTurn`). */
 export interface TurnChange extends TurnWrite {
   readonly id: string;
@@ -118,17 +143,17 @@ export class SessionTable {
     return this.#file;
   }
 
-  read(id: string): SessionRecord | undefined {
+  read(id: string): StoredSession | undefined {
     const row = this.#sql.selectSession.get(id) as SessionRow | undefined;
     if (row === undefined) return undefined;
     return this.#decode(row, this.#sql.selectMessages.all(row.sid) as unknown as MessageRow[]);
   }
 
   /** Every session, in two sequential scans (no query per session). */
-  readAll(): SessionRecord[] {
+  readAll(): StoredSession[] {
     const rows = this.#sql.selectSessions.all() as unknown as SessionRow[];
     const messages = this.#sql.selectAllMessages.all() as unknown as MessageRow[];
-    const sessions: SessionRecord[] = [];
+    const sessions: StoredSession[] = [];
     let m = 0;
     for (const row of rows) {
       // Both scans are ordered by sid: walk them side by side.
@@ -197,14 +222,14 @@ export class SessionTable {
   /**
    * Stores a new session whole, in one transaction.
    *
-   * @returns false (and writes nothing) when a session with that id exists.
+   * @returns where its rows are, or undefined (and nothing written) when a session with that id exists.
    */
-  insert(record: SessionRecord): boolean {
+  insert(record: SessionRecord): Placement | undefined {
     return this.#transaction(() => {
-      if (this.#sql.exists.get(record.id) !== undefined) return false;
+      if (this.#sql.exists.get(record.id) !== undefined) return undefined;
       const sid = this.#insertSession(record);
       record.history.forEach((entry, seq) => this.#sql.insertMessage.run(sid, seq, entry.role, entry.content, entry.tokens));
-      return true;
+      return { sid, first: 0, next: record.history.length };
     });
   }
 
@@ -212,13 +237,21 @@ export class SessionTable {
    * One chat turn in one transaction: an UPDATE of the three changing
    * columns (refused for a fence below the stored one), a DELETE of the
    * dropped entries when there are any, one INSERT per new entry. Nothing
-   * already stored is rewritten.
+   * already stored is rewritten. With the session's `placement` (known to
+   * be current), no statement needs an index lookup beyond the row id.
    */
-  appendTurn({ id, fence, drop, append, conversation, lastActiveAt }: TurnChange): WriteOutcome {
+  appendTurn({ id, fence, drop, append, conversation, lastActiveAt }: TurnChange, placement?: Placement): WriteOutcome {
     return this.#transaction(() => {
-      const updated = this.#sql.updateTurn.get(encodeConversation(conversation), lastActiveAt, fence, id, fence) as
-        | { sid: number }
-        | undefined;
+      const state = encodeConversation(conversation);
+      if (placement !== undefined) {
+        if (this.#sql.updateTurnBySid.get(state, lastActiveAt, fence, placement.sid, fence) === undefined) return this.#refusal(id);
+        if (drop > 0) this.#sql.deleteBefore.run(placement.sid, placement.first + drop);
+        append.forEach((entry, i) => {
+          this.#sql.insertMessage.run(placement.sid, placement.next + i, entry.role, entry.content, entry.tokens);
+        });
+        return "written";
+      }
+      const updated = this.#sql.updateTurn.get(state, lastActiveAt, fence, id, fence) as { sid: number } | undefined;
       if (updated === undefined) return this.#refusal(id);
       if (drop > 0) this.#sql.deleteOldest.run(updated.sid, updated.sid, drop);
       for (const entry of append) this.#sql.appendMessage.run(updated.sid, entry.role, entry.content, entry.tokens, updated.sid);
@@ -294,7 +327,7 @@ export class SessionTable {
   }
 
   /** @returns undefined for a session whose server credential is no longer configured. */
-  #decode(row: SessionRow, messages: readonly MessageRow[]): SessionRecord | undefined {
+  #decode(row: SessionRow, messages: readonly MessageRow[]): StoredSession | undefined {
     const fail = (what: string): SqliteStoreError =>
       new SqliteStoreError({
         problem: SqliteStoreProblem.Corrupt,
@@ -324,7 +357,9 @@ export class SessionTable {
       if (message.role !== "user" && message.role !== "assistant") throw fail("a message has an unknown role");
       history.push({ role: message.role, content: message.content, tokens: message.tokens });
     }
-    return {
+    const first = messages[0]?.seq ?? 0;
+    const next = messages.length === 0 ? 0 : messages.at(-1)!.seq + 1;
+    const record: SessionRecord = {
       id: row.id,
       config,
       initialPrompt: row.initial_prompt,
@@ -336,6 +371,7 @@ export class SessionTable {
       conversationStartedAt: row.conversation_started_at,
       lastActiveAt: row.last_active_at,
     };
+    return { record, placement: { sid: row.sid, first, next } };
   }
 }
 
@@ -382,6 +418,8 @@ function prepareStatements(db: DatabaseSync) {
     // The fence test is in the WHERE: a refused write changes nothing, and
     // an accepted one raises the stored fence in the same statement.
     updateTurn: p("UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE id = ? AND fence <= ? RETURNING sid"),
+    updateTurnBySid: p("UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE sid = ? AND fence <= ? RETURNING sid"),
+    deleteBefore: p("DELETE FROM messages WHERE sid = ? AND seq < ?"),
     updateRenew: p(
       `UPDATE sessions SET initial_response = ?, conversation = ?, conversation_started_at = ?, fence = ?
          WHERE id = ? AND fence <= ? RETURNING sid`,

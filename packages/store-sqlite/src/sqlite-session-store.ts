@@ -10,7 +10,14 @@ import {
   type WriteOutcome,
 } from "@chatgptchatbot/core";
 import { openDatabase, type OpenDatabaseOptions } from "./database.js";
-import { SessionTable, type ServerCredentials, type SessionActivity } from "./session-table.js";
+import {
+  advance,
+  type Placement,
+  SessionTable,
+  type ServerCredentials,
+  type SessionActivity,
+  type StoredSession,
+} from "./session-table.js";
 import { toStoreError } from "./sqlite-failure.js";
 import { applyStoreKey } from "./store-key.js";
 
@@ -48,6 +55,12 @@ export function openSqliteSessionStore(options: SqliteSessionStoreOptions): Sqli
 
 type CachedRecord = { -readonly [K in keyof SessionRecord]: SessionRecord[K] } & { history: HistoryEntry[] };
 
+/** A cached session: the store's own record, and where its rows are (so a turn's statements need no lookups). */
+interface Cached {
+  readonly record: CachedRecord;
+  placement: Placement;
+}
+
 /**
  * {@link SessionStore} over SQLite. Every write is one transaction of exactly
  * what changed: a chat turn is one UPDATE (fenced: a token below the stored
@@ -70,7 +83,7 @@ type CachedRecord = { -readonly [K in keyof SessionRecord]: SessionRecord[K] } &
 export class SqliteSessionStore implements SessionStore {
   readonly #table: SessionTable;
   /** What is stored, as last read or written; undefined when caching is off. */
-  readonly #cache: Map<string, CachedRecord> | undefined;
+  readonly #cache: Map<string, Cached> | undefined;
   /** The cache holds every stored session (after a `list`). */
   #complete = false;
 
@@ -91,29 +104,32 @@ export class SqliteSessionStore implements SessionStore {
 
   async get(id: string): Promise<SessionRecord | undefined> {
     const cached = this.#cache?.get(id);
-    if (cached !== undefined || this.#complete) return cached;
+    if (cached !== undefined || this.#complete) return cached?.record;
     return this.#run(() => {
-      const record = this.#table.read(id);
-      if (record !== undefined) this.#remember(record);
-      return record;
+      const stored = this.#table.read(id);
+      if (stored === undefined) return undefined;
+      return this.#remember(stored)?.record ?? stored.record;
     });
   }
 
   async create(record: SessionRecord): Promise<void> {
-    const inserted = this.#run(() => this.#table.insert(record));
-    if (!inserted) throw new Error(`session ${record.id} exists`);
-    this.#remember(record);
+    const placement = this.#run(() => this.#table.insert(record));
+    if (placement === undefined) throw new Error(`session ${record.id} exists`);
+    this.#remember({ record, placement });
   }
 
   async appendTurn(id: string, fence: number, turn: TurnWrite): Promise<WriteOutcome> {
-    const outcome = this.#run(() => this.#table.appendTurn({ id, fence, ...turn }));
+    const before = this.#cache?.get(id);
+    const outcome = this.#run(() => this.#table.appendTurn({ id, fence, ...turn }, before?.placement));
     const cached = this.#settle(id, outcome);
     if (cached !== undefined) {
       // Only after the commit: a failed write leaves the cached session as stored.
-      if (turn.drop > 0) cached.history.splice(0, turn.drop);
-      cached.history.push(...turn.append);
-      cached.conversation = turn.conversation;
-      cached.lastActiveAt = turn.lastActiveAt;
+      const { record } = cached;
+      if (turn.drop > 0) record.history.splice(0, turn.drop);
+      record.history.push(...turn.append);
+      record.conversation = turn.conversation;
+      record.lastActiveAt = turn.lastActiveAt;
+      cached.placement = advance(cached.placement, { drop: turn.drop, append: turn.append.length });
     }
     return outcome;
   }
@@ -122,10 +138,12 @@ export class SqliteSessionStore implements SessionStore {
     const outcome = this.#run(() => this.#table.renew({ id, fence, ...fresh }));
     const cached = this.#settle(id, outcome);
     if (cached !== undefined) {
-      cached.history = [];
-      cached.initialResponse = fresh.initialResponse;
-      cached.conversation = fresh.conversation;
-      cached.conversationStartedAt = fresh.conversationStartedAt;
+      const { record } = cached;
+      record.history = [];
+      record.initialResponse = fresh.initialResponse;
+      record.conversation = fresh.conversation;
+      record.conversationStartedAt = fresh.conversationStartedAt;
+      cached.placement = advance(cached.placement, { drop: Number.POSITIVE_INFINITY, append: 0 });
     }
     return outcome;
   }
@@ -143,12 +161,12 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async list(): Promise<SessionRecord[]> {
-    if (this.#complete && this.#cache !== undefined) return [...this.#cache.values()];
+    if (this.#complete && this.#cache !== undefined) return [...this.#cache.values()].map((cached) => cached.record);
     return this.#run(() => {
-      const records = this.#table.readAll();
-      if (this.#cache === undefined) return records;
+      const stored = this.#table.readAll();
+      if (this.#cache === undefined) return stored.map((session) => session.record);
       // Cached records stay the ones handed out; the rest join the cache.
-      const listed = records.map((record) => this.#cache!.get(record.id) ?? this.#remember(record));
+      const listed = stored.map((session) => (this.#cache!.get(session.record.id) ?? this.#remember(session)!).record);
       this.#complete = true;
       return listed;
     });
@@ -180,15 +198,16 @@ export class SqliteSessionStore implements SessionStore {
     this.#table.close();
   }
 
-  /** Keeps a record as the store's own copy (its own history array: writes change it in place). */
-  #remember(record: SessionRecord): CachedRecord {
-    const own: CachedRecord = { ...record, history: [...record.history] };
-    this.#cache?.set(record.id, own);
-    return own;
+  /** Keeps a record as the store's own copy (its own history array: writes change it in place); undefined without a cache. */
+  #remember({ record, placement }: StoredSession): Cached | undefined {
+    if (this.#cache === undefined) return undefined;
+    const cached: Cached = { record: { ...record, history: [...record.history] }, placement };
+    this.#cache.set(record.id, cached);
+    return cached;
   }
 
-  /** The cached record a written outcome must change; forgets a session the file no longer has. */
-  #settle(id: string, outcome: WriteOutcome): CachedRecord | undefined {
+  /** The cached session a written outcome must change; forgets a session the file no longer has. */
+  #settle(id: string, outcome: WriteOutcome): Cached | undefined {
     if (outcome === "not-found") this.#cache?.delete(id);
     return outcome === "written" ? this.#cache?.get(id) : undefined;
   }
