@@ -70,6 +70,11 @@ export function advance(placement: Placement, change: { drop: number; append: nu
   return { sid: placement.sid, first, next: placement.next + change.append };
 }
 
+function placementOf(sid: number, messages: readonly { seq: number }[]): Placement {
+  const first = messages[0]?.seq ?? 0;
+  return { sid, first, next: messages.length === 0 ? 0 : messages.at(-1)!.seq + 1 };
+}
+
 /** One chat's change, fenced (see core's `SessionStore.appendTurn`). */
 export interface TurnChange extends TurnWrite {
   readonly id: string;
@@ -164,6 +169,34 @@ export class SessionTable {
       if (stored !== undefined) sessions.push(stored);
     }
     return sessions;
+  }
+
+  /**
+   * Every session without its history (`history` is empty, `placement`
+   * unknown): one scan of the sessions table, for a sweep, which reads only
+   * timestamps. {@link readHistory} gets a session's history when it is needed.
+   */
+  readAllWithoutHistory(): Array<{ record: SessionRecord; sid: number }> {
+    const rows = this.#sql.selectSessions.all() as unknown as SessionRow[];
+    const sessions: Array<{ record: SessionRecord; sid: number }> = [];
+    for (const row of rows) {
+      const stored = this.#decode(row, []);
+      if (stored !== undefined) sessions.push({ record: stored.record, sid: row.sid });
+    }
+    return sessions;
+  }
+
+  /** A session's history and where its rows are, by row id. */
+  readHistory(sid: number): { history: HistoryEntry[]; placement: Placement } {
+    const messages = this.#sql.selectMessages.all(sid) as unknown as MessageRow[];
+    const history: HistoryEntry[] = [];
+    for (const message of messages) {
+      if (message.role !== "user" && message.role !== "assistant") {
+        throw new SqliteStoreError({ problem: SqliteStoreProblem.Corrupt, file: this.#file, detail: "a message has an unknown role" });
+      }
+      history.push({ role: message.role, content: message.content, tokens: message.tokens });
+    }
+    return { history, placement: placementOf(sid, messages) };
   }
 
   listActivity(): SessionActivity[] {
@@ -357,8 +390,6 @@ export class SessionTable {
       if (message.role !== "user" && message.role !== "assistant") throw fail("a message has an unknown role");
       history.push({ role: message.role, content: message.content, tokens: message.tokens });
     }
-    const first = messages[0]?.seq ?? 0;
-    const next = messages.length === 0 ? 0 : messages.at(-1)!.seq + 1;
     const record: SessionRecord = {
       id: row.id,
       config,
@@ -371,7 +402,7 @@ export class SessionTable {
       conversationStartedAt: row.conversation_started_at,
       lastActiveAt: row.last_active_at,
     };
-    return { record, placement: { sid: row.sid, first, next } };
+    return { record, placement: placementOf(row.sid, messages) };
   }
 }
 

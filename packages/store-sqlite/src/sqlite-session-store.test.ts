@@ -194,6 +194,25 @@ describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $
     expect(await again.get("s-1")).toBeUndefined();
   });
 
+  it("a listed session's history is read when first used, and includes turns written before that", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 2 }));
+    await store.create(makeRecord({ id: "s-2", turns: 1 }));
+    const again = reopen(store);
+    const listed = await again.list();
+    expect(listed.map((r) => r.id).sort()).toEqual(["s-1", "s-2"]);
+    expect(await again.appendTurn("s-1", 1, chat(5, 2))).toBe("written");
+    expect(await again.renew("s-2", 1, { initialResponse: "new", conversation: null, conversationStartedAt: 7 })).toBe("written");
+    expect((await again.get("s-1"))!.history).toEqual([...turn(1), ...turn(5)]);
+    expect((await again.get("s-1"))!.conversation).toEqual({ conversationId: "c", turn: 5 });
+    expect((await again.get("s-2"))!.history).toEqual([]);
+    expect((await again.get("s-2"))!.initialResponse).toBe("new");
+    // Read now: later turns go by the read placement.
+    expect(await again.appendTurn("s-1", 2, chat(6, 2))).toBe("written");
+    expect((await again.get("s-1"))!.history).toEqual([...turn(5), ...turn(6)]);
+    expect(JSON.parse(JSON.stringify(await again.list()))).toEqual(JSON.parse(JSON.stringify(await reopen(again).list())));
+  });
+
   it("lists activity without reading histories", async () => {
     const store = open();
     await store.create(makeRecord({ id: "s-1", turns: 2, now: 1000 }));

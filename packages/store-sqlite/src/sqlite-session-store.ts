@@ -55,10 +55,15 @@ export function openSqliteSessionStore(options: SqliteSessionStoreOptions): Sqli
 
 type CachedRecord = { -readonly [K in keyof SessionRecord]: SessionRecord[K] } & { history: HistoryEntry[] };
 
-/** A cached session: the store's own record, and where its rows are (so a turn's statements need no lookups). */
+/**
+ * A cached session: the store's own record, and where its rows are (so a
+ * turn's statements need no lookups). A session `list` brought in has its
+ * history read on first use (`placement` unknown until then).
+ */
 interface Cached {
   readonly record: CachedRecord;
-  placement: Placement;
+  readonly sid: number;
+  placement: Placement | undefined;
 }
 
 /**
@@ -125,11 +130,14 @@ export class SqliteSessionStore implements SessionStore {
     if (cached !== undefined) {
       // Only after the commit: a failed write leaves the cached session as stored.
       const { record } = cached;
-      if (turn.drop > 0) record.history.splice(0, turn.drop);
-      record.history.push(...turn.append);
+      if (cached.placement !== undefined) {
+        // (A history not read yet will be read with this turn in it.)
+        if (turn.drop > 0) record.history.splice(0, turn.drop);
+        record.history.push(...turn.append);
+        cached.placement = advance(cached.placement, { drop: turn.drop, append: turn.append.length });
+      }
       record.conversation = turn.conversation;
       record.lastActiveAt = turn.lastActiveAt;
-      cached.placement = advance(cached.placement, { drop: turn.drop, append: turn.append.length });
     }
     return outcome;
   }
@@ -139,11 +147,13 @@ export class SqliteSessionStore implements SessionStore {
     const cached = this.#settle(id, outcome);
     if (cached !== undefined) {
       const { record } = cached;
-      record.history = [];
+      if (cached.placement !== undefined) {
+        record.history = [];
+        cached.placement = advance(cached.placement, { drop: Number.POSITIVE_INFINITY, append: 0 });
+      }
       record.initialResponse = fresh.initialResponse;
       record.conversation = fresh.conversation;
       record.conversationStartedAt = fresh.conversationStartedAt;
-      cached.placement = advance(cached.placement, { drop: Number.POSITIVE_INFINITY, append: 0 });
     }
     return outcome;
   }
@@ -163,10 +173,14 @@ export class SqliteSessionStore implements SessionStore {
   async list(): Promise<SessionRecord[]> {
     if (this.#complete && this.#cache !== undefined) return [...this.#cache.values()].map((cached) => cached.record);
     return this.#run(() => {
-      const stored = this.#table.readAll();
-      if (this.#cache === undefined) return stored.map((session) => session.record);
-      // Cached records stay the ones handed out; the rest join the cache.
-      const listed = stored.map((session) => (this.#cache!.get(session.record.id) ?? this.#remember(session)!).record);
+      if (this.#cache === undefined) return this.#table.readAll().map((session) => session.record);
+      // Cached records stay the ones handed out; the rest join the cache
+      // without their histories (a sweep reads only timestamps): each is read
+      // on its first use, so the first sweep after a start does not read
+      // every message in the file.
+      const listed = this.#table
+        .readAllWithoutHistory()
+        .map(({ record, sid }) => (this.#cache!.get(record.id) ?? this.#rememberWithoutHistory(record, sid)).record);
       this.#complete = true;
       return listed;
     });
@@ -201,8 +215,30 @@ export class SqliteSessionStore implements SessionStore {
   /** Keeps a record as the store's own copy (its own history array: writes change it in place); undefined without a cache. */
   #remember({ record, placement }: StoredSession): Cached | undefined {
     if (this.#cache === undefined) return undefined;
-    const cached: Cached = { record: { ...record, history: [...record.history] }, placement };
+    const cached: Cached = { record: { ...record, history: [...record.history] }, sid: placement.sid, placement };
     this.#cache.set(record.id, cached);
+    return cached;
+  }
+
+  /** Caches a record whose history is read from the file when first touched (then it is a plain array). */
+  #rememberWithoutHistory(record: SessionRecord, sid: number): Cached {
+    const own = { ...record } as CachedRecord;
+    const cached: Cached = { record: own, sid, placement: undefined };
+    const settle = (history: HistoryEntry[]): HistoryEntry[] => {
+      Object.defineProperty(own, "history", { value: history, writable: true, enumerable: true, configurable: true });
+      return history;
+    };
+    Object.defineProperty(own, "history", {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        const { history, placement } = this.#run(() => this.#table.readHistory(sid));
+        cached.placement = placement;
+        return settle(history);
+      },
+      set: (history: HistoryEntry[]) => settle(history),
+    });
+    this.#cache!.set(record.id, cached);
     return cached;
   }
 
