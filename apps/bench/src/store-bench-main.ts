@@ -99,7 +99,7 @@ try {
 
   console.log(`${sessions.toLocaleString("en")} sessions of ${turns} turns; Node ${process.version}; medians of ${rounds} starts, each in a fresh process.\n`);
   console.log(
-    "| Store | Start: open + count (CPU) | listActivity() (CPU) | list(), every record (CPU) | File per session " +
+    "| Store | Start: open + count (CPU) | listActivity() (CPU) | list(), a sweep's read (CPU) | File per session " +
       "| CPU per turn, first after start | CPU per turn, later | Fill (wall) |",
   );
   console.log("|---|--:|--:|--:|--:|--:|--:|--:|");

@@ -88,7 +88,7 @@ export class ChatGPTWebBackend implements Backend {
     const body = JSON.stringify(
       nextActionBody({ prompt: request.prompt, model, messageId: randomUUID(), conversation: previous, rootParentId: randomUUID() }),
     );
-    const log = { backend: "chatgpt-web", upstream: new URL(url).origin, model, credential: maskSecret(credential) };
+    const log = { backend: "chatgpt-web", upstream: new URL(url).origin, model, credentialMasked: maskSecret(credential) };
     // Each attempt's signal: the caller's, or the attempt's deadline (headers and the whole reply).
     const deadline = new AttemptDeadline({ signal, timeoutMs: this.#timeoutMs });
     try {

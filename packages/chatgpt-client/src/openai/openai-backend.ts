@@ -89,7 +89,7 @@ export class OpenAIBackend implements Backend {
       stream: true,
       ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
     };
-    const log = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credential: maskSecret(credential) };
+    const log = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credentialMasked: maskSecret(credential) };
     // Each attempt's signal: the caller's, or the attempt's deadline (headers and the whole reply);
     // either closes the connection, as does a reply left before its end.
     const deadline = new AttemptDeadline({ signal, timeoutMs: this.#timeoutMs });
