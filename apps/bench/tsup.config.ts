@@ -12,6 +12,7 @@ export default defineConfig({
     "src/compare.ts",
     "src/components-main.ts",
     "src/instant-server-main.ts",
+    "src/store-bench-main.ts",
     "src/token-worst-case-main.ts",
     "src/redis-pool-main.ts",
   ],
@@ -20,4 +21,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node22",
+  // tsup strips `node:` by default, but `sqlite` exists only as `node:sqlite`.
+  removeNodeProtocol: false,
 });
