@@ -96,7 +96,14 @@ describe("README: the legacy HTTP API", () => {
     exit = runServer({
       argv: ["--http", "127.0.0.1:0"],
       // No API-key cooldown: the README's two asks with one key come one right after the other here.
-      env: { API_URL: openai.url, CHATGPT_BASE_URL: web.url, LOG_LEVEL: "silent", CHATBOT_SWEEP_INTERVAL: "0", CHATGPT_V3_COOLDOWN: "0" },
+      env: {
+        API_URL: openai.url,
+        CHATGPT_BASE_URL: web.url,
+        LOG_LEVEL: "silent",
+        CHATBOT_SWEEP_INTERVAL: "0",
+        CHATBOT_STORE: "memory",
+        CHATGPT_V3_COOLDOWN: "0",
+      },
       shutdown: stop.promise,
       onListening: (urls) => listening.resolve(urls.http!),
     });
