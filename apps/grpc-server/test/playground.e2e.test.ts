@@ -329,6 +329,36 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
     });
   });
 
+  describe.each(PROTOCOLS)("over $label, the reply growing", ({ id: protocol }) => {
+    it("shows the reply sentence by sentence while the model writes it, then exactly the whole reply", async () => {
+      const { page, pageErrors } = await openPage(`${serverUrl}/`);
+      await newSession(page, { protocol, version: "3", credential: `sk-test-growing-${protocol}`, baseUrl: openai.url, initialPrompt: "" });
+      const prompt = "First sentence here. Second sentence follows. Third one ends it!";
+      openai.enqueueFault({ kind: "trickle", intervalMs: 120 }); // one word every 120 ms
+      await page.fill("#prompt", prompt);
+      await page.click("#send");
+      // Mid-reply: the page shows the first sentence(s), and is still waiting for the rest.
+      const partial = await page.waitForSelector("li[data-role=assistant][data-streaming=true][data-segments='1']");
+      expect(await partial.textContent()).toContain("echo: First sentence here.");
+      const early = await page.$eval("li[data-role=assistant] .text", (el) => el.textContent ?? "");
+      expect(early).toBe("echo: First sentence here.");
+      expect(await page.getAttribute("body", "data-busy")).toBe("true");
+      await page.waitForSelector("li[data-role=assistant][data-segments='2']");
+      await page.waitForSelector("body[data-busy=false]");
+      expect((await messages(page)).slice(-2)).toEqual([
+        { role: "user", text: prompt },
+        { role: "assistant", text: `echo: ${prompt}` },
+      ]);
+      expect(await page.$$("li[data-streaming]")).toHaveLength(0);
+      expect(await page.getAttribute("li[data-role=assistant]", "data-segments")).toBe("3");
+      expect((await errorShown(page)).hidden).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, `playground-streamed-${protocol}.png`), fullPage: true });
+      await deleteSession(page);
+      expect(pageErrors).toEqual([]);
+      await page.close();
+    });
+  });
+
   describe.each(PROTOCOLS)("over $label, from another origin", ({ id: protocol }) => {
     it("passes the CORS preflight, chats, and reads the server's errors", async () => {
       const { page, sent, pageErrors } = await openPage(`${otherOriginUrl}/`);
@@ -360,7 +390,7 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
       expect(await errorShown(page)).toMatchObject({ hidden: false, code: "not_found", text: `[not_found] session not found: ${sessionId}`, cooldown: "" });
 
       // Every call went to the server's origin and was allowed for this page's origin.
-      expect(answers.map((a) => a.path.split("/").at(-1))).toEqual(["NewSession", "Chat", "Chat", "DeleteSession"]);
+      expect(answers.map((a) => a.path.split("/").at(-1))).toEqual(["NewSession", "ChatStream", "ChatStream", "DeleteSession"]);
       expect(new Set(answers.map((a) => a.allowOrigin))).toEqual(new Set([otherOriginUrl]));
       expect(sent.every((r) => r.method() !== "POST" || r.url().startsWith(`${serverUrl}/`))).toBe(true);
       expectCredentialOnlyInNewSession(sent, apiKey);
