@@ -15,6 +15,7 @@ export default defineConfig({
     "src/store-bench-main.ts",
     "src/token-worst-case-main.ts",
     "src/redis-pool-main.ts",
+    "src/stream-latency-main.ts",
   ],
   format: ["esm"],
   dts: false,
