@@ -275,8 +275,8 @@ describe("ChatbotService.ChatStream", () => {
       throw upstreamDown();
     });
     await caught(streamed(client.chatStream({ sessionId, prompt: "hi" })));
-    const lines = logger.lines.filter((l) => l.obj["rpc"] === "ChatbotService/ChatStream");
-    expect(lines.map((l) => [l.level, l.obj["session"], l.obj["messages"], l.obj["code"]])).toEqual([
+    const lines = logger.lines.filter((l) => l.obj.rpc === "ChatbotService/ChatStream");
+    expect(lines.map((l) => [l.level, l.obj.session, l.obj.messages, l.obj.code])).toEqual([
       ["info", sessionId.slice(0, 8), 4, "ok"],
       ["warn", sessionId.slice(0, 8), 1, "unavailable"],
     ]);

@@ -141,7 +141,8 @@ describe("README: the legacy HTTP API", () => {
     expect(web.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${token}`]);
     expect(openai.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${key}`, `Bearer ${key}`]);
     // The streamed ask was answered from the upstream's stream as a plain one is, and its turn stored.
-    const turns = (openai.requests[1]?.body.messages as { role: string; content: unknown }[]).filter((m) => m.role !== "system");
+    const sent = (openai.requests[1]?.body.messages ?? []) as { role: string; content: unknown }[];
+    const turns = sent.filter((m) => m.role !== "system");
     expect(turns.map((m) => m.content)).toEqual(["你好", REPLY, "再说一遍"]);
   });
 
