@@ -16,14 +16,14 @@ export type { OpenAIEndpoint } from "./openai/endpoint.js";
 
 export { ChatGPTWebBackend, DEFAULT_CHATGPT_WEB_MODEL, conversationUrl } from "./chatgpt-web/chatgpt-web-backend.js";
 export type { ChatGPTWebBackendOptions } from "./chatgpt-web/chatgpt-web-backend.js";
-export { SSEDecoder, readServerSentEvents } from "./sse.js";
-export type { ServerSentEvent } from "./sse.js";
+export { SSEDecoder, readServerSentEvents } from "./http/sse.js";
+export type { ServerSentEvent } from "./http/sse.js";
 
-export { createUpstreamDispatcher } from "./dispatcher.js";
-export type { UpstreamDispatcherOptions } from "./dispatcher.js";
-export { createUndiciFetch } from "./undici-fetch.js";
-export type { FetchLike, UndiciFetchOptions } from "./undici-fetch.js";
-export { readProxySettings, describeProxy } from "./proxy-settings.js";
-export type { ProxyEnv, ProxySettings } from "./proxy-settings.js";
-export { withRetries, backoffDelayMs, parseRetryAfter, MAX_RETRY_AFTER_MS } from "./retry.js";
-export type { RetryDecision, RetryOptions, Sleep } from "./retry.js";
+export { createUpstreamDispatcher } from "./http/dispatcher.js";
+export type { UpstreamDispatcherOptions } from "./http/dispatcher.js";
+export { createUndiciFetch } from "./http/undici-fetch.js";
+export type { FetchLike, UndiciFetchOptions } from "./http/undici-fetch.js";
+export { readProxySettings, describeProxy } from "./http/proxy-settings.js";
+export type { ProxyEnv, ProxySettings } from "./http/proxy-settings.js";
+export { withRetries, backoffDelayMs, parseRetryAfter, MAX_RETRY_AFTER_MS } from "./http/retry.js";
+export type { RetryDecision, RetryOptions, Sleep } from "./http/retry.js";

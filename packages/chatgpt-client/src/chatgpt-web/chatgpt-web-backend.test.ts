@@ -2,7 +2,7 @@ import { ErrorCode, maskSecret } from "@chatgptchatbot/core";
 import { type FakeChatGPTWeb, startFakeChatGPTWeb } from "@chatgptchatbot/testkit";
 import { Agent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createUpstreamDispatcher } from "../dispatcher.js";
+import { createUpstreamDispatcher } from "../http/dispatcher.js";
 import { ACCESS_TOKEN, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { ChatGPTWebBackend, type ChatGPTWebBackendOptions, conversationUrl, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web-backend.js";
 

@@ -11,15 +11,15 @@ import {
   silentLogger,
 } from "@chatgptchatbot/core";
 import { type Dispatcher, request as undiciRequest } from "undici";
-import { AttemptDeadline } from "../attempt-deadline.js";
+import { AttemptDeadline } from "../http/attempt-deadline.js";
 import type { UpstreamOptions } from "../upstream-options.js";
-import { bodyStream } from "../body-stream.js";
-import { parseRetryAfter, type RetryDecision, type Sleep, withRetries } from "../retry.js";
+import { bodyStream } from "../http/body-stream.js";
+import { parseRetryAfter, type RetryDecision, type Sleep, withRetries } from "../http/retry.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeCause, safeReason } from "../safe-error.js";
-import { transportFailure } from "../transport-failure.js";
+import { transportFailure } from "../http/transport-failure.js";
 import { errorDetail, nextActionBody, readConversationEvent, readConversationState } from "./protocol.js";
-import { readServerSentEvents } from "../sse.js";
+import { readServerSentEvents } from "../http/sse.js";
 
 /** The model when neither the session nor the server names one: what the web client itself sends. */
 export const DEFAULT_CHATGPT_WEB_MODEL = "auto";

@@ -11,13 +11,13 @@ import {
 } from "@chatgptchatbot/core";
 import type OpenAI from "openai";
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import { AttemptDeadline } from "../attempt-deadline.js";
+import { AttemptDeadline } from "../http/attempt-deadline.js";
 import type { UpstreamOptions } from "../upstream-options.js";
-import { readServerSentEvents, type ServerSentEvent } from "../sse.js";
-import { type Sleep, withRetries } from "../retry.js";
+import { readServerSentEvents, type ServerSentEvent } from "../http/sse.js";
+import { type Sleep, withRetries } from "../http/retry.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
-import type { FetchLike } from "../undici-fetch.js";
+import type { FetchLike } from "../http/undici-fetch.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { OPENAI_BASE_URL, type OpenAIEndpoint, resolveOpenAIEndpoint } from "./endpoint.js";
 import { decideOpenAIRetry, openAIFailure } from "./openai-failure.js";

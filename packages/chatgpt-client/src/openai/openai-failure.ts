@@ -1,8 +1,8 @@
 import { ChatbotError, ErrorCode } from "@chatgptchatbot/core";
 import type { APIError } from "openai";
-import { parseRetryAfter, type RetryDecision } from "../retry.js";
+import { parseRetryAfter, type RetryDecision } from "../http/retry.js";
 import { safeCause, safeReason } from "../safe-error.js";
-import { transportFailure } from "../transport-failure.js";
+import { transportFailure } from "../http/transport-failure.js";
 import type { OpenAISdk } from "./openai-sdk.js";
 
 export interface FailureContext {
