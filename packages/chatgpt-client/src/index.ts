@@ -6,7 +6,8 @@
 export { createBackends, createBackendsFromConfig, DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS } from "./backends.js";
 export type { Backends, BackendsOptions } from "./backends.js";
 
-export { OpenAIBackend, DEFAULT_OPENAI_MODEL, buildMessages } from "./openai/openai-backend.js";
+export { OpenAIBackend, DEFAULT_OPENAI_MODEL } from "./openai/openai-backend.js";
+export { buildMessages } from "./openai/protocol.js";
 export type { OpenAIBackendOptions } from "./openai/openai-backend.js";
 export { DEFAULT_SYSTEM_PROMPT } from "./openai/default-persona.js";
 export { ThinkTagSplitter } from "./openai/think-tags.js";
@@ -14,7 +15,8 @@ export type { ThinkPart } from "./openai/think-tags.js";
 export { resolveOpenAIEndpoint, OPENAI_BASE_URL } from "./openai/endpoint.js";
 export type { OpenAIEndpoint } from "./openai/endpoint.js";
 
-export { ChatGPTWebBackend, DEFAULT_CHATGPT_WEB_MODEL, conversationUrl } from "./chatgpt-web/chatgpt-web-backend.js";
+export { ChatGPTWebBackend, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web/chatgpt-web-backend.js";
+export { conversationUrl } from "./chatgpt-web/endpoint.js";
 export type { ChatGPTWebBackendOptions } from "./chatgpt-web/chatgpt-web-backend.js";
 export { SSEDecoder, readServerSentEvents } from "./http/sse.js";
 export type { ServerSentEvent } from "./http/sse.js";

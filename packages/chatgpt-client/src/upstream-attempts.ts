@@ -1,0 +1,70 @@
+import { type AskPart, ErrorCode, type Logger, silentLogger } from "@chatgptchatbot/core";
+import { AttemptDeadline } from "./http/attempt-deadline.js";
+import { type Sleep, withRetries } from "./http/retry.js";
+import { decideUpstreamRetry, upstreamFailure, type VendorErrors } from "./upstream-failure.js";
+
+export interface UpstreamAttemptsOptions<Reply> {
+  /** The request's credential: masked out of every message and kept cause. */
+  readonly credential: string;
+  /** The caller's signal: aborting it aborts the current attempt and the waits between attempts. */
+  readonly signal: AbortSignal;
+  /** The total deadline of one attempt, headers and the whole reply (ms); a timed-out attempt is not retried. */
+  readonly timeoutMs: number;
+  /** Retries after the first attempt, on 429, 5xx and failed connections. */
+  readonly maxRetries: number;
+  readonly logger?: Logger | undefined;
+  /** The fields of every log line about this request (backend, upstream, model, the masked credential). */
+  readonly logFields: Readonly<Record<string, unknown>>;
+  readonly sleep?: Sleep | undefined;
+  /**
+   * Sends one attempt's request with the attempt's signal (the caller's, or
+   * the deadline's); resolves with a reply worth reading, throws for a failed
+   * attempt (an error answer as a ChatbotError carrying its status and Retry-After).
+   */
+  readonly open: (signal: AbortSignal) => Promise<Reply>;
+  /**
+   * Reads the reply into parts. It calls `readToEnd()` once the reply has been
+   * read to its end: a reply left before that (an error, the consumer gone)
+   * has its connection closed, since the rest of it will never be read.
+   */
+  readonly read: (reply: Reply, readToEnd: () => void) => AsyncIterable<AskPart>;
+  /** What the backend knows of its client library's own errors (none for plain undici). */
+  readonly vendor?: VendorErrors | undefined;
+}
+
+/**
+ * The one flow of an upstream request, the same for every backend: each
+ * attempt under a total deadline ({@link AttemptDeadline}); retries with
+ * backoff or the upstream's Retry-After ({@link withRetries}), each logged
+ * ("upstream request failed, retrying"); a timed-out attempt is final (another
+ * would hold the session's turn for a second full timeout); the reply read
+ * into parts under the same deadline; whatever fails mapped to one
+ * ChatbotError ({@link upstreamFailure}) and logged once as a warning
+ * ("upstream request failed"), unless the caller gave up.
+ */
+export async function* runUpstreamAttempts<Reply>(options: UpstreamAttemptsOptions<Reply>): AsyncGenerator<AskPart, void, undefined> {
+  const { credential, signal, maxRetries, logFields, open, read, vendor } = options;
+  const logger = options.logger ?? silentLogger;
+  const deadline = new AttemptDeadline({ signal, timeoutMs: options.timeoutMs });
+  const failure = (error: unknown) => upstreamFailure(error, { credential, signal, deadline, vendor });
+  let complete = false;
+  try {
+    const reply = await withRetries(() => open(deadline.start()), {
+      maxRetries,
+      signal,
+      decide: (error) => (deadline.timedOut ? { retry: false } : decideUpstreamRetry(error, vendor)),
+      onRetry: ({ retry, delayMs, error }) => logger.info({ ...logFields, retry, delayMs, err: failure(error).message }, "upstream request failed, retrying"),
+      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+    });
+    yield* read(reply, () => {
+      complete = true;
+    });
+  } catch (error) {
+    const mapped = failure(error);
+    if (mapped.code !== ErrorCode.Aborted) logger.warn({ ...logFields, status: mapped.upstreamStatus, err: mapped.message }, "upstream request failed");
+    throw mapped;
+  } finally {
+    if (!complete) deadline.abort();
+    deadline.end();
+  }
+}
