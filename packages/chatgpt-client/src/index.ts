@@ -18,8 +18,8 @@ export type { OpenAIEndpoint } from "./openai/endpoint.js";
 export { ChatGPTWebBackend, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web/chatgpt-web-backend.js";
 export { conversationUrl } from "./chatgpt-web/endpoint.js";
 export type { ChatGPTWebBackendOptions } from "./chatgpt-web/chatgpt-web-backend.js";
-export { SSEDecoder, readServerSentEvents } from "./http/sse.js";
-export type { ServerSentEvent } from "./http/sse.js";
+export { SSEDecoder, readServerSentEvents } from "@chatgptchatbot/sse";
+export type { ServerSentEvent } from "@chatgptchatbot/sse";
 
 export { createUpstreamDispatcher } from "./http/dispatcher.js";
 export type { UpstreamDispatcherOptions } from "./http/dispatcher.js";

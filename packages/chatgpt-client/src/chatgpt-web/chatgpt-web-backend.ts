@@ -9,10 +9,10 @@ import {
   type SessionConfig,
   silentLogger,
 } from "@chatgptchatbot/core";
+import { readServerSentEvents } from "@chatgptchatbot/sse";
 import { type Dispatcher, request as undiciRequest } from "undici";
 import { bodyStream } from "../http/body-stream.js";
 import type { Sleep } from "../http/retry.js";
-import { readServerSentEvents } from "../http/sse.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
 import { runUpstreamAttempts } from "../upstream-attempts.js";

@@ -8,10 +8,10 @@ import {
   maskSecret,
   silentLogger,
 } from "@chatgptchatbot/core";
+import { readServerSentEvents } from "@chatgptchatbot/sse";
 import type OpenAI from "openai";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Sleep } from "../http/retry.js";
-import { readServerSentEvents } from "../http/sse.js";
 import type { FetchLike } from "../http/undici-fetch.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";

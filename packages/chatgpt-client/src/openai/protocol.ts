@@ -1,6 +1,6 @@
 import { type AskRequest, type AskUsage, ChatbotError } from "@chatgptchatbot/core";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import type { ServerSentEvent } from "../http/sse.js";
+import type { ServerSentEvent } from "@chatgptchatbot/sse";
 import { safeReason } from "../safe-error.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 
