@@ -50,7 +50,11 @@ describe("runUpstreamAttempts", () => {
     expect((await drain(stream)).text).toBe("hi");
     expect(waits).toEqual([250]);
     expect(logger.lines).toEqual([
-      { level: "info", obj: { ...logFields, retry: 1, delayMs: 250, err: "the upstream answered 503: busy" }, msg: "upstream request failed, retrying" },
+      {
+        level: "info",
+        obj: { ...logFields, retry: 1, delayMs: 250, err: "the upstream answered 503: busy" },
+        msg: "upstream request failed, retrying",
+      },
     ]);
   });
 
@@ -108,6 +112,30 @@ describe("runUpstreamAttempts", () => {
       },
     });
     expect((await rejection(drain(stream))).code).toBe(ErrorCode.Aborted);
+    expect(logger.lines).toEqual([]);
+  });
+
+  it("withholds the finish of a reply the caller gave up on while it was read: Aborted, nothing to store", async () => {
+    const controller = new AbortController();
+    const { stream, logger } = run([], {
+      signal: controller.signal,
+      open: async () => [{ type: "text", text: "a" }, finish],
+      async *read(parts, readToEnd) {
+        for (const part of parts) {
+          if (part.type === "finish") controller.abort();
+          yield part;
+        }
+        readToEnd();
+      },
+    });
+    const seen: AskPart[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const part of stream) seen.push(part);
+      })(),
+    );
+    expect(error.code).toBe(ErrorCode.Aborted);
+    expect(seen).toEqual([{ type: "text", text: "a" }]);
     expect(logger.lines).toEqual([]);
   });
 

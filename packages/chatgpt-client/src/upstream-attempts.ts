@@ -1,4 +1,4 @@
-import { type AskPart, ErrorCode, type Logger, silentLogger } from "@chatgptchatbot/core";
+import { type AskPart, ChatbotError, ErrorCode, type Logger, silentLogger } from "@chatgptchatbot/core";
 import { AttemptDeadline } from "./http/attempt-deadline.js";
 import { type Sleep, withRetries } from "./http/retry.js";
 import { decideUpstreamRetry, upstreamFailure, type VendorErrors } from "./upstream-failure.js";
@@ -38,7 +38,8 @@ export interface UpstreamAttemptsOptions<Reply> {
  * backoff or the upstream's Retry-After ({@link withRetries}), each logged
  * ("upstream request failed, retrying"); a timed-out attempt is final (another
  * would hold the session's turn for a second full timeout); the reply read
- * into parts under the same deadline; whatever fails mapped to one
+ * into parts under the same deadline, its finish withheld when the caller
+ * has gone meanwhile; whatever fails mapped to one
  * ChatbotError ({@link upstreamFailure}) and logged once as a warning
  * ("upstream request failed"), unless the caller gave up.
  */
@@ -53,15 +54,23 @@ export async function* runUpstreamAttempts<Reply>(options: UpstreamAttemptsOptio
       maxRetries,
       signal,
       decide: (error) => (deadline.timedOut ? { retry: false } : decideUpstreamRetry(error, vendor)),
-      onRetry: ({ retry, delayMs, error }) => logger.info({ ...logFields, retry, delayMs, err: failure(error).message }, "upstream request failed, retrying"),
+      onRetry: ({ retry, delayMs, error }) =>
+        logger.info({ ...logFields, retry, delayMs, err: failure(error).message }, "upstream request failed, retrying"),
       ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
     });
-    yield* read(reply, () => {
+    const readToEnd = (): void => {
       complete = true;
-    });
+    };
+    for await (const part of read(reply, readToEnd)) {
+      // A reply finished after the caller gave up is not theirs any more: nothing of it may be stored.
+      if (part.type === "finish" && signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
+      yield part;
+    }
   } catch (error) {
     const mapped = failure(error);
-    if (mapped.code !== ErrorCode.Aborted) logger.warn({ ...logFields, status: mapped.upstreamStatus, err: mapped.message }, "upstream request failed");
+    if (mapped.code !== ErrorCode.Aborted) {
+      logger.warn({ ...logFields, status: mapped.upstreamStatus, err: mapped.message }, "upstream request failed");
+    }
     throw mapped;
   } finally {
     if (!complete) deadline.abort();

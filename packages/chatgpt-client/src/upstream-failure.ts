@@ -40,7 +40,8 @@ export interface FailureContext {
  */
 export function upstreamFailure(error: unknown, { credential, signal, deadline, vendor }: FailureContext): ChatbotError {
   if (signal.aborted) {
-    return error instanceof ChatbotError && error.code === ErrorCode.Aborted ? error : ChatbotError.aborted(undefined, safeCause(error, credential));
+    if (error instanceof ChatbotError && error.code === ErrorCode.Aborted) return error;
+    return ChatbotError.aborted(undefined, safeCause(error, credential));
   }
   const cause = safeCause(error, credential);
   if (deadline.timedOut || vendor?.isTimeout?.(error) === true) return ChatbotError.upstream(deadline.message, { cause });

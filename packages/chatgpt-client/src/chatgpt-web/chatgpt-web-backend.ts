@@ -95,7 +95,7 @@ export class ChatGPTWebBackend implements Backend {
       logFields,
       sleep: this.#sleep,
       open: (attemptSignal) => this.#open({ url, body, credential, signal: attemptSignal }),
-      read: (response, readToEnd) => this.#read(response, { credential, signal, previous, readToEnd }),
+      read: (response, readToEnd) => this.#read(response, { credential, previous, readToEnd }),
     });
   }
 
@@ -108,10 +108,9 @@ export class ChatGPTWebBackend implements Backend {
     response: Dispatcher.ResponseData,
     {
       credential,
-      signal,
       previous,
       readToEnd,
-    }: { credential: string; signal: AbortSignal; previous: ConversationPointer | undefined; readToEnd: () => void },
+    }: { credential: string; previous: ConversationPointer | undefined; readToEnd: () => void },
   ): AsyncGenerator<AskPart, void, undefined> {
     // Failures of a reply that came with a 2xx carry its status: the upstream answered, badly (HTTP 502, not 503).
     const status = response.statusCode;
@@ -156,7 +155,6 @@ export class ChatGPTWebBackend implements Backend {
     } finally {
       if (!done) response.body.on("error", () => {}).destroy();
     }
-    if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
     if (messageId === undefined || conversationId === undefined) {
       if (malformed > 0) {
         const events = `${malformed} event${malformed === 1 ? " was" : "s were"}`;

@@ -111,7 +111,7 @@ export class OpenAIBackend implements Backend {
             maxRetries: 0,
           })
           .asResponse(),
-      read: (response, readToEnd) => this.#read(response, { credential, signal, logFields, readToEnd }),
+      read: (response, readToEnd) => this.#read(response, { credential, logFields, readToEnd }),
     });
   }
 
@@ -120,10 +120,9 @@ export class OpenAIBackend implements Backend {
     response: Response,
     {
       credential,
-      signal,
       logFields,
       readToEnd,
-    }: { credential: string; signal: AbortSignal; logFields: Readonly<Record<string, unknown>>; readToEnd: () => void },
+    }: { credential: string; logFields: Readonly<Record<string, unknown>>; readToEnd: () => void },
   ): AsyncGenerator<AskPart, void, undefined> {
     // Reasoning comes as reasoning_content / reasoning deltas or as a leading <think>…</think> in the content:
     // it leaves here as reasoning parts (the pool drops them) and is logged at debug level, bounded.
@@ -183,14 +182,13 @@ export class OpenAIBackend implements Backend {
           }
         }
       }
-      if (!done && !finished && !signal.aborted) throw replyEndedEarly(status);
+      if (!done && !finished) throw replyEndedEarly(status);
       readToEnd();
       for (const part of think.flush()) {
         if (part.type === "reasoning") reasoning.add(part.text);
         yield part;
       }
     }
-    if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
     if (reasoning.chars > 0) this.#log.debug({ ...logFields, ...reasoning.summary() }, "upstream reasoning");
     yield {
       type: "finish",
