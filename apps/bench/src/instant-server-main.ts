@@ -1,14 +1,15 @@
 /**
  * Child process: the server with its backend swapped for one that answers at
  * once, in-process, with the fast upstream's reply. Everything else is the
- * real program's composition (see grpc-server's run.ts): the same pino
+ * real program's composition (see apps/server's run.ts): the same pino
  * logger, one pool from the same configuration, the gRPC server and the HTTP
  * app. Its CPU per chat is what the transports and the pool cost; the full
  * server's minus this is what the backend costs.
  */
-import { createGrpcServer, createLogger } from "@chatgptchatbot/grpc-server";
-import { createHttpApp, createPoolFromConfig, startHttpServer } from "@chatgptchatbot/http-server";
-import { type Backend, readConfig } from "@chatgptchatbot/core";
+import type { Backend } from "@chatgptchatbot/core";
+import { createGrpcServer } from "@chatgptchatbot/grpc-server";
+import { createHttpApp, startHttpServer } from "@chatgptchatbot/http-server";
+import { createLogger, createPoolFromConfig, readConfig } from "@chatgptchatbot/server";
 import { onParentMessage, sendToParent } from "./child-process.js";
 import { DEFAULT_REPLY } from "./fast-upstream.js";
 

@@ -59,7 +59,7 @@ const { values: flags } = parseArgs({
     "log-level": { type: "string", default: "info" },
     /** Extra node flags for the server, e.g. "--max-semi-space-size=4". */
     "node-options": { type: "string", default: "" },
-    server: { type: "string", default: path.join(repoRoot, "apps/grpc-server/dist/main.js") },
+    server: { type: "string", default: path.join(repoRoot, "apps/server/dist/main.js") },
     "no-write": { type: "boolean", default: false },
   },
 });

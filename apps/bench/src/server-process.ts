@@ -17,7 +17,7 @@ export interface ServerProcess {
 }
 
 export interface StartServerOptions {
-  /** The CLI bundle, e.g. apps/grpc-server/dist/main.js. */
+  /** The CLI bundle, e.g. apps/server/dist/main.js. */
   readonly bin: string;
   readonly grpcPort: number;
   readonly httpPort: number;

@@ -1,11 +1,31 @@
-import { ChatbotError, ErrorCode, errorStatus, MAX_ERROR_MESSAGE_CHARS } from "@chatgptchatbot/core";
+import { ChatbotError, ErrorCode, MAX_ERROR_MESSAGE_CHARS } from "@chatgptchatbot/core";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { toConnectError } from "./errors.js";
+import { GRPC_CODES, toConnectError } from "./errors.js";
 import { RetryInfoSchema } from "./retry-info.js";
 
+describe("GRPC_CODES", () => {
+  it.each([
+    [ErrorCode.InvalidArgument, Code.InvalidArgument, 3],
+    [ErrorCode.TooManySessions, Code.ResourceExhausted, 8],
+    [ErrorCode.SessionNotFound, Code.NotFound, 5],
+    [ErrorCode.Cooldown, Code.ResourceExhausted, 8],
+    [ErrorCode.Upstream, Code.Unavailable, 14],
+    [ErrorCode.Unavailable, Code.Unavailable, 14],
+    [ErrorCode.Aborted, Code.Canceled, 1],
+    [ErrorCode.Internal, Code.Internal, 13],
+  ])("%s → %i (google.rpc.Code %i)", (code, connect, number) => {
+    expect(GRPC_CODES[code]).toBe(connect);
+    expect(GRPC_CODES[code] as number).toBe(number);
+  });
+
+  it("covers every code of core", () => {
+    expect(Object.keys(GRPC_CODES).sort()).toEqual(Object.values(ErrorCode).sort());
+  });
+});
+
 describe("toConnectError", () => {
-  it("takes every ChatbotError's code from core's table and keeps its message", () => {
+  it("takes every ChatbotError's code from the table and keeps its message", () => {
     const cases: [ChatbotError, Code][] = [
       [ChatbotError.invalidArgument("version & access_token|api_key is required: x"), Code.InvalidArgument],
       [ChatbotError.tooManySessions(2), Code.ResourceExhausted],
@@ -17,7 +37,7 @@ describe("toConnectError", () => {
     for (const [error, code] of cases) {
       const out = toConnectError(error);
       expect(out.code).toBe(code);
-      expect(out.code as number).toBe(errorStatus[error.code].grpc);
+      expect(out.code).toBe(GRPC_CODES[error.code]);
       expect(out.rawMessage).toBe(error.message);
       expect(out.cause).toBe(error);
     }

@@ -1,8 +1,8 @@
 /**
  * @chatgptchatbot/grpc-server: `muvtuber.chatbot.v2.ChatbotService` over
- * gRPC, gRPC-web and Connect on one port. Build it with
- * {@link createGrpcServer}; `dist/main.js` (the `chatgptchatbot` command) is
- * the program.
+ * gRPC, gRPC-web and Connect on one port, as a library. Build it with
+ * {@link createGrpcServer}; the `chatgptchatbot` command (apps/server) is the
+ * program that serves it.
  */
 export {
   createGrpcServer,
@@ -16,7 +16,7 @@ export { createRoutes } from "./routes.js";
 export type { RoutesOptions } from "./routes.js";
 export { createChatbotService } from "./chatbot-service.js";
 export type { ChatbotServiceOptions } from "./chatbot-service.js";
-export { toConnectError } from "./errors.js";
+export { GRPC_CODES, toConnectError } from "./errors.js";
 export { RetryInfoSchema, retryInfo } from "./retry-info.js";
 export { errorInterceptor, rpcLogInterceptor, serverInterceptors } from "./interceptors.js";
 export { HealthStatus, ServingStatus, createHealthService } from "./health.js";
@@ -25,10 +25,4 @@ export { withCors } from "./cors.js";
 export type { CorsOptions } from "./cors.js";
 export { createDualProtocolListener, HTTP2_PREFACE } from "./dual-protocol-listener.js";
 export type { DualProtocolListener } from "./dual-protocol-listener.js";
-export { createLogger } from "./logging.js";
-export type { CreateLoggerOptions } from "./logging.js";
-export { runServer } from "./run.js";
-export type { RunServerOptions } from "./run.js";
-export { parseCliArgs, usage, flagsMarkdown, FLAGS } from "./cli.js";
-export type { CliArgs } from "./cli.js";
 export type { NodeHandlerFn } from "./node-handler.js";

@@ -12,6 +12,7 @@ import { HealthStatus } from "./health.js";
 import { httpVersionKey, serverInterceptors } from "./interceptors.js";
 import type { NodeHandlerFn } from "./node-handler.js";
 import { createRoutes } from "./routes.js";
+import { undecodableRequestGate } from "./undecodable-request.js";
 
 export const DEFAULT_GRPC_HOST = "localhost";
 export const DEFAULT_GRPC_PORT = 50052;
@@ -78,6 +79,7 @@ export function createGrpcServer({
   const rpc = connectNodeAdapter({
     routes: createRoutes({ pool, health, reflection, logger }),
     interceptors: serverInterceptors({ logger }),
+    requestGate: undecodableRequestGate, // a body that is not protobuf: INVALID_ARGUMENT, not INTERNAL
     readMaxBytes: maxMessageBytes,
     contextValues: (req) => createContextValues().set(httpVersionKey, req.httpVersion),
     ...(fallback === undefined ? {} : { fallback }),

@@ -1,4 +1,4 @@
-import { defaultConfig, ErrorCode, type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/core";
+import { ErrorCode, type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/core";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -10,12 +10,15 @@ import { parseJsonObject, requiredString } from "./json-body.js";
 import { parseRenewRequest } from "./renew-request.js";
 import { requestLog } from "./request-log.js";
 
+/** The largest request body accepted by default: 1 MiB (CHATBOT_HTTP_BODY_LIMIT's default). */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
 export interface CreateHttpAppOptions {
   /** The session pool, shared with the other transports (one cooldown per credential for all). */
   readonly pool: SessionPool;
   /** pino or any pino-compatible logger; prompts and replies are logged at debug only. */
   readonly logger?: Logger;
-  /** Largest request body in bytes; 413 beyond (default: ServerConfig's `httpBodyLimitBytes`, 1 MiB). */
+  /** Largest request body in bytes; 413 beyond (default {@link DEFAULT_BODY_LIMIT_BYTES}, 1 MiB). */
   readonly bodyLimitBytes?: number;
   /** The default session's state; by default a new one in `pool`. */
   readonly defaultSession?: DefaultSession;
@@ -29,13 +32,13 @@ export interface CreateHttpAppOptions {
  *   the default session starts over with that credential;
  * - `GET /healthz` → 200 `ok`.
  *
- * Every failure is text/plain with the status of core's error table (see
+ * Every failure is text/plain with the status of this app's error table (see
  * {@link errorReply}). Bodies are JSON whatever their Content-Type, as before.
  */
 export function createHttpApp({
   pool,
   logger = silentLogger,
-  bodyLimitBytes = defaultConfig.httpBodyLimitBytes,
+  bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
   defaultSession = new DefaultSession({ pool, logger }),
 }: CreateHttpAppOptions) {
   if (!(Number.isInteger(bodyLimitBytes) && bodyLimitBytes > 0)) {

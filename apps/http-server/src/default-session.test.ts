@@ -2,6 +2,7 @@ import { ChatbotError, ErrorCode, SessionPool } from "@chatgptchatbot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { deferred, recordingLogger, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
 import { DefaultSession } from "./default-session.js";
+import { httpStatus } from "./error-status.js";
 
 const SERVER_KEY = "sk-test-server-default-key-0001";
 const pools: SessionPool[] = [];
@@ -46,7 +47,7 @@ describe("DefaultSession", () => {
     const { session } = setup({ apiKeys: [] });
     const error = await session.ask({ prompt: "hi" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChatbotError);
-    expect((error as ChatbotError).status.http).toBe(503);
+    expect(httpStatus(error as ChatbotError)).toBe(503);
     expect((error as ChatbotError).message).toMatch(/POST \/renew/);
     await session.renew({ version: 3, credential: "sk-test-renewed-key-0002" });
     expect(await session.ask({ prompt: "hi" })).toBe("echo: hi");

@@ -1,5 +1,6 @@
 import { ChatbotError, ErrorCode } from "@chatgptchatbot/core";
 import { HTTPException } from "hono/http-exception";
+import { httpStatus } from "./error-status.js";
 
 export const TEXT_PLAIN = "text/plain; charset=UTF-8";
 
@@ -15,7 +16,7 @@ export interface ErrorReply {
 
 /**
  * The one translation from a failure to an HTTP answer. Domain errors go
- * through core's table (`ChatbotError.status.http`: 400, 404, 429, 499, 502,
+ * through this app's table ({@link httpStatus}: 400, 404, 429, 499, 502,
  * 503, 500) with `Retry-After` when a wait applies; anything unforeseen is a
  * 500 with a generic message. Only HTTP's own errors (413 from the body limit)
  * arrive as Hono `HTTPException`s and keep their status.
@@ -25,7 +26,7 @@ export function errorReply(thrown: unknown): ErrorReply {
     return { status: thrown.status, body: thrown.message, headers: { "content-type": TEXT_PLAIN }, error: undefined };
   }
   const error = ChatbotError.from(thrown);
-  const status = error.status.http;
+  const status = httpStatus(error);
   if (error.code === ErrorCode.Aborted) return { status, body: null, headers: {}, error }; // nobody is listening
   const headers: Record<string, string> = { "content-type": TEXT_PLAIN };
   const wait = error.retryAfterSeconds;

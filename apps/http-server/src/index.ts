@@ -1,9 +1,10 @@
 /**
  * @chatgptchatbot/http-server: the legacy HTTP API (POST /ask, POST /renew,
- * GET /healthz) on Hono. Build it with {@link createHttpApp}, bind it with
- * {@link startHttpServer}; `dist/main.js` is the standalone entry.
+ * GET /healthz) on Hono, as a library. Build it with {@link createHttpApp},
+ * bind it with {@link startHttpServer}; the `chatgptchatbot` command
+ * (apps/server) serves it with `--http host:port`.
  */
-export { createHttpApp } from "./app.js";
+export { createHttpApp, DEFAULT_BODY_LIMIT_BYTES } from "./app.js";
 export type { CreateHttpAppOptions, HttpApp } from "./app.js";
 export {
   startHttpServer,
@@ -14,11 +15,6 @@ export {
 export type { StartHttpServerOptions, RunningHttpServer, CloseOptions, FetchApp } from "./server.js";
 export { DefaultSession } from "./default-session.js";
 export type { DefaultSessionOptions, RenewInput } from "./default-session.js";
-export { parseHostPort } from "./host-port.js";
-export type { HostPort } from "./host-port.js";
-export { createLogger } from "./logger.js";
-export type { CreateLoggerOptions } from "./logger.js";
-export { createPoolFromConfig } from "./pool-from-config.js";
-export { shutdownSignal } from "./shutdown-signal.js";
 export { errorReply } from "./error-response.js";
 export type { ErrorReply } from "./error-response.js";
+export { HTTP_STATUSES, httpStatus, upstreamHttpStatus } from "./error-status.js";

@@ -6,7 +6,6 @@ import {
   type BackendResolver,
   ChatbotError,
   type Logger,
-  type ServerConfig,
   silentLogger,
 } from "@chatgptchatbot/core";
 import type { Dispatcher } from "undici";
@@ -119,19 +118,6 @@ export function createBackends(options: BackendsOptions = {}): Backends {
       return closed;
     },
   };
-}
-
-/** {@link createBackends} from the server's configuration (API_URL, CHATGPT_BASE_URL, CHATGPT_MODEL, timeouts). */
-export function createBackendsFromConfig(config: ServerConfig, proxyEnv?: ProxyEnv, logger?: Logger): Backends {
-  return createBackends({
-    apiUrl: config.apiUrl,
-    chatgptBaseUrl: config.chatgptBaseUrl,
-    model: config.model,
-    requestTimeoutMs: config.requestTimeoutMs,
-    maxRetries: config.maxRetries,
-    proxyEnv,
-    logger,
-  });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,9 +1,9 @@
 /**
  * @chatgptchatbot/chatgpt-client: the backends of ChatGPTChatbot. Start with
- * {@link createBackends} (or {@link createBackendsFromConfig}) and hand its
+ * {@link createBackends} and hand its
  * `resolve` to core's `SessionPool`.
  */
-export { createBackends, createBackendsFromConfig, DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS } from "./backends.js";
+export { createBackends, DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS } from "./backends.js";
 export type { Backends, BackendsOptions } from "./backends.js";
 
 export { OpenAIBackend, DEFAULT_OPENAI_MODEL } from "./openai/openai-backend.js";

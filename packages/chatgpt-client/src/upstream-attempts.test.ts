@@ -3,7 +3,7 @@ import { API_KEY, drain, recordingLogger, rejection } from "@chatgptchatbot/test
 import { describe, expect, it } from "vitest";
 import { runUpstreamAttempts, type UpstreamAttemptsOptions } from "./upstream-attempts.js";
 
-const logFields = { backend: "test", credential: "sk-t…ab12" };
+const logFields = { backend: "test", credentialMasked: "sk-t…ab12" };
 
 /** The runner over scripted attempts: each `open` takes the next outcome (a reply's parts, or an error to throw). */
 function run(

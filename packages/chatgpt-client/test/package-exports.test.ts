@@ -27,13 +27,13 @@ describe("@chatgptchatbot/chatgpt-client as a dependency", () => {
 const backends = client.createBackends({ chatgptBaseUrl: "http://127.0.0.1:9/api" });
 const kinds = [backends.resolve({ kind: "api-key", version: 3, credentials: ["k"] }).initialPrompt, backends.resolve({ kind: "access-token", version: 1, credentials: ["t"] }).initialPrompt];
 await backends.close();
-console.log(JSON.stringify({ kinds, names: ["createBackends", "createBackendsFromConfig", "OpenAIBackend", "ChatGPTWebBackend"].filter((n) => typeof client[n] === "function") }));
+console.log(JSON.stringify({ kinds, names: ["createBackends", "OpenAIBackend", "ChatGPTWebBackend"].filter((n) => typeof client[n] === "function") }));
 `,
     );
     const { stdout } = await promisify(execFile)(process.execPath, ["consumer.js"], { cwd: dir });
     expect(JSON.parse(stdout)).toEqual({
       kinds: ["system", "ask"],
-      names: ["createBackends", "createBackendsFromConfig", "OpenAIBackend", "ChatGPTWebBackend"],
+      names: ["createBackends", "OpenAIBackend", "ChatGPTWebBackend"],
     });
   });
 });

@@ -1,28 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ChatbotError, ErrorCode, GrpcCode, errorStatus, MAX_ERROR_MESSAGE_CHARS } from "./errors.js";
-
-describe("errorStatus table", () => {
-  it.each([
-    [ErrorCode.InvalidArgument, GrpcCode.InvalidArgument, 400],
-    [ErrorCode.TooManySessions, GrpcCode.ResourceExhausted, 429],
-    [ErrorCode.SessionNotFound, GrpcCode.NotFound, 404],
-    [ErrorCode.Cooldown, GrpcCode.ResourceExhausted, 429],
-    [ErrorCode.Upstream, GrpcCode.Unavailable, 502],
-    [ErrorCode.Unavailable, GrpcCode.Unavailable, 503],
-    [ErrorCode.Aborted, GrpcCode.Canceled, 499],
-    [ErrorCode.Internal, GrpcCode.Internal, 500],
-  ])("%s → gRPC %i, HTTP %i", (code, grpc, http) => {
-    expect(errorStatus[code]).toEqual({ grpc, http });
-  });
-
-  it("uses the gRPC code numbers of google.rpc.Code", () => {
-    expect(GrpcCode).toMatchObject({ InvalidArgument: 3, NotFound: 5, ResourceExhausted: 8, Unavailable: 14, Internal: 13 });
-  });
-
-  it("covers every code", () => {
-    expect(Object.keys(errorStatus).sort()).toEqual(Object.values(ErrorCode).sort());
-  });
-});
+import { ChatbotError, ErrorCode, MAX_ERROR_MESSAGE_CHARS } from "./errors.js";
 
 describe("ChatbotError", () => {
   it("cooldown carries retry-after and says the seconds to wait", () => {
@@ -34,11 +11,13 @@ describe("ChatbotError", () => {
     expect(error.isRetryable).toBe(true);
   });
 
-  it("upstream errors answer 503 when unreachable or rate limited, 502 otherwise", () => {
-    expect(ChatbotError.upstream("down").status).toEqual({ grpc: 14, http: 503 });
-    expect(ChatbotError.upstream("limited", { status: 429 }).status.http).toBe(503);
-    expect(ChatbotError.upstream("bad", { status: 500 }).status.http).toBe(502);
-    expect(ChatbotError.upstream("auth", { status: 401 }).status.http).toBe(502);
+  it("upstream errors keep the upstream's status and wait, for the transports' tables", () => {
+    const error = ChatbotError.upstream("limited", { status: 429, retryAfterMs: 2_000 });
+    expect(error.code).toBe(ErrorCode.Upstream);
+    expect(error.upstreamStatus).toBe(429);
+    expect(error.retryAfterSeconds).toBe(2);
+    expect(error.isRetryable).toBe(true);
+    expect(ChatbotError.upstream("down").upstreamStatus).toBeUndefined();
   });
 
   it("from() keeps ChatbotErrors, maps aborts, and hides anything else", () => {

@@ -1,8 +1,9 @@
 /**
  * The one error family of ChatGPTChatbot. Every failure that reaches a
- * transport is a {@link ChatbotError} with a stable {@link ErrorCode}; the
- * transports translate it through {@link errorStatus}, one table, and nowhere
- * else.
+ * transport is a {@link ChatbotError} with a stable {@link ErrorCode}. Core
+ * knows no transport: each transport app translates codes to its own statuses
+ * through one table of its own (grpc-server: Connect codes; http-server: HTTP
+ * statuses), and nowhere else.
  */
 import { clientIdentifier } from "./client-value.js";
 
@@ -26,43 +27,6 @@ export const ErrorCode = {
   Internal: "internal",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** gRPC status codes (the numbers of google.rpc.Code), as Connect uses them. */
-export const GrpcCode = {
-  Canceled: 1,
-  Unknown: 2,
-  InvalidArgument: 3,
-  DeadlineExceeded: 4,
-  NotFound: 5,
-  ResourceExhausted: 8,
-  Internal: 13,
-  Unavailable: 14,
-} as const;
-export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
-
-/** How one error code is reported on each transport. */
-export interface ErrorStatus {
-  /** The gRPC / Connect status code. */
-  readonly grpc: GrpcCode;
-  /** The HTTP status of the legacy HTTP API. */
-  readonly http: number;
-}
-
-/**
- * The one table from error code to transport status. Both apps use it; an
- * Upstream error may refine its HTTP status (502 for a bad answer, 503 when
- * the upstream is unreachable or overloaded) through `upstreamHttpStatus`.
- */
-export const errorStatus: Readonly<Record<ErrorCode, ErrorStatus>> = {
-  [ErrorCode.InvalidArgument]: { grpc: GrpcCode.InvalidArgument, http: 400 },
-  [ErrorCode.TooManySessions]: { grpc: GrpcCode.ResourceExhausted, http: 429 },
-  [ErrorCode.SessionNotFound]: { grpc: GrpcCode.NotFound, http: 404 },
-  [ErrorCode.Cooldown]: { grpc: GrpcCode.ResourceExhausted, http: 429 },
-  [ErrorCode.Upstream]: { grpc: GrpcCode.Unavailable, http: 502 },
-  [ErrorCode.Unavailable]: { grpc: GrpcCode.Unavailable, http: 503 },
-  [ErrorCode.Aborted]: { grpc: GrpcCode.Canceled, http: 499 },
-  [ErrorCode.Internal]: { grpc: GrpcCode.Internal, http: 500 },
-};
 
 export interface ChatbotErrorOptions {
   readonly code: ErrorCode;
@@ -96,13 +60,6 @@ export class ChatbotError extends Error {
     this.code = code;
     this.retryAfterMs = retryAfterMs;
     this.upstreamStatus = upstreamStatus;
-  }
-
-  /** The transport statuses of this error (see {@link errorStatus}). */
-  get status(): ErrorStatus {
-    const base = errorStatus[this.code];
-    if (this.code === ErrorCode.Upstream) return { grpc: base.grpc, http: upstreamHttpStatus(this.upstreamStatus) };
-    return base;
   }
 
   /** Whether retrying the same request later may succeed. */
@@ -173,13 +130,6 @@ export class ChatbotError extends Error {
 
 function boundedMessage(message: string): string {
   return message.length <= MAX_ERROR_MESSAGE_CHARS ? message : `${message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…`;
-}
-
-/** HTTP status for an upstream failure: 503 when unreachable or overloaded, 502 otherwise. */
-export function upstreamHttpStatus(upstreamStatus: number | undefined): number {
-  if (upstreamStatus === undefined) return 503; // no answer at all: network error or timeout
-  if (upstreamStatus === 429 || upstreamStatus === 503) return 503;
-  return 502;
 }
 
 /** True for the errors an aborted fetch / AbortSignal produces. */

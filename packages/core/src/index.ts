@@ -3,7 +3,7 @@
  * vendor SDKs. Start with {@link SessionPool}; implement {@link Backend} to
  * plug in a model service; catch {@link ChatbotError}.
  */
-export { SessionPool, poolOptionsFromConfig } from "./session-pool.js";
+export { SessionPool } from "./session-pool.js";
 export type { SessionPoolOptions, CreateSessionInput, ChatInput, SessionInfo, SweepReport } from "./session-pool.js";
 export type { ChatStreamPart, SegmentOptions } from "./chat-stream.js";
 export {
@@ -27,19 +27,11 @@ export type {
   ConversationState,
 } from "./backend.js";
 
-export {
-  ChatbotError,
-  ErrorCode,
-  GrpcCode,
-  errorStatus,
-  upstreamHttpStatus,
-  isAbortError,
-  MAX_ERROR_MESSAGE_CHARS,
-} from "./errors.js";
+export { ChatbotError, ErrorCode, isAbortError, MAX_ERROR_MESSAGE_CHARS } from "./errors.js";
 export { quoteClientValue, clientIdentifier, QUOTED_VALUE_CHARS } from "./client-value.js";
 export { jsonTooDeep, MAX_JSON_DEPTH } from "./json-depth.js";
 export { credentialProblem, MAX_CREDENTIAL_CHARS } from "./credential.js";
-export type { ChatbotErrorOptions, ErrorStatus } from "./errors.js";
+export type { ChatbotErrorOptions } from "./errors.js";
 
 export { parseSessionConfig, SUPPORTED_VERSIONS, DEFAULT_MAX_TOKENS } from "./session-config.js";
 export type { SessionConfig, SessionConfigDefaults, SessionVersion } from "./session-config.js";
@@ -87,5 +79,4 @@ export type { TokenCounter, EncodingName } from "./token-counter.js";
 export { maskSecret, redactSecrets } from "./mask.js";
 export { silentLogger, shortId } from "./logger.js";
 export type { Logger } from "./logger.js";
-export { readConfig, defaultConfig, configReference, configReferenceMarkdown, ConfigError } from "./config.js";
-export type { ServerConfig, LogLevel } from "./config.js";
+export { ConfigError } from "./config-error.js";

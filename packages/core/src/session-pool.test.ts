@@ -2,8 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ErrorCode } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { MemorySessionStore } from "./session-store.js";
-import { poolOptionsFromConfig, SessionPool, type SessionPoolOptions } from "./session-pool.js";
-import { readConfig } from "./config.js";
+import { SessionPool, type SessionPoolOptions } from "./session-pool.js";
 import { rejection, ScriptedBackend, upstreamDown } from "@chatgptchatbot/testkit/testing";
 
 const V3 = (key = "sk-test-a") => JSON.stringify({ version: 3, api_key: key });
@@ -563,27 +562,5 @@ describe("history budget", () => {
     expect(last.history.at(-2)!.content).toBe("turn 8");
     const info = (await pool.get(sessionId))!;
     expect(info.historyTokens).toBeLessThanOrEqual(60);
-  });
-});
-
-describe("poolOptionsFromConfig", () => {
-  it("carries the server configuration into the pool", async () => {
-    const config = readConfig({ CHATBOT_MAX_SESSIONS: "1", CHATGPT_V3_COOLDOWN: "0", OPENAI_API_KEY: "sk-test-server" });
-    const backend = new ScriptedBackend();
-    const pool = makePool(backend, { ...poolOptionsFromConfig(config), sweepIntervalMs: 0 });
-    const { sessionId } = await pool.create({ config: "" });
-    await pool.chat({ sessionId, prompt: "a" });
-    await pool.chat({ sessionId, prompt: "b" }); // cooldown 0
-    expect(backend.requests.map((c) => c.credential)).toEqual(["sk-test-server", "sk-test-server"]);
-    expect(await codeOf(pool.create({ config: "" }))).toBe(ErrorCode.TooManySessions);
-  });
-
-  it("carries the prompt size limits", async () => {
-    const config = readConfig({ CHATBOT_MAX_PROMPT_CHARS: "3", CHATBOT_MAX_INITIAL_PROMPT_CHARS: "5", CHATGPT_V3_COOLDOWN: "0" });
-    const pool = makePool(new ScriptedBackend(), { ...poolOptionsFromConfig(config), sweepIntervalMs: 0 });
-    expect(await codeOf(pool.create({ config: V3(), initialPrompt: "123456" }))).toBe(ErrorCode.InvalidArgument);
-    const { sessionId } = await pool.create({ config: V3(), initialPrompt: "12345" });
-    expect(await codeOf(pool.chat({ sessionId, prompt: "1234" }))).toBe(ErrorCode.InvalidArgument);
-    expect(await pool.chat({ sessionId, prompt: "123" })).toBe("echo: 123");
   });
 });

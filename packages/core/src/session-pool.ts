@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { type AskResult, type BackendResolver, resultOf, unfinishedReply } from "./backend.js";
 import { type BackendKindRegistry, BUILTIN_BACKEND_KINDS, type CooldownOptions, cooldownFor } from "./backend-kinds.js";
 import type { ChatStreamPart, SegmentOptions } from "./chat-stream.js";
-import type { ServerConfig } from "./config.js";
 import type { Coordinator, SlotReservation } from "./coordinator.js";
 import { ChatbotError } from "./errors.js";
 import { fitHistory, type HistoryEntry } from "./history.js";
@@ -89,26 +88,6 @@ export interface SessionInfo {
   /** Messages in the stored history. */
   readonly historyLength: number;
   readonly historyTokens: number;
-}
-
-/**
- * The pool options a server configuration implies (limits, intervals,
- * cooldowns, default credentials, budget, allowlist); add `backends`.
- */
-export function poolOptionsFromConfig(config: ServerConfig): Omit<SessionPoolOptions, "backends"> {
-  return {
-    maxSessions: config.maxSessions,
-    renewIntervalMs: config.renewIntervalMs,
-    sweepIntervalMs: config.sweepIntervalMs,
-    limits: { promptChars: config.maxPromptChars, initialPromptChars: config.maxInitialPromptChars },
-    cooldown: { accessTokenMs: config.accessTokenCooldownMs, apiKeyMs: config.apiKeyCooldownMs },
-    configDefaults: {
-      apiKeys: config.defaultApiKeys,
-      accessTokens: config.defaultAccessTokens,
-      maxTokens: config.maxTokens,
-      allowedUpstreamHosts: config.allowedUpstreamHosts,
-    },
-  };
 }
 
 /**

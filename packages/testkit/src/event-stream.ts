@@ -2,21 +2,22 @@ import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AbortTracker } from "./abort-tracker.js";
 
-/** Aborts when the reply's connection closes, for whatever reason. */
-export function closedSignal(res: ServerResponse): AbortSignal {
-  const controller = new AbortController();
-  if (res.destroyed) controller.abort();
-  else res.once("close", () => controller.abort());
-  return controller.signal;
-}
-
-/** Waits `ms` unless the reply closes first; returns whether the reply is still open. */
+/**
+ * Waits `ms` unless the reply closes first; returns whether the reply is still open.
+ * Its close listener is removed when the wait ends: a stream pauses before every
+ * event, and listeners left behind would pile up on the response (Node warns at 11).
+ */
 export async function pause(res: ServerResponse, ms: number): Promise<boolean> {
-  if (ms > 0) {
+  if (ms > 0 && !res.destroyed) {
+    const closed = new AbortController();
+    const onClose = (): void => closed.abort();
+    res.once("close", onClose);
     try {
-      await sleep(ms, undefined, { signal: closedSignal(res) });
+      await sleep(ms, undefined, { signal: closed.signal });
     } catch {
       return false;
+    } finally {
+      res.off("close", onClose);
     }
   }
   return !res.destroyed;

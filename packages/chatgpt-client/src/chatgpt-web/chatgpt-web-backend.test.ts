@@ -157,7 +157,7 @@ describe("ChatGPTWebBackend: failures", () => {
     const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.message).toBe("the upstream sent a malformed reply (1 event was not JSON)");
-    expect(error.status.http).toBe(502); // the upstream answered, badly: not "unreachable" (503)
+    expect(error.upstreamStatus).toBe(200); // the upstream answered, badly: not "unreachable" (the HTTP API says 502, not 503)
   });
 
   it("a connection cut mid-reply → Upstream", async () => {
@@ -265,7 +265,7 @@ describe("ChatGPTWebBackend: failures", () => {
     it("an event stream that closes cleanly with neither → Upstream \"ended early\"", async () => {
       const error = await rejection(replyFrom([message("Hel", "in_progress"), message("Hello, wor", "in_progress")]));
       expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reply ended early" });
-      expect(error.status).toEqual({ grpc: 14, http: 502 });
+      expect(error.upstreamStatus).toBe(200); // the upstream answered: UNAVAILABLE over gRPC, 502 (not 503) over HTTP
     });
 
     it("a stream that closes before any message, ended early too (not \"no assistant message\")", async () => {

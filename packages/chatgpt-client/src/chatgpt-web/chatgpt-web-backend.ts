@@ -85,7 +85,7 @@ export class ChatGPTWebBackend implements Backend {
     const body = JSON.stringify(
       nextActionBody({ prompt: request.prompt, model, messageId: randomUUID(), conversation: previous, rootParentId: randomUUID() }),
     );
-    const logFields = { backend: "chatgpt-web", upstream: new URL(url).origin, model, credential: maskSecret(credential) };
+    const logFields = { backend: "chatgpt-web", upstream: new URL(url).origin, model, credentialMasked: maskSecret(credential) };
     yield* runUpstreamAttempts({
       credential,
       signal,

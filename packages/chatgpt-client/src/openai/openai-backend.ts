@@ -89,7 +89,7 @@ export class OpenAIBackend implements Backend {
       stream: true,
       ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
     };
-    const logFields = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credential: maskSecret(credential) };
+    const logFields = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credentialMasked: maskSecret(credential) };
     yield* runUpstreamAttempts({
       credential,
       signal,

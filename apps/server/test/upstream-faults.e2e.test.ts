@@ -11,10 +11,10 @@
  * sees; retries themselves are tested in chatgpt-client's backend tests.
  */
 import { fromBinary } from "@bufbuild/protobuf";
+import { RetryInfoSchema } from "@chatgptchatbot/grpc-server";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { type FakeChatGPTWeb, type FakeOpenAI, type Fault, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RetryInfoSchema } from "../src/retry-info.js";
 import { GrpcJsClient, grpc, grpcError } from "./grpc-js-client.js";
 import { type RunningProgram, startProgram } from "./program.js";
 import { statusDetails } from "./status-details.js";

@@ -1,7 +1,8 @@
 /**
  * The README's HTTP API example, run as written: every `$ curl ...` line of
- * the section between `<!-- section:http -->` markers goes to the standalone
- * server (real socket) in front of the fake upstreams, and its output must be
+ * the section between `<!-- section:http -->` markers goes to the program
+ * serving the HTTP API alone (`--http`, a real socket) in front of the fake
+ * upstreams, and its output must be
  * the lines the README shows under it. With curl installed the commands run
  * through curl itself; without it, they are replayed with fetch.
  */
@@ -9,10 +10,10 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deferred } from "@chatgptchatbot/testkit/testing";
-import { runHttpServer } from "./run.js";
-import type { RunningHttpServer } from "./server.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseCliArgs } from "../src/cli.js";
+import { runServer } from "../src/run.js";
 
 const README = new URL("../../../README.md", import.meta.url);
 const REPLY = "你好！有什么我可以帮助你的吗？";
@@ -77,21 +78,21 @@ async function hasCurl(): Promise<boolean> {
 describe("README: the legacy HTTP API", () => {
   let openai: FakeOpenAI;
   let web: FakeChatGPTWeb;
-  let server: RunningHttpServer;
+  let port: string;
   const stop = deferred<string>();
   let exit: Promise<number>;
 
   beforeAll(async () => {
     openai = await startFakeOpenAI({ reply: () => REPLY });
     web = await startFakeChatGPTWeb({ reply: () => REPLY });
-    const listening = deferred<RunningHttpServer>();
-    exit = runHttpServer({
+    const listening = deferred<string>();
+    exit = runServer({
       argv: ["--http", "127.0.0.1:0"],
       env: { API_URL: openai.url, CHATGPT_BASE_URL: web.url, LOG_LEVEL: "silent", CHATBOT_SWEEP_INTERVAL: "0" },
       shutdown: stop.promise,
-      onListening: listening.resolve,
+      onListening: (urls) => listening.resolve(urls.http!),
     });
-    server = await listening.promise;
+    port = new URL(await listening.promise).port;
   });
 
   afterAll(async () => {
@@ -111,7 +112,7 @@ describe("README: the legacy HTTP API", () => {
     ]);
     const curl = await hasCurl();
     for (const step of steps) {
-      const [program, ...args] = shellWords(step.command.replaceAll("localhost:9006", `127.0.0.1:${server.port}`));
+      const [program, ...args] = shellWords(step.command.replaceAll("localhost:9006", `127.0.0.1:${port}`));
       expect(program).toBe("curl");
       const output = curl ? (await promisify(execFile)("curl", ["--silent", "--show-error", ...args])).stdout : await curlWithFetch(args);
       expect({ command: step.command, output }).toEqual({ command: step.command, output: step.output });
@@ -122,5 +123,14 @@ describe("README: the legacy HTTP API", () => {
     const key = /"api_key": "([^"]+)"/.exec(steps[2]!.command)?.[1];
     expect(web.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${token}`]);
     expect(openai.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${key}`]);
+  });
+
+  it("starts the HTTP API alone with the command the README shows", () => {
+    const text = readFileSync(README, "utf8");
+    const section = /<!-- section:http -->([\s\S]*?)<!-- \/section:http -->/.exec(text)?.[1] ?? "";
+    const command = /```sh\n(.*)\n```/.exec(section)?.[1];
+    expect(command).toMatch(/^pnpm start /);
+    const args = parseCliArgs(shellWords(command!).slice(2));
+    expect(args).toEqual({ grpc: undefined, http: { host: "localhost", port: 9006 }, debug: false, help: false });
   });
 });

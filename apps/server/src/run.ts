@@ -1,11 +1,13 @@
-import { type Backends, createBackendsFromConfig } from "@chatgptchatbot/chatgpt-client";
-import { ConfigError, type Logger, maskSecret, readConfig, type ServerConfig } from "@chatgptchatbot/core";
-import { createHttpApp, createPoolFromConfig, type RunningHttpServer, startHttpServer } from "@chatgptchatbot/http-server";
+import type { Backends } from "@chatgptchatbot/chatgpt-client";
+import { ConfigError, type Logger, maskSecret } from "@chatgptchatbot/core";
+import { createGrpcServer, type GrpcServer, type NodeHandlerFn } from "@chatgptchatbot/grpc-server";
+import { createHttpApp, type RunningHttpServer, startHttpServer } from "@chatgptchatbot/http-server";
 import type { DestinationStream } from "pino";
+import { createBackendsFromConfig } from "./backends-from-config.js";
 import { type CliArgs, parseCliArgs, usage } from "./cli.js";
-import { createLogger } from "./logging.js";
-import type { NodeHandlerFn } from "./node-handler.js";
-import { createGrpcServer, type GrpcServer } from "./server.js";
+import { readConfig, type ServerConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+import { createPoolFromConfig } from "./pool-from-config.js";
 
 export interface RunServerOptions {
   /** Command-line arguments, without node and the script. */
@@ -74,7 +76,7 @@ export async function runServer({
   const logger = createLogger({ level: config.logLevel, ...(logDestination === undefined ? {} : { destination: logDestination }) });
   let backends: Backends;
   try {
-    backends = createBackendsFromConfig(config, env, logger); // reads HTTP(S)_PROXY / NO_PROXY
+    backends = createBackendsFromConfig({ config, proxyEnv: env, logger }); // reads HTTP(S)_PROXY / NO_PROXY
   } catch (error) {
     return configError(error);
   }

@@ -20,11 +20,11 @@ import {
   toJsonString,
 } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { configReferenceMarkdown } from "@chatgptchatbot/core";
 import { v1 } from "@chatgptchatbot/proto/reflection";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flagsMarkdown } from "../src/cli.js";
+import { configReferenceMarkdown } from "../src/config.js";
 import { GrpcJsClient, grpc } from "./grpc-js-client.js";
 import { type RunningProgram, startProgram } from "./program.js";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, configReference, configReferenceMarkdown, defaultConfig, readConfig } from "./config.js";
+import { ConfigError } from "@chatgptchatbot/core";
+import { configReference, configReferenceMarkdown, defaultConfig, readConfig } from "./config.js";
 
 describe("readConfig", () => {
   it("has the documented defaults", () => {

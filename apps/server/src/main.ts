@@ -5,9 +5,9 @@
  * gracefully and exits 0; a second signal exits at once. The browser
  * playground is served at `/` on the gRPC port.
  */
-import { shutdownSignal } from "@chatgptchatbot/http-server";
 import { createPlaygroundFallback } from "@chatgptchatbot/playground";
 import { runServer } from "./run.js";
+import { shutdownSignal } from "./shutdown-signal.js";
 
 process.exitCode = await runServer({
   argv: process.argv.slice(2),

@@ -4,7 +4,7 @@
  * shutdown the test triggers as SIGTERM would.
  */
 import { Writable } from "node:stream";
-import type { NodeHandlerFn } from "../src/node-handler.js";
+import type { NodeHandlerFn } from "@chatgptchatbot/grpc-server";
 import { runServer } from "../src/run.js";
 
 export interface RunningProgram {

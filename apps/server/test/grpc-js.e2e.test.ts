@@ -5,12 +5,12 @@
  */
 import { create, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { RetryInfoSchema } from "@chatgptchatbot/grpc-server";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { Health, HealthCheckResponse_ServingStatus } from "@chatgptchatbot/proto/health";
 import { v1, v1alpha } from "@chatgptchatbot/proto/reflection";
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { RetryInfoSchema } from "../src/retry-info.js";
 import { GrpcJsClient, grpc, grpcError } from "./grpc-js-client.js";
 import { type RunningProgram, startProgram } from "./program.js";
 import { statusDetails } from "./status-details.js";

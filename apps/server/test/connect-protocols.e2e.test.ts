@@ -3,13 +3,13 @@
  * (gRPC, gRPC-web and Connect) and both HTTP versions where the protocol
  * allows it: the whole program, real backends, fake upstreams on 127.0.0.1.
  */
+import { RetryInfoSchema } from "@chatgptchatbot/grpc-server";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { caught } from "@chatgptchatbot/testkit/testing";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RetryInfoSchema } from "../src/retry-info.js";
 import { type RunningProgram, startProgram } from "./program.js";
 
 const TRANSPORTS: { name: string; protocol: string; http: string; make: (baseUrl: string) => Transport }[] = [

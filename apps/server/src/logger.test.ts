@@ -1,8 +1,11 @@
 import { Writable } from "node:stream";
-import { type LogLevel, maskSecret, SessionPool } from "@chatgptchatbot/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { createBackends } from "@chatgptchatbot/chatgpt-client";
+import { maskSecret, SessionPool } from "@chatgptchatbot/core";
+import { createHttpApp } from "@chatgptchatbot/http-server";
+import { startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
-import { createHttpApp } from "./app.js";
+import { afterEach, describe, expect, it } from "vitest";
+import type { LogLevel } from "./config.js";
 import { createLogger } from "./logger.js";
 
 const SERVER_KEY = "sk-test-server-default-key-0001";
@@ -75,7 +78,7 @@ describe("logging", () => {
     const { log, post } = setup("info");
     await post("/ask", "not json");
     const line = log.lines().find((l) => l.msg === "request");
-    expect(line).toMatchObject({ level: 30, name: "http", method: "POST", path: "/ask", status: 400, ms: expect.any(Number) });
+    expect(line).toMatchObject({ level: 30, name: "chatgptchatbot", method: "POST", path: "/ask", status: 400, ms: expect.any(Number) });
   });
 
   it("logs prompts and replies at debug only", async () => {
@@ -98,5 +101,26 @@ describe("logging", () => {
     expect(log.text()).not.toContain(KEY);
     expect(log.lines()[0]).toMatchObject({ access_token: "[redacted]", nested: { api_key: "[redacted]" } });
     expect(log.lines()[1]).toMatchObject({ credential: "[redacted]", config: "[redacted]", nested: { api_keys: "[redacted]" } });
+  });
+
+  it("shows which key a failed upstream request used, masked (the backends' credentialMasked is not censored)", async () => {
+    const upstream = await startFakeOpenAI();
+    const log = capture();
+    const logger = createLogger({ level: "info", destination: log.stream });
+    const backends = createBackends({ apiUrl: upstream.url, maxRetries: 0, logger });
+    const pool = new SessionPool({ backends: backends.resolve, sweepIntervalMs: 0, logger });
+    try {
+      upstream.enqueueFault({ kind: "status", status: 500 });
+      const { sessionId } = await pool.create({ config: JSON.stringify({ version: 3, api_key: KEY }) });
+      await expect(pool.chat({ sessionId, prompt: "hi" })).rejects.toMatchObject({ code: "upstream" });
+    } finally {
+      await pool.close();
+      await backends.close();
+      await upstream.close();
+    }
+    const failed = log.lines().find((line) => line.msg === "upstream request failed");
+    expect(failed).toMatchObject({ backend: "openai", credentialMasked: maskSecret(KEY), status: 500 });
+    expect(log.text()).not.toContain(KEY);
+    expect(log.text()).not.toContain("[redacted]");
   });
 });

@@ -1,15 +1,28 @@
 /**
- * The server's configuration: every environment variable, its default and
+ * The program's configuration: every environment variable, its default and
  * its validation, in one table. Read once at start into a typed object that
- * is passed down; libraries never read `process.env` themselves.
+ * is passed down; libraries never read `process.env` themselves. Defaults
+ * are the libraries' exported constants, so none is written twice.
  */
-import { credentialProblem } from "./credential.js";
-import { DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
-import { DEFAULT_MAX_TOKENS } from "./session-config.js";
+import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS } from "@chatgptchatbot/chatgpt-client";
+import {
+  ConfigError,
+  credentialProblem,
+  DEFAULT_ACCESS_TOKEN_COOLDOWN_MS,
+  DEFAULT_API_KEY_COOLDOWN_MS,
+  DEFAULT_MAX_INITIAL_PROMPT_CHARS,
+  DEFAULT_MAX_PROMPT_CHARS,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_RENEW_INTERVAL_MS,
+  DEFAULT_SWEEP_INTERVAL_MS,
+} from "@chatgptchatbot/core";
+import { DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "@chatgptchatbot/grpc-server";
+import { DEFAULT_BODY_LIMIT_BYTES } from "@chatgptchatbot/http-server";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
-/** The typed configuration the apps are built from. */
+/** The typed configuration the program is built from (pool, backends and both transports). */
 export interface ServerConfig {
   /** Minimum ms between upstream requests per access token (CHATGPT_COOLDOWN). */
   readonly accessTokenCooldownMs: number;
@@ -45,17 +58,6 @@ export interface ServerConfig {
   readonly shutdownTimeoutMs: number;
   /** Largest accepted HTTP request body, in bytes. */
   readonly httpBodyLimitBytes: number;
-}
-
-/** A configuration value that cannot be used; its message is one line naming the variable. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-  }
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -166,6 +168,9 @@ const checkHost = (item: string, name: string): void => {
   }
 };
 
+/** A default given in ms, as the table's seconds. */
+const inSeconds = (ms: number): string => String(ms / 1000);
+
 const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 const logLevel = (value: string, name: string): LogLevel => {
   const v = value.trim().toLowerCase();
@@ -177,11 +182,11 @@ const logLevel = (value: string, name: string): LogLevel => {
 
 /** Every environment variable the server reads. The order is the order of `--help`. */
 const SPECS = [
-  { env: "CHATGPT_COOLDOWN", key: "accessTokenCooldownMs", default: "75", parse: seconds(), description: "Seconds between two upstream requests per access token (version 1 sessions); 0 disables." },
-  { env: "CHATGPT_V3_COOLDOWN", key: "apiKeyCooldownMs", default: "15", parse: seconds(), description: "Seconds between two upstream requests per API key (version 3 sessions); 0 disables." },
-  { env: "CHATBOT_MAX_SESSIONS", key: "maxSessions", default: "10", parse: integer(1), description: "Most sessions held at once; when full, idle (zombie) sessions are evicted first." },
-  { env: "CHATBOT_RENEW_INTERVAL", key: "renewIntervalMs", default: "900", parse: seconds(), description: "Seconds after which a conversation is reset (system prompt kept); sessions idle for twice this are zombies. 0 disables." },
-  { env: "CHATBOT_SWEEP_INTERVAL", key: "sweepIntervalMs", default: "60", parse: seconds(), description: "Seconds between background sweeps that renew and evict; 0 disables the sweep." },
+  { env: "CHATGPT_COOLDOWN", key: "accessTokenCooldownMs", default: inSeconds(DEFAULT_ACCESS_TOKEN_COOLDOWN_MS), parse: seconds(), description: "Seconds between two upstream requests per access token (version 1 sessions); 0 disables." },
+  { env: "CHATGPT_V3_COOLDOWN", key: "apiKeyCooldownMs", default: inSeconds(DEFAULT_API_KEY_COOLDOWN_MS), parse: seconds(), description: "Seconds between two upstream requests per API key (version 3 sessions); 0 disables." },
+  { env: "CHATBOT_MAX_SESSIONS", key: "maxSessions", default: String(DEFAULT_MAX_SESSIONS), parse: integer(1), description: "Most sessions held at once; when full, idle (zombie) sessions are evicted first." },
+  { env: "CHATBOT_RENEW_INTERVAL", key: "renewIntervalMs", default: inSeconds(DEFAULT_RENEW_INTERVAL_MS), parse: seconds(), description: "Seconds after which a conversation is reset (system prompt kept); sessions idle for twice this are zombies. 0 disables." },
+  { env: "CHATBOT_SWEEP_INTERVAL", key: "sweepIntervalMs", default: inSeconds(DEFAULT_SWEEP_INTERVAL_MS), parse: seconds(), description: "Seconds between background sweeps that renew and evict; 0 disables the sweep." },
   { env: "CHATBOT_MAX_TOKENS", key: "maxTokens", default: String(DEFAULT_MAX_TOKENS), parse: integer(1), description: "Default token budget for system prompt + history + prompt (a session's max_tokens overrides)." },
   { env: "CHATBOT_MAX_PROMPT_CHARS", key: "maxPromptChars", default: String(DEFAULT_MAX_PROMPT_CHARS), parse: integer(1), description: "Largest prompt of one chat turn (Chat, ChatStream, /ask), in characters (Unicode code points); longer: INVALID_ARGUMENT / 400, before any work is done for it." },
   { env: "CHATBOT_MAX_INITIAL_PROMPT_CHARS", key: "maxInitialPromptChars", default: String(DEFAULT_MAX_INITIAL_PROMPT_CHARS), parse: integer(1), description: "Largest initial (system) prompt of NewSession, in characters (Unicode code points); longer: INVALID_ARGUMENT." },
@@ -191,13 +196,13 @@ const SPECS = [
   { env: "OPENAI_API_KEYS", aliases: ["OPENAI_API_KEY"], key: "defaultApiKeys", default: "", parse: credentials, description: "Server default API key(s), comma-separated (OPENAI_API_KEY is read when this is unset), for sessions whose config has none. Only ever sent to API_URL. Each: visible ASCII, at most 4096 characters." },
   { env: "CHATGPT_ACCESS_TOKENS", aliases: ["CHATGPT_ACCESS_TOKEN"], key: "defaultAccessTokens", default: "", parse: credentials, description: "Server default access token(s), comma-separated (CHATGPT_ACCESS_TOKEN is read when this is unset). Only ever sent to CHATGPT_BASE_URL. Each: visible ASCII, at most 4096 characters." },
   { env: "CHATBOT_ALLOWED_UPSTREAM_HOSTS", key: "allowedUpstreamHosts", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkHost)(v, n)), description: "Comma-separated hosts (host or host:port) a client's base_url may name. Empty: any host." },
-  { env: "CHATBOT_REQUEST_TIMEOUT", key: "requestTimeoutMs", default: "60", parse: seconds(0.001), description: "Seconds before an upstream request times out." },
-  { env: "CHATBOT_MAX_RETRIES", key: "maxRetries", default: "2", parse: integer(0), description: "Retries of an upstream request on 429 and 5xx (with backoff, honouring Retry-After)." },
+  { env: "CHATBOT_REQUEST_TIMEOUT", key: "requestTimeoutMs", default: inSeconds(DEFAULT_REQUEST_TIMEOUT_MS), parse: seconds(0.001), description: "Seconds before an upstream request times out." },
+  { env: "CHATBOT_MAX_RETRIES", key: "maxRetries", default: String(DEFAULT_MAX_RETRIES), parse: integer(0), description: "Retries of an upstream request on 429 and 5xx (with backoff, honouring Retry-After)." },
   { env: "GRPC_REFLECTION", key: "grpcReflection", default: "false", parse: boolean, description: "Serve gRPC server reflection (also on with --debug)." },
   { env: "CHATBOT_CORS_ORIGINS", key: "corsOrigins", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkOrigin)(v, n)), description: "Comma-separated origins browsers may call from (https://app.example:8080), or * for any. Unset: * when the server has no default credential; same-origin only when it has one, so other sites' pages cannot spend the operator's key." },
   { env: "LOG_LEVEL", key: "logLevel", default: "info", parse: logLevel, description: "fatal, error, warn, info, debug, trace or silent (--debug sets debug). Prompts and replies are logged only at debug." },
-  { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: "10", parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
-  { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: "1048576", parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
+  { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: inSeconds(DEFAULT_GRPC_CLOSE_TIMEOUT_MS), parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
+  { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: String(DEFAULT_BODY_LIMIT_BYTES), parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
 ] as const satisfies readonly Spec<keyof ServerConfig>[];
 
 /** Variables read by the backends' HTTP layer, listed for `--help`. */

@@ -1,5 +1,5 @@
 import { ConfigError } from "@chatgptchatbot/core";
-import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from "./server.js";
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from "@chatgptchatbot/http-server";
 
 export interface HostPort {
   readonly host: string;
@@ -7,8 +7,8 @@ export interface HostPort {
 }
 
 /**
- * Reads a `--http` value: `host:port`, `:port` (default host), `host`
- * (default port) or `[ipv6]:port`. Defaults: localhost:9006.
+ * Reads a `--http` or `--grpc` value: `host:port`, `:port` (default host), `host`
+ * (default port) or `[ipv6]:port`. Defaults: localhost:9006 (the HTTP API's).
  *
  * @throws ConfigError naming the flag.
  */

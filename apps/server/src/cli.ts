@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
-import { ConfigError, configReference } from "@chatgptchatbot/core";
-import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, type HostPort, parseHostPort } from "@chatgptchatbot/http-server";
-import { DEFAULT_GRPC_HOST, DEFAULT_GRPC_PORT } from "./server.js";
+import { ConfigError } from "@chatgptchatbot/core";
+import { DEFAULT_GRPC_HOST, DEFAULT_GRPC_PORT } from "@chatgptchatbot/grpc-server";
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from "@chatgptchatbot/http-server";
+import { configReference } from "./config.js";
+import { type HostPort, parseHostPort } from "./host-port.js";
 
 export interface CliArgs {
   /** Where to serve gRPC, gRPC-web and Connect; undefined: not at all (`--http` given alone). */

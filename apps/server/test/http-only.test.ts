@@ -1,10 +1,9 @@
 import { Writable } from "node:stream";
 import { maskSecret } from "@chatgptchatbot/core";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { deferred } from "@chatgptchatbot/testkit/testing";
-import { runHttpServer } from "./run.js";
-import type { RunningHttpServer } from "./server.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runServer } from "../src/run.js";
 
 const SERVER_KEY = "sk-test-server-default-key-0001";
 
@@ -27,26 +26,29 @@ afterEach(async () => {
   await upstream.close();
 });
 
-/** Runs the standalone server until the test says stop. */
+/** Runs the program with the HTTP API alone (`--http` without `--grpc`) until the test says stop. */
 function run(argv: string[], env: Record<string, string>) {
   const log = sink();
   const stdout = sink();
   const stderr = sink();
   const stop = deferred<string>();
-  const listening = deferred<RunningHttpServer>();
-  const exit = runHttpServer({
+  const listening = deferred<{ url: string; port: number }>();
+  const exit = runServer({
     argv,
     env,
     shutdown: stop.promise,
     stdout: stdout.stream,
     stderr: stderr.stream,
     logDestination: log.stream,
-    onListening: listening.resolve,
+    onListening: (urls) => {
+      expect(urls.grpc).toBeUndefined(); // --http alone: only the HTTP API
+      listening.resolve({ url: urls.http!, port: Number(new URL(urls.http!).port) });
+    },
   });
   return { exit, stop: stop.resolve, listening: listening.promise, log, stdout, stderr };
 }
 
-describe("runHttpServer", () => {
+describe("chatgptchatbot --http host:port (the HTTP API alone)", () => {
   it("serves the environment's default credential, then stops on shutdown with exit code 0", async () => {
     const server = run(["--http", "127.0.0.1:0"], {
       OPENAI_API_KEYS: SERVER_KEY,
@@ -87,11 +89,11 @@ describe("runHttpServer", () => {
   });
 
   it.each([
-    [["--bogus"], {}, /^chatgptchatbot-http: arguments: /],
-    [["--http", "host:port"], {}, /^chatgptchatbot-http: --http: /],
-    [[], { LOG_LEVEL: "loud" }, /^chatgptchatbot-http: LOG_LEVEL: /],
-    [[], { HTTPS_PROXY: "::bad" }, /^chatgptchatbot-http: HTTPS_PROXY: expected a proxy URL like http:\/\/host:port \(see --help\)\n$/],
-    [[], { HTTP_PROXY: "socks5://127.0.0.1:1080" }, /^chatgptchatbot-http: HTTP_PROXY: expected an http:\/\/ or https:\/\/ proxy URL/],
+    [["--bogus"], {}, /^chatgptchatbot: arguments: /],
+    [["--http", "host:port"], {}, /^chatgptchatbot: --http: /],
+    [["--http", "127.0.0.1:0"], { LOG_LEVEL: "loud" }, /^chatgptchatbot: LOG_LEVEL: /],
+    [["--http", "127.0.0.1:0"], { HTTPS_PROXY: "::bad" }, /^chatgptchatbot: HTTPS_PROXY: expected a proxy URL like http:\/\/host:port \(see --help\)\n$/],
+    [["--http", "127.0.0.1:0"], { HTTP_PROXY: "socks5://127.0.0.1:1080" }, /^chatgptchatbot: HTTP_PROXY: expected an http:\/\/ or https:\/\/ proxy URL/],
   ])("exits 2 for a bad flag or variable (%j %j) with one line on stderr", async (argv, env, message) => {
     const server = run(argv, env);
     expect(await server.exit).toBe(2);
@@ -105,7 +107,7 @@ describe("runHttpServer", () => {
     const second = run(["--http", `127.0.0.1:${port}`], { CHATBOT_SWEEP_INTERVAL: "0" });
     expect(await second.exit).toBe(1);
     expect(second.log.text()).toContain("EADDRINUSE");
-    expect(second.stderr.text()).toMatch(new RegExp(`^chatgptchatbot-http: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\n$`));
+    expect(second.stderr.text()).toMatch(new RegExp(`^chatgptchatbot: cannot listen: .*EADDRINUSE.*127\\.0\\.0\\.1:${port}\\n$`));
     first.stop("test over");
     expect(await first.exit).toBe(0);
   });
