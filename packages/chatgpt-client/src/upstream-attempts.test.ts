@@ -8,8 +8,9 @@ const logFields = { backend: "test", credentialMasked: "sk-t…ab12" };
 /** The runner over scripted attempts: each `open` takes the next outcome (a reply's parts, or an error to throw). */
 function run(
   outcomes: (readonly AskPart[] | Error)[],
-  overrides: Partial<UpstreamAttemptsOptions<readonly AskPart[]>> = {},
+  overrides: Partial<Omit<UpstreamAttemptsOptions<readonly AskPart[]>, "settings">> & { timeoutMs?: number } = {},
 ) {
+  const { timeoutMs = 1_000, ...rest } = overrides;
   const logger = recordingLogger();
   const waits: number[] = [];
   const signals: AbortSignal[] = [];
@@ -17,13 +18,15 @@ function run(
   const stream = runUpstreamAttempts<readonly AskPart[]>({
     credential: API_KEY,
     signal: new AbortController().signal,
-    timeoutMs: 1_000,
-    maxRetries: 2,
-    logger,
-    logFields,
-    sleep: async (ms) => {
-      waits.push(ms);
+    settings: {
+      requestTimeoutMs: timeoutMs,
+      maxRetries: 2,
+      logger,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
     },
+    logFields,
     open: async (signal) => {
       signals.push(signal);
       const outcome = outcomes.shift();
@@ -36,7 +39,7 @@ function run(
       readToEnd();
       ends.push(true);
     },
-    ...overrides,
+    ...rest,
   });
   return { stream, logger, waits, signals, ends };
 }

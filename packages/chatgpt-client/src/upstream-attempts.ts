@@ -1,21 +1,18 @@
-import { type AskPart, ChatbotError, ErrorCode, type Logger, silentLogger } from "@chatgptchatbot/core";
+import { type AskPart, ChatbotError, ErrorCode, silentLogger } from "@chatgptchatbot/core";
 import { AttemptDeadline } from "./http/attempt-deadline.js";
-import { type Sleep, withRetries } from "./http/retry.js";
+import { withRetries } from "./http/retry.js";
 import { decideUpstreamRetry, upstreamFailure, type VendorErrors } from "./upstream-failure.js";
+import type { UpstreamOptions } from "./upstream-options.js";
 
 export interface UpstreamAttemptsOptions<Reply> {
   /** The request's credential: masked out of every message and kept cause. */
   readonly credential: string;
   /** The caller's signal: aborting it aborts the current attempt and the waits between attempts. */
   readonly signal: AbortSignal;
-  /** The total deadline of one attempt, headers and the whole reply (ms); a timed-out attempt is not retried. */
-  readonly timeoutMs: number;
-  /** Retries after the first attempt, on 429, 5xx and failed connections. */
-  readonly maxRetries: number;
-  readonly logger?: Logger | undefined;
+  /** The backend's settings: the deadline of one attempt, the retries, the logger, how retries wait. */
+  readonly settings: UpstreamOptions;
   /** The fields of every log line about this request (backend, upstream, model, the masked credential). */
   readonly logFields: Readonly<Record<string, unknown>>;
-  readonly sleep?: Sleep | undefined;
   /**
    * Sends one attempt's request with the attempt's signal (the caller's, or
    * the deadline's); resolves with a reply worth reading, throws for a failed
@@ -44,19 +41,19 @@ export interface UpstreamAttemptsOptions<Reply> {
  * ("upstream request failed"), unless the caller gave up.
  */
 export async function* runUpstreamAttempts<Reply>(options: UpstreamAttemptsOptions<Reply>): AsyncGenerator<AskPart, void, undefined> {
-  const { credential, signal, maxRetries, logFields, open, read, vendor } = options;
-  const logger = options.logger ?? silentLogger;
-  const deadline = new AttemptDeadline({ signal, timeoutMs: options.timeoutMs });
+  const { credential, signal, settings, logFields, open, read, vendor } = options;
+  const logger = settings.logger ?? silentLogger;
+  const deadline = new AttemptDeadline({ signal, timeoutMs: settings.requestTimeoutMs });
   const failure = (error: unknown) => upstreamFailure(error, { credential, signal, deadline, vendor });
   let complete = false;
   try {
     const reply = await withRetries(() => open(deadline.start()), {
-      maxRetries,
+      maxRetries: settings.maxRetries,
       signal,
       decide: (error) => (deadline.timedOut ? { retry: false } : decideUpstreamRetry(error, vendor)),
       onRetry: ({ retry, delayMs, error }) =>
         logger.info({ ...logFields, retry, delayMs, err: failure(error).message }, "upstream request failed, retrying"),
-      ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+      ...(settings.sleep === undefined ? {} : { sleep: settings.sleep }),
     });
     const readToEnd = (): void => {
       complete = true;

@@ -4,15 +4,12 @@ import {
   type AskRequest,
   type Backend,
   ChatbotError,
-  type Logger,
   maskSecret,
   type SessionConfig,
-  silentLogger,
 } from "@chatgptchatbot/core";
 import { readServerSentEvents } from "@chatgptchatbot/sse";
 import { type Dispatcher, request as undiciRequest } from "undici";
 import { bodyStream } from "../http/body-stream.js";
-import type { Sleep } from "../http/retry.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
 import { runUpstreamAttempts } from "../upstream-attempts.js";
@@ -44,19 +41,13 @@ export class ChatGPTWebBackend implements Backend {
   readonly #dispatcher: Dispatcher;
   readonly #baseUrl: string | undefined;
   readonly #model: string;
-  readonly #timeoutMs: number;
-  readonly #maxRetries: number;
-  readonly #log: Logger;
-  readonly #sleep: Sleep | undefined;
+  readonly #settings: UpstreamOptions;
 
   constructor(options: ChatGPTWebBackendOptions) {
     this.#dispatcher = options.dispatcher;
     this.#baseUrl = options.baseUrl;
     this.#model = options.model ?? DEFAULT_CHATGPT_WEB_MODEL;
-    this.#timeoutMs = options.requestTimeoutMs;
-    this.#maxRetries = options.maxRetries;
-    this.#log = options.logger ?? silentLogger;
-    this.#sleep = options.sleep;
+    this.#settings = options;
   }
 
   /**
@@ -89,11 +80,8 @@ export class ChatGPTWebBackend implements Backend {
     yield* runUpstreamAttempts({
       credential,
       signal,
-      timeoutMs: this.#timeoutMs,
-      maxRetries: this.#maxRetries,
-      logger: this.#log,
+      settings: this.#settings,
       logFields,
-      sleep: this.#sleep,
       open: (attemptSignal) => this.#open({ url, body, credential, signal: attemptSignal }),
       read: (response, readToEnd) => this.#read(response, { credential, previous, readToEnd }),
     });

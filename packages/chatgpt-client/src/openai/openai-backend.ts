@@ -11,7 +11,6 @@ import {
 import { readServerSentEvents } from "@chatgptchatbot/sse";
 import type OpenAI from "openai";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
-import type { Sleep } from "../http/retry.js";
 import type { FetchLike } from "../http/undici-fetch.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
@@ -60,9 +59,8 @@ export class OpenAIBackend implements Backend {
   readonly #defaultEndpoint: OpenAIEndpoint;
   readonly #model: string;
   readonly #timeoutMs: number;
-  readonly #maxRetries: number;
+  readonly #settings: UpstreamOptions;
   readonly #log: Logger;
-  readonly #sleep: Sleep | undefined;
   readonly #maxClients: number;
   readonly #clients = new Map<string, OpenAI>();
 
@@ -71,9 +69,8 @@ export class OpenAIBackend implements Backend {
     this.#defaultEndpoint = resolveOpenAIEndpoint(options.apiUrl ?? OPENAI_BASE_URL);
     this.#model = options.model ?? DEFAULT_OPENAI_MODEL;
     this.#timeoutMs = options.requestTimeoutMs;
-    this.#maxRetries = options.maxRetries;
+    this.#settings = options;
     this.#log = options.logger ?? silentLogger;
-    this.#sleep = options.sleep;
     this.#maxClients = options.maxClients ?? 32;
   }
 
@@ -93,11 +90,8 @@ export class OpenAIBackend implements Backend {
     yield* runUpstreamAttempts({
       credential,
       signal,
-      timeoutMs: this.#timeoutMs,
-      maxRetries: this.#maxRetries,
-      logger: this.#log,
+      settings: this.#settings,
       logFields,
-      sleep: this.#sleep,
       vendor: openAIErrors(sdk, credential),
       // The SDK builds and sends the request and turns error statuses into APIErrors; the event
       // stream is read here, with the package's own SSE decoder: the SDK's Stream costs several
