@@ -1,31 +1,23 @@
 import { type AskPart, ChatbotError, ErrorCode } from "@chatgptchatbot/core";
 import { API_KEY, drain, recordingLogger, rejection } from "@chatgptchatbot/testkit/testing";
 import { describe, expect, it } from "vitest";
-import { runUpstreamAttempts, type UpstreamAttemptsOptions } from "./upstream-attempts.js";
+import { runUpstreamAttempts, type UpstreamAttemptsOptions, type UpstreamCall } from "./upstream-attempts.js";
 
 const logFields = { backend: "test", credentialMasked: "sk-t…ab12" };
 
+type Parts = readonly AskPart[];
+
 /** The runner over scripted attempts: each `open` takes the next outcome (a reply's parts, or an error to throw). */
 function run(
-  outcomes: (readonly AskPart[] | Error)[],
-  overrides: Partial<Omit<UpstreamAttemptsOptions<readonly AskPart[]>, "settings">> & { timeoutMs?: number } = {},
+  outcomes: (Parts | Error)[],
+  overrides: Partial<Pick<UpstreamAttemptsOptions<Parts>, "signal">> &
+    Partial<Pick<UpstreamCall<Parts>, "open" | "read" | "vendor">> & { timeoutMs?: number } = {},
 ) {
-  const { timeoutMs = 1_000, ...rest } = overrides;
   const logger = recordingLogger();
   const waits: number[] = [];
   const signals: AbortSignal[] = [];
   const ends: boolean[] = [];
-  const stream = runUpstreamAttempts<readonly AskPart[]>({
-    credential: API_KEY,
-    signal: new AbortController().signal,
-    settings: {
-      requestTimeoutMs: timeoutMs,
-      maxRetries: 2,
-      logger,
-      sleep: async (ms) => {
-        waits.push(ms);
-      },
-    },
+  const call: UpstreamCall<Parts> = {
     logFields,
     open: async (signal) => {
       signals.push(signal);
@@ -34,12 +26,27 @@ function run(
       if (outcome instanceof Error) throw outcome;
       return outcome;
     },
-    async *read(parts, readToEnd) {
+    read: async function* (parts, readToEnd) {
       yield* parts;
       readToEnd();
       ends.push(true);
     },
-    ...rest,
+    ...(overrides.open === undefined ? {} : { open: overrides.open }),
+    ...(overrides.read === undefined ? {} : { read: overrides.read }),
+    ...(overrides.vendor === undefined ? {} : { vendor: overrides.vendor }),
+  };
+  const stream = runUpstreamAttempts<Parts>({
+    credential: API_KEY,
+    signal: overrides.signal ?? new AbortController().signal,
+    settings: {
+      requestTimeoutMs: overrides.timeoutMs ?? 1_000,
+      maxRetries: 2,
+      logger,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    },
+    prepare: () => call,
   });
   return { stream, logger, waits, signals, ends };
 }
@@ -123,7 +130,7 @@ describe("runUpstreamAttempts", () => {
     const { stream, logger } = run([], {
       signal: controller.signal,
       open: async () => [{ type: "text", text: "a" }, finish],
-      async *read(parts, readToEnd) {
+      read: async function* (parts, readToEnd) {
         for (const part of parts) {
           if (part.type === "finish") controller.abort();
           yield part;
@@ -155,6 +162,33 @@ describe("runUpstreamAttempts", () => {
     await drain(whole.stream);
     expect(whole.ends).toEqual([true]);
     expect(whole.signals[0]?.aborted).toBe(false);
+  });
+
+  it("sends nothing before the first next(), and passes what prepare throws on as it is, unlogged", async () => {
+    const logger = recordingLogger();
+    let prepared = 0;
+    const invalid = ChatbotError.invalidArgument("base_url is not a valid http(s) URL");
+    const stream = runUpstreamAttempts<Parts>({
+      credential: API_KEY,
+      signal: new AbortController().signal,
+      settings: { requestTimeoutMs: 1_000, maxRetries: 2, logger },
+      prepare: () => {
+        prepared++;
+        throw invalid;
+      },
+    });
+    expect(prepared).toBe(0);
+    expect(await rejection(stream.next())).toBe(invalid);
+    expect(logger.lines).toEqual([]);
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("is Aborted at once for a caller that gave up before it started, and prepares nothing", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { stream, signals } = run([[finish]], { signal: controller.signal });
+    expect((await rejection(drain(stream))).code).toBe(ErrorCode.Aborted);
+    expect(signals).toEqual([]);
   });
 
   it("lets the vendor read its own errors, after the common ones", async () => {

@@ -12,7 +12,7 @@ import { type Dispatcher, request as undiciRequest } from "undici";
 import { bodyStream } from "../http/body-stream.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
-import { runUpstreamAttempts } from "../upstream-attempts.js";
+import { runUpstreamAttempts, type UpstreamCall } from "../upstream-attempts.js";
 import type { UpstreamOptions } from "../upstream-options.js";
 import { errorAnswer } from "./chatgpt-web-failure.js";
 import { conversationUrl } from "./endpoint.js";
@@ -67,24 +67,25 @@ export class ChatGPTWebBackend implements Backend {
     return conversationUrl(base);
   }
 
-  async *ask(request: AskRequest): AsyncGenerator<AskPart, void, undefined> {
-    const { config, credential, signal } = request;
-    if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
+  ask(request: AskRequest): AsyncGenerator<AskPart, void, undefined> {
+    const { credential, signal } = request;
+    return runUpstreamAttempts({ credential, signal, settings: this.#settings, prepare: () => this.#prepare(request) });
+  }
+
+  /** The request for one ask: the next action in the conversation; throws InvalidArgument without a base URL. */
+  #prepare(request: AskRequest): UpstreamCall<Dispatcher.ResponseData> {
+    const { config, credential } = request;
     const url = this.endpoint(config);
     const model = config.model ?? this.#model;
     const previous = readConversationState(request.conversation);
     const body = JSON.stringify(
       nextActionBody({ prompt: request.prompt, model, messageId: randomUUID(), conversation: previous, rootParentId: randomUUID() }),
     );
-    const logFields = { backend: "chatgpt-web", upstream: new URL(url).origin, model, credentialMasked: maskSecret(credential) };
-    yield* runUpstreamAttempts({
-      credential,
-      signal,
-      settings: this.#settings,
-      logFields,
+    return {
+      logFields: { backend: "chatgpt-web", upstream: new URL(url).origin, model, credentialMasked: maskSecret(credential) },
       open: (attemptSignal) => this.#open({ url, body, credential, signal: attemptSignal }),
       read: (response, readToEnd) => this.#read(response, { credential, previous, readToEnd }),
-    });
+    };
   }
 
   /**

@@ -14,7 +14,7 @@ import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/
 import type { FetchLike } from "../http/undici-fetch.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
-import { runUpstreamAttempts } from "../upstream-attempts.js";
+import { runUpstreamAttempts, type UpstreamCall } from "../upstream-attempts.js";
 import type { UpstreamOptions } from "../upstream-options.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { OPENAI_BASE_URL, type OpenAIEndpoint, resolveOpenAIEndpoint } from "./endpoint.js";
@@ -74,9 +74,14 @@ export class OpenAIBackend implements Backend {
     this.#maxClients = options.maxClients ?? 32;
   }
 
-  async *ask(request: AskRequest): AsyncGenerator<AskPart, void, undefined> {
-    const { config, credential, signal } = request;
-    if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
+  ask(request: AskRequest): AsyncGenerator<AskPart, void, undefined> {
+    const { credential, signal } = request;
+    return runUpstreamAttempts({ credential, signal, settings: this.#settings, prepare: () => this.#prepare(request) });
+  }
+
+  /** The request for one ask: its endpoint, SDK client and body; throws InvalidArgument for a bad base_url. */
+  async #prepare(request: AskRequest): Promise<UpstreamCall<Response>> {
+    const { config, credential } = request;
     const endpoint = this.#endpoint(config.baseUrl);
     const sdk = await loadOpenAISdk();
     const client = this.#client(endpoint, sdk);
@@ -87,10 +92,7 @@ export class OpenAIBackend implements Backend {
       ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
     };
     const logFields = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credentialMasked: maskSecret(credential) };
-    yield* runUpstreamAttempts({
-      credential,
-      signal,
-      settings: this.#settings,
+    return {
       logFields,
       vendor: openAIErrors(sdk, credential),
       // The SDK builds and sends the request and turns error statuses into APIErrors; the event
@@ -106,7 +108,7 @@ export class OpenAIBackend implements Backend {
           })
           .asResponse(),
       read: (response, readToEnd) => this.#read(response, { credential, logFields, readToEnd }),
-    });
+    };
   }
 
   /** The parts of a chat-completions reply: streamed (an event stream) or whole (one JSON completion). */
