@@ -18,7 +18,7 @@ export { accessToken } from "./access-token.js";
 export type { AccessTokenOptions, Authorize } from "./access-token.js";
 export { hostGuard } from "./host-guard.js";
 export type { AllowHost } from "./host-guard.js";
-export type { DefaultSessionOptions, RenewInput } from "./default-session.js";
+export type { DefaultSessionMemory, DefaultSessionOptions, DefaultSessionSnapshot, RenewInput } from "./default-session.js";
 export { errorReply } from "./error-response.js";
 export type { ErrorReply } from "./error-response.js";
 export { HTTP_STATUSES, httpStatus, upstreamHttpStatus } from "./error-status.js";

@@ -35,6 +35,8 @@ describe("readConfig", () => {
       metricsPublic: false,
       allowedHosts: [],
       logFormat: undefined,
+      store: { kind: "sqlite", file: undefined },
+      storeKey: undefined,
     });
   });
 
@@ -65,6 +67,8 @@ describe("readConfig", () => {
       CHATBOT_METRICS_PUBLIC: "true",
       CHATBOT_ALLOWED_HOSTS: "chatbot.example.com,*.internal.example",
       LOG_FORMAT: "Pretty",
+      CHATBOT_STORE: "sqlite:/var/lib/chatgptchatbot/sessions.db",
+      CHATBOT_STORE_KEY: Buffer.alloc(32, 3).toString("base64"),
     });
     expect(config).toMatchObject({
       accessTokenCooldownMs: 0,
@@ -92,6 +96,8 @@ describe("readConfig", () => {
       metricsPublic: true,
       allowedHosts: ["chatbot.example.com", "*.internal.example"],
       logFormat: "pretty",
+      store: { kind: "sqlite", file: "/var/lib/chatgptchatbot/sessions.db" },
+      storeKey: Buffer.alloc(32, 3).toString("base64"),
     });
   });
 
@@ -126,6 +132,8 @@ describe("readConfig", () => {
     ["CHATBOT_ALLOWED_HOSTS", "https://chatbot.example.com", "CHATBOT_ALLOWED_HOSTS: expected * or names like chatbot.example.com or *.example.com (no port), got \"https://chatbot.example.com\""],
     ["CHATBOT_METRICS_PUBLIC", "maybe", "CHATBOT_METRICS_PUBLIC: expected true or false, got \"maybe\""],
     ["LOG_FORMAT", "yaml", "LOG_FORMAT: expected json or pretty, got \"yaml\""],
+    ["CHATBOT_STORE", "file.db", "CHATBOT_STORE: expected memory, sqlite:PATH or redis://…, got \"file.db\""],
+    ["CHATBOT_STORE_KEY", "c2hvcnQ=", "CHATBOT_STORE_KEY: must decode to 32 bytes, got 5 (make one with `openssl rand -base64 32`)"],
   ])("refuses %s=%s with a one-line message naming it", (name, value, message) => {
     let caught: unknown;
     try {

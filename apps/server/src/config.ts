@@ -21,6 +21,8 @@ import { DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "@chatgptchatbot/grpc-server";
 import { DEFAULT_BODY_LIMIT_BYTES } from "@chatgptchatbot/http-server";
 import { closeSync, openSync, readSync } from "node:fs";
 import { accessTokenLines, accessTokenProblem, MAX_ACCESS_TOKENS_FILE_BYTES } from "./access-tokens.js";
+import { parseStoreKey } from "@chatgptchatbot/store-sqlite";
+import { parseStoreChoice, type StoreChoice } from "./store-choice.js";
 
 export type LogFormat = "json" | "pretty";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -71,6 +73,10 @@ export interface ServerConfig {
   readonly allowedHosts: readonly string[];
   /** LOG_FORMAT; undefined: pretty on a terminal, JSON otherwise. */
   readonly logFormat: LogFormat | undefined;
+  /** Where sessions are kept (CHATBOT_STORE). */
+  readonly store: StoreChoice;
+  /** CHATBOT_STORE_KEY as given (validated), or undefined. A secret: never logged. */
+  readonly storeKey: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -207,6 +213,12 @@ const logFormat = (value: string, name: string): LogFormat | undefined => {
     throw new ConfigError(name, `expected json or pretty, got ${JSON.stringify(value)}`);
   }
   return v as LogFormat;
+/** CHATBOT_STORE_KEY: checked now, so a bad key stops the start naming the variable (never echoing the key). */
+const storeKey = (value: string, name: string): string | undefined => {
+  if (value.trim() === "") return undefined;
+  const parsed = parseStoreKey(value);
+  if (!parsed.ok) throw new ConfigError(name, parsed.reason.replace(/^CHATBOT_STORE_KEY /, ""));
+  return value.trim();
 };
 
 /** A default given in ms, as the table's seconds. */
@@ -249,6 +261,8 @@ const SPECS = [
   { env: "CHATBOT_METRICS_PUBLIC", key: "metricsPublic", default: "false", parse: boolean, description: "true: /metrics answers without a token even when access tokens are set (for a scraper on a trusted network)." },
   { env: "CHATBOT_ALLOWED_HOSTS", key: "allowedHosts", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkAllowedHost)(v, n)), description: "Comma-separated names (chatbot.example.com, *.example.com) browsers may reach the server by, beyond loopback names, IP literals and the --grpc/--http host; browser requests naming another Host get 403 / PERMISSION_DENIED (DNS rebinding). * turns the check off." },
   { env: "LOG_FORMAT", key: "logFormat", default: "", parse: logFormat, description: "json or pretty. Unset: human-readable lines when stdout is a terminal, JSON lines otherwise." },
+  { env: "CHATBOT_STORE", key: "store", default: "", parse: parseStoreChoice, description: "Where sessions are kept: sqlite:PATH (a file: sessions, the HTTP API's default session and each credential's cooldown survive a restart), memory (lost on restart), or redis://… (not supported yet). Unset: SQLite at $XDG_STATE_HOME/chatgptchatbot/sessions.db, or ~/.local/state/chatgptchatbot/sessions.db without XDG_STATE_HOME." },
+  { env: "CHATBOT_STORE_KEY", key: "storeKey", default: "", parse: storeKey, description: "32 random bytes in base64 (openssl rand -base64 32): the credentials the SQLite store keeps are encrypted with it (AES-256-GCM). A store written with a key does not start without it." },
 ] as const satisfies readonly Spec<keyof ServerConfig>[];
 
 /** Variables read by the backends' HTTP layer, listed for `--help`. */

@@ -1,4 +1,11 @@
-import { type BackendResolver, type Logger, SessionPool, type SessionPoolOptions } from "@chatgptchatbot/core";
+import {
+  type BackendResolver,
+  type Coordinator,
+  type Logger,
+  SessionPool,
+  type SessionPoolOptions,
+  type SessionStore,
+} from "@chatgptchatbot/core";
 import type { ServerConfig } from "./config.js";
 
 /**
@@ -24,16 +31,21 @@ export function poolOptionsFromConfig(config: ServerConfig): Omit<SessionPoolOpt
 /**
  * The one session pool of the process, with every setting of the server's
  * configuration: both transports share it, so a credential's cooldown counts
- * requests from every transport.
+ * requests from every transport. `store` and `coordinator` (default: in
+ * memory) come from CHATBOT_STORE (see session-storage.ts).
  */
 export function createPoolFromConfig({
   config,
   backends,
   logger,
+  store,
+  coordinator,
 }: {
   config: ServerConfig;
   backends: BackendResolver;
   logger?: Logger;
+  store?: SessionStore;
+  coordinator?: Coordinator;
 }): SessionPool {
-  return new SessionPool({ ...poolOptionsFromConfig(config), backends, logger });
+  return new SessionPool({ ...poolOptionsFromConfig(config), backends, logger, store, coordinator });
 }
