@@ -171,7 +171,12 @@ describe("readConfig", () => {
 
     it("reads one token a line", () => {
       const read: string[] = [];
-      const config = readConfig({ CHATBOT_AUTH_TOKENS_FILE: "/run/secrets/tokens" }, { readFile: (path) => (read.push(path), TOKENS) });
+      const config = readConfig({ CHATBOT_AUTH_TOKENS_FILE: "/run/secrets/tokens" }, {
+          readFile: (path) => {
+            read.push(path);
+            return TOKENS;
+          },
+        });
       expect(read).toEqual(["/run/secrets/tokens"]);
       expect(config.authTokens).toEqual(["test-server-token-file-1", "test-server-token-file-2"]);
       expect(config.authTokensFile).toBe("/run/secrets/tokens");

@@ -213,6 +213,8 @@ const logFormat = (value: string, name: string): LogFormat | undefined => {
     throw new ConfigError(name, `expected json or pretty, got ${JSON.stringify(value)}`);
   }
   return v as LogFormat;
+};
+
 /** CHATBOT_STORE_KEY: checked now, so a bad key stops the start naming the variable (never echoing the key). */
 const storeKey = (value: string, name: string): string | undefined => {
   if (value.trim() === "") return undefined;

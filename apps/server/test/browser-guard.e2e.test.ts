@@ -51,7 +51,7 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
 
   beforeAll(async () => {
     openai = await startFakeOpenAI();
-    program = await startBuiltProgram({ env: { CHATBOT_AUTH_TOKENS: TOKEN, API_URL: openai.url, CHATGPT_V3_COOLDOWN: "0" } });
+    program = await startBuiltProgram({ env: { CHATBOT_STORE: "memory", CHATBOT_AUTH_TOKENS: TOKEN, API_URL: openai.url, CHATGPT_V3_COOLDOWN: "0" } });
     grpcPort = new URL(program.grpcUrl).port;
     httpPort = new URL(program.httpUrl).port;
     const pageFiles = createPlaygroundHandler();
