@@ -82,11 +82,12 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
     if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  async function errorShown(page: Page): Promise<{ hidden: boolean; code: string | undefined; text: string }> {
+  async function errorShown(page: Page): Promise<{ hidden: boolean; code: string | undefined; text: string; hint: string }> {
     return page.$eval("#error", (el) => ({
       hidden: el.hasAttribute("hidden"),
       code: el.getAttribute("data-code") ?? undefined,
       text: el.querySelector("#error-text")?.textContent ?? "",
+      hint: el.querySelector("#error-hint")?.textContent ?? "",
     }));
   }
 
@@ -112,7 +113,12 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
     ).toEqual({ type: "password", autocomplete: "new-password", inForm: false });
 
     await newSession(page);
-    expect(await errorShown(page)).toMatchObject({ hidden: false, code: "unauthenticated" });
+    expect(await errorShown(page)).toMatchObject({
+      hidden: false,
+      code: "unauthenticated",
+      text: "[unauthenticated] this server needs an access token: send authorization: Bearer <token>",
+      hint: "this server needs its access token: type it in the Server access token field",
+    });
     expect(await page.getAttribute("body", "data-session")).toBe("none");
 
     await page.fill("#server-token", TOKEN);
@@ -163,7 +169,9 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
     for (const protocol of ["connect", "grpc-web"]) {
       await page.selectOption("#protocol", protocol);
       await newSession(page);
-      expect(await errorShown(page), protocol).toMatchObject({ hidden: false, code: "permission_denied" });
+      const error = await errorShown(page);
+      expect(error, protocol).toMatchObject({ hidden: false, code: "permission_denied" });
+      expect(error.hint).toContain("CHATBOT_ALLOWED_HOSTS");
       expect(await page.getAttribute("body", "data-session")).toBe("none");
     }
 
