@@ -334,15 +334,19 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
       const { page, pageErrors } = await openPage(`${serverUrl}/`);
       await newSession(page, { protocol, version: "3", credential: `sk-test-growing-${protocol}`, baseUrl: openai.url, initialPrompt: "" });
       const prompt = "First sentence here. Second sentence follows. Third one ends it!";
-      openai.enqueueFault({ kind: "trickle", intervalMs: 120 }); // one word every 120 ms
+      openai.enqueueFault({ kind: "trickle", intervalMs: 250 }); // one word every 250 ms
       await page.fill("#prompt", prompt);
       await page.click("#send");
-      // Mid-reply: the page shows the first sentence(s), and is still waiting for the rest.
-      const partial = await page.waitForSelector("li[data-role=assistant][data-streaming=true][data-segments='1']");
-      expect(await partial.textContent()).toContain("echo: First sentence here.");
-      const early = await page.$eval("li[data-role=assistant] .text", (el) => el.textContent ?? "");
-      expect(early).toBe("echo: First sentence here.");
-      expect(await page.getAttribute("body", "data-busy")).toBe("true");
+      // Mid-reply: the page shows the first sentence, and is still waiting for the rest (read in one go in the page,
+      // so a sentence arriving meanwhile cannot slip in between two reads).
+      const early = await page.waitForFunction(() => {
+        // Runs in the page (this package type-checks without the DOM library).
+        type Node = { getAttribute(name: string): string | null; querySelector(selector: string): Node | null; textContent: string | null };
+        const doc = (globalThis as unknown as { document: Node & { body: Node } }).document;
+        const item = doc.querySelector("li[data-role=assistant][data-streaming=true][data-segments='1']");
+        return item === null ? undefined : { text: item.querySelector(".text")?.textContent, busy: doc.body.getAttribute("data-busy") };
+      });
+      expect(await early.jsonValue()).toEqual({ text: "echo: First sentence here.", busy: "true" });
       await page.waitForSelector("li[data-role=assistant][data-segments='2']");
       await page.waitForSelector("body[data-busy=false]");
       expect((await messages(page)).slice(-2)).toEqual([
