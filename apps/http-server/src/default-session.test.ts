@@ -217,6 +217,35 @@ describe("DefaultSession with a memory (across a restart)", () => {
     expect(backend.requests.at(-1)?.credential).toBe("sk-test-renewed-key-0006");
   });
 
+  it("replicas sharing the memory and the store: a renew on one is taken up by the other at its next ask", async () => {
+    const { start, backend, saved } = durable();
+    const a = start();
+    const b = start();
+    await a.ask({ prompt: "one" });
+    expect(await b.ask({ prompt: "two" })).toBe("echo: two");
+    expect(b.sessionId).toBe(a.sessionId);
+
+    await a.renew({ version: 3, credential: "sk-test-renewed-key-0007" }); // deletes the session b holds
+    expect(await b.ask({ prompt: "three" })).toBe("echo: three");
+    expect(b.sessionId).toBe(a.sessionId);
+    expect(b.renewed).toBe(true);
+    expect(backend.requests.at(-1)?.credential).toBe("sk-test-renewed-key-0007");
+    expect(saved.at(-1)?.sessionId).toBe(a.sessionId);
+  });
+
+  it("a session that is gone is not taken back from the memory: the next ask creates one with its credential", async () => {
+    const { start, backend, store, saved } = durable();
+    const a = start();
+    await a.renew({ version: 3, credential: "sk-test-renewed-key-0008" });
+    await a.ask({ prompt: "one" });
+    const gone = a.sessionId!;
+    await store.delete(gone); // evicted, say: the memory still names it
+    expect(await a.ask({ prompt: "two" })).toBe("echo: two");
+    expect(a.sessionId).not.toBe(gone);
+    expect(backend.requests.at(-1)?.credential).toBe("sk-test-renewed-key-0008");
+    expect(saved.at(-1)?.sessionId).toBe(a.sessionId);
+  });
+
   it("serves without the memory when it cannot be read or written", async () => {
     const backend = new ScriptedBackend();
     const pool = new SessionPool({

@@ -61,8 +61,10 @@ export class DefaultSession {
   /** Renews run one after another, so the last one called wins. */
   #renewing: Promise<unknown> = Promise.resolve();
   readonly #memory: DefaultSessionMemory | undefined;
-  /** Settles once what `memory` held has been taken over (first ask or renew). */
+  /** Settles once what `memory` held has been taken over (first ask or renew, and after a session is gone). */
   #restored: Promise<void> | undefined;
+  /** The session last found gone: a reload of `memory` does not take it back. */
+  #goneId: string | undefined;
 
   constructor({ pool, logger = silentLogger, memory }: DefaultSessionOptions) {
     this.#pool = pool;
@@ -89,8 +91,8 @@ export class DefaultSession {
    */
   async ask({ prompt, signal }: { prompt: string; signal?: AbortSignal }): Promise<string> {
     this.#pool.checkPrompt(prompt); // an oversized prompt is refused before a session is even created
-    await this.#restore();
     for (let attempt = 0; ; attempt++) {
+      await this.#restore();
       const sessionId = await this.#current();
       try {
         return await this.#pool.chat({ sessionId, prompt, signal });
@@ -98,6 +100,8 @@ export class DefaultSession {
         const gone = error instanceof ChatbotError && error.code === ErrorCode.SessionNotFound;
         if (!gone || attempt > 0 || signal?.aborted) throw error;
         this.#forget(sessionId);
+        // Another replica sharing the memory may have renewed (and deleted this session): look again.
+        this.#reloadAfter(sessionId);
         this.#log.info({ session: shortId(sessionId) }, "default session is gone; asking in a new one");
       }
     }
@@ -147,7 +151,18 @@ export class DefaultSession {
     );
   }
 
-  /** Takes over the session and credential a previous run left in `memory`, once. */
+  /**
+   * Reads `memory` again at the next ask, a session being gone: another
+   * replica may have saved a renewed credential and its session there. The
+   * gone session itself is not taken back (an evicted one stays evicted).
+   */
+  #reloadAfter(goneId: string): void {
+    if (this.#memory === undefined) return;
+    this.#goneId = goneId;
+    this.#restored = undefined;
+  }
+
+  /** Takes over the session and credential a previous run (or another replica) left in `memory`. */
   #restore(): Promise<void> {
     this.#restored ??= (async () => {
       if (this.#memory === undefined) return;
@@ -161,6 +176,7 @@ export class DefaultSession {
       }
       if (snapshot === undefined || this.#session !== undefined) return;
       this.#config = snapshot.config;
+      if (snapshot.sessionId === this.#goneId) return; // the next ask creates a new one with this credential
       this.#session = Promise.resolve(snapshot.sessionId);
       this.#sessionId = snapshot.sessionId;
       this.#log.info(
