@@ -1,0 +1,50 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
+import { testSealer } from "../test/test-sealer.js";
+import { RedisNamedState } from "./named-state.js";
+import { RedisConnection } from "./redis-connection.js";
+
+describe.skipIf(skipWithoutRedis)("RedisNamedState", () => {
+  let server: TestRedis;
+  let raw: Redis;
+  const connections: RedisConnection[] = [];
+  beforeAll(async () => {
+    server = await startTestRedis();
+    raw = new Redis({ port: server.port, host: "127.0.0.1" });
+  });
+  afterAll(async () => {
+    raw?.disconnect();
+    await server?.close();
+  });
+  afterEach(async () => {
+    for (const connection of connections.splice(0)) await connection.close();
+  });
+  const connect = (prefix: string): RedisConnection => {
+    const connection = new RedisConnection({ url: server.url(), prefix });
+    connections.push(connection);
+    return connection;
+  };
+
+  it("a value written by one replica is read by another, under the prefix, without a TTL", async () => {
+    const prefix = `n-${randomUUID().slice(0, 8)}:`;
+    await new RedisNamedState({ connection: connect(prefix) }).write("http-default-session", '{"sessionId":"s1"}');
+    expect(await new RedisNamedState({ connection: connect(prefix) }).read("http-default-session")).toBe('{"sessionId":"s1"}');
+    expect(await raw.pttl(`${prefix}state:http-default-session`)).toBe(-1);
+    expect(await new RedisNamedState({ connection: connect(prefix) }).read("other")).toBeUndefined();
+  });
+
+  it("with a key the value is sealed (the credential never stored in the clear), and opens only with that key and name", async () => {
+    const prefix = `n-${randomUUID().slice(0, 8)}:`;
+    const key = new Uint8Array(32).fill(7);
+    const value = '{"config":"{\\"api_key\\":\\"sk-test-named-state-0001\\"}"}';
+    await new RedisNamedState({ connection: connect(prefix), cipher: testSealer(key) }).write("a", value);
+    expect(await raw.get(`${prefix}state:a`)).not.toContain("sk-test-named-state-0001");
+    expect(await new RedisNamedState({ connection: connect(prefix), cipher: testSealer(key) }).read("a")).toBe(value);
+    expect(await new RedisNamedState({ connection: connect(prefix), cipher: testSealer(new Uint8Array(32).fill(8)) }).read("a")).toBeUndefined();
+    expect(await new RedisNamedState({ connection: connect(prefix) }).read("a")).toBeUndefined();
+    await raw.copy(`${prefix}state:a`, `${prefix}state:b`);
+    expect(await new RedisNamedState({ connection: connect(prefix), cipher: testSealer(key) }).read("b")).toBeUndefined();
+  });
+});
