@@ -28,6 +28,7 @@ describe("readConfig", () => {
       httpBodyLimitBytes: 1_048_576,
       store: { kind: "sqlite", file: undefined },
       storeKey: undefined,
+      redisPrefix: "chatgptchatbot:",
     });
   });
 

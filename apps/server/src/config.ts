@@ -19,6 +19,7 @@ import {
 } from "@chatgptchatbot/core";
 import { DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "@chatgptchatbot/grpc-server";
 import { DEFAULT_BODY_LIMIT_BYTES } from "@chatgptchatbot/http-server";
+import { DEFAULT_REDIS_PREFIX, RedisKeys } from "@chatgptchatbot/store-redis";
 import { parseStoreKey } from "@chatgptchatbot/store-sqlite";
 import { parseStoreChoice, type StoreChoice } from "./store-choice.js";
 
@@ -64,6 +65,8 @@ export interface ServerConfig {
   readonly store: StoreChoice;
   /** CHATBOT_STORE_KEY as given (validated), or undefined. A secret: never logged. */
   readonly storeKey: string | undefined;
+  /** CHATBOT_REDIS_PREFIX: what every Redis key starts with. */
+  readonly redisPrefix: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -182,6 +185,15 @@ const storeKey = (value: string, name: string): string | undefined => {
   return value.trim();
 };
 
+/** CHATBOT_REDIS_PREFIX: what RedisKeys accepts (checked now, so a bad one stops the start naming the variable). */
+const redisPrefix = (value: string, name: string): string => {
+  try {
+    return new RedisKeys({ prefix: value }).prefix;
+  } catch (error) {
+    throw new ConfigError(name, error instanceof Error ? error.message : String(error));
+  }
+};
+
 /** A default given in ms, as the table's seconds. */
 const inSeconds = (ms: number): string => String(ms / 1000);
 
@@ -217,8 +229,9 @@ const SPECS = [
   { env: "LOG_LEVEL", key: "logLevel", default: "info", parse: logLevel, description: "fatal, error, warn, info, debug, trace or silent (--debug sets debug). Prompts and replies are logged only at debug." },
   { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: inSeconds(DEFAULT_GRPC_CLOSE_TIMEOUT_MS), parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
   { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: String(DEFAULT_BODY_LIMIT_BYTES), parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
-  { env: "CHATBOT_STORE", key: "store", default: "", parse: parseStoreChoice, description: "Where sessions are kept: sqlite:PATH (a file: sessions, the HTTP API's default session and each credential's cooldown survive a restart), memory (lost on restart), or redis://… (not supported yet). Unset: SQLite at $XDG_STATE_HOME/chatgptchatbot/sessions.db, or ~/.local/state/chatgptchatbot/sessions.db without XDG_STATE_HOME." },
-  { env: "CHATBOT_STORE_KEY", key: "storeKey", default: "", parse: storeKey, description: "32 random bytes in base64 (openssl rand -base64 32): the credentials the SQLite store keeps are encrypted with it (AES-256-GCM). A store written with a key does not start without it." },
+  { env: "CHATBOT_STORE", key: "store", default: "", parse: parseStoreChoice, description: "Where sessions are kept: sqlite:PATH (a file: sessions, the HTTP API's default session and each credential's cooldown survive a restart), memory (lost on restart), or redis://[[user]:password@]host:port[/db] (or rediss:// for TLS): shared by every replica on that Redis (see Running several replicas). Unset: SQLite at $XDG_STATE_HOME/chatgptchatbot/sessions.db, or ~/.local/state/chatgptchatbot/sessions.db without XDG_STATE_HOME." },
+  { env: "CHATBOT_STORE_KEY", key: "storeKey", default: "", parse: storeKey, description: "32 random bytes in base64 (openssl rand -base64 32): the credentials the SQLite or Redis store keeps are encrypted with it (AES-256-GCM). A store written with a key does not start without it; every replica on one Redis needs the same key." },
+  { env: "CHATBOT_REDIS_PREFIX", key: "redisPrefix", default: DEFAULT_REDIS_PREFIX, parse: redisPrefix, description: "What every Redis key starts with (CHATBOT_STORE=redis://…), so several deployments can share one Redis; replicas of one deployment use the same prefix. At most 128 characters, no spaces." },
 ] as const satisfies readonly Spec<keyof ServerConfig>[];
 
 /** Variables read by the backends' HTTP layer, listed for `--help`. */
