@@ -5,7 +5,7 @@
  */
 export interface ConnectReply {
   readonly status: number;
-  // biome-ignore lint/suspicious/noExplicitAny: replies are read loosely, field by field, by the tests.
+  /** Read loosely, field by field, by the tests. */
   readonly body: any;
 }
 
