@@ -35,6 +35,20 @@ describe.skipIf(skipWithoutRedis)("RedisNamedState", () => {
     expect(await new RedisNamedState({ connection: connect(prefix) }).read("other")).toBeUndefined();
   });
 
+  it("update: concurrent replicas each decide from what they read; exactly one wins a claim of an absent value", async () => {
+    const prefix = `n-${randomUUID().slice(0, 8)}:`;
+    const key = new Uint8Array(32).fill(9);
+    const replicas = Array.from({ length: 6 }, () => new RedisNamedState({ connection: connect(prefix), cipher: testSealer(key) }));
+    const results = await Promise.all(replicas.map((state, i) => state.update("claim", (current) => (current === undefined ? `replica ${i}` : undefined))));
+    expect(new Set(results).size).toBe(1);
+    expect(await replicas[0]!.read("claim")).toBe(results[0]);
+    // Replacing only what was read: a stale expectation leaves the value alone.
+    const winner = results[0]!;
+    expect(await replicas[1]!.update("claim", (current) => (current === "something else" ? "replaced" : undefined))).toBe(winner);
+    expect(await replicas[2]!.update("claim", (current) => (current === winner ? "replaced" : undefined))).toBe("replaced");
+    expect(await replicas[3]!.read("claim")).toBe("replaced");
+  });
+
   it("with a key the value is sealed (the credential never stored in the clear), and opens only with that key and name", async () => {
     const prefix = `n-${randomUUID().slice(0, 8)}:`;
     const key = new Uint8Array(32).fill(7);
