@@ -162,6 +162,13 @@ describe("DefaultSession with a memory (across a restart)", () => {
     const memory: DefaultSessionMemory = {
       load: async () => saved.at(-1),
       save: async (snapshot) => void saved.push(snapshot),
+      // As a shared store does it: one atomic compare-and-set (a yield first, so racing callers interleave).
+      claim: async ({ snapshot, replacing }) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (saved.at(-1)?.sessionId !== replacing) return saved.at(-1)!;
+        saved.push(snapshot);
+        return snapshot;
+      },
     };
     const backend = new ScriptedBackend();
     const start = (): DefaultSession => {
@@ -244,6 +251,34 @@ describe("DefaultSession with a memory (across a restart)", () => {
     expect(a.sessionId).not.toBe(gone);
     expect(backend.requests.at(-1)?.credential).toBe("sk-test-renewed-key-0008");
     expect(saved.at(-1)?.sessionId).toBe(a.sessionId);
+  });
+
+  it("with claim: replicas whose first asks race agree on one session; the other one is deleted", async () => {
+    const { start, store, backend } = durable();
+    const a = start();
+    const b = start();
+    // Both find the memory empty and create at once; the claim settles which session they keep.
+    const [one, two] = await Promise.all([a.ask({ prompt: "from A" }), b.ask({ prompt: "from B" })]);
+    expect([one, two]).toEqual(["echo: from A", "echo: from B"]);
+    expect(a.sessionId).toBeDefined();
+    expect(b.sessionId).toBe(a.sessionId);
+    expect(await store.size()).toBe(1);
+    expect(await a.ask({ prompt: "again" })).toBe("echo: again");
+    expect(backend.requests.at(-1)?.history.map((m) => m.content)).toContain("from A");
+  });
+
+  it("with claim: after the session is gone, two replicas recreating it agree on one new session", async () => {
+    const { start, store } = durable();
+    const a = start();
+    const b = start();
+    await a.ask({ prompt: "one" });
+    await b.ask({ prompt: "two" });
+    const gone = a.sessionId!;
+    await store.delete(gone);
+    await Promise.all([a.ask({ prompt: "three" }), b.ask({ prompt: "four" })]);
+    expect(a.sessionId).not.toBe(gone);
+    expect(b.sessionId).toBe(a.sessionId);
+    expect(await store.size()).toBe(1);
   });
 
   it("serves without the memory when it cannot be read or written", async () => {
