@@ -92,6 +92,11 @@ describe.skipIf(skipWithoutRedis)("openSessionStorage on Redis", () => {
       const snapshot = { sessionId: "s-1", config: '{"version":3,"api_key":"sk-test-storage-renewed-0001"}' };
       await a.defaultSessionMemory!.save(snapshot);
       expect(await b.defaultSessionMemory!.load()).toEqual(snapshot);
+      // A claim replaces only the session the claimer last saw; otherwise it answers with what is there.
+      const next = { sessionId: "s-2", config: "" };
+      expect(await b.defaultSessionMemory!.claim!({ snapshot: next, replacing: undefined })).toEqual(snapshot);
+      expect(await b.defaultSessionMemory!.claim!({ snapshot: next, replacing: "s-1" })).toEqual(next);
+      expect(await a.defaultSessionMemory!.load()).toEqual(next);
     } finally {
       await a.close();
       await b.close();

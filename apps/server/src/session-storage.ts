@@ -182,10 +182,19 @@ async function openRedisStorage({
   return {
     store,
     coordinator,
-    defaultSessionMemory: jsonDefaultSessionMemory({
-      read: () => state.read(DEFAULT_SESSION_STATE),
-      write: (text) => state.write(DEFAULT_SESSION_STATE, text),
-    }),
+    defaultSessionMemory: {
+      ...jsonDefaultSessionMemory({
+        read: () => state.read(DEFAULT_SESSION_STATE),
+        write: (text) => state.write(DEFAULT_SESSION_STATE, text),
+      }),
+      // Replicas creating the default session at once agree on the first one saved (compare-and-set in Redis).
+      async claim({ snapshot, replacing }) {
+        const text = await state.update(DEFAULT_SESSION_STATE, (current) =>
+          parseSnapshot(current)?.sessionId === replacing ? JSON.stringify(snapshot) : undefined,
+        );
+        return parseSnapshot(text) ?? snapshot;
+      },
+    },
     description: { store: "redis", redis: connection.describe() },
     isReady: () => connection.isReady(),
     close: async () => {
@@ -221,14 +230,23 @@ function jsonDefaultSessionMemory({
 }): DefaultSessionMemory {
   return {
     async load() {
-      const text = await read();
-      if (text === undefined) return undefined;
-      const value = JSON.parse(text) as Partial<DefaultSessionSnapshot> | null;
-      if (typeof value?.sessionId !== "string" || typeof value.config !== "string") return undefined;
-      return { sessionId: value.sessionId, config: value.config };
+      return parseSnapshot(await read());
     },
     async save(snapshot) {
       await write(JSON.stringify({ sessionId: snapshot.sessionId, config: snapshot.config }));
     },
   };
+}
+
+/** A saved default-session snapshot, or undefined when there is none or it is not one. */
+function parseSnapshot(text: string | undefined): DefaultSessionSnapshot | undefined {
+  if (text === undefined) return undefined;
+  let value: Partial<DefaultSessionSnapshot> | null;
+  try {
+    value = JSON.parse(text) as Partial<DefaultSessionSnapshot> | null;
+  } catch {
+    return undefined;
+  }
+  if (typeof value?.sessionId !== "string" || typeof value.config !== "string") return undefined;
+  return { sessionId: value.sessionId, config: value.config };
 }
