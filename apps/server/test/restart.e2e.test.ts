@@ -226,7 +226,8 @@ describe("a restart of the program (SQLite, the default store)", () => {
   it("the HTTP API's default session and its renewed credential survive a restart", async () => {
     const first = await startProgram();
     const http = `http://127.0.0.1:${httpPort}`;
-    const renew = await fetch(`${http}/renew`, { method: "POST", body: JSON.stringify({ api_key: "sk-test-renewed-http-0003", version: 3 }) });
+    const renewal = JSON.stringify({ api_key: "sk-test-renewed-http-0003", version: 3 });
+    const renew = await fetch(`${http}/renew`, { method: "POST", body: renewal });
     expect(renew.status).toBe(200);
     expect(await (await fetch(`${http}/ask`, { method: "POST", body: JSON.stringify({ prompt: "hello" }) })).text()).toBe("echo: hello");
     await stop(first, "SIGKILL");
