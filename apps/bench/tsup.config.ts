@@ -14,6 +14,7 @@ export default defineConfig({
     "src/instant-server-main.ts",
     "src/store-bench-main.ts",
     "src/token-worst-case-main.ts",
+    "src/redis-pool-main.ts",
   ],
   format: ["esm"],
   dts: false,
