@@ -20,6 +20,7 @@ import {
 import { DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "@chatgptchatbot/grpc-server";
 import { DEFAULT_BODY_LIMIT_BYTES } from "@chatgptchatbot/http-server";
 import { parseStoreKey } from "@chatgptchatbot/store-sqlite";
+import { DEFAULT_IDLE_GC_AFTER_MS } from "./idle-memory-reducer.js";
 import { parseStoreChoice, type StoreChoice } from "./store-choice.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -58,6 +59,8 @@ export interface ServerConfig {
   readonly corsOrigins: readonly string[];
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
+  /** Quiet ms before V8's heap is given back (CHATBOT_IDLE_GC_AFTER); 0: never. */
+  readonly idleGcAfterMs: number;
   /** Largest accepted HTTP request body, in bytes. */
   readonly httpBodyLimitBytes: number;
   /** Where sessions are kept (CHATBOT_STORE). */
@@ -216,6 +219,7 @@ const SPECS = [
   { env: "CHATBOT_CORS_ORIGINS", key: "corsOrigins", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkOrigin)(v, n)), description: "Comma-separated origins browsers may call from (https://app.example:8080), or * for any. Unset: * when the server has no default credential; same-origin only when it has one, so other sites' pages cannot spend the operator's key." },
   { env: "LOG_LEVEL", key: "logLevel", default: "info", parse: logLevel, description: "fatal, error, warn, info, debug, trace or silent (--debug sets debug). Prompts and replies are logged only at debug." },
   { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: inSeconds(DEFAULT_GRPC_CLOSE_TIMEOUT_MS), parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
+  { env: "CHATBOT_IDLE_GC_AFTER", key: "idleGcAfterMs", default: inSeconds(DEFAULT_IDLE_GC_AFTER_MS), parse: seconds(), description: "Seconds without a session call (NewSession or a chat turn; health checks do not count) after which one memory-reducing garbage collection gives the memory V8 grew under load back to the system; again only after the next busy spell. 0 disables." },
   { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: String(DEFAULT_BODY_LIMIT_BYTES), parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
   { env: "CHATBOT_STORE", key: "store", default: "", parse: parseStoreChoice, description: "Where sessions are kept: sqlite:PATH (a file: sessions, the HTTP API's default session and each credential's cooldown survive a restart), memory (lost on restart), or redis://… (not supported yet). Unset: SQLite at $XDG_STATE_HOME/chatgptchatbot/sessions.db, or ~/.local/state/chatgptchatbot/sessions.db without XDG_STATE_HOME." },
   { env: "CHATBOT_STORE_KEY", key: "storeKey", default: "", parse: storeKey, description: "32 random bytes in base64 (openssl rand -base64 32): the credentials the SQLite store keeps are encrypted with it (AES-256-GCM). A store written with a key does not start without it." },

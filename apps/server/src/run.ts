@@ -8,6 +8,7 @@ import type { DestinationStream } from "pino";
 import { createBackendsFromConfig } from "./backends-from-config.js";
 import { type CliArgs, parseCliArgs, usage } from "./cli.js";
 import { readConfig, type ServerConfig } from "./config.js";
+import { startIdleMemoryReducer } from "./idle-memory-reducer.js";
 import { createLogger } from "./logger.js";
 import { createPoolFromConfig } from "./pool-from-config.js";
 import { openSessionStorage, type SessionStorage, StoreOpenError } from "./session-storage.js";
@@ -108,9 +109,14 @@ export async function runServer({
     await backends.close();
     return 2;
   }
+  // Session calls (NewSession, each chat turn) resolve their backend: that is what keeps the reducer from running.
+  const reducer = startIdleMemoryReducer({ idleAfterMs: config.idleGcAfterMs, logger });
   const pool = createPoolFromConfig({
     config,
-    backends: backends.resolve,
+    backends: (sessionConfig) => {
+      reducer.noteCall();
+      return backends.resolve(sessionConfig);
+    },
     logger,
     store: storage.store,
     coordinator: storage.coordinator,
@@ -120,6 +126,7 @@ export async function runServer({
   let http: RunningHttpServer | undefined;
   const urls: { grpc?: string; http?: string } = {};
   const closeAll = async (): Promise<void> => {
+    reducer.stop();
     await Promise.all([
       grpc?.close({ timeoutMs: config.shutdownTimeoutMs }),
       http?.close({ timeoutMs: config.shutdownTimeoutMs }),
