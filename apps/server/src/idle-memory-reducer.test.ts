@@ -1,25 +1,28 @@
 import { getHeapSpaceStatistics } from "node:v8";
 import { recordingLogger } from "@chatgptchatbot/testkit/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BUSY_UTILIZATION, memoryReducingGc, startIdleMemoryReducer } from "./idle-memory-reducer.js";
+import { BUSY_UTILIZATION, FIRST_GC_ABOVE_BYTES, memoryReducingGc, startIdleMemoryReducer } from "./idle-memory-reducer.js";
 
 const BUSY = 0.9;
 /** What the fuzz suite's health checks every 25 ms cost the loop on this machine: quiet. */
 const QUIET = 0.2;
 
 /** A reducer whose utilization follows `script` (one value per 5 s check; the last one repeats). */
-function scripted(script: number[], idleAfterMs = 30_000) {
+function scripted(script: number[], idleAfterMs = 30_000, oldGeneration = () => 0) {
   const collect = vi.fn();
+  const collectOnce = vi.fn();
   const logger = recordingLogger();
   let i = 0;
   const reducer = startIdleMemoryReducer({
     idleAfterMs,
     logger,
     collect,
+    collectOnce,
+    oldGeneration,
     checkEveryMs: 5_000,
     utilization: () => script[Math.min(i++, script.length - 1)]!,
   });
-  return { collect, logger, reducer };
+  return { collect, collectOnce, logger, reducer };
 }
 
 const times = (n: number, value: number): number[] => Array.from({ length: n }, () => value);
@@ -89,11 +92,26 @@ describe("startIdleMemoryReducer", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("runs one ordinary full GC, even under load, the first time the old generation passes its threshold", () => {
+    let old = 10 * 2 ** 20;
+    const { collect, collectOnce, reducer } = scripted([BUSY], 30_000, () => old);
+    vi.advanceTimersByTime(60_000);
+    expect(collectOnce).not.toHaveBeenCalled();
+    old = FIRST_GC_ABOVE_BYTES + 1;
+    vi.advanceTimersByTime(5_000);
+    expect(collectOnce).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(10 * 60_000); // past it again and again: V8's business from now on
+    expect(collectOnce).toHaveBeenCalledTimes(1);
+    expect(collect).not.toHaveBeenCalled(); // still busy
+    reducer.stop();
+  });
+
   it("a failing GC is a warning, not a crash", () => {
     const logger = recordingLogger();
     const reducer = startIdleMemoryReducer({
       idleAfterMs: 5_000,
       logger,
+      oldGeneration: () => 0,
       utilization: () => QUIET,
       collect: () => {
         throw new Error("no gc here");

@@ -19,9 +19,15 @@
  * neither: probed every 25 ms on this machine they keep the loop 8-20 % busy,
  * and the heap still has plenty to give back. The GC is one pause of a few
  * tens of ms on a small heap, when no session call has come for idleAfterMs.
+ *
+ * Under load it does one thing, once: V8 lets the old generation reach about
+ * 128 MB before its first full GC (then it sizes it from the live heap, about
+ * twice that); on this server the old generation is then mostly garbage (live
+ * heap 25-40 MB). One ordinary full GC when it first passes
+ * FIRST_GC_ABOVE_BYTES ends that start-up allowance early; V8 takes over.
  */
 import { performance } from "node:perf_hooks";
-import { setFlagsFromString } from "node:v8";
+import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Logger } from "@chatgptchatbot/core";
 
@@ -29,6 +35,8 @@ import type { Logger } from "@chatgptchatbot/core";
 export const DEFAULT_IDLE_GC_AFTER_MS = 30_000;
 /** A check window with no session call is still busy at this event-loop utilization (0..1) or more. */
 export const BUSY_UTILIZATION = 0.5;
+/** The old generation's size (live + garbage) at which the one early full GC runs. */
+export const FIRST_GC_ABOVE_BYTES = 64 * 2 ** 20;
 /** How often utilization is sampled (at most; never longer than idleAfterMs). */
 const CHECK_EVERY_MS = 5_000;
 
@@ -47,6 +55,8 @@ export function startIdleMemoryReducer({
   idleAfterMs,
   logger,
   collect = memoryReducingGc,
+  collectOnce = ordinaryFullGc,
+  oldGeneration = oldGenerationBytes,
   utilization = eventLoopUtilizationSampler(),
   checkEveryMs = Math.min(CHECK_EVERY_MS, idleAfterMs),
 }: {
@@ -54,6 +64,10 @@ export function startIdleMemoryReducer({
   logger: Logger;
   /** The memory-reducing GC (tests: a spy). */
   collect?: () => void;
+  /** The one early full GC (tests: a spy). */
+  collectOnce?: () => void;
+  /** The old generation's size in bytes, live and garbage (tests: scripted). */
+  oldGeneration?: () => number;
   /** Utilization since the previous call, 0..1 (tests: scripted). */
   utilization?: () => number;
   checkEveryMs?: number;
@@ -63,7 +77,25 @@ export function startIdleMemoryReducer({
   let busySinceReduced = true;
   let quietMs = 0;
   let called = false;
+  let firstGcDone = false;
+  const run = (gc: () => void, message: string): boolean => {
+    const rssBefore = process.memoryUsage.rss();
+    const started = performance.now();
+    try {
+      gc();
+    } catch (error) {
+      // Not worth a crash: the server works without it.
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, "idle memory reducer: the GC failed");
+      return false;
+    }
+    logger.debug({ ms: Math.round(performance.now() - started), rssBeforeMiB: mib(rssBefore), rssAfterMiB: mib(process.memoryUsage.rss()) }, message);
+    return true;
+  };
   const timer = setInterval(() => {
+    if (!firstGcDone && oldGeneration() > FIRST_GC_ABOVE_BYTES) {
+      firstGcDone = true;
+      run(collectOnce, "first full GC: old generation past its start-up allowance");
+    }
     const busyLoop = utilization() >= BUSY_UTILIZATION; // sampled every window, so each covers one window only
     if (called || busyLoop) {
       called = false;
@@ -73,20 +105,8 @@ export function startIdleMemoryReducer({
     }
     quietMs += checkEveryMs;
     if (!busySinceReduced || quietMs < idleAfterMs) return;
-    busySinceReduced = false;
-    const rssBefore = process.memoryUsage.rss();
-    const started = performance.now();
-    try {
-      collect();
-    } catch (error) {
-      // Not worth a crash: the server works without it. Said once, then off until the next busy spell.
-      logger.warn({ err: error instanceof Error ? error.message : String(error) }, "idle memory reducer: the GC failed");
-      return;
-    }
-    logger.debug(
-      { ms: Math.round(performance.now() - started), rssBeforeMiB: mib(rssBefore), rssAfterMiB: mib(process.memoryUsage.rss()) },
-      "idle: heap given back to the system",
-    );
+    busySinceReduced = false; // also after a failure: said once, then off until the next busy spell
+    run(collect, "idle: heap given back to the system");
   }, checkEveryMs);
   timer.unref();
   return {
@@ -110,15 +130,19 @@ function eventLoopUtilizationSampler(): () => number {
   };
 }
 
+/** Old space, the part of V8's old generation that fills with promoted garbage. */
+function oldGenerationBytes(): number {
+  return getHeapSpaceStatistics().find((space) => space.space_name === "old_space")?.space_size ?? 0;
+}
+
 let gcFunction: NodeJS.GCFunction | undefined;
 
 /**
- * A full GC that also shrinks the young generation and releases pooled pages.
- * Without --expose-gc, the flag is set at run time and `gc` taken from a fresh
- * context (it is only installed in contexts created after the flag); the
- * program's own global gets no `gc`.
+ * V8's `gc`. Without --expose-gc, the flag is set at run time and `gc` taken
+ * from a fresh context (it is only installed in contexts created after the
+ * flag); the program's own global gets no `gc`.
  */
-export function memoryReducingGc(): void {
+function gcFn(): NodeJS.GCFunction {
   if (gcFunction === undefined) {
     if (typeof globalThis.gc === "function") gcFunction = globalThis.gc;
     else {
@@ -126,5 +150,15 @@ export function memoryReducingGc(): void {
       gcFunction = runInNewContext("gc") as NodeJS.GCFunction;
     }
   }
-  gcFunction({ type: "major", execution: "sync", flavor: "last-resort" });
+  return gcFunction;
+}
+
+/** A full GC that also shrinks the young generation and releases pooled pages. */
+export function memoryReducingGc(): void {
+  gcFn()({ type: "major", execution: "sync", flavor: "last-resort" });
+}
+
+/** An ordinary full GC (V8 then sizes the old generation from what is live). */
+export function ordinaryFullGc(): void {
+  gcFn()({ type: "major", execution: "sync" });
 }
