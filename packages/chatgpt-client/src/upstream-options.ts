@@ -1,5 +1,5 @@
 import type { Logger } from "@chatgptchatbot/core";
-import type { Sleep } from "./retry.js";
+import type { Sleep } from "./http/retry.js";
 
 /** What both backends take besides their transport: model, deadline, retries, logging. */
 export interface UpstreamOptions {
