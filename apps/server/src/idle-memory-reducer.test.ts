@@ -1,7 +1,7 @@
 import { getHeapSpaceStatistics } from "node:v8";
 import { recordingLogger } from "@chatgptchatbot/testkit/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BUSY_UTILIZATION, FIRST_GC_ABOVE_BYTES, memoryReducingGc, startIdleMemoryReducer } from "./idle-memory-reducer.js";
+import { BUSY_UTILIZATION, OLD_GC_FLOOR_BYTES, OWN_GC_BELOW_LIVE_BYTES, memoryReducingGc, startIdleMemoryReducer } from "./idle-memory-reducer.js";
 
 const BUSY = 0.9;
 /** What the fuzz suite's health checks every 25 ms cost the loop on this machine: quiet. */
@@ -10,19 +10,19 @@ const QUIET = 0.2;
 /** A reducer whose utilization follows `script` (one value per 5 s check; the last one repeats). */
 function scripted(script: number[], idleAfterMs = 30_000, oldGeneration = () => 0) {
   const collect = vi.fn();
-  const collectOnce = vi.fn();
+  const collectFull = vi.fn();
   const logger = recordingLogger();
   let i = 0;
   const reducer = startIdleMemoryReducer({
     idleAfterMs,
     logger,
     collect,
-    collectOnce,
+    collectFull,
     oldGeneration,
     checkEveryMs: 5_000,
     utilization: () => script[Math.min(i++, script.length - 1)]!,
   });
-  return { collect, collectOnce, logger, reducer };
+  return { collect, collectFull, logger, reducer };
 }
 
 const times = (n: number, value: number): number[] => Array.from({ length: n }, () => value);
@@ -92,17 +92,36 @@ describe("startIdleMemoryReducer", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("runs one ordinary full GC, even under load, the first time the old generation passes its threshold", () => {
-    let old = 10 * 2 ** 20;
-    const { collect, collectOnce, reducer } = scripted([BUSY], 30_000, () => old);
+  it("under load, runs an ordinary full GC when old space passes the floor, then 1.5x what stayed live", () => {
+    const MiB = 2 ** 20;
+    let old = 10 * MiB;
+    const { collect, collectFull, reducer } = scripted([BUSY], 30_000, () => old);
+    collectFull.mockImplementation(() => {
+      old = 40 * MiB; // what is live after it
+    });
     vi.advanceTimersByTime(60_000);
-    expect(collectOnce).not.toHaveBeenCalled();
-    old = FIRST_GC_ABOVE_BYTES + 1;
+    expect(collectFull).not.toHaveBeenCalled();
+    old = OLD_GC_FLOOR_BYTES + 1;
     vi.advanceTimersByTime(5_000);
-    expect(collectOnce).toHaveBeenCalledTimes(1);
-    vi.advanceTimersByTime(10 * 60_000); // past it again and again: V8's business from now on
-    expect(collectOnce).toHaveBeenCalledTimes(1);
-    expect(collect).not.toHaveBeenCalled(); // still busy
+    expect(collectFull).toHaveBeenCalledTimes(1);
+    old = 59 * MiB; // under 1.5 x 40
+    vi.advanceTimersByTime(60_000);
+    expect(collectFull).toHaveBeenCalledTimes(1);
+    old = 61 * MiB;
+    vi.advanceTimersByTime(5_000);
+    expect(collectFull).toHaveBeenCalledTimes(2);
+    expect(collect).not.toHaveBeenCalled(); // still busy: no memory-reducing GC
+    reducer.stop();
+  });
+
+  it("leaves a big live heap (many sessions, long histories) to V8", () => {
+    let old = OWN_GC_BELOW_LIVE_BYTES * 2;
+    const { collectFull, reducer } = scripted([BUSY], 30_000, () => old);
+    collectFull.mockImplementation(() => {
+      old = OWN_GC_BELOW_LIVE_BYTES + 1; // live after it: over the bound
+    });
+    vi.advanceTimersByTime(10 * 60_000);
+    expect(collectFull).toHaveBeenCalledTimes(1); // the first one shows how much is live; then no more
     reducer.stop();
   });
 

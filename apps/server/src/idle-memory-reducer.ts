@@ -20,11 +20,15 @@
  * and the heap still has plenty to give back. The GC is one pause of a few
  * tens of ms on a small heap, when no session call has come for idleAfterMs.
  *
- * Under load it does one thing, once: V8 lets the old generation reach about
- * 128 MB before its first full GC (then it sizes it from the live heap, about
- * twice that); on this server the old generation is then mostly garbage (live
- * heap 25-40 MB). One ordinary full GC when it first passes
- * FIRST_GC_ABOVE_BYTES ends that start-up allowance early; V8 takes over.
+ * Under load it keeps the old generation near the live heap while that is
+ * small: V8 lets it reach about 128 MB before its first full GC, and then
+ * about three times the live heap, and on this server what fills it is
+ * promoted garbage (live: 25-40 MB). An ordinary full GC runs when old space
+ * holds more than max(OLD_GC_FLOOR_BYTES, OLD_GC_GROWTH x what was live after
+ * the previous one), checked every second; only while the live heap is under
+ * OWN_GC_BELOW_LIVE_BYTES, where such a pause is a few tens of ms. A bigger
+ * heap (many sessions with long histories) is V8's alone, with its incremental
+ * marking. No limit is imposed: nothing fails when the heap must grow.
  */
 import { performance } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
@@ -35,10 +39,14 @@ import type { Logger } from "@chatgptchatbot/core";
 export const DEFAULT_IDLE_GC_AFTER_MS = 30_000;
 /** A check window with no session call is still busy at this event-loop utilization (0..1) or more. */
 export const BUSY_UTILIZATION = 0.5;
-/** The old generation's size (live + garbage) at which the one early full GC runs. */
-export const FIRST_GC_ABOVE_BYTES = 64 * 2 ** 20;
+/** Old space (live + garbage) under which no full GC is started here. */
+export const OLD_GC_FLOOR_BYTES = 48 * 2 ** 20;
+/** A full GC is started here when old space passes this multiple of what was live after the previous one. */
+export const OLD_GC_GROWTH = 1.5;
+/** Above this live old space (after a GC), full GCs under load are left to V8. */
+export const OWN_GC_BELOW_LIVE_BYTES = 128 * 2 ** 20;
 /** How often utilization is sampled (at most; never longer than idleAfterMs). */
-const CHECK_EVERY_MS = 5_000;
+const CHECK_EVERY_MS = 1_000;
 
 export interface IdleMemoryReducer {
   /** A session call started (cheap: a flag). */
@@ -55,7 +63,7 @@ export function startIdleMemoryReducer({
   idleAfterMs,
   logger,
   collect = memoryReducingGc,
-  collectOnce = ordinaryFullGc,
+  collectFull = ordinaryFullGc,
   oldGeneration = oldGenerationBytes,
   utilization = eventLoopUtilizationSampler(),
   checkEveryMs = Math.min(CHECK_EVERY_MS, idleAfterMs),
@@ -64,9 +72,9 @@ export function startIdleMemoryReducer({
   logger: Logger;
   /** The memory-reducing GC (tests: a spy). */
   collect?: () => void;
-  /** The one early full GC (tests: a spy). */
-  collectOnce?: () => void;
-  /** The old generation's size in bytes, live and garbage (tests: scripted). */
+  /** The ordinary full GC under load (tests: a spy). */
+  collectFull?: () => void;
+  /** Old space in use in bytes, live and garbage (tests: scripted). */
   oldGeneration?: () => number;
   /** Utilization since the previous call, 0..1 (tests: scripted). */
   utilization?: () => number;
@@ -77,7 +85,7 @@ export function startIdleMemoryReducer({
   let busySinceReduced = true;
   let quietMs = 0;
   let called = false;
-  let firstGcDone = false;
+  let liveAfterGc = 0; // old space in use right after the last full GC started here (0: none yet)
   const run = (gc: () => void, message: string): boolean => {
     const rssBefore = process.memoryUsage.rss();
     const started = performance.now();
@@ -92,9 +100,10 @@ export function startIdleMemoryReducer({
     return true;
   };
   const timer = setInterval(() => {
-    if (!firstGcDone && oldGeneration() > FIRST_GC_ABOVE_BYTES) {
-      firstGcDone = true;
-      run(collectOnce, "first full GC: old generation past its start-up allowance");
+    const old = oldGeneration();
+    if (liveAfterGc < OWN_GC_BELOW_LIVE_BYTES && old > Math.max(OLD_GC_FLOOR_BYTES, OLD_GC_GROWTH * liveAfterGc)) {
+      if (run(collectFull, "full GC: old space full of garbage")) liveAfterGc = oldGeneration();
+      else liveAfterGc = OWN_GC_BELOW_LIVE_BYTES; // failed: leave it to V8 from now on
     }
     const busyLoop = utilization() >= BUSY_UTILIZATION; // sampled every window, so each covers one window only
     if (called || busyLoop) {
@@ -130,9 +139,9 @@ function eventLoopUtilizationSampler(): () => number {
   };
 }
 
-/** Old space, the part of V8's old generation that fills with promoted garbage. */
+/** Old space in use (live and garbage), the part of V8's old generation that fills with promoted garbage. */
 function oldGenerationBytes(): number {
-  return getHeapSpaceStatistics().find((space) => space.space_name === "old_space")?.space_size ?? 0;
+  return getHeapSpaceStatistics().find((space) => space.space_name === "old_space")?.space_used_size ?? 0;
 }
 
 let gcFunction: NodeJS.GCFunction | undefined;
