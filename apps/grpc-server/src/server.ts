@@ -5,10 +5,12 @@ import type { ServerResponse } from "node:http";
 import { type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/core";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { accessTokenInterceptor, type Authorize, withMetricsToken } from "./access-token.js";
 import { withCors } from "./cors.js";
 import { createDualProtocolListener } from "./dual-protocol-listener.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { HealthStatus } from "./health.js";
+import { type AllowHost, withHostGuard } from "./host-guard.js";
 import { httpVersionKey, serverInterceptors } from "./interceptors.js";
 import type { NodeHandlerFn } from "./node-handler.js";
 import { createRoutes } from "./routes.js";
@@ -36,6 +38,19 @@ export interface CreateGrpcServerOptions {
   readonly fallback?: NodeHandlerFn;
   /** The largest request message accepted, in bytes (default 4 MiB); larger ones get RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes?: number;
+  /**
+   * When given, every RPC but health, and `GET /metrics` unless
+   * `publicMetrics`, needs `authorization: Bearer <token>` that this accepts
+   * (else UNAUTHENTICATED / 401). Default: no token needed.
+   */
+  readonly authorize?: Authorize;
+  /** `/metrics` answers without a token even when `authorize` is given (default false). */
+  readonly publicMetrics?: boolean;
+  /**
+   * When given, browser requests (with `Origin` or `Sec-Fetch-*`) whose Host
+   * this refuses get 403 (DNS rebinding). Default: no host check.
+   */
+  readonly allowHost?: AllowHost;
 }
 
 export interface ListenOptions {
@@ -74,17 +89,25 @@ export function createGrpcServer({
   reflection = false,
   fallback,
   maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+  authorize,
+  publicMetrics = false,
+  allowHost,
 }: CreateGrpcServerOptions): GrpcServer {
   const health = new HealthStatus();
   const rpc = connectNodeAdapter({
     routes: createRoutes({ pool, health, reflection, logger }),
-    interceptors: serverInterceptors({ logger }),
+    // The token check runs inside the log line's interceptor, so refusals are logged (as unauthenticated, never the token).
+    interceptors: [...serverInterceptors({ logger }), ...(authorize === undefined ? [] : [accessTokenInterceptor(authorize)])],
     requestGate: undecodableRequestGate, // a body that is not protobuf: INVALID_ARGUMENT, not INTERNAL
     readMaxBytes: maxMessageBytes,
     contextValues: (req) => createContextValues().set(httpVersionKey, req.httpVersion),
     ...(fallback === undefined ? {} : { fallback }),
   });
-  const handler = withCors({ origins: corsOrigins }, withSpecGrpcMessage(rpc));
+  let inner: NodeHandlerFn = withSpecGrpcMessage(rpc);
+  if (authorize !== undefined && !publicMetrics) inner = withMetricsToken({ authorize }, inner);
+  // Inside CORS, so a refused cross-origin page can still read why.
+  if (allowHost !== undefined) inner = withHostGuard({ allowHost }, inner);
+  const handler = withCors({ origins: corsOrigins }, inner);
 
   let closing = false;
   const inflight = new Set<ServerResponse>();

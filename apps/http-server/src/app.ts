@@ -3,9 +3,11 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import { accessToken, type Authorize } from "./access-token.js";
 import { DefaultSession } from "./default-session.js";
 import { BROKEN_REQUEST_MESSAGE, isBrokenRequest } from "./broken-request.js";
 import { errorReply } from "./error-response.js";
+import { type AllowHost, hostGuard } from "./host-guard.js";
 import { parseJsonObject, requiredString } from "./json-body.js";
 import { parseRenewRequest } from "./renew-request.js";
 import { requestLog } from "./request-log.js";
@@ -22,6 +24,16 @@ export interface CreateHttpAppOptions {
   readonly bodyLimitBytes?: number;
   /** The default session's state; by default a new one in `pool`. */
   readonly defaultSession?: DefaultSession;
+  /**
+   * When given, every route but `/healthz` (and `/metrics` when
+   * `publicMetrics`) needs `Authorization: Bearer <token>` that this accepts,
+   * else 401. Default: no token needed.
+   */
+  readonly authorize?: Authorize;
+  /** `/metrics` answers without a token even when `authorize` is given (default false). */
+  readonly publicMetrics?: boolean;
+  /** When given, browser requests whose Host this refuses get 403 (DNS rebinding). Default: no host check. */
+  readonly allowHost?: AllowHost;
 }
 
 /**
@@ -40,6 +52,9 @@ export function createHttpApp({
   logger = silentLogger,
   bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
   defaultSession = new DefaultSession({ pool, logger }),
+  authorize,
+  publicMetrics = false,
+  allowHost,
 }: CreateHttpAppOptions) {
   if (!(Number.isInteger(bodyLimitBytes) && bodyLimitBytes > 0)) {
     throw new RangeError(`bodyLimitBytes must be a whole number > 0, got ${bodyLimitBytes}`);
@@ -53,6 +68,9 @@ export function createHttpApp({
 
   const base = new Hono();
   base.use(requestLog({ logger }));
+  // After the log line (refusals are logged), before anything reads a body.
+  if (allowHost !== undefined) base.use(hostGuard({ allowHost }));
+  if (authorize !== undefined) base.use(accessToken({ authorize, publicPaths: publicMetrics ? ["/healthz", "/metrics"] : ["/healthz"] }));
   base.use(methodNotAllowed({ app: base }));
 
   const app = base
