@@ -25,6 +25,12 @@ export interface CreateHttpAppOptions {
   /** The default session's state; by default a new one in `pool`. */
   readonly defaultSession?: DefaultSession;
   /**
+   * Whether this replica can serve now (the program: its shared session store
+   * is reachable); false: `/healthz` answers 503, so a load balancer sends
+   * requests elsewhere. Default: always.
+   */
+  readonly ready?: () => boolean;
+  /**
    * When given, every route but `/healthz` (and `/metrics` when
    * `publicMetrics`) needs `Authorization: Bearer <token>` that this accepts,
    * else 401. Default: no token needed.
@@ -42,7 +48,7 @@ export interface CreateHttpAppOptions {
  * - `POST /ask` `{"prompt": "..."}` → 200 text/plain, the reply of the default session;
  * - `POST /renew` `{"access_token": "..."}` or `{"api_key": "...", "version": 3}` → 200 `ok`:
  *   the default session starts over with that credential;
- * - `GET /healthz` → 200 `ok`.
+ * - `GET /healthz` → 200 `ok`; 503 `session store unavailable` while `ready()` is false.
  *
  * Every failure is text/plain with the status of this app's error table (see
  * {@link errorReply}). Bodies are JSON whatever their Content-Type, as before.
@@ -52,6 +58,7 @@ export function createHttpApp({
   logger = silentLogger,
   bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
   defaultSession = new DefaultSession({ pool, logger }),
+  ready = () => true,
   authorize,
   publicMetrics = false,
   allowHost,
@@ -74,7 +81,7 @@ export function createHttpApp({
   base.use(methodNotAllowed({ app: base }));
 
   const app = base
-    .get("/healthz", (c) => c.text("ok"))
+    .get("/healthz", (c) => (ready() ? c.text("ok") : c.text("session store unavailable", 503)))
     .post("/ask", limit, async (c) => {
       const prompt = requiredString(parseJsonObject(await c.req.text()), "prompt");
       logger.debug({ prompt }, "ask");
