@@ -26,6 +26,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { accessTokenLines, accessTokenProblem, MAX_ACCESS_TOKENS_FILE_BYTES } from "./access-tokens.js";
 import { DEFAULT_REDIS_PREFIX, RedisKeys } from "@chatgptchatbot/store-redis";
 import { parseStoreKey } from "@chatgptchatbot/store-sqlite";
+import { DEFAULT_IDLE_GC_AFTER_MS } from "./idle-memory-reducer.js";
 import { parseStoreChoice, type StoreChoice } from "./store-choice.js";
 
 export type LogFormat = "json" | "pretty";
@@ -69,6 +70,8 @@ export interface ServerConfig {
   readonly corsOrigins: readonly string[];
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
+  /** Quiet ms before V8's heap is given back (CHATBOT_IDLE_GC_AFTER); 0: never. */
+  readonly idleGcAfterMs: number;
   /** Largest accepted HTTP request body, in bytes. */
   readonly httpBodyLimitBytes: number;
   /** Tokens clients must send as `authorization: Bearer <token>`; empty: no token needed. */
@@ -292,6 +295,7 @@ const SPECS = [
   { env: "CHATBOT_CORS_ORIGINS", key: "corsOrigins", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkOrigin)(v, n)), description: "Comma-separated origins browsers may call from (https://app.example:8080), or * for any. Unset: * when the server has no default credential; same-origin only when it has one, so other sites' pages cannot spend the operator's key." },
   { env: "LOG_LEVEL", key: "logLevel", default: "info", parse: logLevel, description: "fatal, error, warn, info, debug, trace or silent (--debug sets debug). Prompts and replies are logged only at debug." },
   { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: inSeconds(DEFAULT_GRPC_CLOSE_TIMEOUT_MS), parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
+  { env: "CHATBOT_IDLE_GC_AFTER", key: "idleGcAfterMs", default: inSeconds(DEFAULT_IDLE_GC_AFTER_MS), parse: seconds(), description: "Seconds without a session call (NewSession or a chat turn; health checks do not count) after which one memory-reducing garbage collection gives the memory V8 grew under load back to the system; again only after the next busy spell. 0 disables." },
   { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: String(DEFAULT_BODY_LIMIT_BYTES), parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
   { env: "CHATBOT_AUTH_TOKENS", key: "authTokens", default: "", parse: accessTokens, description: "Comma-separated access tokens for this server. Set: every RPC but health, every HTTP API route but /healthz, and /metrics need authorization: Bearer <token> (else UNAUTHENTICATED / 401). Each: 16 to 4096 visible ASCII characters. Unset: no token needed." },
   { env: "CHATBOT_AUTH_TOKENS_FILE", key: "authTokensFile", default: "", parse: optionalString, description: "A file of access tokens, one a line (blank lines and # comments skipped), read at start instead of CHATBOT_AUTH_TOKENS; unreadable or empty: the start fails." },

@@ -1,9 +1,16 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S NODE_OPTIONS="--max-semi-space-size=1 ${NODE_OPTIONS}" node
 /**
- * The `chatgptchatbot` command: `node dist/main.js [--grpc host:port]
+ * The `chatgptchatbot` command: `chatgptchatbot [--grpc host:port]
  * [--http host:port] [--debug]`. Serves until SIGINT/SIGTERM, then stops
  * gracefully and exits 0; a second signal exits at once. The browser
  * playground is served at `/` on the gRPC port.
+ *
+ * The first line starts Node with V8's young generation capped at 1 MB per
+ * semi-space (issue 10, BENCHMARKS.md "Memory under hostile input"): by
+ * default V8 grows it to 64 MB under a high request rate and never gives it
+ * back. It is a default, not a cap on live data: the operator's own
+ * NODE_OPTIONS come after it, and V8 takes the last value of a flag. Run as
+ * `node dist/main.js`, the line is a comment and V8's defaults apply.
  */
 import { createPlaygroundFallback } from "@chatgptchatbot/playground";
 import { runServer } from "./run.js";

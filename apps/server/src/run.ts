@@ -10,6 +10,7 @@ import { createHostAllowlist } from "./allowed-hosts.js";
 import { createBackendsFromConfig } from "./backends-from-config.js";
 import { type CliArgs, parseCliArgs, usage } from "./cli.js";
 import { readConfig, type ServerConfig } from "./config.js";
+import { startIdleMemoryReducer } from "./idle-memory-reducer.js";
 import { chooseLogFormat, createLogger } from "./logger.js";
 import { createPoolFromConfig } from "./pool-from-config.js";
 import { openSessionStorage, type SessionStorage, StoreOpenError } from "./session-storage.js";
@@ -123,9 +124,14 @@ export async function runServer({
     await backends.close();
     return 2;
   }
+  // Session calls (NewSession, each chat turn) resolve their backend: that is what keeps the reducer from running.
+  const reducer = startIdleMemoryReducer({ idleAfterMs: config.idleGcAfterMs, logger });
   const pool = createPoolFromConfig({
     config,
-    backends: backends.resolve,
+    backends: (sessionConfig) => {
+      reducer.noteCall();
+      return backends.resolve(sessionConfig);
+    },
     logger,
     store: storage.store,
     coordinator: storage.coordinator,
@@ -151,6 +157,7 @@ export async function runServer({
           onChange: (ready) => grpc?.health.set(ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING),
         });
   const closeAll = async (): Promise<void> => {
+    reducer.stop();
     storeHealth?.stop(); // before the servers' shutdown sets NOT_SERVING for good
     await Promise.all([
       grpc?.close({ timeoutMs: config.shutdownTimeoutMs }),

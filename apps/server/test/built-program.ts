@@ -1,6 +1,6 @@
 /**
  * The built `chatgptchatbot` program as a real child process
- * (`node dist/main.js --grpc 127.0.0.1:0 --http 127.0.0.1:0`), for suites that
+ * (`dist/main.js --grpc 127.0.0.1:0 --http 127.0.0.1:0`), for suites that
  * must see what users see: the process's own event loop, its memory, its
  * stdout log lines. Needs `pnpm build` first (turbo's test task does it).
  */
@@ -43,7 +43,8 @@ export async function startBuiltProgram({
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run pnpm build first`);
   // The default store (SQLite) in a temp folder of this run's own, never the real home.
   const state = stateFolder();
-  const child = spawn(process.execPath, [MAIN, "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"], {
+  // Run as users run the command: through its first line (`env -S … node`, with its V8 flags), `node` from PATH.
+  const child = spawn(MAIN, ["--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"], {
     env: { PATH: process.env.PATH ?? "", CHATBOT_SWEEP_INTERVAL: "0", ...state.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,0 +1,65 @@
+/**
+ * The V8 flags the command ships with (issue 10, BENCHMARKS.md "Memory under
+ * hostile input"): `dist/main.js` run as a command, and the `start` script,
+ * start Node with a 1 MB semi-space unless the operator's NODE_OPTIONS say
+ * otherwise. Seen from inside the started process: a `--require`d probe
+ * prints V8's heap size limit (old generation + young generation, so it
+ * moves with the semi-space size), compared with plain `node` given the
+ * flag itself.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const SERVER = fileURLToPath(new URL("..", import.meta.url));
+const MAIN = join(SERVER, "dist", "main.js");
+const PROBE = join(mkdtempSync(join(tmpdir(), "start-flags-")), "probe.cjs");
+writeFileSync(PROBE, `process.on("exit", () => process.stderr.write("heap_size_limit=" + require("node:v8").getHeapStatistics().heap_size_limit + "\\n"));\n`);
+
+/** V8's heap size limit in a plain `node` started with these flags. */
+function limitWith(flags: string[]): number {
+  return Number(execFileSync(process.execPath, [...flags, "-p", "require('node:v8').getHeapStatistics().heap_size_limit"], { encoding: "utf8" }));
+}
+
+/** Runs `command --help` (the server prints its usage and exits); returns the probe's figure. */
+function limitOf(command: string, args: string[], nodeOptions = ""): number {
+  const run = spawnSync(command, [...args, "--help"], {
+    cwd: SERVER,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", NODE_OPTIONS: `${nodeOptions} --require=${PROBE}`.trim() },
+  });
+  expect(run.stdout).toContain("CHATBOT_IDLE_GC_AFTER"); // it really was the server's --help
+  const match = /heap_size_limit=(\d+)/.exec(run.stderr);
+  if (match === null) throw new Error(`no probe output: ${run.stderr}`);
+  return Number(match[1]);
+}
+
+describe("the command's V8 flags", () => {
+  const defaults = limitWith([]);
+  const semi1 = limitWith(["--max-semi-space-size=1"]);
+
+  it("run as a command, dist/main.js caps the semi-space at 1 MB (the check tells it from Node's default)", () => {
+    expect(semi1).not.toBe(defaults);
+    expect(limitOf(MAIN, [])).toBe(semi1);
+  });
+
+  it("the start script runs it the same way", () => {
+    const start = (JSON.parse(readFileSync(join(SERVER, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+    expect(limitOf("sh", ["-c", `${start} "$@"`, "start"])).toBe(semi1);
+  });
+
+  it("the operator's NODE_OPTIONS win", () => {
+    const semi16 = limitWith(["--max-semi-space-size=16"]);
+    expect(semi16).not.toBe(semi1);
+    expect(limitOf(MAIN, [], "--max-semi-space-size=16")).toBe(semi16);
+    // Other flags of the operator's are kept, and the default still applies.
+    expect(limitOf(MAIN, [], "--max-old-space-size=512")).toBe(limitWith(["--max-semi-space-size=1", "--max-old-space-size=512"]));
+  });
+
+  it("node dist/main.js (no first line) keeps V8's defaults", () => {
+    expect(limitOf(process.execPath, [MAIN])).toBe(defaults);
+  });
+});
