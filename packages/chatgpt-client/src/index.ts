@@ -25,5 +25,7 @@ export { createUndiciFetch } from "./undici-fetch.js";
 export type { FetchLike, UndiciFetchOptions } from "./undici-fetch.js";
 export { readProxySettings, describeProxy } from "./proxy-settings.js";
 export type { ProxyEnv, ProxySettings } from "./proxy-settings.js";
+export { failureOutcome } from "./upstream-observer.js";
+export type { UpstreamBackendName, UpstreamObserver, UpstreamOutcome } from "./upstream-observer.js";
 export { withRetries, backoffDelayMs, parseRetryAfter, MAX_RETRY_AFTER_MS } from "./retry.js";
 export type { RetryDecision, RetryOptions, Sleep } from "./retry.js";

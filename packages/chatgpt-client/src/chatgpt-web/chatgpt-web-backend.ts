@@ -20,6 +20,7 @@ import { safeCause, safeReason } from "../safe-error.js";
 import { transportFailure } from "../transport-failure.js";
 import { errorDetail, nextActionBody, readConversationEvent, readConversationState } from "./protocol.js";
 import { readServerSentEvents } from "../sse.js";
+import { failureOutcome, UpstreamMeter, type UpstreamObserver } from "../upstream-observer.js";
 
 /** The model when neither the session nor the server names one: what the web client itself sends. */
 export const DEFAULT_CHATGPT_WEB_MODEL = "auto";
@@ -51,6 +52,7 @@ export class ChatGPTWebBackend implements Backend {
   readonly #maxRetries: number;
   readonly #log: Logger;
   readonly #sleep: Sleep | undefined;
+  readonly #observer: UpstreamObserver | undefined;
 
   constructor(options: ChatGPTWebBackendOptions) {
     this.#dispatcher = options.dispatcher;
@@ -60,6 +62,7 @@ export class ChatGPTWebBackend implements Backend {
     this.#maxRetries = options.maxRetries;
     this.#log = options.logger ?? silentLogger;
     this.#sleep = options.sleep;
+    this.#observer = options.observer;
   }
 
   /**
@@ -91,14 +94,18 @@ export class ChatGPTWebBackend implements Backend {
     const log = { backend: "chatgpt-web", upstream: new URL(url).origin, model, credentialMasked: maskSecret(credential) };
     // Each attempt's signal: the caller's, or the attempt's deadline (headers and the whole reply).
     const deadline = new AttemptDeadline({ signal, timeoutMs: this.#timeoutMs });
+    const meter = new UpstreamMeter({ observer: this.#observer, backend: "chatgpt-web" });
     try {
       const response = await withRetries(() => this.#open({ url, body, credential, signal: deadline.start() }), {
         maxRetries: this.#maxRetries,
         signal,
         // A timed-out attempt is final: retrying would hold the session's queue for another full timeout.
         decide: (error) => (deadline.timedOut ? { retry: false } : this.#decide(error)),
-        onRetry: ({ retry, delayMs, error }) =>
-          this.#log.info({ ...log, retry, delayMs, err: this.#failure(error, request, deadline).message }, "upstream request failed, retrying"),
+        onRetry: ({ retry, delayMs, error }) => {
+          const failure = this.#failure(error, request, deadline);
+          meter.retry(failureOutcome({ failure, caught: error, timedOut: false }));
+          this.#log.info({ ...log, retry, delayMs, err: failure.message }, "upstream request failed, retrying");
+        },
         ...(this.#sleep === undefined ? {} : { sleep: this.#sleep }),
       });
 
@@ -155,13 +162,16 @@ export class ChatGPTWebBackend implements Backend {
       // Complete means `[DONE]` or the assistant message's `finished_successfully` / `end_turn`: a stream that
       // closes cleanly with neither was cut short (a proxy, a crash), and its text must not go into the history.
       if (!done && !finished) throw replyEndedEarly(status);
+      meter.ok();
       yield { type: "finish", conversation: { conversationId, parentMessageId: messageId } };
     } catch (error) {
       const failure = this.#failure(error, request, deadline);
+      meter.failed(failureOutcome({ failure, caught: error, timedOut: deadline.timedOut }));
       if (failure.code !== ErrorCode.Aborted) this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
       throw failure;
     } finally {
       deadline.end();
+      meter.end();
     }
   }
 

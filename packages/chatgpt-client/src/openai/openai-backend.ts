@@ -24,6 +24,7 @@ import { decideOpenAIRetry, openAIFailure } from "./openai-failure.js";
 import { loadOpenAISdk, type OpenAISdk } from "./openai-sdk.js";
 import { ReasoningLog } from "./reasoning-log.js";
 import { ThinkTagSplitter } from "./think-tags.js";
+import { failureOutcome, UpstreamMeter, type UpstreamObserver } from "../upstream-observer.js";
 
 /** The model when neither the session nor the server names one: a current low-cost chat model. */
 export const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
@@ -63,6 +64,7 @@ export class OpenAIBackend implements Backend {
   readonly #maxRetries: number;
   readonly #log: Logger;
   readonly #sleep: Sleep | undefined;
+  readonly #observer: UpstreamObserver | undefined;
   readonly #maxClients: number;
   readonly #clients = new Map<string, OpenAI>();
 
@@ -74,6 +76,7 @@ export class OpenAIBackend implements Backend {
     this.#maxRetries = options.maxRetries;
     this.#log = options.logger ?? silentLogger;
     this.#sleep = options.sleep;
+    this.#observer = options.observer;
     this.#maxClients = options.maxClients ?? 32;
   }
 
@@ -99,6 +102,7 @@ export class OpenAIBackend implements Backend {
     const think = new ThinkTagSplitter();
     const reasoning = new ReasoningLog();
     let complete = false;
+    const meter = new UpstreamMeter({ observer: this.#observer, backend: "openai" });
     try {
       // The SDK builds and sends the request and turns error statuses into APIErrors; the event
       // stream is read here, with the package's own SSE decoder: the SDK's Stream costs several
@@ -118,8 +122,11 @@ export class OpenAIBackend implements Backend {
           signal,
           // A timed-out attempt is final: retrying would hold the session's queue for another full timeout.
           decide: (error) => (deadline.timedOut ? { retry: false } : decideOpenAIRetry(error, sdk)),
-          onRetry: ({ retry, delayMs, error }) =>
-            this.#log.info({ ...log, retry, delayMs, err: openAIFailure(error, context, sdk).message }, "upstream request failed, retrying"),
+          onRetry: ({ retry, delayMs, error }) => {
+            const failure = openAIFailure(error, context, sdk);
+            meter.retry(failureOutcome({ failure, caught: error, timedOut: false }));
+            this.#log.info({ ...log, retry, delayMs, err: failure.message }, "upstream request failed, retrying");
+          },
           ...(this.#sleep === undefined ? {} : { sleep: this.#sleep }),
         },
       );
@@ -186,6 +193,7 @@ export class OpenAIBackend implements Backend {
       }
       if (signal.aborted) throw ChatbotError.aborted(undefined, signal.reason);
       if (reasoning.chars > 0) this.#log.debug({ ...log, ...reasoning.summary() }, "upstream reasoning");
+      meter.ok();
       yield {
         type: "finish",
         ...(finishReason === undefined ? {} : { finishReason }),
@@ -193,11 +201,13 @@ export class OpenAIBackend implements Backend {
       };
     } catch (error) {
       const failure = openAIFailure(error, context, sdk);
+      meter.failed(failureOutcome({ failure, caught: error, timedOut: deadline.timedOut }));
       if (failure.code !== ErrorCode.Aborted) this.#log.warn({ ...log, status: failure.upstreamStatus, err: failure.message }, "upstream request failed");
       throw failure;
     } finally {
       if (!complete) deadline.abort();
       deadline.end();
+      meter.end();
     }
   }
 
