@@ -18,7 +18,7 @@ export const errorInterceptor: Interceptor = (next) => async (req) => {
 export const httpVersionKey = createContextKey<string | undefined>(undefined, { description: "HTTP version" });
 
 /** The RPC protocol of a request, from its Content-Type. */
-function protocolOf(header: Headers): string {
+export function protocolOf(header: Headers): string {
   const type = header.get("content-type") ?? "";
   if (type.startsWith("application/grpc-web")) return "grpc-web";
   if (type.startsWith("application/grpc")) return "grpc";
@@ -26,7 +26,7 @@ function protocolOf(header: Headers): string {
 }
 
 /** `Code.NotFound` → "not_found", as Connect spells codes on the wire. */
-function codeName(code: Code): string {
+export function codeName(code: Code): string {
   return (Code[code] ?? "unknown").replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c.toLowerCase() : `_${c.toLowerCase()}`));
 }
 

@@ -5,12 +5,14 @@ import type { ServerResponse } from "node:http";
 import { type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/core";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { type CallObserver, callObserverInterceptor } from "./call-observer.js";
 import { withCors } from "./cors.js";
 import { createDualProtocolListener } from "./dual-protocol-listener.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { HealthStatus } from "./health.js";
 import { httpVersionKey, serverInterceptors } from "./interceptors.js";
 import type { NodeHandlerFn } from "./node-handler.js";
+import { type MetricsSource, withMetricsEndpoint } from "./metrics-endpoint.js";
 import { createRoutes } from "./routes.js";
 import { undecodableRequestGate } from "./undecodable-request.js";
 
@@ -36,6 +38,10 @@ export interface CreateGrpcServerOptions {
   readonly fallback?: NodeHandlerFn;
   /** The largest request message accepted, in bytes (default 4 MiB); larger ones get RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes?: number;
+  /** Serves `GET /metrics` from it (default: none, 404). */
+  readonly metrics?: MetricsSource;
+  /** Told about every finished RPC: method, protocol, code, duration (default: none). */
+  readonly onCall?: CallObserver;
 }
 
 export interface ListenOptions {
@@ -74,17 +80,21 @@ export function createGrpcServer({
   reflection = false,
   fallback,
   maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+  metrics,
+  onCall,
 }: CreateGrpcServerOptions): GrpcServer {
   const health = new HealthStatus();
   const rpc = connectNodeAdapter({
     routes: createRoutes({ pool, health, reflection, logger }),
-    interceptors: serverInterceptors({ logger }),
+    // Outermost, so it sees the status the client gets.
+    interceptors: [...(onCall === undefined ? [] : [callObserverInterceptor(onCall)]), ...serverInterceptors({ logger })],
     requestGate: undecodableRequestGate, // a body that is not protobuf: INVALID_ARGUMENT, not INTERNAL
     readMaxBytes: maxMessageBytes,
     contextValues: (req) => createContextValues().set(httpVersionKey, req.httpVersion),
     ...(fallback === undefined ? {} : { fallback }),
   });
-  const handler = withCors({ origins: corsOrigins }, withSpecGrpcMessage(rpc));
+  const services = withCors({ origins: corsOrigins }, withSpecGrpcMessage(rpc));
+  const handler = metrics === undefined ? services : withMetricsEndpoint({ source: metrics, logger }, services);
 
   let closing = false;
   const inflight = new Set<ServerResponse>();
