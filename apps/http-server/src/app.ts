@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import { type CallObserver, callObserver } from "./call-observer.js";
 import { DefaultSession } from "./default-session.js";
 import { BROKEN_REQUEST_MESSAGE, isBrokenRequest } from "./broken-request.js";
 import { errorReply } from "./error-response.js";
@@ -22,7 +23,17 @@ export interface CreateHttpAppOptions {
   readonly bodyLimitBytes?: number;
   /** The default session's state; by default a new one in `pool`. */
   readonly defaultSession?: DefaultSession;
+  /** Serves `GET /metrics` from it (default: none, 404). */
+  readonly metrics?: MetricsSource;
+  /** Told about every answered request: route, status, duration (default: none). */
+  readonly onCall?: CallObserver;
 }
+
+/** The metrics exposition to serve: its content type and text (for example a Prometheus registry's). */
+export type MetricsSource = () => Promise<{ readonly contentType: string; readonly body: string }>;
+
+/** The API's paths, as call metrics name them (any other path is "other"). */
+const ROUTES = ["/ask", "/renew", "/healthz", "/metrics"] as const;
 
 /**
  * Builds the legacy HTTP API of the old service:
@@ -30,7 +41,8 @@ export interface CreateHttpAppOptions {
  * - `POST /ask` `{"prompt": "..."}` → 200 text/plain, the reply of the default session;
  * - `POST /renew` `{"access_token": "..."}` or `{"api_key": "...", "version": 3}` → 200 `ok`:
  *   the default session starts over with that credential;
- * - `GET /healthz` → 200 `ok`.
+ * - `GET /healthz` → 200 `ok`;
+ * - `GET /metrics` → the `metrics` source's exposition (Prometheus text), when one is given; 404 otherwise.
  *
  * Every failure is text/plain with the status of this app's error table (see
  * {@link errorReply}). Bodies are JSON whatever their Content-Type, as before.
@@ -40,6 +52,8 @@ export function createHttpApp({
   logger = silentLogger,
   bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
   defaultSession = new DefaultSession({ pool, logger }),
+  metrics,
+  onCall,
 }: CreateHttpAppOptions) {
   if (!(Number.isInteger(bodyLimitBytes) && bodyLimitBytes > 0)) {
     throw new RangeError(`bodyLimitBytes must be a whole number > 0, got ${bodyLimitBytes}`);
@@ -53,10 +67,22 @@ export function createHttpApp({
 
   const base = new Hono();
   base.use(requestLog({ logger }));
+  if (onCall !== undefined) base.use(callObserver({ observe: onCall, routes: ROUTES }));
   base.use(methodNotAllowed({ app: base }));
 
   const app = base
     .get("/healthz", (c) => c.text("ok"))
+    .get("/metrics", async (c) => {
+      if (metrics === undefined) return c.notFound();
+      let exposition: Awaited<ReturnType<MetricsSource>>;
+      try {
+        exposition = await metrics();
+      } catch (error) {
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, "metrics could not be collected");
+        return c.text("metrics could not be collected", 503);
+      }
+      return c.body(exposition.body, 200, { "content-type": exposition.contentType, "cache-control": "no-store" });
+    })
     .post("/ask", limit, async (c) => {
       const prompt = requiredString(parseJsonObject(await c.req.text()), "prompt");
       logger.debug({ prompt }, "ask");
