@@ -26,6 +26,7 @@ describe("readConfig", () => {
       logLevel: "info",
       shutdownTimeoutMs: 10_000,
       httpBodyLimitBytes: 1_048_576,
+      metrics: true,
     });
   });
 
@@ -52,6 +53,7 @@ describe("readConfig", () => {
       LOG_LEVEL: "DEBUG",
       CHATBOT_SHUTDOWN_TIMEOUT: "3",
       CHATBOT_HTTP_BODY_LIMIT: "1024",
+      CHATBOT_METRICS: "false",
     });
     expect(config).toMatchObject({
       accessTokenCooldownMs: 0,
@@ -75,6 +77,7 @@ describe("readConfig", () => {
       logLevel: "debug",
       shutdownTimeoutMs: 3_000,
       httpBodyLimitBytes: 1024,
+      metrics: false,
     });
   });
 

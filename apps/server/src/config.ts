@@ -58,6 +58,8 @@ export interface ServerConfig {
   readonly shutdownTimeoutMs: number;
   /** Largest accepted HTTP request body, in bytes. */
   readonly httpBodyLimitBytes: number;
+  /** Serve GET /metrics (Prometheus) on the gRPC and HTTP API ports (CHATBOT_METRICS). */
+  readonly metrics: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -203,6 +205,7 @@ const SPECS = [
   { env: "LOG_LEVEL", key: "logLevel", default: "info", parse: logLevel, description: "fatal, error, warn, info, debug, trace or silent (--debug sets debug). Prompts and replies are logged only at debug." },
   { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: inSeconds(DEFAULT_GRPC_CLOSE_TIMEOUT_MS), parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
   { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: String(DEFAULT_BODY_LIMIT_BYTES), parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
+  { env: "CHATBOT_METRICS", key: "metrics", default: "true", parse: boolean, description: "Serve GET /metrics (Prometheus text format: calls, upstream requests, tokens, store, Node process) on the gRPC port and on the HTTP API's port; false: 404." },
 ] as const satisfies readonly Spec<keyof ServerConfig>[];
 
 /** Variables read by the backends' HTTP layer, listed for `--help`. */

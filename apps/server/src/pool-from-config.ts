@@ -1,5 +1,13 @@
-import { type BackendResolver, type Logger, SessionPool, type SessionPoolOptions } from "@chatgptchatbot/core";
+import {
+  type BackendResolver,
+  type Logger,
+  MemorySessionStore,
+  type PoolObserver,
+  SessionPool,
+  type SessionPoolOptions,
+} from "@chatgptchatbot/core";
 import type { ServerConfig } from "./config.js";
+import { InstrumentedSessionStore, type StoreObserver } from "./instrumented-store.js";
 
 /**
  * The pool options a server configuration implies (limits, intervals,
@@ -30,10 +38,23 @@ export function createPoolFromConfig({
   config,
   backends,
   logger,
+  observer,
+  observeStore,
 }: {
   config: ServerConfig;
   backends: BackendResolver;
   logger?: Logger;
+  /** Told about cooldown refusals, first sentences and tokens (metrics). */
+  observer?: PoolObserver;
+  /** Told about every store operation (metrics): the store is wrapped in an {@link InstrumentedSessionStore}. */
+  observeStore?: StoreObserver;
 }): SessionPool {
-  return new SessionPool({ ...poolOptionsFromConfig(config), backends, logger });
+  const store = new MemorySessionStore();
+  return new SessionPool({
+    ...poolOptionsFromConfig(config),
+    backends,
+    logger,
+    ...(observer === undefined ? {} : { observer }),
+    store: observeStore === undefined ? store : new InstrumentedSessionStore({ store, observe: observeStore }),
+  });
 }

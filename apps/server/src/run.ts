@@ -7,6 +7,7 @@ import { createBackendsFromConfig } from "./backends-from-config.js";
 import { type CliArgs, parseCliArgs, usage } from "./cli.js";
 import { readConfig, type ServerConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
 import { createPoolFromConfig } from "./pool-from-config.js";
 
 export interface RunServerOptions {
@@ -74,13 +75,23 @@ export async function runServer({
     return configError(error);
   }
   const logger = createLogger({ level: config.logLevel, ...(logDestination === undefined ? {} : { destination: logDestination }) });
+  // One registry per program run, fed by every layer's observer; none at all with CHATBOT_METRICS=false.
+  const metrics = config.metrics ? createMetrics() : undefined;
   let backends: Backends;
   try {
-    backends = createBackendsFromConfig({ config, proxyEnv: env, logger }); // reads HTTP(S)_PROXY / NO_PROXY
+    // reads HTTP(S)_PROXY / NO_PROXY
+    backends = createBackendsFromConfig({ config, proxyEnv: env, logger, ...(metrics === undefined ? {} : { observer: metrics.upstream }) });
   } catch (error) {
     return configError(error);
   }
-  const pool = createPoolFromConfig({ config, backends: backends.resolve, logger });
+  const pool = createPoolFromConfig({
+    config,
+    backends: backends.resolve,
+    logger,
+    ...(metrics === undefined ? {} : { observer: metrics.pool, observeStore: metrics.store }),
+  });
+  metrics?.countSessions(() => pool.size());
+  const served = metrics === undefined ? {} : { metrics: metrics.source, onCall: metrics.onCall };
 
   let grpc: GrpcServer | undefined;
   let http: RunningHttpServer | undefined;
@@ -102,12 +113,13 @@ export async function runServer({
         logger,
         corsOrigins: config.corsOrigins,
         reflection: config.grpcReflection,
+        ...served,
         ...(fallback === undefined ? {} : { fallback }),
       });
       urls.grpc = (await grpc.listen(args.grpc)).url;
     }
     if (args.http !== undefined) {
-      const app = createHttpApp({ pool, logger, bodyLimitBytes: config.httpBodyLimitBytes });
+      const app = createHttpApp({ pool, logger, bodyLimitBytes: config.httpBodyLimitBytes, ...served });
       http = await startHttpServer({ app, host: args.http.host, port: args.http.port });
       urls.http = http.url;
     }
