@@ -12,11 +12,15 @@ export default defineConfig({
     "src/compare.ts",
     "src/components-main.ts",
     "src/instant-server-main.ts",
+    "src/store-bench-main.ts",
     "src/token-worst-case-main.ts",
+    "src/redis-pool-main.ts",
   ],
   format: ["esm"],
   dts: false,
   sourcemap: true,
   clean: true,
   target: "node22",
+  // tsup strips `node:` by default, but `sqlite` exists only as `node:sqlite`.
+  removeNodeProtocol: false,
 });

@@ -8,6 +8,7 @@
 import { LatencyRecorder, type LatencySummary } from "./stats.js";
 
 /** One request; `worker` is the worker's index (0 ≤ worker < concurrency). It may return extra timings in ms. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a call that has no extra timings is an async function that returns nothing.
 export type LoadCall = (worker: number) => Promise<Readonly<Record<string, number>> | void>;
 
 export interface ClosedLoopOptions {
@@ -79,7 +80,10 @@ export async function runClosedLoop({
           if (timings) {
             for (const [name, ms] of Object.entries(timings)) {
               let recorder = extra.get(name);
-              if (recorder === undefined) extra.set(name, (recorder = new LatencyRecorder({ initialCapacity: 1024 })));
+              if (recorder === undefined) {
+                recorder = new LatencyRecorder({ initialCapacity: 1024 });
+                extra.set(name, recorder);
+              }
               recorder.record(ms);
             }
           }

@@ -9,6 +9,10 @@
  *
  * To keep a build of "before": `rsync -a --exclude .git /work/main/ /tmp/before/`
  * (node_modules links are relative, so the copy runs on its own).
+ *
+ * One build with two settings: `--a X/main.js --b X/main.js --env-b
+ * CHATBOT_STORE=sqlite:/tmp/bench.db` (space-separated NAME=VALUE pairs added
+ * to that side's environment; the default store of both is memory).
  */
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -32,6 +36,8 @@ const { values: flags } = parseArgs({
     b: { type: "string" },
     "node-a": { type: "string", default: "" },
     "node-b": { type: "string", default: "" },
+    "env-a": { type: "string", default: "" },
+    "env-b": { type: "string", default: "" },
     "label-a": { type: "string", default: "before" },
     "label-b": { type: "string", default: "after" },
     targets: { type: "string", default: "grpc" },
@@ -62,6 +68,17 @@ interface Sample {
   readonly rssBytes: number;
 }
 
+/** "NAME=VALUE NAME2=VALUE2" → an environment to add. */
+function envPairs(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of text.split(" ").filter((s) => s !== "")) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new Error(`--env-a/--env-b: expected NAME=VALUE, got ${pair}`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
 const median = (values: number[]): number => percentile(Float64Array.from(values).sort(), 0.5);
 
 async function main(): Promise<void> {
@@ -80,7 +97,10 @@ async function main(): Promise<void> {
         execArgv: (flags[side === "a" ? "node-a" : "node-b"] ?? "").split(" ").filter((s) => s !== ""),
         grpcPort: await freePort(),
         httpPort: await freePort(),
-        env: serverEnv({ upstreamOrigin, budget, logLevel: flags["log-level"] }),
+        env: {
+          ...serverEnv({ upstreamOrigin, budget, logLevel: flags["log-level"] }),
+          ...envPairs(flags[side === "a" ? "env-a" : "env-b"] ?? ""),
+        },
       });
     }
     const origins = (side: "a" | "b") => ({

@@ -118,7 +118,9 @@ export async function startFastUpstream({
     res.writeHead(200, sseHeaders);
     const mark = stamped ? stamp : noStamp;
     const events: (() => string)[] = [() => openaiChunk({ role: "assistant", content: "" }, null)];
-    parts.forEach((part, i) => events.push(() => openaiChunk({ content: `${edge(i) ? mark() : ""}${part}` }, null)));
+    for (const [i, part] of parts.entries()) {
+      events.push(() => openaiChunk({ content: `${edge(i) ? mark() : ""}${part}` }, null));
+    }
     events.push(() => openaiChunk({}, "stop"), () => "data: [DONE]\n\n");
     writeEvents(res, events, intervalMs);
   }

@@ -191,7 +191,7 @@ ${END}
 
 /** Replaces the generated section of BENCHMARKS.md (creating the file's skeleton if needed). */
 export function spliceResults(existing: string | undefined, section: string): string {
-  const doc = existing !== undefined && existing.includes(BEGIN) && existing.includes(END) ? existing : TEMPLATE;
+  const doc = existing?.includes(BEGIN) && existing.includes(END) ? existing : TEMPLATE;
   const start = doc.indexOf(BEGIN) + BEGIN.length;
   const end = doc.indexOf(END);
   return `${doc.slice(0, start)}\n${section.trimEnd()}\n${doc.slice(end)}`;

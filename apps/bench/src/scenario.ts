@@ -56,6 +56,9 @@ export function serverEnv({ upstreamOrigin, budget, logLevel }: { upstreamOrigin
     CHATBOT_MAX_SESSIONS: "1000",
     CHATBOT_MAX_TOKENS: String(budget),
     LOG_LEVEL: logLevel,
+    // Sessions in memory unless a bench says otherwise: the program's default
+    // (SQLite in the home folder) must not collect every run's sessions.
+    CHATBOT_STORE: "memory",
   };
 }
 

@@ -2,7 +2,7 @@ import { ChatbotError, ErrorCode, MAX_ERROR_MESSAGE_CHARS } from "@chatgptchatbo
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { GRPC_CODES, toConnectError } from "./errors.js";
-import { RetryInfoSchema } from "./retry-info.js";
+import type { RetryInfoSchema } from "./retry-info.js";
 
 describe("GRPC_CODES", () => {
   it.each([

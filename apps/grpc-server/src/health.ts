@@ -1,6 +1,6 @@
 import { clientIdentifier } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
-import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@chatgptchatbot/proto/health";
+import { type Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@chatgptchatbot/proto/health";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 
 export { ServingStatus };

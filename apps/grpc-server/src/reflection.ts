@@ -72,7 +72,10 @@ class DescriptorIndex {
   #addExtension(file: DescFile, typeName: string, extendee: DescMessage, number: number): void {
     this.#symbols.set(typeName, file);
     let numbers = this.#extensions.get(extendee.typeName);
-    if (numbers === undefined) this.#extensions.set(extendee.typeName, (numbers = new Map()));
+    if (numbers === undefined) {
+      numbers = new Map();
+      this.#extensions.set(extendee.typeName, numbers);
+    }
     numbers.set(number, file);
   }
 

@@ -1,7 +1,7 @@
-import { ChatbotError, ErrorCode, SessionPool } from "@chatgptchatbot/core";
+import { ChatbotError, ErrorCode, MemorySessionStore, SessionPool } from "@chatgptchatbot/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { deferred, recordingLogger, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
-import { DefaultSession } from "./default-session.js";
+import { DefaultSession, type DefaultSessionMemory, type DefaultSessionSnapshot } from "./default-session.js";
 import { httpStatus } from "./error-status.js";
 
 const SERVER_KEY = "sk-test-server-default-key-0001";
@@ -151,5 +151,90 @@ describe("DefaultSession", () => {
     await pool.delete(others[0]!.id);
     expect(await session.ask({ prompt: "again" })).toBe("echo: again");
     expect(backend.requests.at(-1)?.credential).toBe(SERVER_KEY);
+  });
+});
+
+describe("DefaultSession with a memory (across a restart)", () => {
+  /** A store and a memory that outlive the pool, as the program's SQLite file outlives the process. */
+  function durable() {
+    const store = new MemorySessionStore();
+    const saved: DefaultSessionSnapshot[] = [];
+    const memory: DefaultSessionMemory = {
+      load: async () => saved.at(-1),
+      save: async (snapshot) => void saved.push(snapshot),
+    };
+    const backend = new ScriptedBackend();
+    const start = (): DefaultSession => {
+      const pool = new SessionPool({
+        backends: () => backend,
+        store,
+        sweepIntervalMs: 0,
+        cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
+        configDefaults: { apiKeys: [SERVER_KEY] },
+      });
+      pools.push(pool);
+      return new DefaultSession({ pool, memory, logger: recordingLogger() });
+    };
+    return { start, saved, backend, store };
+  }
+
+  it("goes on in the same session, with the renewed credential and its history, after a restart", async () => {
+    const { start, saved, backend, store } = durable();
+    const before = start();
+    await before.renew({ version: 3, credential: "sk-test-renewed-key-0005" });
+    expect(await before.ask({ prompt: "one" })).toBe("echo: one");
+    expect(saved.at(-1)).toEqual({ sessionId: before.sessionId, config: expect.stringContaining("sk-test-renewed-key-0005") });
+
+    const after = start();
+    expect(await after.ask({ prompt: "two" })).toBe("echo: two");
+    expect(after.sessionId).toBe(before.sessionId);
+    expect(after.renewed).toBe(true);
+    expect(backend.requests.at(-1)?.credential).toBe("sk-test-renewed-key-0005");
+    expect(backend.requests.at(-1)?.history.map((m) => m.content)).toEqual(["one", "echo: one"]);
+    expect(await store.size()).toBe(1);
+  });
+
+  it("remembers a session created from the server's default credential", async () => {
+    const { start, saved } = durable();
+    const before = start();
+    await before.ask({ prompt: "one" });
+    expect(saved).toEqual([{ sessionId: before.sessionId, config: "" }]);
+    const after = start();
+    await after.ask({ prompt: "two" });
+    expect(after.sessionId).toBe(before.sessionId);
+    expect(after.renewed).toBe(false);
+  });
+
+  it("recreates the session from the remembered credential when the stored session is gone", async () => {
+    const { start, backend, store } = durable();
+    const before = start();
+    await before.renew({ version: 3, credential: "sk-test-renewed-key-0006" });
+    await before.ask({ prompt: "one" });
+    await store.delete(before.sessionId!);
+    const after = start();
+    expect(await after.ask({ prompt: "two" })).toBe("echo: two");
+    expect(after.sessionId).not.toBe(before.sessionId);
+    expect(backend.requests.at(-1)?.credential).toBe("sk-test-renewed-key-0006");
+  });
+
+  it("serves without the memory when it cannot be read or written", async () => {
+    const backend = new ScriptedBackend();
+    const pool = new SessionPool({
+      backends: () => backend,
+      sweepIntervalMs: 0,
+      cooldown: { apiKeyMs: 0 },
+      configDefaults: { apiKeys: [SERVER_KEY] },
+    });
+    pools.push(pool);
+    const logger = recordingLogger();
+    const broken: DefaultSessionMemory = {
+      load: async () => Promise.reject(new Error("disk gone")),
+      save: async () => Promise.reject(new Error("disk gone")),
+    };
+    const session = new DefaultSession({ pool, memory: broken, logger });
+    expect(await session.ask({ prompt: "hi" })).toBe("echo: hi");
+    expect(logger.lines.map((line) => line.msg)).toEqual(
+      expect.arrayContaining(["the default session could not be restored", "the default session could not be saved"]),
+    );
   });
 });

@@ -13,6 +13,25 @@ export interface DefaultSessionOptions {
   /** The shared pool the session lives in (cooldown per credential is shared with every transport). */
   readonly pool: SessionPool;
   readonly logger?: Logger;
+  /** Where the session's id and renewed credential survive a restart (the program's store); default: nowhere. */
+  readonly memory?: DefaultSessionMemory;
+}
+
+/**
+ * What the default session must remember across a restart: which session it
+ * is, and the config a `/renew` gave it (it holds a credential: a durable
+ * implementation keeps it as it keeps session credentials).
+ */
+export interface DefaultSessionSnapshot {
+  readonly sessionId: string;
+  /** The NewSession config of the last renew; "" for the server's default credential. */
+  readonly config: string;
+}
+
+/** A place for one {@link DefaultSessionSnapshot}. */
+export interface DefaultSessionMemory {
+  load(): Promise<DefaultSessionSnapshot | undefined>;
+  save(snapshot: DefaultSessionSnapshot): Promise<void>;
 }
 
 export interface RenewInput {
@@ -26,7 +45,9 @@ export interface RenewInput {
  * created lazily in the shared pool from the server's default credential, or
  * from the credential of the last successful {@link renew}. An evicted session
  * is recreated on the next ask; a renew creates the new session before it
- * deletes the old one, so a renew that fails changes nothing.
+ * deletes the old one, so a renew that fails changes nothing. With a
+ * `memory`, the session and the renewed credential are remembered there, so
+ * a restarted server goes on in the same session.
  */
 export class DefaultSession {
   readonly #pool: SessionPool;
@@ -39,10 +60,14 @@ export class DefaultSession {
   #sessionId: string | undefined;
   /** Renews run one after another, so the last one called wins. */
   #renewing: Promise<unknown> = Promise.resolve();
+  readonly #memory: DefaultSessionMemory | undefined;
+  /** Settles once what `memory` held has been taken over (first ask or renew). */
+  #restored: Promise<void> | undefined;
 
-  constructor({ pool, logger = silentLogger }: DefaultSessionOptions) {
+  constructor({ pool, logger = silentLogger, memory }: DefaultSessionOptions) {
     this.#pool = pool;
     this.#log = logger;
+    this.#memory = memory;
   }
 
   /** The id of the current session, if it has been created. */
@@ -64,6 +89,7 @@ export class DefaultSession {
    */
   async ask({ prompt, signal }: { prompt: string; signal?: AbortSignal }): Promise<string> {
     this.#pool.checkPrompt(prompt); // an oversized prompt is refused before a session is even created
+    await this.#restore();
     for (let attempt = 0; ; attempt++) {
       const sessionId = await this.#current();
       try {
@@ -85,7 +111,7 @@ export class DefaultSession {
    * @throws InvalidArgument for a credential the pool does not accept; TooManySessions.
    */
   renew(input: RenewInput): Promise<void> {
-    const run = this.#renewing.then(() => this.#renew(input));
+    const run = this.#renewing.then(() => this.#restore()).then(() => this.#renew(input));
     this.#renewing = run.catch(() => undefined);
     return run;
   }
@@ -113,11 +139,46 @@ export class DefaultSession {
     this.#config = config;
     this.#session = Promise.resolve(created.sessionId);
     this.#sessionId = created.sessionId;
+    await this.#remember(created.sessionId, config);
     if (old !== undefined) await this.#delete(old);
     this.#log.info(
       { session: shortId(created.sessionId), version, credentialMasked: maskSecret(credential) },
       "default session renewed with a new credential",
     );
+  }
+
+  /** Takes over the session and credential a previous run left in `memory`, once. */
+  #restore(): Promise<void> {
+    this.#restored ??= (async () => {
+      if (this.#memory === undefined) return;
+      let snapshot: DefaultSessionSnapshot | undefined;
+      try {
+        snapshot = await this.#memory.load();
+      } catch (error) {
+        // Not fatal: the server's default credential (or the next renew) still serves.
+        this.#log.warn({ err: ChatbotError.from(error).message }, "the default session could not be restored");
+        return;
+      }
+      if (snapshot === undefined || this.#session !== undefined) return;
+      this.#config = snapshot.config;
+      this.#session = Promise.resolve(snapshot.sessionId);
+      this.#sessionId = snapshot.sessionId;
+      this.#log.info(
+        { session: shortId(snapshot.sessionId), credentialSource: snapshot.config === "" ? "server default" : "renewed" },
+        "default session restored",
+      );
+    })();
+    return this.#restored;
+  }
+
+  /** Saves the current session and credential to `memory`; a failure is logged (the session still serves). */
+  async #remember(sessionId: string, config: string): Promise<void> {
+    if (this.#memory === undefined) return;
+    try {
+      await this.#memory.save({ sessionId, config });
+    } catch (error) {
+      this.#log.warn({ session: shortId(sessionId), err: ChatbotError.from(error).message }, "the default session could not be saved");
+    }
   }
 
   /** The current session's id, creating the session if there is none. */
@@ -144,6 +205,7 @@ export class DefaultSession {
       { session: shortId(sessionId), credentialSource: config === "" ? "server default" : "renewed" },
       "default session created",
     );
+    if (this.#config === config) await this.#remember(sessionId, config);
     return sessionId;
   }
 

@@ -16,7 +16,7 @@ export {
 } from "./server.js";
 export type { StartHttpServerOptions, RunningHttpServer, CloseOptions, FetchApp } from "./server.js";
 export { DefaultSession } from "./default-session.js";
-export type { DefaultSessionOptions, RenewInput } from "./default-session.js";
+export type { DefaultSessionMemory, DefaultSessionOptions, DefaultSessionSnapshot, RenewInput } from "./default-session.js";
 export { errorReply } from "./error-response.js";
 export type { ErrorReply } from "./error-response.js";
 export { HTTP_STATUSES, httpStatus, upstreamHttpStatus } from "./error-status.js";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync } from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
 import { extname, join } from "node:path";
 import { playgroundAssetsDir } from "./assets-dir.js";
@@ -178,7 +178,7 @@ function etagMatches(header: string | string[] | undefined, etag: string): boole
 /** Every regular file directly in the assets directory whose type is known, by name. */
 function loadAssets(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {

@@ -27,6 +27,8 @@ describe("readConfig", () => {
       shutdownTimeoutMs: 10_000,
       httpBodyLimitBytes: 1_048_576,
       metrics: true,
+      store: { kind: "sqlite", file: undefined },
+      storeKey: undefined,
     });
   });
 
@@ -54,6 +56,8 @@ describe("readConfig", () => {
       CHATBOT_SHUTDOWN_TIMEOUT: "3",
       CHATBOT_HTTP_BODY_LIMIT: "1024",
       CHATBOT_METRICS: "false",
+      CHATBOT_STORE: "sqlite:/var/lib/chatgptchatbot/sessions.db",
+      CHATBOT_STORE_KEY: Buffer.alloc(32, 3).toString("base64"),
     });
     expect(config).toMatchObject({
       accessTokenCooldownMs: 0,
@@ -78,6 +82,8 @@ describe("readConfig", () => {
       shutdownTimeoutMs: 3_000,
       httpBodyLimitBytes: 1024,
       metrics: false,
+      store: { kind: "sqlite", file: "/var/lib/chatgptchatbot/sessions.db" },
+      storeKey: Buffer.alloc(32, 3).toString("base64"),
     });
   });
 
@@ -106,6 +112,8 @@ describe("readConfig", () => {
     ["OPENAI_API_KEY", "sk-test-nul\u0000x", "OPENAI_API_KEY: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
     ["CHATGPT_ACCESS_TOKENS", "tok-test a", "CHATGPT_ACCESS_TOKENS: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
     ["CHATGPT_ACCESS_TOKEN", "t".repeat(5000), "CHATGPT_ACCESS_TOKEN: credential 1 must be at most 4096 characters"],
+    ["CHATBOT_STORE", "file.db", "CHATBOT_STORE: expected memory, sqlite:PATH or redis://…, got \"file.db\""],
+    ["CHATBOT_STORE_KEY", "c2hvcnQ=", "CHATBOT_STORE_KEY: must decode to 32 bytes, got 5 (make one with `openssl rand -base64 32`)"],
   ])("refuses %s=%s with a one-line message naming it", (name, value, message) => {
     let caught: unknown;
     try {

@@ -19,6 +19,8 @@ import {
 } from "@chatgptchatbot/core";
 import { DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "@chatgptchatbot/grpc-server";
 import { DEFAULT_BODY_LIMIT_BYTES } from "@chatgptchatbot/http-server";
+import { parseStoreKey } from "@chatgptchatbot/store-sqlite";
+import { parseStoreChoice, type StoreChoice } from "./store-choice.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
@@ -60,6 +62,10 @@ export interface ServerConfig {
   readonly httpBodyLimitBytes: number;
   /** Serve GET /metrics (Prometheus) on the gRPC and HTTP API ports (CHATBOT_METRICS). */
   readonly metrics: boolean;
+  /** Where sessions are kept (CHATBOT_STORE). */
+  readonly store: StoreChoice;
+  /** CHATBOT_STORE_KEY as given (validated), or undefined. A secret: never logged. */
+  readonly storeKey: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -170,6 +176,14 @@ const checkHost = (item: string, name: string): void => {
   }
 };
 
+/** CHATBOT_STORE_KEY: checked now, so a bad key stops the start naming the variable (never echoing the key). */
+const storeKey = (value: string, name: string): string | undefined => {
+  if (value.trim() === "") return undefined;
+  const parsed = parseStoreKey(value);
+  if (!parsed.ok) throw new ConfigError(name, parsed.reason.replace(/^CHATBOT_STORE_KEY /, ""));
+  return value.trim();
+};
+
 /** A default given in ms, as the table's seconds. */
 const inSeconds = (ms: number): string => String(ms / 1000);
 
@@ -206,6 +220,8 @@ const SPECS = [
   { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: inSeconds(DEFAULT_GRPC_CLOSE_TIMEOUT_MS), parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
   { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: String(DEFAULT_BODY_LIMIT_BYTES), parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
   { env: "CHATBOT_METRICS", key: "metrics", default: "true", parse: boolean, description: "Serve GET /metrics (Prometheus text format: calls, upstream requests, tokens, store, Node process) on the gRPC port and on the HTTP API's port; false: 404." },
+  { env: "CHATBOT_STORE", key: "store", default: "", parse: parseStoreChoice, description: "Where sessions are kept: sqlite:PATH (a file: sessions, the HTTP API's default session and each credential's cooldown survive a restart), memory (lost on restart), or redis://… (not supported yet). Unset: SQLite at $XDG_STATE_HOME/chatgptchatbot/sessions.db, or ~/.local/state/chatgptchatbot/sessions.db without XDG_STATE_HOME." },
+  { env: "CHATBOT_STORE_KEY", key: "storeKey", default: "", parse: storeKey, description: "32 random bytes in base64 (openssl rand -base64 32): the credentials the SQLite store keeps are encrypted with it (AES-256-GCM). A store written with a key does not start without it." },
 ] as const satisfies readonly Spec<keyof ServerConfig>[];
 
 /** Variables read by the backends' HTTP layer, listed for `--help`. */

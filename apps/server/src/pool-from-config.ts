@@ -1,10 +1,12 @@
 import {
   type BackendResolver,
+  type Coordinator,
   type Logger,
   MemorySessionStore,
   type PoolObserver,
   SessionPool,
   type SessionPoolOptions,
+  type SessionStore,
 } from "@chatgptchatbot/core";
 import type { ServerConfig } from "./config.js";
 import { InstrumentedSessionStore, type StoreObserver } from "./instrumented-store.js";
@@ -32,29 +34,39 @@ export function poolOptionsFromConfig(config: ServerConfig): Omit<SessionPoolOpt
 /**
  * The one session pool of the process, with every setting of the server's
  * configuration: both transports share it, so a credential's cooldown counts
- * requests from every transport.
+ * requests from every transport. `store` and `coordinator` (default: in
+ * memory) come from CHATBOT_STORE (see session-storage.ts).
  */
 export function createPoolFromConfig({
   config,
   backends,
   logger,
+  store,
+  coordinator,
   observer,
   observeStore,
 }: {
   config: ServerConfig;
   backends: BackendResolver;
   logger?: Logger;
+  store?: SessionStore;
+  coordinator?: Coordinator;
   /** Told about cooldown refusals, first sentences and tokens (metrics). */
   observer?: PoolObserver;
-  /** Told about every store operation (metrics): the store is wrapped in an {@link InstrumentedSessionStore}. */
+  /**
+   * Told about every store operation (metrics): the store (the pool's in-memory one when none is given) is wrapped
+   * in an {@link InstrumentedSessionStore}.
+   */
   observeStore?: StoreObserver;
 }): SessionPool {
-  const store = new MemorySessionStore();
+  const measured =
+    observeStore === undefined ? store : new InstrumentedSessionStore({ store: store ?? new MemorySessionStore(), observe: observeStore });
   return new SessionPool({
     ...poolOptionsFromConfig(config),
     backends,
     logger,
+    store: measured,
+    coordinator,
     ...(observer === undefined ? {} : { observer }),
-    store: observeStore === undefined ? store : new InstrumentedSessionStore({ store, observe: observeStore }),
   });
 }

@@ -1,7 +1,9 @@
+import { homedir } from "node:os";
 import type { Backends } from "@chatgptchatbot/chatgpt-client";
 import { ConfigError, type Logger, maskSecret } from "@chatgptchatbot/core";
 import { createGrpcServer, type GrpcServer, type NodeHandlerFn } from "@chatgptchatbot/grpc-server";
-import { createHttpApp, type RunningHttpServer, startHttpServer } from "@chatgptchatbot/http-server";
+import { createHttpApp, DefaultSession, type RunningHttpServer, startHttpServer } from "@chatgptchatbot/http-server";
+import { SqliteStoreError } from "@chatgptchatbot/store-sqlite";
 import type { DestinationStream } from "pino";
 import { createBackendsFromConfig } from "./backends-from-config.js";
 import { type CliArgs, parseCliArgs, usage } from "./cli.js";
@@ -9,6 +11,7 @@ import { readConfig, type ServerConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createPoolFromConfig } from "./pool-from-config.js";
+import { openSessionStorage, type SessionStorage, StoreOpenError } from "./session-storage.js";
 
 export interface RunServerOptions {
   /** Command-line arguments, without node and the script. */
@@ -32,6 +35,8 @@ export interface RunServerOptions {
   readonly createFallback?: () => NodeHandlerFn;
   /** Called once every server listens, with their URLs. */
   readonly onListening?: (urls: { grpc?: string; http?: string }) => void;
+  /** The user's home folder, for the default store path without XDG_STATE_HOME (default: os.homedir()). */
+  readonly homeDir?: string;
 }
 
 /**
@@ -43,8 +48,13 @@ export interface RunServerOptions {
  * CHATBOT_SHUTDOWN_TIMEOUT), stops the pool's timers and closes upstream
  * connections.
  *
+ * Sessions, the HTTP API's default session and cooldowns live in the store
+ * CHATBOT_STORE chose (SQLite at the default path unless told otherwise), so
+ * they survive a restart; the file is closed after the pool has stopped.
+ *
  * @returns the exit code: 0 after a clean stop or `--help`, 2 for a bad flag
- *   or variable, 1 when an address cannot be bound.
+ *   or variable or a store that cannot be used (corrupt, newer schema, wrong
+ *   key, …), 1 when an address cannot be bound.
  */
 export async function runServer({
   argv,
@@ -55,6 +65,7 @@ export async function runServer({
   logDestination,
   createFallback,
   onListening,
+  homeDir = homedir(),
 }: RunServerOptions): Promise<number> {
   const configError = (error: unknown): number => {
     if (!(error instanceof ConfigError)) throw error;
@@ -84,10 +95,29 @@ export async function runServer({
   } catch (error) {
     return configError(error);
   }
+  let storage: SessionStorage;
+  try {
+    storage = openSessionStorage({
+      choice: config.store,
+      key: config.storeKey,
+      serverCredentials: { apiKeys: config.defaultApiKeys, accessTokens: config.defaultAccessTokens },
+      env,
+      homeDir,
+    });
+  } catch (error) {
+    if (!(error instanceof SqliteStoreError || error instanceof StoreOpenError)) throw error;
+    // One line naming the file and the problem: the operator decides (move the file aside, set the key, upgrade).
+    logger.fatal({ err: error.message }, "cannot open the session store");
+    stderr.write(`chatgptchatbot: ${error.message}\n`);
+    await backends.close();
+    return 2;
+  }
   const pool = createPoolFromConfig({
     config,
     backends: backends.resolve,
     logger,
+    store: storage.store,
+    coordinator: storage.coordinator,
     ...(metrics === undefined ? {} : { observer: metrics.pool, observeStore: metrics.store }),
   });
   metrics?.countSessions(() => pool.size());
@@ -102,6 +132,7 @@ export async function runServer({
       http?.close({ timeoutMs: config.shutdownTimeoutMs }),
     ]);
     await pool.close({ timeoutMs: config.shutdownTimeoutMs });
+    await storage.close();
     await backends.close();
   };
 
@@ -119,7 +150,8 @@ export async function runServer({
       urls.grpc = (await grpc.listen(args.grpc)).url;
     }
     if (args.http !== undefined) {
-      const app = createHttpApp({ pool, logger, bodyLimitBytes: config.httpBodyLimitBytes, ...served });
+      const defaultSession = new DefaultSession({ pool, logger, memory: storage.defaultSessionMemory });
+      const app = createHttpApp({ pool, logger, bodyLimitBytes: config.httpBodyLimitBytes, defaultSession, ...served });
       http = await startHttpServer({ app, host: args.http.host, port: args.http.port });
       urls.http = http.url;
     }
@@ -138,6 +170,7 @@ export async function runServer({
       defaultApiKeys: config.defaultApiKeys.map(maskSecret),
       defaultAccessTokens: config.defaultAccessTokens.map(maskSecret),
       maxSessions: config.maxSessions,
+      ...storage.description,
     },
     "listening",
   );

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { stateFolder } from "./state-folder.js";
 
 const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
@@ -40,8 +41,10 @@ export async function startBuiltProgram({
   startTimeoutMs?: number;
 }): Promise<BuiltProgram> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run pnpm build first`);
+  // The default store (SQLite) in a temp folder of this run's own, never the real home.
+  const state = stateFolder();
   const child = spawn(process.execPath, [MAIN, "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"], {
-    env: { PATH: process.env.PATH ?? "", CHATBOT_SWEEP_INTERVAL: "0", ...env },
+    env: { PATH: process.env.PATH ?? "", CHATBOT_SWEEP_INTERVAL: "0", ...state.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: Record<string, unknown>[] = [];
@@ -68,6 +71,7 @@ export async function startBuiltProgram({
   });
   child.stderr!.on("data", (chunk: Buffer) => otherOutput.push(chunk.toString("utf8")));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  void exited.then(() => state.remove());
   let timer: NodeJS.Timeout | undefined;
   const line = await Promise.race([
     listening,

@@ -194,7 +194,7 @@ describe("2. special tokens are ordinary text (hostile-core)", () => {
     expect(first.response?.response).toBe("the model said <|endoftext|> here");
     const second = await clients.chat("grpc", { sessionId, prompt: "again" });
     expect(second.code, second.message).toBe(GrpcCode.OK);
-    const sent = (openai.requests.at(-1)?.body as { messages: { content: string }[] }).messages.map((m) => m.content);
+    const sent = (openai.requests.at(-1)!.body as { messages: { content: string }[] }).messages.map((m) => m.content);
     expect(sent).toContain("the model said <|endoftext|> here");
   });
 });
@@ -270,6 +270,7 @@ describe("4. client values in status messages are bounded and escaped (hostile-c
   it("control characters in an echoed value are escaped, not passed through", async () => {
     const outcome = await clients.newSession("grpc", { config: JSON.stringify({ version: "3\u0000\r\nx-injected: 1\u001b[31m" }) });
     expect(outcome.code).toBe(GrpcCode.INVALID_ARGUMENT);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the assertion is that no control character is echoed.
     expect(outcome.message).not.toMatch(/[\u0000-\u001f\u007f]/);
     expect(outcome.message.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
   });
@@ -317,7 +318,7 @@ describe("6. a reply cut short is an upstream failure, and nothing of it is stor
 
       const next = await clients.chat(via, { sessionId, prompt: "third turn" });
       expect(next.code, next.message).toBe(GrpcCode.OK);
-      const sent = (openai.requests.at(-1)?.body as { messages: { content: string }[] }).messages.map((m) => m.content);
+      const sent = (openai.requests.at(-1)!.body as { messages: { content: string }[] }).messages.map((m) => m.content);
       expect(sent).toEqual(expect.arrayContaining(["first turn", "echo: first turn", "third turn"]));
       expect(sent.join("\n")).not.toContain("cut me short");
     },

@@ -35,7 +35,7 @@ function run(argv: string[], env: Record<string, string>) {
   const listening = deferred<{ url: string; port: number }>();
   const exit = runServer({
     argv,
-    env,
+    env: { CHATBOT_STORE: "memory", ...env },
     shutdown: stop.promise,
     stdout: stdout.stream,
     stderr: stderr.stream,

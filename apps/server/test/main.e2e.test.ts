@@ -10,13 +10,15 @@ import { ChatbotService } from "@chatgptchatbot/proto";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { GrpcJsClient } from "./grpc-js-client.js";
+import { stateFolder } from "./state-folder.js";
 
 const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
 function start(env: Record<string, string>): { child: ChildProcess; lines: Record<string, unknown>[]; exit: Promise<number | null> } {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run pnpm build first`);
+  const state = stateFolder(); // the default store in a temp folder, never the real home
   const child = spawn(process.execPath, [MAIN, "--grpc", "127.0.0.1:0"], {
-    env: { PATH: process.env.PATH ?? "", CHATBOT_SWEEP_INTERVAL: "0", ...env },
+    env: { PATH: process.env.PATH ?? "", CHATBOT_SWEEP_INTERVAL: "0", ...state.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines: Record<string, unknown>[] = [];
@@ -30,6 +32,7 @@ function start(env: Record<string, string>): { child: ChildProcess; lines: Recor
     }
   });
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  void exit.then(() => state.remove());
   return { child, lines, exit };
 }
 

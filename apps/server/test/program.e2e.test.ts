@@ -32,7 +32,7 @@ function run(argv: string[], env: Record<string, string> = {}) {
   const stderr: string[] = [];
   const code = runServer({
     argv,
-    env,
+    env: { CHATBOT_STORE: "memory", ...env },
     shutdown: new Promise(() => {}),
     stdout: { write: (t: string) => stdout.push(t) },
     stderr: { write: (t: string) => stderr.push(t) },
@@ -87,7 +87,7 @@ describe("the browser playground on the gRPC port", () => {
       const stderr: string[] = [];
       const code = await runServer({
         argv,
-        env: {},
+        env: { CHATBOT_STORE: "memory" },
         shutdown: new Promise(() => {}),
         stdout: { write: (t: string) => stdout.push(t) },
         stderr: { write: (t: string) => stderr.push(t) },

@@ -6,6 +6,7 @@
 import { Writable } from "node:stream";
 import type { NodeHandlerFn } from "@chatgptchatbot/grpc-server";
 import { runServer } from "../src/run.js";
+import { stateFolder } from "./state-folder.js";
 
 export interface RunningProgram {
   readonly grpcUrl: string;
@@ -44,16 +45,19 @@ export async function startProgram({
   const shutdown = new Promise<string>((resolve) => (triggerShutdown = resolve));
   let onListening!: (urls: { grpc?: string; http?: string }) => void;
   const listening = new Promise<{ grpc?: string; http?: string }>((resolve) => (onListening = resolve));
+  // The default store (SQLite) in a temp folder of this run's own, removed after it, unless the test chose one.
+  const state = stateFolder();
   const exited = runServer({
     argv,
-    env: { CHATBOT_SWEEP_INTERVAL: "0", ...env },
+    env: { CHATBOT_SWEEP_INTERVAL: "0", ...state.env, ...env },
+    homeDir: state.env.HOME,
     shutdown,
     stdout: { write: (text: string) => stdout.push(text) },
     stderr: { write: (text: string) => stderr.push(text) },
     logDestination: destination,
     ...(createFallback === undefined ? {} : { createFallback }),
     onListening,
-  });
+  }).finally(() => state.remove());
   const urls = await Promise.race([listening, exited.then((code) => Promise.reject(new Error(`exited with ${code}: ${stderr.join("")}`)))]);
   return {
     grpcUrl: urls.grpc ?? "",

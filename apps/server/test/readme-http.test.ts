@@ -88,7 +88,7 @@ describe("README: the legacy HTTP API", () => {
     const listening = deferred<string>();
     exit = runServer({
       argv: ["--http", "127.0.0.1:0"],
-      env: { API_URL: openai.url, CHATGPT_BASE_URL: web.url, LOG_LEVEL: "silent", CHATBOT_SWEEP_INTERVAL: "0" },
+      env: { API_URL: openai.url, CHATGPT_BASE_URL: web.url, LOG_LEVEL: "silent", CHATBOT_SWEEP_INTERVAL: "0", CHATBOT_STORE: "memory" },
       shutdown: stop.promise,
       onListening: (urls) => listening.resolve(urls.http!),
     });

@@ -16,7 +16,6 @@ import {
   fromBinary,
   fromJson,
   type JsonValue,
-  toBinary,
   toJsonString,
 } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";

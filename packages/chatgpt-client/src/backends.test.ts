@@ -314,7 +314,7 @@ describe("SessionPool with the access-token backend (end to end)", () => {
 describe("keep-alive when the reply's end trails its last event", () => {
   // Real upstreams often send `data: [DONE]` and the end of the chunked body in separate packets. A client that
   // stops reading at [DONE] must finish the body rather than drop the connection, or no connection is ever reused.
-  const sse = (events: object[]) => events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("") + "data: [DONE]\n\n";
+  const sse = (events: object[]) => `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join("")}data: [DONE]\n\n`;
 
   /** Waits (on events, not time) until the server has ended `count` replies and their connection is idle. */
   async function replies(ended: () => number, count: number): Promise<void> {

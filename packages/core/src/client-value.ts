@@ -20,7 +20,7 @@ export function quoteClientValue(value: unknown): string {
     let cut = value.slice(0, QUOTED_VALUE_CHARS);
     const last = cut.charCodeAt(cut.length - 1);
     if (value.length > QUOTED_VALUE_CHARS && last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
-    const quoted = `"${escape(cut)}${cut.length < value.length ? "…" : ""}"`;
+    const quoted = `"${escapeText(cut)}${cut.length < value.length ? "…" : ""}"`;
     return cut.length < value.length ? `${quoted} (${value.length} characters)` : quoted;
   }
   if (typeof value === "number" || typeof value === "boolean") return String(value);
@@ -29,7 +29,7 @@ export function quoteClientValue(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
-function escape(text: string): string {
+function escapeText(text: string): string {
   let out = "";
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);

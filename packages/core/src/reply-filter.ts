@@ -12,7 +12,7 @@ const EMOTICON = new RegExp(
     [
       String.raw`[>}\]]?(?:[:;=]|8(?=-))['’]?[-^o]?[)(\]\[DPpOo3/\\|*$@xX>}{<]+`, // :) ;P :-D =/ :'( 8-) :3 :* :$
       String.raw`[)(\]\[DPpOo/\\|*<>{}]+[-^o]?[:;=]`, // reversed: (: D: ):
-      String.raw`[xX][DdPp(]+(?![A-Za-z])`, // XD xP
+      "[xX][DdPp(]+(?![A-Za-z])", // XD xP
       String.raw`<\/?3+`, // <3 </3
       String.raw`[\^><oOTt;-]_+[\^><oOTt;-]`, // ^_^ >_< o_O T_T -_-
       String.raw`\^\^+`, // ^^

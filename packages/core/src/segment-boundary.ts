@@ -57,7 +57,7 @@ function isWhiteSpace(char: string): boolean {
 /** Whether the code point at `index` continues the character before it (combining mark, joiner, variation selector). */
 function continuesCharacter(text: string, index: number): boolean {
   const char = String.fromCodePoint(text.codePointAt(index) ?? 0);
-  return /[\p{M}\u200d\ufe0e\ufe0f]/u.test(char) || text[index - 1] === "\u200d";
+  return /\p{M}|\u200d|\ufe0e|\ufe0f/u.test(char) || text[index - 1] === "\u200d";
 }
 
 /** Whether the single `.` at `dot` follows an abbreviation (Mr., e.g., U.S., J.) or a list number at the segment's start. */

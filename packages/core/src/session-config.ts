@@ -135,7 +135,7 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
       throw invalid("api_keys must be an array of non-empty strings");
     }
     if (obj.api_keys.length > MAX_API_KEYS) throw invalid(`api_keys must hold at most ${MAX_API_KEYS} keys`);
-    (obj.api_keys as string[]).forEach((key, i) => own.push(checkedCredential(`api_keys[${i}]`, key)));
+    for (const [i, key] of (obj.api_keys as string[]).entries()) own.push(checkedCredential(`api_keys[${i}]`, key));
   }
 
   const baseUrl = optionalBaseUrl(obj.base_url, defaults.allowedUpstreamHosts);

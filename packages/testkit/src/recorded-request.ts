@@ -7,6 +7,7 @@ export interface RecordedRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   /** The body parsed as JSON, or the raw text if it is not JSON ("" when there is none). */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read recorded bodies loosely; the fake cannot know every shape.
   body: any;
 }
 

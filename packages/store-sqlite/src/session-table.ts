@@ -1,0 +1,470 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { ACCESS_TOKEN_KIND, API_KEY_KIND } from "@chatgptchatbot/core";
+import type {
+  ConversationState,
+  HistoryEntry,
+  RenewWrite,
+  SessionConfig,
+  SessionRecord,
+  TurnWrite,
+  WriteOutcome,
+} from "@chatgptchatbot/core";
+import { CooldownTable } from "./cooldown-table.js";
+import { isSealed, type CredentialCipher } from "./credential-cipher.js";
+import { decodeConfig, decodeConversation, decodeCredentials } from "./record-codec.js";
+import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
+
+/**
+ * The server's default credentials, which records refer to and never
+ * contain: the same fields as core's `SessionConfigDefaults`, so the pool's
+ * defaults can be passed as they are.
+ */
+export interface ServerCredentials {
+  /** By backend kind; wins over the two fields below. */
+  readonly credentials?: { readonly [kind: string]: readonly string[] | undefined };
+  /** Used by "api-key" sessions created without their own key. */
+  readonly apiKeys?: readonly string[];
+  /** Used by "access-token" sessions created without their own token. */
+  readonly accessTokens?: readonly string[];
+}
+
+/** The server's credentials for a kind, resolved as core's config parser resolves them. */
+function serverCredentialsFor(server: ServerCredentials, kind: string): readonly string[] {
+  const byKind = server.credentials?.[kind];
+  if (byKind !== undefined) return byKind;
+  if (kind === API_KEY_KIND) return server.apiKeys ?? [];
+  if (kind === ACCESS_TOKEN_KIND) return server.accessTokens ?? [];
+  return [];
+}
+
+/** What a sweep needs of a session: no history, no config. */
+export interface SessionActivity {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly conversationStartedAt: number;
+  readonly lastActiveAt: number;
+}
+
+/**
+ * Where a session's rows are: its row id and the sequence numbers of its
+ * first stored message and of the next one. A writer that knows it (the
+ * adapter's cache) updates by row id and deletes and inserts by sequence
+ * number, with no lookups; it is advanced by {@link advance} after each
+ * committed write.
+ */
+export interface Placement {
+  readonly sid: number;
+  readonly first: number;
+  readonly next: number;
+}
+
+/** A session as read, and where its rows are. */
+export interface StoredSession {
+  readonly record: SessionRecord;
+  readonly placement: Placement;
+}
+
+/** The placement after a committed turn (drop, then append) or renew (drop everything). */
+export function advance(placement: Placement, change: { drop: number; append: number }): Placement {
+  const first = Math.min(placement.first + change.drop, placement.next);
+  return { sid: placement.sid, first, next: placement.next + change.append };
+}
+
+function placementOf(sid: number, messages: readonly { seq: number }[]): Placement {
+  const first = messages[0]?.seq ?? 0;
+  return { sid, first, next: messages.length === 0 ? 0 : messages.at(-1)!.seq + 1 };
+}
+
+/** One chat's change, fenced (see core's `SessionStore.appendTurn`). */
+export interface TurnChange extends TurnWrite {
+  readonly id: string;
+  readonly fence: number;
+}
+
+/** A renew's change, fenced (see core's `SessionStore.renew`). */
+export interface RenewChange extends RenewWrite {
+  readonly id: string;
+  readonly fence: number;
+}
+
+interface SessionRow {
+  sid: number;
+  id: string;
+  config: string;
+  credentials: Uint8Array | null;
+  initial_prompt: string;
+  initial_response: string;
+  system_tokens: number;
+  conversation: string | null;
+  created_at: number;
+  conversation_started_at: number;
+  last_active_at: number;
+}
+
+interface MessageRow {
+  sid: number;
+  seq: number;
+  role: string;
+  content: string;
+  tokens: number;
+}
+
+const SESSION_COLUMNS =
+  "sid, id, config, credentials, initial_prompt, initial_response, system_tokens, conversation, created_at, conversation_started_at, last_active_at";
+
+/**
+ * The storage engine: sessions and their history as rows, every statement
+ * prepared once, every write one transaction. Knows records but not the
+ * SessionStore interface, so the interface may change around it.
+ */
+export class SessionTable {
+  readonly #db: DatabaseSync;
+  readonly #file: string;
+  readonly #cipher: CredentialCipher | undefined;
+  readonly #server: ServerCredentials;
+  readonly #sql: ReturnType<typeof prepareStatements>;
+  #closed = false;
+  #cooldowns: CooldownTable | undefined;
+
+  constructor({
+    db,
+    file,
+    cipher,
+    serverCredentials = {},
+  }: {
+    db: DatabaseSync;
+    file: string;
+    cipher: CredentialCipher | undefined;
+    serverCredentials?: ServerCredentials;
+  }) {
+    this.#db = db;
+    this.#file = file;
+    this.#cipher = cipher;
+    this.#server = serverCredentials;
+    this.#sql = prepareStatements(db);
+  }
+
+  get file(): string {
+    return this.#file;
+  }
+
+  read(id: string): StoredSession | undefined {
+    const row = this.#sql.selectSession.get(id) as SessionRow | undefined;
+    if (row === undefined) return undefined;
+    return this.#decode(row, this.#sql.selectMessages.all(row.sid) as unknown as MessageRow[]);
+  }
+
+  /** Every session, in two sequential scans (no query per session). */
+  readAll(): StoredSession[] {
+    const rows = this.#sql.selectSessions.all() as unknown as SessionRow[];
+    const messages = this.#sql.selectAllMessages.all() as unknown as MessageRow[];
+    const sessions: StoredSession[] = [];
+    let m = 0;
+    for (const row of rows) {
+      // Both scans are ordered by sid: walk them side by side.
+      while (m < messages.length && messages[m]!.sid < row.sid) m++;
+      const start = m;
+      while (m < messages.length && messages[m]!.sid === row.sid) m++;
+      const stored = this.#decode(row, messages.slice(start, m));
+      if (stored !== undefined) sessions.push(stored);
+    }
+    return sessions;
+  }
+
+  /**
+   * Every session without its history (`history` is empty, `placement`
+   * unknown): one scan of the sessions table, for a sweep, which reads only
+   * timestamps. {@link readHistory} gets a session's history when it is needed.
+   */
+  readAllWithoutHistory(): Array<{ record: SessionRecord; sid: number }> {
+    const rows = this.#sql.selectSessions.all() as unknown as SessionRow[];
+    const sessions: Array<{ record: SessionRecord; sid: number }> = [];
+    for (const row of rows) {
+      const stored = this.#decode(row, []);
+      if (stored !== undefined) sessions.push({ record: stored.record, sid: row.sid });
+    }
+    return sessions;
+  }
+
+  /** A session's history and where its rows are, by row id. */
+  readHistory(sid: number): { history: HistoryEntry[]; placement: Placement } {
+    const messages = this.#sql.selectMessages.all(sid) as unknown as MessageRow[];
+    const history: HistoryEntry[] = [];
+    for (const message of messages) {
+      if (message.role !== "user" && message.role !== "assistant") {
+        throw new SqliteStoreError({ problem: SqliteStoreProblem.Corrupt, file: this.#file, detail: "a message has an unknown role" });
+      }
+      history.push({ role: message.role, content: message.content, tokens: message.tokens });
+    }
+    return { history, placement: placementOf(sid, messages) };
+  }
+
+  listActivity(): SessionActivity[] {
+    return (this.#sql.selectActivity.all() as unknown as Array<Omit<SessionRow, "config">>).map((row) => ({
+      id: row.id,
+      createdAt: row.created_at,
+      conversationStartedAt: row.conversation_started_at,
+      lastActiveAt: row.last_active_at,
+    }));
+  }
+
+  count(): number {
+    return (this.#sql.count.get() as { n: number }).n;
+  }
+
+  remove(id: string): boolean {
+    // The session's messages go with it (ON DELETE CASCADE), in the same statement's transaction.
+    return Number(this.#sql.deleteSession.run(id).changes) > 0;
+  }
+
+  /**
+   * A small named value the program keeps beside the sessions (the HTTP
+   * API's default session: its id and renewed credential). Treated as a
+   * secret: sealed like session credentials when the store has a key.
+   */
+  readState(name: string): string | undefined {
+    const row = this.#sql.selectMeta.get(stateKey(name)) as { value: Uint8Array } | undefined;
+    if (row === undefined) return undefined;
+    const text = isSealed(row.value) ? this.#cipher?.open({ sealed: row.value, context: stateKey(name) }) : decodeUtf8(row.value);
+    if (text === undefined) {
+      throw new SqliteStoreError({ problem: SqliteStoreProblem.Corrupt, file: this.#file, detail: `the saved ${name} is unreadable` });
+    }
+    return text;
+  }
+
+  /** Saves a named value (one statement); see {@link readState}. */
+  writeState(name: string, value: string): void {
+    const stored = this.#cipher?.seal({ plaintext: value, context: stateKey(name) }) ?? Buffer.from(value, "utf8");
+    this.#sql.upsertMeta.run(stateKey(name), stored);
+  }
+
+  /** The persisted cooldowns in the same file (created on first use: it may write the salt). */
+  cooldowns(): CooldownTable {
+    this.#cooldowns ??= new CooldownTable({ db: this.#db });
+    return this.#cooldowns;
+  }
+
+  /**
+   * The highest fencing token any stored session accepted: a coordinator
+   * started on this file issues tokens above it (whatever the clock did).
+   */
+  highestFence(): number {
+    return (this.#sql.highestFence.get() as { fence: number | null }).fence ?? 0;
+  }
+
+  /**
+   * Stores a new session whole, in one transaction.
+   *
+   * @returns where its rows are, or undefined (and nothing written) when a session with that id exists.
+   */
+  insert(record: SessionRecord): Placement | undefined {
+    return this.#transaction(() => {
+      if (this.#sql.exists.get(record.id) !== undefined) return undefined;
+      const sid = this.#insertSession(record);
+      record.history.forEach((entry, seq) => this.#sql.insertMessage.run(sid, seq, entry.role, entry.content, entry.tokens));
+      return { sid, first: 0, next: record.history.length };
+    });
+  }
+
+  /**
+   * One chat turn in one transaction: an UPDATE of the three changing
+   * columns (refused for a fence below the stored one), a DELETE of the
+   * dropped entries when there are any, one INSERT per new entry. Nothing
+   * already stored is rewritten. With the session's `placement` (known to
+   * be current), no statement needs an index lookup beyond the row id.
+   */
+  appendTurn({ id, fence, drop, append, conversation, lastActiveAt }: TurnChange, placement?: Placement): WriteOutcome {
+    return this.#transaction(() => {
+      const state = encodeConversation(conversation);
+      if (placement !== undefined) {
+        if (this.#sql.updateTurnBySid.get(state, lastActiveAt, fence, placement.sid, fence) === undefined) return this.#refusal(id);
+        if (drop > 0) this.#sql.deleteBefore.run(placement.sid, placement.first + drop);
+        append.forEach((entry, i) => {
+          this.#sql.insertMessage.run(placement.sid, placement.next + i, entry.role, entry.content, entry.tokens);
+        });
+        return "written";
+      }
+      const updated = this.#sql.updateTurn.get(state, lastActiveAt, fence, id, fence) as { sid: number } | undefined;
+      if (updated === undefined) return this.#refusal(id);
+      if (drop > 0) this.#sql.deleteOldest.run(updated.sid, updated.sid, drop);
+      for (const entry of append) this.#sql.appendMessage.run(updated.sid, entry.role, entry.content, entry.tokens, updated.sid);
+      return "written";
+    });
+  }
+
+  /** A new conversation in one transaction: the session's row updated, its history deleted. */
+  renew({ id, fence, initialResponse, conversation, conversationStartedAt }: RenewChange): WriteOutcome {
+    return this.#transaction(() => {
+      const updated = this.#sql.updateRenew.get(
+        initialResponse,
+        encodeConversation(conversation),
+        conversationStartedAt,
+        fence,
+        id,
+        fence,
+      ) as { sid: number } | undefined;
+      if (updated === undefined) return this.#refusal(id);
+      this.#sql.deleteMessages.run(updated.sid);
+      return "written";
+    });
+  }
+
+  /** Idempotent. (`DatabaseSync.isOpen` is newer than Node 22.13, hence the flag.) */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** Why a fenced UPDATE matched no row: the session is gone, or a higher fence was accepted. */
+  #refusal(id: string): "not-found" | "stale" {
+    return this.#sql.exists.get(id) === undefined ? "not-found" : "stale";
+  }
+
+  #insertSession(record: SessionRecord): number {
+    const { credentials, ...rest } = record.config;
+    let stored: Uint8Array | null = null;
+    if (!record.config.serverCredential) {
+      const plaintext = JSON.stringify(credentials);
+      stored = this.#cipher?.seal({ plaintext, context: record.id }) ?? Buffer.from(plaintext, "utf8");
+    }
+    const inserted = this.#sql.insertSession.run(
+      record.id,
+      JSON.stringify(rest),
+      stored,
+      record.initialPrompt,
+      record.initialResponse,
+      record.systemTokens,
+      encodeConversation(record.conversation),
+      record.createdAt,
+      record.conversationStartedAt,
+      record.lastActiveAt,
+    );
+    return Number(inserted.lastInsertRowid);
+  }
+
+  #transaction<T>(body: () => T): T {
+    this.#sql.begin.run();
+    try {
+      const result = body();
+      this.#sql.commit.run();
+      return result;
+    } catch (error) {
+      try {
+        this.#sql.rollback.run();
+      } catch {
+        // SQLite may already have rolled back (for example after SQLITE_FULL)
+      }
+      throw error;
+    }
+  }
+
+  /** @returns undefined for a session whose server credential is no longer configured. */
+  #decode(row: SessionRow, messages: readonly MessageRow[]): StoredSession | undefined {
+    const fail = (what: string): SqliteStoreError =>
+      new SqliteStoreError({
+        problem: SqliteStoreProblem.Corrupt,
+        file: this.#file,
+        detail: `session ${row.id.slice(0, 8)}… is unreadable: ${what}`,
+      });
+    const base = decodeConfig(row.config);
+    if (base === undefined) throw fail("its config is not valid");
+    let credentials: readonly string[];
+    if (row.credentials === null) {
+      credentials = serverCredentialsFor(this.#server, base.kind);
+      if (credentials.length === 0) return undefined;
+    } else {
+      const decoded = decodeCredentials({ stored: row.credentials, context: row.id, cipher: this.#cipher });
+      if (decoded === undefined) throw fail("its credentials cannot be decrypted or read");
+      credentials = decoded;
+    }
+    const config: SessionConfig = { ...base, credentials: [...credentials], serverCredential: row.credentials === null };
+    let conversation: ConversationState | null = null;
+    if (row.conversation !== null) {
+      const decoded = decodeConversation(row.conversation);
+      if (decoded === undefined) throw fail("its conversation state is not valid");
+      conversation = decoded;
+    }
+    const history: HistoryEntry[] = [];
+    for (const message of messages) {
+      if (message.role !== "user" && message.role !== "assistant") throw fail("a message has an unknown role");
+      history.push({ role: message.role, content: message.content, tokens: message.tokens });
+    }
+    const record: SessionRecord = {
+      id: row.id,
+      config,
+      initialPrompt: row.initial_prompt,
+      initialResponse: row.initial_response,
+      systemTokens: row.system_tokens,
+      history,
+      conversation,
+      createdAt: row.created_at,
+      conversationStartedAt: row.conversation_started_at,
+      lastActiveAt: row.last_active_at,
+    };
+    return { record, placement: placementOf(row.sid, messages) };
+  }
+}
+
+/** The meta key of a named state value; store-key.ts seals every `state:` row when a key is first given. */
+export function stateKey(name: string): string {
+  return `${STATE_PREFIX}${name}`;
+}
+export const STATE_PREFIX = "state:";
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function encodeConversation(conversation: ConversationState | null): string | null {
+  return conversation === null ? null : JSON.stringify(conversation);
+}
+
+function prepareStatements(db: DatabaseSync) {
+  const p = (sql: string): StatementSync => db.prepare(sql);
+  return {
+    // IMMEDIATE: take the write lock at BEGIN, so busy_timeout applies there
+    // and a turn never fails half-way on a lock upgrade.
+    begin: p("BEGIN IMMEDIATE"),
+    commit: p("COMMIT"),
+    rollback: p("ROLLBACK"),
+    selectSession: p(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`),
+    selectSessions: p(`SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY sid`),
+    selectActivity: p("SELECT id, created_at, conversation_started_at, last_active_at FROM sessions"),
+    selectMessages: p("SELECT sid, seq, role, content, tokens FROM messages WHERE sid = ? ORDER BY seq"),
+    selectAllMessages: p("SELECT sid, seq, role, content, tokens FROM messages ORDER BY sid, seq"),
+    count: p("SELECT count(*) AS n FROM sessions"),
+    insertSession: p(
+      `INSERT INTO sessions (id, config, credentials, initial_prompt, initial_response, system_tokens, conversation,
+         created_at, conversation_started_at, last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    exists: p("SELECT 1 AS found FROM sessions WHERE id = ?"),
+    selectMeta: p("SELECT value FROM meta WHERE key = ?"),
+    upsertMeta: p("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+    highestFence: p("SELECT max(fence) AS fence FROM sessions"),
+    // The fence test is in the WHERE: a refused write changes nothing, and
+    // an accepted one raises the stored fence in the same statement.
+    updateTurn: p("UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE id = ? AND fence <= ? RETURNING sid"),
+    updateTurnBySid: p("UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE sid = ? AND fence <= ? RETURNING sid"),
+    deleteBefore: p("DELETE FROM messages WHERE sid = ? AND seq < ?"),
+    updateRenew: p(
+      `UPDATE sessions SET initial_response = ?, conversation = ?, conversation_started_at = ?, fence = ?
+         WHERE id = ? AND fence <= ? RETURNING sid`,
+    ),
+    deleteSession: p("DELETE FROM sessions WHERE id = ?"),
+    deleteMessages: p("DELETE FROM messages WHERE sid = ?"),
+    // The oldest `?` entries: a walk of the primary key's first rows, no scan.
+    deleteOldest: p("DELETE FROM messages WHERE sid = ? AND seq IN (SELECT seq FROM messages WHERE sid = ? ORDER BY seq LIMIT ?)"),
+    insertMessage: p("INSERT INTO messages (sid, seq, role, content, tokens) VALUES (?, ?, ?, ?, ?)"),
+    // The next sequence number comes from the primary key's last entry (one
+    // index lookup), so appending needs no read of the history first.
+    appendMessage: p(
+      `INSERT INTO messages (sid, seq, role, content, tokens)
+         SELECT ?, coalesce(max(seq) + 1, 0), ?, ?, ? FROM messages WHERE sid = ?`,
+    ),
+  };
+}

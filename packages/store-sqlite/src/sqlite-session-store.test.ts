@@ -1,0 +1,405 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ChatbotError, ErrorCode, type SessionRecord, type TurnWrite } from "@chatgptchatbot/core";
+import { describeSessionStoreConformance } from "@chatgptchatbot/testkit/testing";
+import { makeRecord, tempFolder, turn } from "../test/fixtures.js";
+import { openDatabase } from "./database.js";
+import { SessionTable } from "./session-table.js";
+import { openSqliteSessionStore, SqliteSessionStore, type SqliteSessionStoreOptions } from "./sqlite-session-store.js";
+import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
+
+const KEY = Buffer.alloc(32, 7).toString("base64");
+const OTHER_KEY = Buffer.alloc(32, 9).toString("base64");
+
+let folder: ReturnType<typeof tempFolder>;
+let file: string;
+const opened: SqliteSessionStore[] = [];
+
+/** How each store was opened, so `reopen` opens the file the same way. */
+const openedWith = new WeakMap<SqliteSessionStore, Partial<SqliteSessionStoreOptions>>();
+
+function openStore(options: Partial<SqliteSessionStoreOptions> = {}): SqliteSessionStore {
+  const store = openSqliteSessionStore({ file, ...options });
+  opened.push(store);
+  openedWith.set(store, options);
+  return store;
+}
+
+/** Everything on disk for this store (main file, WAL), as one string to search for secrets. */
+function bytesOnDisk(): string {
+  const dir = dirname(file);
+  return readdirSync(dir)
+    .map((name) => readFileSync(join(dir, name)).toString("latin1"))
+    .join("\n");
+}
+
+/** Counts row writes through triggers that live in the file, so they see the store's own connection. */
+function installAudit(): { counts: () => Record<string, number> } {
+  const db = new DatabaseSync(file);
+  db.exec(`
+    CREATE TABLE audit (op TEXT NOT NULL);
+    CREATE TRIGGER audit_mi AFTER INSERT ON messages BEGIN INSERT INTO audit VALUES ('message insert'); END;
+    CREATE TRIGGER audit_md AFTER DELETE ON messages BEGIN INSERT INTO audit VALUES ('message delete'); END;
+    CREATE TRIGGER audit_mu AFTER UPDATE ON messages BEGIN INSERT INTO audit VALUES ('message update'); END;
+    CREATE TRIGGER audit_si AFTER INSERT ON sessions BEGIN INSERT INTO audit VALUES ('session insert'); END;
+    CREATE TRIGGER audit_su AFTER UPDATE ON sessions BEGIN INSERT INTO audit VALUES ('session update'); END;
+  `);
+  return {
+    counts: () => {
+      const rows = db.prepare("SELECT op, count(*) AS n FROM audit GROUP BY op").all() as Array<{ op: string; n: number }>;
+      db.exec("DELETE FROM audit");
+      return Object.fromEntries(rows.map((row) => [row.op, row.n]));
+    },
+  };
+}
+
+beforeEach(() => {
+  folder = tempFolder();
+  file = join(folder.path, "state", "sessions.db");
+});
+
+afterEach(() => {
+  for (const store of opened.splice(0)) store.close();
+  folder.cleanup();
+});
+
+for (const cache of [true, false]) {
+  describeSessionStoreConformance(`SQLite (cache: ${cache})`, () => {
+    const store = openStore({ cache });
+    return { store, close: () => store.close() };
+  });
+}
+
+/** The pool's turn: the prompt and its reply appended, the oldest `drop` entries dropped. */
+function chat(n: number, drop = 0): TurnWrite {
+  return { drop, append: turn(n), conversation: { conversationId: "c", turn: n }, lastActiveAt: 1_700_000_100_000 + n };
+}
+
+describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $cache)", ({ cache }) => {
+  const open = (options: Partial<SqliteSessionStoreOptions> = {}): SqliteSessionStore => openStore({ cache, ...options });
+
+  it("round-trips every field of a record, across a reopen", async () => {
+    const record = { ...makeRecord({ id: "s-1", turns: 3 }), initialResponse: "Hi chat!" };
+    const store = open();
+    await store.create(record);
+    expect(await store.get("s-1")).toEqual(record);
+    store.close();
+
+    const again = open();
+    expect(await again.get("s-1")).toEqual(record);
+    expect(await again.size()).toBe(1);
+    expect(await again.list()).toEqual([record]);
+    expect(await again.get("nope")).toBeUndefined();
+  });
+
+  it("round-trips a record without optional config fields and without conversation state", async () => {
+    const base = makeRecord({ id: "s-2" });
+    const record: SessionRecord = {
+      ...base,
+      config: { ...base.config, model: undefined, temperature: undefined, kind: "access-token", version: 1, filter: false },
+      conversation: null,
+    };
+    const store = open();
+    await store.create(record);
+    expect(await store.get("s-2")).toEqual(record);
+    store.close();
+    expect(await open().get("s-2")).toEqual(record);
+  });
+
+  it("stores a chat turn as one update and two inserts, rewriting nothing already stored", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 10 }));
+    await store.create(makeRecord({ id: "s-other", turns: 10 }));
+    const audit = installAudit();
+
+    expect(await store.appendTurn("s-1", 1, chat(10))).toBe("written");
+    expect(audit.counts()).toEqual({ "session update": 1, "message insert": 2 });
+
+    // A turn that drops the oldest turn from the budget: two deletes, two inserts.
+    expect(await store.appendTurn("s-1", 2, chat(11, 2))).toBe("written");
+    expect(audit.counts()).toEqual({ "session update": 1, "message insert": 2, "message delete": 2 });
+
+    const expected = makeRecord({ id: "s-1", turns: 12 }).history.slice(2);
+    await beforeAndAfterReopen(store, async (reader) => {
+      const after = (await reader.get("s-1"))!;
+      expect(after.history).toEqual(expected);
+      expect(after.conversation).toEqual({ conversationId: "c", turn: 11 });
+      expect(after.lastActiveAt).toBe(1_700_000_100_011);
+      // The other session was never touched.
+      expect((await reader.get("s-other"))!.history).toEqual(makeRecord({ id: "s-other", turns: 10 }).history);
+    });
+  });
+
+  it("drops every entry when asked to drop more than are stored, and appends after", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 2 }));
+    expect(await store.appendTurn("s-1", 1, chat(5, 10))).toBe("written");
+    expect((await store.get("s-1"))!.history).toEqual(turn(5));
+    expect((await reopen(store).get("s-1"))!.history).toEqual(turn(5));
+  });
+
+  it("renews: the stored history deleted, the new conversation kept, and appending goes on after", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 4 }));
+    const fresh = { initialResponse: "fresh start", conversation: { conversationId: "new" }, conversationStartedAt: 9 };
+    expect(await store.renew("s-1", 1, fresh)).toBe("written");
+    expect(await store.appendTurn("s-1", 2, chat(1))).toBe("written");
+    await beforeAndAfterReopen(store, async (reader) => {
+      const after = (await reader.get("s-1"))!;
+      expect(after.history).toEqual(turn(1));
+      expect(after.initialResponse).toBe("fresh start");
+      expect(after.conversationStartedAt).toBe(9);
+    });
+  });
+
+  it("keeps each session's highest accepted fence across a reopen: a stale writer is refused after a restart", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 1 }));
+    await store.create(makeRecord({ id: "s-2", turns: 1 }));
+    expect(await store.appendTurn("s-1", 5_000, chat(1))).toBe("written");
+    const again = reopen(store);
+    expect(await again.appendTurn("s-1", 4_999, chat(2))).toBe("stale");
+    expect(await again.renew("s-1", 4_999, { initialResponse: "", conversation: null, conversationStartedAt: 1 })).toBe("stale");
+    expect(await again.appendTurn("s-2", 1, chat(2))).toBe("written");
+    expect((await again.get("s-1"))!.history).toEqual([...turn(0), ...turn(1)]);
+    expect(await again.appendTurn("s-1", 5_000, chat(2))).toBe("written");
+    expect(again.table.highestFence()).toBe(5_000);
+  });
+
+  it("deletes a session with its history", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 2 }));
+    await store.create(makeRecord({ id: "s-2", turns: 2 }));
+    expect(await store.delete("s-1")).toBe(true);
+    expect(await store.delete("s-1")).toBe(false);
+    expect(await store.get("s-1")).toBeUndefined();
+    expect(await store.size()).toBe(1);
+    const db = new DatabaseSync(file, { readOnly: true });
+    expect(db.prepare("SELECT count(*) AS n FROM messages").get()).toEqual({ n: 4 });
+    db.close();
+  });
+
+  it("lists every session, and sessions created or deleted after a list", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 1 }));
+    const again = reopen(store);
+    expect((await again.list()).map((r) => r.id)).toEqual(["s-1"]);
+    await again.create(makeRecord({ id: "s-2" }));
+    expect(await again.appendTurn("s-1", 1, chat(1))).toBe("written");
+    expect((await again.list()).map((r) => [r.id, r.history.length]).sort()).toEqual([["s-1", 4], ["s-2", 0]]);
+    await again.delete("s-1");
+    expect((await again.list()).map((r) => r.id)).toEqual(["s-2"]);
+    expect(await again.get("s-1")).toBeUndefined();
+  });
+
+  it("a listed session's history is read when first used, and includes turns written before that", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 2 }));
+    await store.create(makeRecord({ id: "s-2", turns: 1 }));
+    const again = reopen(store);
+    const listed = await again.list();
+    expect(listed.map((r) => r.id).sort()).toEqual(["s-1", "s-2"]);
+    expect(await again.appendTurn("s-1", 1, chat(5, 2))).toBe("written");
+    expect(await again.renew("s-2", 1, { initialResponse: "new", conversation: null, conversationStartedAt: 7 })).toBe("written");
+    expect((await again.get("s-1"))!.history).toEqual([...turn(1), ...turn(5)]);
+    expect((await again.get("s-1"))!.conversation).toEqual({ conversationId: "c", turn: 5 });
+    expect((await again.get("s-2"))!.history).toEqual([]);
+    expect((await again.get("s-2"))!.initialResponse).toBe("new");
+    // Read now: later turns go by the read placement.
+    expect(await again.appendTurn("s-1", 2, chat(6, 2))).toBe("written");
+    expect((await again.get("s-1"))!.history).toEqual([...turn(5), ...turn(6)]);
+    expect(JSON.parse(JSON.stringify(await again.list()))).toEqual(JSON.parse(JSON.stringify(await reopen(again).list())));
+  });
+
+  it("lists activity without reading histories", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 2, now: 1000 }));
+    expect(await store.listActivity()).toEqual([{ id: "s-1", createdAt: 1000, conversationStartedAt: 1001, lastActiveAt: 1002 }]);
+  });
+});
+
+/** Runs `check` on the store, then on the same file reopened (what a restart reads). */
+async function beforeAndAfterReopen(store: SqliteSessionStore, check: (reader: SqliteSessionStore) => Promise<void>): Promise<void> {
+  await check(store);
+  await check(reopen(store));
+}
+
+/** Closes a store and opens the same file again, the same way (a restart). */
+function reopen(store: SqliteSessionStore): SqliteSessionStore {
+  store.close();
+  return openStore(openedWith.get(store));
+}
+
+const open = openStore;
+
+describe("credentials at rest", () => {
+  it("never writes the server's default credentials; resolves them from the server at load", async () => {
+    const serverCredentials = { apiKeys: ["sk-test-server-default-AAAA"] };
+    const store = open({ serverCredentials });
+    const record = makeRecord({ id: "s-1", credentials: ["sk-test-server-default-AAAA"], serverCredential: true });
+    await store.create(record);
+    store.close();
+    expect(bytesOnDisk()).not.toContain("sk-test-server-default-AAAA");
+
+    // The operator rotated the key: the session follows the server's current default.
+    const rotated = open({ serverCredentials: { apiKeys: ["sk-test-server-rotated-BBBB"] } });
+    expect((await rotated.get("s-1"))!.config).toEqual({ ...record.config, credentials: ["sk-test-server-rotated-BBBB"] });
+  });
+
+  it("treats a session whose server credential is no longer configured as absent (it stays stored)", async () => {
+    const store = open({ serverCredentials: { apiKeys: ["sk-test-server-default-AAAA"] } });
+    await store.create(makeRecord({ id: "s-1", serverCredential: true, credentials: ["sk-test-server-default-AAAA"] }));
+    store.close();
+    const without = open({ serverCredentials: {} });
+    expect(await without.get("s-1")).toBeUndefined();
+    expect(await without.list()).toEqual([]);
+    expect(await without.size()).toBe(1);
+  });
+
+  it("with CHATBOT_STORE_KEY, keeps client credentials only encrypted and reads them back with the key", async () => {
+    const store = open({ key: KEY });
+    const record = makeRecord({ id: "s-1", credentials: ["sk-test-client-secret-CCCC", "sk-test-client-secret-DDDD"] });
+    await store.create(record);
+    store.close();
+    const disk = bytesOnDisk();
+    expect(disk).not.toContain("sk-test-client-secret-CCCC");
+    expect(disk).not.toContain("sk-test-client-secret-DDDD");
+    expect(await open({ key: KEY }).get("s-1")).toEqual(record);
+  });
+
+  it("without a key, client credentials are stored plaintext in the owner-only file", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", credentials: ["sk-test-client-plain-EEEE"] }));
+    store.close();
+    expect(bytesOnDisk()).toContain("sk-test-client-plain-EEEE");
+  });
+
+  it("a store written with a key stops the open without it, or with another, in one line", async () => {
+    open({ key: KEY }).close();
+    const missing = catchOpen({ file });
+    expect(missing.problem).toBe(SqliteStoreProblem.KeyRequired);
+    expect(missing.message).toMatch(/^session store .*sessions\.db: .*CHATBOT_STORE_KEY is not set/);
+    const wrong = catchOpen({ file, key: OTHER_KEY });
+    expect(wrong.problem).toBe(SqliteStoreProblem.WrongKey);
+    for (const error of [missing, wrong]) {
+      expect(error.message).toContain(file);
+      expect(error.message).not.toContain("\n");
+      expect(error.message).not.toContain(KEY);
+      expect(error.message).not.toContain(OTHER_KEY);
+    }
+  });
+
+  it("rejects a key that is not 32 bytes of base64, without echoing it", () => {
+    for (const key of ["not base64 at all!", Buffer.alloc(16, 1).toString("base64")]) {
+      const error = catchOpen({ file, key });
+      expect(error.problem).toBe(SqliteStoreProblem.BadKey);
+      expect(error.message).not.toContain(key);
+    }
+  });
+
+  it("encrypts what an unkeyed store holds when first opened with a key; then the key is required", async () => {
+    const plain = open();
+    const record = makeRecord({ id: "s-1", credentials: ["sk-test-client-upgrade-FFFF"] });
+    await plain.create(record);
+    plain.close();
+    const keyed = open({ key: KEY });
+    expect(await keyed.get("s-1")).toEqual(record);
+    keyed.close();
+    // VACUUM drops the freed pages that still held the old plaintext.
+    const db = new DatabaseSync(file);
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE); VACUUM");
+    db.close();
+    expect(bytesOnDisk()).not.toContain("sk-test-client-upgrade-FFFF");
+    expect(catchOpen({ file }).problem).toBe(SqliteStoreProblem.KeyRequired);
+  });
+
+  it("does not open a sealed value moved to another session's row", async () => {
+    const store = open({ key: KEY });
+    await store.create(makeRecord({ id: "s-1", credentials: ["sk-test-one-GGGG"] }));
+    await store.create(makeRecord({ id: "s-2", credentials: ["sk-test-two-HHHH"] }));
+    store.close();
+    const db = new DatabaseSync(file);
+    db.exec("UPDATE sessions SET credentials = (SELECT credentials FROM sessions WHERE id = 's-1') WHERE id = 's-2'");
+    db.close();
+    const error = await open({ key: KEY }).get("s-2").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChatbotError);
+    expect((error as ChatbotError).code).toBe(ErrorCode.Unavailable);
+    expect(((error as ChatbotError).cause as SqliteStoreError).problem).toBe(SqliteStoreProblem.Corrupt);
+  });
+});
+
+describe("named state values", () => {
+  it("keeps a value across a reopen, sealed when the store has a key, and seals a plaintext one when a key is first given", async () => {
+    const plain = open();
+    await plain.writeState("http-default-session", '{"config":"sk-test-state-plain-IIII"}');
+    plain.close();
+    expect(bytesOnDisk()).toContain("sk-test-state-plain-IIII");
+
+    const keyed = open({ key: KEY });
+    expect(await keyed.readState("http-default-session")).toBe('{"config":"sk-test-state-plain-IIII"}');
+    await keyed.writeState("http-default-session", '{"config":"sk-test-state-sealed-JJJJ"}');
+    expect(await keyed.readState("nothing")).toBeUndefined();
+    keyed.close();
+    const db = new DatabaseSync(file);
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE); VACUUM");
+    db.close();
+    const disk = bytesOnDisk();
+    expect(disk).not.toContain("sk-test-state-plain-IIII");
+    expect(disk).not.toContain("sk-test-state-sealed-JJJJ");
+    expect(await open({ key: KEY }).readState("http-default-session")).toBe('{"config":"sk-test-state-sealed-JJJJ"}');
+  });
+});
+
+describe("a disk that refuses writes", () => {
+  it("a full store rejects the turn with Unavailable 'session store unavailable' and keeps the session as it was", async () => {
+    const store = open({ maxBytes: 64 * 1024 });
+    await store.create(makeRecord({ id: "s-1", turns: 2 }));
+    const before = JSON.parse(JSON.stringify(await store.get("s-1")));
+    const huge: TurnWrite = { ...chat(3, 2), append: [{ role: "user", content: "x".repeat(200_000), tokens: 1 }, turn(3)[1]!] };
+    const error = await store.appendTurn("s-1", 1, huge).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChatbotError);
+    expect((error as ChatbotError).code).toBe(ErrorCode.Unavailable);
+    expect((error as ChatbotError).message).toBe("session store unavailable");
+    expect(((error as ChatbotError).cause as SqliteStoreError).problem).toBe(SqliteStoreProblem.Unavailable);
+    expect(String(((error as ChatbotError).cause as Error).message)).toMatch(/full/);
+    expect(await store.get("s-1")).toEqual(before);
+    // Still serving: a small turn fits.
+    expect(await store.appendTurn("s-1", 1, chat(4))).toBe("written");
+    expect((await store.get("s-1"))!.history).toEqual([...before.history, ...turn(4)]);
+    expect((await reopen(store).get("s-1"))!.history).toEqual([...before.history, ...turn(4)]);
+  });
+
+  it("a read-only database rejects writes with Unavailable and still serves reads", async () => {
+    const writer = open();
+    await writer.create(makeRecord({ id: "s-1", turns: 1 }));
+    writer.close();
+    const db = new DatabaseSync(file, { readOnly: true });
+    const store = new SqliteSessionStore({ table: new SessionTable({ db, file, cipher: undefined }) });
+    opened.push(store);
+    expect((await store.get("s-1"))!.history).toHaveLength(2);
+    const error = await store.appendTurn("s-1", 1, chat(2)).catch((e: unknown) => e);
+    expect((error as ChatbotError).code).toBe(ErrorCode.Unavailable);
+    expect(String(((error as ChatbotError).cause as Error).message)).toMatch(/readonly/);
+    expect((await store.get("s-1"))!.history).toHaveLength(2);
+  });
+
+  it("a folder that cannot be created stops the open as Unavailable naming the file", () => {
+    openDatabase({ file: join(folder.path, "x.db") }).close();
+    // A regular file where the folder should be: mkdir fails even for root.
+    const error = catchOpen({ file: join(folder.path, "x.db", "sessions.db") });
+    expect(error.problem).toBe(SqliteStoreProblem.Unavailable);
+    expect(error.message).toContain(join(folder.path, "x.db", "sessions.db"));
+  });
+});
+
+function catchOpen(options: SqliteSessionStoreOptions): SqliteStoreError {
+  try {
+    openSqliteSessionStore(options).close();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SqliteStoreError);
+    return error as SqliteStoreError;
+  }
+  throw new Error("the store opened");
+}

@@ -1,0 +1,262 @@
+import { resolve } from "node:path";
+import {
+  ChatbotError,
+  ErrorCode,
+  type HistoryEntry,
+  type RenewWrite,
+  type SessionRecord,
+  type SessionStore,
+  type TurnWrite,
+  type WriteOutcome,
+} from "@chatgptchatbot/core";
+import { openDatabase, type OpenDatabaseOptions } from "./database.js";
+import {
+  advance,
+  type Placement,
+  SessionTable,
+  type ServerCredentials,
+  type SessionActivity,
+  type StoredSession,
+} from "./session-table.js";
+import { toStoreError } from "./sqlite-failure.js";
+import { applyStoreKey } from "./store-key.js";
+
+export interface SqliteSessionStoreOptions extends OpenDatabaseOptions {
+  /** CHATBOT_STORE_KEY as given (32 bytes, base64), or undefined for plaintext credentials in an owner-only file. */
+  readonly key?: string;
+  /** The server's default credentials, which records refer to instead of containing. */
+  readonly serverCredentials?: ServerCredentials;
+  /**
+   * Keep every record read or written in memory too (true), so a chat's `get`
+   * costs what the memory store's does and only the write touches SQLite.
+   * Right while one process owns the file, which is how the program runs it.
+   */
+  readonly cache?: boolean;
+}
+
+/**
+ * Opens a durable session store: the database (owner-only, WAL, migrated)
+ * and its key check. Synchronous, and meant to run once at start.
+ *
+ * @throws SqliteStoreError naming the file and the problem (print its message, exit 2).
+ */
+export function openSqliteSessionStore(options: SqliteSessionStoreOptions): SqliteSessionStore {
+  const file = resolve(options.file);
+  const db = openDatabase({ ...options, file });
+  try {
+    const cipher = applyStoreKey({ db, file, keyText: options.key });
+    const table = new SessionTable({ db, file, cipher, serverCredentials: options.serverCredentials });
+    return new SqliteSessionStore({ table, cache: options.cache ?? true });
+  } catch (error) {
+    db.close();
+    throw toStoreError({ error, file });
+  }
+}
+
+type CachedRecord = { -readonly [K in keyof SessionRecord]: SessionRecord[K] } & { history: HistoryEntry[] };
+
+/**
+ * A cached session: the store's own record, and where its rows are (so a
+ * turn's statements need no lookups). A session `list` brought in has its
+ * history read on first use (`placement` unknown until then).
+ */
+interface Cached {
+  readonly record: CachedRecord;
+  readonly sid: number;
+  placement: Placement | undefined;
+}
+
+/**
+ * {@link SessionStore} over SQLite. Every write is one transaction of exactly
+ * what changed: a chat turn is one UPDATE (fenced: a token below the stored
+ * one is refused in the same statement), a DELETE of the dropped entries when
+ * there are any, and one INSERT per new entry.
+ *
+ * With `cache` (the default) every record read or written is also kept in
+ * memory and changed in place after each commit, as the in-process store
+ * keeps it: `get` hands out the cached record itself (the interface forbids
+ * changing it), so a chat's read costs what the memory store's does. Once
+ * `list` has read the whole file the cache holds every session, and later
+ * sweeps read no file. Right while one process owns the file, which is how
+ * the program runs it.
+ *
+ * Failures while serving (read-only or full disk, I/O error, damaged pages)
+ * reject with core's Unavailable "session store unavailable", the
+ * SqliteStoreError as its cause; the stored session (and the cached one) is
+ * left as it was.
+ */
+export class SqliteSessionStore implements SessionStore {
+  readonly #table: SessionTable;
+  /** What is stored, as last read or written; undefined when caching is off. */
+  readonly #cache: Map<string, Cached> | undefined;
+  /** The cache holds every stored session (after a `list`). */
+  #complete = false;
+
+  constructor({ table, cache = true }: { table: SessionTable; cache?: boolean }) {
+    this.#table = table;
+    this.#cache = cache ? new Map() : undefined;
+  }
+
+  /** The database file, as an absolute path (for the start log line). */
+  get file(): string {
+    return this.#table.file;
+  }
+
+  /** The engine, for the coordinator that shares this file (see `SqliteCoordinator`). */
+  get table(): SessionTable {
+    return this.#table;
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const cached = this.#cache?.get(id);
+    if (cached !== undefined || this.#complete) return cached?.record;
+    return this.#run(() => {
+      const stored = this.#table.read(id);
+      if (stored === undefined) return undefined;
+      return this.#remember(stored)?.record ?? stored.record;
+    });
+  }
+
+  async create(record: SessionRecord): Promise<void> {
+    const placement = this.#run(() => this.#table.insert(record));
+    if (placement === undefined) throw new Error(`session ${record.id} exists`);
+    this.#remember({ record, placement });
+  }
+
+  async appendTurn(id: string, fence: number, turn: TurnWrite): Promise<WriteOutcome> {
+    const before = this.#cache?.get(id);
+    const outcome = this.#run(() => this.#table.appendTurn({ id, fence, ...turn }, before?.placement));
+    const cached = this.#settle(id, outcome);
+    if (cached !== undefined) {
+      // Only after the commit: a failed write leaves the cached session as stored.
+      const { record } = cached;
+      if (cached.placement !== undefined) {
+        // (A history not read yet will be read with this turn in it.)
+        if (turn.drop > 0) record.history.splice(0, turn.drop);
+        record.history.push(...turn.append);
+        cached.placement = advance(cached.placement, { drop: turn.drop, append: turn.append.length });
+      }
+      record.conversation = turn.conversation;
+      record.lastActiveAt = turn.lastActiveAt;
+    }
+    return outcome;
+  }
+
+  async renew(id: string, fence: number, fresh: RenewWrite): Promise<WriteOutcome> {
+    const outcome = this.#run(() => this.#table.renew({ id, fence, ...fresh }));
+    const cached = this.#settle(id, outcome);
+    if (cached !== undefined) {
+      const { record } = cached;
+      if (cached.placement !== undefined) {
+        record.history = [];
+        cached.placement = advance(cached.placement, { drop: Number.POSITIVE_INFINITY, append: 0 });
+      }
+      record.initialResponse = fresh.initialResponse;
+      record.conversation = fresh.conversation;
+      record.conversationStartedAt = fresh.conversationStartedAt;
+    }
+    return outcome;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.#run(() => {
+      const deleted = this.#table.remove(id);
+      this.#cache?.delete(id);
+      return deleted;
+    });
+  }
+
+  async size(): Promise<number> {
+    return this.#run(() => this.#table.count());
+  }
+
+  async list(): Promise<SessionRecord[]> {
+    if (this.#complete && this.#cache !== undefined) return [...this.#cache.values()].map((cached) => cached.record);
+    return this.#run(() => {
+      if (this.#cache === undefined) return this.#table.readAll().map((session) => session.record);
+      // Cached records stay the ones handed out; the rest join the cache
+      // without their histories (a sweep reads only timestamps): each is read
+      // on its first use, so the first sweep after a start does not read
+      // every message in the file.
+      const listed = this.#table
+        .readAllWithoutHistory()
+        .map(({ record, sid }) => (this.#cache!.get(record.id) ?? this.#rememberWithoutHistory(record, sid)).record);
+      this.#complete = true;
+      return listed;
+    });
+  }
+
+  /**
+   * Each session's timestamps without its history or config: what a sweep
+   * needs. Proposed for the SessionStore interface (see the README).
+   */
+  async listActivity(): Promise<SessionActivity[]> {
+    return this.#run(() => this.#table.listActivity());
+  }
+
+  /**
+   * A small named value kept beside the sessions, sealed like credentials
+   * when the store has a key (the program keeps the HTTP API's default
+   * session here: its id and renewed credential).
+   */
+  async readState(name: string): Promise<string | undefined> {
+    return this.#run(() => this.#table.readState(name));
+  }
+
+  async writeState(name: string, value: string): Promise<void> {
+    this.#run(() => this.#table.writeState(name, value));
+  }
+
+  /** Closes the database. Idempotent; the store must not be used afterwards. */
+  close(): void {
+    this.#table.close();
+  }
+
+  /** Keeps a record as the store's own copy (its own history array: writes change it in place); undefined without a cache. */
+  #remember({ record, placement }: StoredSession): Cached | undefined {
+    if (this.#cache === undefined) return undefined;
+    const cached: Cached = { record: { ...record, history: [...record.history] }, sid: placement.sid, placement };
+    this.#cache.set(record.id, cached);
+    return cached;
+  }
+
+  /** Caches a record whose history is read from the file when first touched (then it is a plain array). */
+  #rememberWithoutHistory(record: SessionRecord, sid: number): Cached {
+    const own = { ...record } as CachedRecord;
+    const cached: Cached = { record: own, sid, placement: undefined };
+    const settle = (history: HistoryEntry[]): HistoryEntry[] => {
+      Object.defineProperty(own, "history", { value: history, writable: true, enumerable: true, configurable: true });
+      return history;
+    };
+    Object.defineProperty(own, "history", {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        const { history, placement } = this.#run(() => this.#table.readHistory(sid));
+        cached.placement = placement;
+        return settle(history);
+      },
+      set: (history: HistoryEntry[]) => settle(history),
+    });
+    this.#cache!.set(record.id, cached);
+    return cached;
+  }
+
+  /** The cached session a written outcome must change; forgets a session the file no longer has. */
+  #settle(id: string, outcome: WriteOutcome): Cached | undefined {
+    if (outcome === "not-found") this.#cache?.delete(id);
+    return outcome === "written" ? this.#cache?.get(id) : undefined;
+  }
+
+  #run<T>(body: () => T): T {
+    try {
+      return body();
+    } catch (error) {
+      throw new ChatbotError({
+        code: ErrorCode.Unavailable,
+        message: "session store unavailable",
+        cause: toStoreError({ error, file: this.#table.file }),
+      });
+    }
+  }
+}
