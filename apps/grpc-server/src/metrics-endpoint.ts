@@ -12,7 +12,10 @@ export const METRICS_PATH = "/metrics";
  * other request goes on to `next`. Another method on the path: 405. A source
  * that fails: 503, logged (a scrape is retried on the next interval).
  */
-export function withMetricsEndpoint({ source, logger = silentLogger }: { source: MetricsSource; logger?: Logger }, next: NodeHandlerFn): NodeHandlerFn {
+export function withMetricsEndpoint(
+  { source, logger = silentLogger }: { source: MetricsSource; logger?: Logger },
+  next: NodeHandlerFn,
+): NodeHandlerFn {
   return (req, res) => {
     const path = (req.url ?? "").split("?", 1)[0];
     if (path !== METRICS_PATH) {

@@ -62,7 +62,9 @@ export function createMetrics(): ServerMetrics {
   });
   const upstreamRequests = new Counter({
     name: "chatbot_upstream_requests_total",
-    help: "Upstream requests by backend and outcome: ok, aborted (the caller gave up), or the failure's kind (timeout, network, http_4xx, http_5xx, malformed, other).",
+    help:
+      "Upstream requests by backend and outcome: ok, aborted (the caller gave up), " +
+      "or the failure's kind (timeout, network, http_4xx, http_5xx, malformed, other).",
     labelNames: ["backend", "outcome"] as const,
     registers,
   });

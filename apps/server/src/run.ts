@@ -90,8 +90,8 @@ export async function runServer({
   const metrics = config.metrics ? createMetrics() : undefined;
   let backends: Backends;
   try {
-    // reads HTTP(S)_PROXY / NO_PROXY
-    backends = createBackendsFromConfig({ config, proxyEnv: env, logger, ...(metrics === undefined ? {} : { observer: metrics.upstream }) });
+    const observer = metrics === undefined ? {} : { observer: metrics.upstream };
+    backends = createBackendsFromConfig({ config, proxyEnv: env, logger, ...observer }); // reads HTTP(S)_PROXY / NO_PROXY
   } catch (error) {
     return configError(error);
   }

@@ -66,7 +66,8 @@ describe("GET /metrics (the built program)", () => {
       expect(problems.filter((line) => !PROM_CLIENT_DEFAULTS_LINT.test(line))).toEqual([]);
     }
 
-    const moved = (name: string, labels: Record<string, string> = {}): number => sampleValue(onGrpc, name, labels) - sampleValue(before, name, labels);
+    const moved = (name: string, labels: Record<string, string> = {}): number =>
+      sampleValue(onGrpc, name, labels) - sampleValue(before, name, labels);
     expect(moved("chatbot_calls_total", { method: CHAT, protocol: "grpc", code: "ok" })).toBe(1);
     expect(moved("chatbot_calls_total", { method: CHAT, protocol: "grpc", code: "resource_exhausted" })).toBe(1);
     expect(moved("chatbot_calls_total", { method: "/ask", protocol: "http", code: "200" })).toBe(1);

@@ -22,7 +22,12 @@ export interface PoolObserver {
    * tokenizer (what was sent: the prompt, plus the system prompt and history
    * for backends that are sent them; what came back: the reply's text).
    */
-  tokens?(info: { readonly kind: BackendKind; readonly direction: "sent" | "received"; readonly tokens: number; readonly reported: boolean }): void;
+  tokens?(info: {
+    readonly kind: BackendKind;
+    readonly direction: "sent" | "received";
+    readonly tokens: number;
+    readonly reported: boolean;
+  }): void;
 }
 
 /** Calls one hook of an observer, never letting it fail the caller. */

@@ -416,8 +416,14 @@ export class SessionPool {
     if (this.#observer?.tokens === undefined) return;
     const reportedSent = usage?.promptTokens;
     const reportedReceived = usage?.completionTokens;
-    notify(this.#observer, "tokens", { kind, direction: "sent", tokens: reportedSent ?? sent, reported: reportedSent !== undefined });
-    notify(this.#observer, "tokens", { kind, direction: "received", tokens: reportedReceived ?? received, reported: reportedReceived !== undefined });
+    const reported = (n: number | undefined): boolean => n !== undefined;
+    notify(this.#observer, "tokens", { kind, direction: "sent", tokens: reportedSent ?? sent, reported: reported(reportedSent) });
+    notify(this.#observer, "tokens", {
+      kind,
+      direction: "received",
+      tokens: reportedReceived ?? received,
+      reported: reported(reportedReceived),
+    });
   }
 
   #assertOpen(): void {
