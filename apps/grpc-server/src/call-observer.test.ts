@@ -1,9 +1,10 @@
 import { SessionPool } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
+import { Health } from "@chatgptchatbot/proto/health";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { caught, ScriptedBackend } from "@chatgptchatbot/testkit/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CallRecord } from "./call-observer.js";
 import { createGrpcServer, type GrpcServer } from "./server.js";
 
@@ -51,5 +52,19 @@ describe("createGrpcServer onCall", () => {
     });
     const client = createClient(ChatbotService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" }));
     await expect(client.newSession({ config: CONFIG })).resolves.toMatchObject({ sessionId: expect.any(String) });
+  });
+
+  it("reports a server-streaming call when its stream ends, not when it starts", async () => {
+    const calls: CallRecord[] = [];
+    const { server, url } = await serve({ onCall: (call) => calls.push(call) });
+    const health = createClient(Health, createGrpcTransport({ baseUrl: url }));
+    const stream = health.watch({ service: "" })[Symbol.asyncIterator]();
+    expect((await stream.next()).done).toBe(false); // SERVING
+    expect(calls).toEqual([]);
+    server.health.shutdown(); // NOT_SERVING, then every Watch ends
+    for (let next = await stream.next(); !next.done; next = await stream.next());
+    await vi.waitFor(() => expect(calls.map(({ method, protocol, code }) => [method, protocol, code])).toEqual([
+      ["grpc.health.v1.Health/Watch", "grpc", "ok"],
+    ]));
   });
 });
