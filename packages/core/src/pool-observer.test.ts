@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import type { AskPart } from "./backend.js";
 import { ErrorCode } from "./errors.js";
@@ -30,6 +30,9 @@ function makePool(backend: ScriptedBackend, options: Partial<SessionPoolOptions>
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
+
+// The tokenizer's first load takes seconds on a busy machine: once here, not inside the first test's time limit.
+beforeAll(() => loadTokenCounter(undefined), 60_000);
 
 const V3 = JSON.stringify({ version: 3, api_key: "sk-test-observer" });
 
