@@ -10,11 +10,11 @@ import {
 } from "@chatgptchatbot/core";
 import type { Dispatcher } from "undici";
 import { ChatGPTWebBackend } from "./chatgpt-web/chatgpt-web-backend.js";
-import { createUpstreamDispatcher } from "./dispatcher.js";
+import { createUpstreamDispatcher } from "./http/dispatcher.js";
 import { OpenAIBackend } from "./openai/openai-backend.js";
-import { describeProxy, type ProxyEnv, readProxySettings, usesProxy } from "./proxy-settings.js";
-import type { Sleep } from "./retry.js";
-import { createUndiciFetch } from "./undici-fetch.js";
+import { describeProxy, type ProxyEnv, readProxySettings, usesProxy } from "./http/proxy-settings.js";
+import type { Sleep } from "./http/retry.js";
+import { createUndiciFetch } from "./http/undici-fetch.js";
 import type { UpstreamObserver } from "./upstream-observer.js";
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;

@@ -15,9 +15,9 @@ import {
 } from "@chatgptchatbot/testkit";
 import { rejection } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { createUpstreamDispatcher } from "./dispatcher.js";
+import { createUpstreamDispatcher } from "./http/dispatcher.js";
 import { OpenAIBackend } from "./openai/openai-backend.js";
-import { createUndiciFetch } from "./undici-fetch.js";
+import { createUndiciFetch } from "./http/undici-fetch.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { ChatbotError, ErrorCode } from "@chatgptchatbot/core";
-import { transportFailure } from "./transport-failure.js";
+import { transportFailure } from "./http/transport-failure.js";
 
 /**
  * How one upstream request ended: "ok"; "aborted" (the caller gave up, not

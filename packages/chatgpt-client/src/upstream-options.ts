@@ -1,5 +1,5 @@
 import type { Logger } from "@chatgptchatbot/core";
-import type { Sleep } from "./retry.js";
+import type { Sleep } from "./http/retry.js";
 import type { UpstreamObserver } from "./upstream-observer.js";
 
 /** What both backends take besides their transport: model, deadline, retries, logging. */

@@ -6,7 +6,7 @@ export { isLoopbackHost, startHttpProxy } from "./http-proxy.js";
 export type { HttpProxy } from "./http-proxy.js";
 export type { Fault } from "./fault.js";
 export type { RecordedRequest } from "./recorded-request.js";
-export { formatSSE, parseSSE, readSSE, SSE_DONE, SSEParser } from "./sse.js";
+export { formatSSE, parseSSE, readSSE, SSE_DONE } from "./sse.js";
 export { chunkText, chunkTokens } from "./chunk-text.js";
 export { SAMPLE_REASONING, SAMPLE_REPLIES } from "./sample-replies.js";
 export type { SampleLanguage } from "./sample-replies.js";

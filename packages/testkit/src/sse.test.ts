@@ -1,38 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { formatSSE, parseSSE, readSSE, SSEParser } from "./sse.js";
+import { formatSSE, parseSSE, readSSE, SSE_DONE } from "./sse.js";
 
-describe("formatSSE / parseSSE", () => {
-  it("round-trips strings, JSON and multi-line data", () => {
-    const text = formatSSE({ a: 1 }) + formatSSE("line one\nline two") + formatSSE("[DONE]");
-    expect(text).toBe('data: {"a":1}\n\ndata: line one\ndata: line two\n\ndata: [DONE]\n\n');
-    expect(parseSSE(text)).toEqual(['{"a":1}', "line one\nline two", "[DONE]"]);
+// The decoder itself is tested in @chatgptchatbot/sse; these check the payload views the fakes' tests use.
+describe("parseSSE / readSSE", () => {
+  const text = formatSSE({ a: 1 }) + formatSSE("two\nlines") + formatSSE(SSE_DONE);
+
+  it("parseSSE gives the data payloads of the complete events, a cut last one left out", () => {
+    expect(parseSSE(text)).toEqual(['{"a":1}', "two\nlines", "[DONE]"]);
+    expect(parseSSE(`${text}data: cut`)).toEqual(['{"a":1}', "two\nlines", "[DONE]"]);
   });
 
-  it("ignores comments, other fields and events without data; accepts CRLF and no space after the colon", () => {
-    const text = ": keep-alive\r\n\r\nevent: ping\r\nid: 3\r\n\r\ndata:x\r\nretry: 10\r\ndata:  y\r\n\r\n";
-    expect(parseSSE(text)).toEqual(["x\n y"]);
-  });
-
-  it("drops an event not terminated by a blank line (a cut stream)", () => {
-    expect(parseSSE("data: a\n\ndata: b\n")).toEqual(["a"]);
-  });
-});
-
-describe("SSEParser", () => {
-  it("gives the same events however the text is split, even inside CRLF", () => {
-    const text = "data: first\r\n\r\ndata: sec\r\ndata: ond\r\n\r\ndata: [DONE]\r\n\r\n";
-    const parser = new SSEParser();
-    const payloads = [...text].flatMap((char) => parser.push(char));
-    expect(payloads).toEqual(["first", "sec\nond", "[DONE]"]);
-  });
-
-  it("readSSE decodes byte chunks split inside a multi-byte character", async () => {
-    const bytes = new TextEncoder().encode(formatSSE("héllo 👋"));
+  it("readSSE gives the same payloads from byte chunks split anywhere", async () => {
+    const bytes = new TextEncoder().encode(text);
     async function* pieces() {
-      for (const byte of bytes) yield Uint8Array.of(byte);
+      for (let i = 0; i < bytes.length; i += 3) yield bytes.subarray(i, i + 3);
     }
     const payloads: string[] = [];
     for await (const data of readSSE(pieces())) payloads.push(data);
-    expect(payloads).toEqual(["héllo 👋"]);
+    expect(payloads).toEqual(parseSSE(text));
   });
 });

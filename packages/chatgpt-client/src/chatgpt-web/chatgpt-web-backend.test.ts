@@ -2,9 +2,9 @@ import { ErrorCode, maskSecret } from "@chatgptchatbot/core";
 import { type FakeChatGPTWeb, startFakeChatGPTWeb } from "@chatgptchatbot/testkit";
 import { Agent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createUpstreamDispatcher } from "../dispatcher.js";
+import { createUpstreamDispatcher } from "../http/dispatcher.js";
 import { ACCESS_TOKEN, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "@chatgptchatbot/testkit/testing";
-import { ChatGPTWebBackend, type ChatGPTWebBackendOptions, conversationUrl, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web-backend.js";
+import { ChatGPTWebBackend, type ChatGPTWebBackendOptions, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web-backend.js";
 
 let fake: FakeChatGPTWeb;
 const cleanup: (() => Promise<void>)[] = [];
@@ -348,14 +348,5 @@ describe("ChatGPTWebBackend: abort", () => {
     controller.abort();
     expect((await pending).code).toBe(ErrorCode.Aborted);
     await fake.waitForAbort(2000);
-  });
-});
-
-describe("conversationUrl", () => {
-  it("appends /conversation to a base URL given in any of its forms", () => {
-    for (const base of ["https://proxy.example/api", "https://proxy.example/api/", "https://proxy.example/api/conversation"]) {
-      expect(conversationUrl(base)).toBe("https://proxy.example/api/conversation");
-    }
-    expect(() => conversationUrl("file:///etc/passwd")).toThrow(/http or https/);
   });
 });

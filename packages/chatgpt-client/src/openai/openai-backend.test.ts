@@ -1,10 +1,10 @@
 import { ErrorCode, maskSecret } from "@chatgptchatbot/core";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createUpstreamDispatcher } from "../dispatcher.js";
-import { MAX_RETRY_AFTER_MS } from "../retry.js";
+import { createUpstreamDispatcher } from "../http/dispatcher.js";
+import { MAX_RETRY_AFTER_MS } from "../http/retry.js";
 import { API_KEY, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "@chatgptchatbot/testkit/testing";
-import { createUndiciFetch } from "../undici-fetch.js";
+import { createUndiciFetch } from "../http/undici-fetch.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { DEFAULT_OPENAI_MODEL, OpenAIBackend, type OpenAIBackendOptions } from "./openai-backend.js";
 

@@ -7,8 +7,8 @@
 import { type FakeOpenAI, type ReasoningForm, SAMPLE_REASONING, SAMPLE_REPLIES, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { askRequest, drain, recordingLogger, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { createUpstreamDispatcher } from "../dispatcher.js";
-import { createUndiciFetch } from "../undici-fetch.js";
+import { createUpstreamDispatcher } from "../http/dispatcher.js";
+import { createUndiciFetch } from "../http/undici-fetch.js";
 import { OpenAIBackend } from "./openai-backend.js";
 import { MAX_LOGGED_REASONING_CHARS } from "./reasoning-log.js";
 

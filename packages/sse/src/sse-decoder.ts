@@ -1,3 +1,8 @@
+/**
+ * The one `text/event-stream` decoder of the workspace
+ * (https://html.spec.whatwg.org/multipage/server-sent-events.html).
+ */
+
 /** One server-sent event. */
 export interface ServerSentEvent {
   /** The `event:` field, or undefined for the default ("message"). */
@@ -88,4 +93,13 @@ export async function* readServerSentEvents(chunks: AsyncIterable<Uint8Array | s
   const decoder = new SSEDecoder();
   for await (const chunk of chunks) yield* decoder.push(chunk);
   yield* decoder.end();
+}
+
+/**
+ * The complete events of a whole text, in order. An event without its closing
+ * blank line (a cut stream) is not complete and is left out, as a browser
+ * would; {@link readServerSentEvents} is the lenient reader for live replies.
+ */
+export function parseServerSentEvents(text: string): ServerSentEvent[] {
+  return new SSEDecoder().push(text);
 }

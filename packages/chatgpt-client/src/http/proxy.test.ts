@@ -1,7 +1,7 @@
 import { ErrorCode } from "@chatgptchatbot/core";
 import { type FakeOpenAI, type HttpProxy, startFakeChatGPTWeb, startFakeOpenAI, startHttpProxy } from "@chatgptchatbot/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { type BackendsOptions, createBackends } from "./backends.js";
+import { type BackendsOptions, createBackends } from "../backends.js";
 import { ACCESS_TOKEN, askRequest, drain, recordingLogger, rejection, sessionConfig } from "@chatgptchatbot/testkit/testing";
 
 const cleanup: (() => Promise<unknown>)[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readServerSentEvents, SSEDecoder } from "./sse.js";
+import { readServerSentEvents, SSEDecoder } from "./sse-decoder.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

@@ -1,0 +1,137 @@
+import { type AskRequest, type AskUsage, ChatbotError } from "@chatgptchatbot/core";
+import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type { ServerSentEvent } from "@chatgptchatbot/sse";
+import { safeReason } from "../safe-error.js";
+import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
+
+/**
+ * The chat-completions wire format, read defensively (the upstream is not
+ * trusted): the messages sent, each streamed chunk, and a whole (non-streamed)
+ * completion.
+ */
+
+/** Whether a reply is one JSON completion rather than an event stream. */
+export function isJson(response: Response): boolean {
+  return (response.headers.get("content-type") ?? "").includes("application/json");
+}
+
+/** What a non-streamed chat completion holds: its reply and reasoning, or the reason it holds none. */
+export type Completion =
+  | { content: string; reasoning: string; finishReason: string | undefined; usage: AskUsage | undefined }
+  | { problem: string };
+
+/** The reply of a non-streamed chat completion, or the reason it holds none. */
+export function completionContent(body: unknown): Completion {
+  const record = (typeof body === "object" && body !== null ? body : {}) as {
+    choices?: { message?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown }; finish_reason?: unknown }[];
+    error?: { message?: unknown } | string;
+    usage?: unknown;
+  };
+  const choice = Array.isArray(record.choices) ? record.choices[0] : undefined;
+  const content = choice?.message?.content;
+  if (typeof content === "string") {
+    return {
+      content,
+      reasoning: reasoningOf(choice?.message),
+      finishReason: nonEmptyString(choice?.finish_reason),
+      usage: readUsage(record.usage),
+    };
+  }
+  if (typeof record.error === "string") return { problem: `the upstream reported an error: ${record.error}` };
+  if (typeof record.error?.message === "string") return { problem: `the upstream reported an error: ${record.error.message}` };
+  return { problem: "the upstream sent a malformed reply (no choices[0].message.content)" };
+}
+
+/** A delta's or message's reasoning: `reasoning_content` (DeepSeek, vLLM) or `reasoning` (Ollama, OpenRouter); "" when none. */
+function reasoningOf(holder: unknown): string {
+  if (typeof holder !== "object" || holder === null) return "";
+  const { reasoning_content: content, reasoning } = holder as { reasoning_content?: unknown; reasoning?: unknown };
+  if (typeof content === "string") return content;
+  return typeof reasoning === "string" ? reasoning : "";
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** A `usage` object's counts, each kept only when it is a non-negative integer (the upstream is not trusted). */
+function readUsage(value: unknown): AskUsage | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const usage = value as { prompt_tokens?: unknown; completion_tokens?: unknown; completion_tokens_details?: unknown };
+  const count = (n: unknown): number | undefined => (Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : undefined);
+  const details = usage.completion_tokens_details;
+  const reasoningTokens = count(
+    typeof details === "object" && details !== null ? (details as { reasoning_tokens?: unknown }).reasoning_tokens : undefined,
+  );
+  const promptTokens = count(usage.prompt_tokens);
+  const completionTokens = count(usage.completion_tokens);
+  if (promptTokens === undefined && completionTokens === undefined && reasoningTokens === undefined) return undefined;
+  return {
+    ...(promptTokens === undefined ? {} : { promptTokens }),
+    ...(completionTokens === undefined ? {} : { completionTokens }),
+    ...(reasoningTokens === undefined ? {} : { reasoningTokens }),
+  };
+}
+
+/** What one chat-completion chunk event carries. */
+export interface ChunkEvent {
+  /** Its content delta ("" when none). */
+  readonly text: string;
+  /** Its reasoning delta (`reasoning_content` or `reasoning`; "" when none). */
+  readonly reasoning: string;
+  /** A choice's `finish_reason` (stop, length, content_filter, tool_calls…): the reply is complete. */
+  readonly finishReason: string | undefined;
+  /** Token counts, when the chunk carries them (`stream_options.include_usage`). */
+  readonly usage: AskUsage | undefined;
+}
+
+/** The reason given for a reply whose JSON does not parse. */
+export const MALFORMED_JSON = "the upstream sent a malformed reply (invalid JSON)";
+
+/**
+ * Reads one chat-completion chunk event, as the SDK's Stream reads it: an
+ * `error` event or an `error` field is the upstream reporting a failure; an
+ * event that is not JSON is a malformed reply. Both are Upstream errors with
+ * the reply's HTTP `status`.
+ */
+export function readChunk({ event, data }: ServerSentEvent, { credential, status }: { credential: string; status: number }): ChunkEvent {
+  let chunk: { choices?: unknown; error?: unknown } | null;
+  try {
+    chunk = JSON.parse(data) as typeof chunk;
+  } catch (error) {
+    throw ChatbotError.upstream(MALFORMED_JSON, { status, cause: error });
+  }
+  if (event === "error" || (chunk !== null && typeof chunk === "object" && chunk.error)) {
+    const detail = chunk?.error ?? chunk;
+    const message =
+      typeof detail === "string"
+        ? detail
+        : typeof (detail as { message?: unknown } | null)?.message === "string"
+          ? (detail as { message: string }).message
+          : "no reason given";
+    throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(message, credential)}`, { status });
+  }
+  const choices: unknown[] = chunk !== null && typeof chunk === "object" && Array.isArray(chunk.choices) ? chunk.choices : [];
+  const first = choices[0];
+  const delta = typeof first === "object" && first !== null ? (first as { delta?: unknown }).delta : undefined;
+  const content = typeof delta === "object" && delta !== null ? (delta as { content?: unknown }).content : undefined;
+  let finishReason: string | undefined;
+  for (const choice of choices) {
+    const reason = typeof choice === "object" && choice !== null ? (choice as { finish_reason?: unknown }).finish_reason : undefined;
+    finishReason ??= nonEmptyString(reason);
+  }
+  const usage = chunk !== null && typeof chunk === "object" ? readUsage((chunk as { usage?: unknown }).usage) : undefined;
+  return { text: typeof content === "string" ? content : "", reasoning: reasoningOf(delta), finishReason, usage };
+}
+
+/** System prompt, history (role and content only), then the new prompt. */
+export function buildMessages({ systemPrompt, history, prompt }: Pick<AskRequest, "systemPrompt" | "history" | "prompt">): ChatCompletionMessageParam[] {
+  const messages: ChatCompletionMessageParam[] = new Array(history.length + 2);
+  messages[0] = { role: "system", content: systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt };
+  for (let i = 0; i < history.length; i++) {
+    const { role, content } = history[i]!;
+    messages[i + 1] = { role, content };
+  }
+  messages[history.length + 1] = { role: "user", content: prompt };
+  return messages;
+}
