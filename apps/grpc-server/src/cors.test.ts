@@ -34,7 +34,7 @@ describe("withCors", () => {
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example");
     const allowed = res.headers.get("access-control-allow-headers")!.toLowerCase();
-    for (const header of ["content-type", "connect-protocol-version", "x-grpc-web", "grpc-timeout"]) expect(allowed).toContain(header);
+    for (const header of ["content-type", "connect-protocol-version", "x-grpc-web", "grpc-timeout", "authorization"]) expect(allowed).toContain(header);
     expect(res.headers.get("access-control-allow-methods")).toContain("POST");
     expect(res.headers.get("vary")).toBe("Origin");
   });

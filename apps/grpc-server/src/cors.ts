@@ -20,8 +20,9 @@ export function withCors({ origins, maxAgeSeconds = 7200 }: CorsOptions, next: N
   const any = origins.includes("*");
   const allowed = new Set(origins.map((o) => o.replace(/\/+$/, "").toLowerCase()));
   const allowMethods = cors.allowedMethods.join(", ");
-  const allowHeaders = cors.allowedHeaders.join(", ");
-  const exposeHeaders = cors.exposedHeaders.join(", ");
+  // Authorization: browser clients send the server's access token; WWW-Authenticate: they may read why they were refused.
+  const allowHeaders = [...cors.allowedHeaders, "Authorization"].join(", ");
+  const exposeHeaders = [...cors.exposedHeaders, "WWW-Authenticate"].join(", ");
 
   return (req, res) => {
     const origin = req.headers.origin;

@@ -22,6 +22,10 @@ export { errorInterceptor, rpcLogInterceptor, serverInterceptors } from "./inter
 export { HealthStatus, ServingStatus, createHealthService } from "./health.js";
 export { registerReflection } from "./reflection.js";
 export { withCors } from "./cors.js";
+export { accessTokenInterceptor, UNAUTHENTICATED_MESSAGE, WWW_AUTHENTICATE, withMetricsToken } from "./access-token.js";
+export type { Authorize } from "./access-token.js";
+export { isBrowserRequest, withHostGuard } from "./host-guard.js";
+export type { AllowHost } from "./host-guard.js";
 export type { CorsOptions } from "./cors.js";
 export { createDualProtocolListener, HTTP2_PREFACE } from "./dual-protocol-listener.js";
 export type { DualProtocolListener } from "./dual-protocol-listener.js";

@@ -6,10 +6,12 @@ import { type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/cor
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type CallObserver, callObserverInterceptor } from "./call-observer.js";
+import { accessTokenInterceptor, type Authorize, withMetricsToken } from "./access-token.js";
 import { withCors } from "./cors.js";
 import { createDualProtocolListener } from "./dual-protocol-listener.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { HealthStatus } from "./health.js";
+import { type AllowHost, withHostGuard } from "./host-guard.js";
 import { httpVersionKey, serverInterceptors } from "./interceptors.js";
 import type { NodeHandlerFn } from "./node-handler.js";
 import { type MetricsSource, withMetricsEndpoint } from "./metrics-endpoint.js";
@@ -42,6 +44,19 @@ export interface CreateGrpcServerOptions {
   readonly metrics?: MetricsSource;
   /** Told about every finished RPC: method, protocol, code, duration (default: none). */
   readonly onCall?: CallObserver;
+  /**
+   * When given, every RPC but health, and `GET /metrics` unless
+   * `publicMetrics`, needs `authorization: Bearer <token>` that this accepts
+   * (else UNAUTHENTICATED / 401). Default: no token needed.
+   */
+  readonly authorize?: Authorize;
+  /** `/metrics` answers without a token even when `authorize` is given (default false). */
+  readonly publicMetrics?: boolean;
+  /**
+   * When given, browser requests (with `Origin` or `Sec-Fetch-*`) whose Host
+   * this refuses get 403 (DNS rebinding). Default: no host check.
+   */
+  readonly allowHost?: AllowHost;
 }
 
 export interface ListenOptions {
@@ -82,19 +97,32 @@ export function createGrpcServer({
   maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
   metrics,
   onCall,
+  authorize,
+  publicMetrics = false,
+  allowHost,
 }: CreateGrpcServerOptions): GrpcServer {
   const health = new HealthStatus();
   const rpc = connectNodeAdapter({
     routes: createRoutes({ pool, health, reflection, logger }),
-    // Outermost, so it sees the status the client gets.
-    interceptors: [...(onCall === undefined ? [] : [callObserverInterceptor(onCall)]), ...serverInterceptors({ logger })],
+    // The call observer is outermost, so it sees the status the client gets (refusals included); the token check
+    // runs inside the log line's interceptor, so refusals are logged (as unauthenticated, never the token).
+    interceptors: [
+      ...(onCall === undefined ? [] : [callObserverInterceptor(onCall)]),
+      ...serverInterceptors({ logger }),
+      ...(authorize === undefined ? [] : [accessTokenInterceptor(authorize)]),
+    ],
     requestGate: undecodableRequestGate, // a body that is not protobuf: INVALID_ARGUMENT, not INTERNAL
     readMaxBytes: maxMessageBytes,
     contextValues: (req) => createContextValues().set(httpVersionKey, req.httpVersion),
     ...(fallback === undefined ? {} : { fallback }),
   });
-  const services = withCors({ origins: corsOrigins }, withSpecGrpcMessage(rpc));
-  const handler = metrics === undefined ? services : withMetricsEndpoint({ source: metrics, logger }, services);
+  let inner: NodeHandlerFn = withSpecGrpcMessage(rpc);
+  // GET /metrics sits behind the token check and the host guard, like every RPC.
+  if (metrics !== undefined) inner = withMetricsEndpoint({ source: metrics, logger }, inner);
+  if (authorize !== undefined && !publicMetrics) inner = withMetricsToken({ authorize }, inner);
+  // Inside CORS, so a refused cross-origin page can still read why.
+  if (allowHost !== undefined) inner = withHostGuard({ allowHost }, inner);
+  const handler = withCors({ origins: corsOrigins }, inner);
 
   let closing = false;
   const inflight = new Set<ServerResponse>();

@@ -4,9 +4,11 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { type CallObserver, callObserver } from "./call-observer.js";
+import { accessToken, type Authorize } from "./access-token.js";
 import { DefaultSession } from "./default-session.js";
 import { BROKEN_REQUEST_MESSAGE, isBrokenRequest } from "./broken-request.js";
 import { errorReply } from "./error-response.js";
+import { type AllowHost, hostGuard } from "./host-guard.js";
 import { parseJsonObject, requiredString } from "./json-body.js";
 import { parseRenewRequest } from "./renew-request.js";
 import { requestLog } from "./request-log.js";
@@ -27,6 +29,16 @@ export interface CreateHttpAppOptions {
   readonly metrics?: MetricsSource;
   /** Told about every answered request: route, status, duration (default: none). */
   readonly onCall?: CallObserver;
+  /**
+   * When given, every route but `/healthz` (and `/metrics` when
+   * `publicMetrics`) needs `Authorization: Bearer <token>` that this accepts,
+   * else 401. Default: no token needed.
+   */
+  readonly authorize?: Authorize;
+  /** `/metrics` answers without a token even when `authorize` is given (default false). */
+  readonly publicMetrics?: boolean;
+  /** When given, browser requests whose Host this refuses get 403 (DNS rebinding). Default: no host check. */
+  readonly allowHost?: AllowHost;
 }
 
 /** The metrics exposition to serve: its content type and text (for example a Prometheus registry's). */
@@ -54,6 +66,9 @@ export function createHttpApp({
   defaultSession = new DefaultSession({ pool, logger }),
   metrics,
   onCall,
+  authorize,
+  publicMetrics = false,
+  allowHost,
 }: CreateHttpAppOptions) {
   if (!(Number.isInteger(bodyLimitBytes) && bodyLimitBytes > 0)) {
     throw new RangeError(`bodyLimitBytes must be a whole number > 0, got ${bodyLimitBytes}`);
@@ -68,6 +83,9 @@ export function createHttpApp({
   const base = new Hono();
   base.use(requestLog({ logger }));
   if (onCall !== undefined) base.use(callObserver({ observe: onCall, routes: ROUTES }));
+  // After the log line (refusals are logged), before anything reads a body.
+  if (allowHost !== undefined) base.use(hostGuard({ allowHost }));
+  if (authorize !== undefined) base.use(accessToken({ authorize, publicPaths: publicMetrics ? ["/healthz", "/metrics"] : ["/healthz"] }));
   base.use(methodNotAllowed({ app: base }));
 
   const app = base

@@ -16,6 +16,10 @@ export {
 } from "./server.js";
 export type { StartHttpServerOptions, RunningHttpServer, CloseOptions, FetchApp } from "./server.js";
 export { DefaultSession } from "./default-session.js";
+export { accessToken } from "./access-token.js";
+export type { AccessTokenOptions, Authorize } from "./access-token.js";
+export { hostGuard } from "./host-guard.js";
+export type { AllowHost } from "./host-guard.js";
 export type { DefaultSessionMemory, DefaultSessionOptions, DefaultSessionSnapshot, RenewInput } from "./default-session.js";
 export { errorReply } from "./error-response.js";
 export type { ErrorReply } from "./error-response.js";

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { MAX_ACCESS_TOKENS_FILE_BYTES } from "./access-tokens.js";
 import { ConfigError } from "@chatgptchatbot/core";
 import { configReference, configReferenceMarkdown, defaultConfig, readConfig } from "./config.js";
 
@@ -27,6 +31,11 @@ describe("readConfig", () => {
       shutdownTimeoutMs: 10_000,
       httpBodyLimitBytes: 1_048_576,
       metrics: true,
+      authTokens: [],
+      authTokensFile: undefined,
+      metricsPublic: false,
+      allowedHosts: [],
+      logFormat: undefined,
       store: { kind: "sqlite", file: undefined },
       storeKey: undefined,
     });
@@ -56,6 +65,10 @@ describe("readConfig", () => {
       CHATBOT_SHUTDOWN_TIMEOUT: "3",
       CHATBOT_HTTP_BODY_LIMIT: "1024",
       CHATBOT_METRICS: "false",
+      CHATBOT_AUTH_TOKENS: "test-server-token-0001, test-server-token-0002",
+      CHATBOT_METRICS_PUBLIC: "true",
+      CHATBOT_ALLOWED_HOSTS: "chatbot.example.com,*.internal.example",
+      LOG_FORMAT: "Pretty",
       CHATBOT_STORE: "sqlite:/var/lib/chatgptchatbot/sessions.db",
       CHATBOT_STORE_KEY: Buffer.alloc(32, 3).toString("base64"),
     });
@@ -82,6 +95,10 @@ describe("readConfig", () => {
       shutdownTimeoutMs: 3_000,
       httpBodyLimitBytes: 1024,
       metrics: false,
+      authTokens: ["test-server-token-0001", "test-server-token-0002"],
+      metricsPublic: true,
+      allowedHosts: ["chatbot.example.com", "*.internal.example"],
+      logFormat: "pretty",
       store: { kind: "sqlite", file: "/var/lib/chatgptchatbot/sessions.db" },
       storeKey: Buffer.alloc(32, 3).toString("base64"),
     });
@@ -112,6 +129,12 @@ describe("readConfig", () => {
     ["OPENAI_API_KEY", "sk-test-nul\u0000x", "OPENAI_API_KEY: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
     ["CHATGPT_ACCESS_TOKENS", "tok-test a", "CHATGPT_ACCESS_TOKENS: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
     ["CHATGPT_ACCESS_TOKEN", "t".repeat(5000), "CHATGPT_ACCESS_TOKEN: credential 1 must be at most 4096 characters"],
+    ["CHATBOT_AUTH_TOKENS", "test-server-token-0001,short", "CHATBOT_AUTH_TOKENS: token 2 is shorter than 16 characters"],
+    ["CHATBOT_AUTH_TOKENS", "test-server token-0001", "CHATBOT_AUTH_TOKENS: token 1 has characters other than visible ASCII"],
+    ["CHATBOT_ALLOWED_HOSTS", "chatbot.example.com:443", "CHATBOT_ALLOWED_HOSTS: expected * or names like chatbot.example.com or *.example.com (no port), got \"chatbot.example.com:443\""],
+    ["CHATBOT_ALLOWED_HOSTS", "https://chatbot.example.com", "CHATBOT_ALLOWED_HOSTS: expected * or names like chatbot.example.com or *.example.com (no port), got \"https://chatbot.example.com\""],
+    ["CHATBOT_METRICS_PUBLIC", "maybe", "CHATBOT_METRICS_PUBLIC: expected true or false, got \"maybe\""],
+    ["LOG_FORMAT", "yaml", "LOG_FORMAT: expected json or pretty, got \"yaml\""],
     ["CHATBOT_STORE", "file.db", "CHATBOT_STORE: expected memory, sqlite:PATH or redis://…, got \"file.db\""],
     ["CHATBOT_STORE_KEY", "c2hvcnQ=", "CHATBOT_STORE_KEY: must decode to 32 bytes, got 5 (make one with `openssl rand -base64 32`)"],
   ])("refuses %s=%s with a one-line message naming it", (name, value, message) => {
@@ -144,6 +167,56 @@ describe("readConfig", () => {
       "127.0.0.1:11434",
       "[::1]:8080",
     ]);
+  });
+
+  describe("CHATBOT_AUTH_TOKENS_FILE", () => {
+    const TOKENS = "# operators' tokens\ntest-server-token-file-1\n\n  test-server-token-file-2\r\n";
+
+    it("reads one token a line", () => {
+      const read: string[] = [];
+      const config = readConfig({ CHATBOT_AUTH_TOKENS_FILE: "/run/secrets/tokens" }, {
+          readFile: (path) => {
+            read.push(path);
+            return TOKENS;
+          },
+        });
+      expect(read).toEqual(["/run/secrets/tokens"]);
+      expect(config.authTokens).toEqual(["test-server-token-file-1", "test-server-token-file-2"]);
+      expect(config.authTokensFile).toBe("/run/secrets/tokens");
+    });
+
+    it("reads a real file from disk, and refuses a missing one in one line", () => {
+      const dir = mkdtempSync(join(tmpdir(), "auth-tokens-"));
+      try {
+        const path = join(dir, "tokens");
+        writeFileSync(path, TOKENS);
+        expect(readConfig({ CHATBOT_AUTH_TOKENS_FILE: path }).authTokens).toHaveLength(2);
+        expect(() => readConfig({ CHATBOT_AUTH_TOKENS_FILE: join(dir, "missing") })).toThrow(
+          `CHATBOT_AUTH_TOKENS_FILE: cannot read ${JSON.stringify(join(dir, "missing"))}: ENOENT`,
+        );
+        writeFileSync(path, "x".repeat(MAX_ACCESS_TOKENS_FILE_BYTES + 1));
+        expect(() => readConfig({ CHATBOT_AUTH_TOKENS_FILE: path })).toThrow(/cannot read .*larger than 1048576 bytes$/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it.each([
+      ["no token", "# nothing yet\n\n", /holds no token$/],
+      ["a bad token, named by position only", "test-server-token-file-1\nshort-secret\n", /^CHATBOT_AUTH_TOKENS_FILE: token 2 of the file is shorter than 16 characters$/],
+    ])("refuses a file with %s", (_name, text, message) => {
+      expect(() => readConfig({ CHATBOT_AUTH_TOKENS_FILE: "/tokens" }, { readFile: () => text })).toThrow(message);
+    });
+
+    it("refuses both variables at once", () => {
+      expect(() =>
+        readConfig({ CHATBOT_AUTH_TOKENS: "test-server-token-0001", CHATBOT_AUTH_TOKENS_FILE: "/tokens" }, { readFile: () => TOKENS }),
+      ).toThrow("CHATBOT_AUTH_TOKENS_FILE: set either CHATBOT_AUTH_TOKENS or CHATBOT_AUTH_TOKENS_FILE, not both");
+    });
+  });
+
+  it("turns the host check off with *", () => {
+    expect(readConfig({ CHATBOT_ALLOWED_HOSTS: "*" }).allowedHosts).toEqual(["*"]);
   });
 
   it("names the alias that was actually read", () => {

@@ -19,9 +19,12 @@ import {
 } from "@chatgptchatbot/core";
 import { DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "@chatgptchatbot/grpc-server";
 import { DEFAULT_BODY_LIMIT_BYTES } from "@chatgptchatbot/http-server";
+import { closeSync, openSync, readSync } from "node:fs";
+import { accessTokenLines, accessTokenProblem, MAX_ACCESS_TOKENS_FILE_BYTES } from "./access-tokens.js";
 import { parseStoreKey } from "@chatgptchatbot/store-sqlite";
 import { parseStoreChoice, type StoreChoice } from "./store-choice.js";
 
+export type LogFormat = "json" | "pretty";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
 /** The typed configuration the program is built from (pool, backends and both transports). */
@@ -62,6 +65,16 @@ export interface ServerConfig {
   readonly httpBodyLimitBytes: number;
   /** Serve GET /metrics (Prometheus) on the gRPC and HTTP API ports (CHATBOT_METRICS). */
   readonly metrics: boolean;
+  /** Tokens clients must send as `authorization: Bearer <token>`; empty: no token needed. */
+  readonly authTokens: readonly string[];
+  /** The file the tokens were read from (CHATBOT_AUTH_TOKENS_FILE), if any. */
+  readonly authTokensFile: string | undefined;
+  /** `/metrics` answers without a token even when tokens are set. */
+  readonly metricsPublic: boolean;
+  /** Extra Host names browsers may use (beyond loopback, IP literals and the bound names); ["*"]: no host check. */
+  readonly allowedHosts: readonly string[];
+  /** LOG_FORMAT; undefined: pretty on a terminal, JSON otherwise. */
+  readonly logFormat: LogFormat | undefined;
   /** Where sessions are kept (CHATBOT_STORE). */
   readonly store: StoreChoice;
   /** CHATBOT_STORE_KEY as given (validated), or undefined. A secret: never logged. */
@@ -176,6 +189,34 @@ const checkHost = (item: string, name: string): void => {
   }
 };
 
+/** Comma-separated access tokens; the error names a token by position, never by value. */
+const accessTokens = (value: string, name: string): string[] => {
+  const items = list(value);
+  items.forEach((item, i) => {
+    const problem = accessTokenProblem(item);
+    if (problem !== undefined) throw new ConfigError(name, `token ${i + 1} ${problem}`);
+  });
+  return items;
+};
+
+/** `*`, names (chatbot.example.com) or suffix wildcards (*.example.com); no port: any port of a name is that name. */
+const checkAllowedHost = (item: string, name: string): void => {
+  if (item === "*") return;
+  if (!/^(\*\.)?[a-z0-9]([a-z0-9_.-]*[a-z0-9])?\.?$/i.test(item)) {
+    throw new ConfigError(name, `expected * or names like chatbot.example.com or *.example.com (no port), got ${JSON.stringify(item)}`);
+  }
+};
+
+const LOG_FORMATS: readonly LogFormat[] = ["json", "pretty"];
+const logFormat = (value: string, name: string): LogFormat | undefined => {
+  const v = value.trim().toLowerCase();
+  if (v === "") return undefined;
+  if (!(LOG_FORMATS as readonly string[]).includes(v)) {
+    throw new ConfigError(name, `expected json or pretty, got ${JSON.stringify(value)}`);
+  }
+  return v as LogFormat;
+};
+
 /** CHATBOT_STORE_KEY: checked now, so a bad key stops the start naming the variable (never echoing the key). */
 const storeKey = (value: string, name: string): string | undefined => {
   if (value.trim() === "") return undefined;
@@ -220,6 +261,11 @@ const SPECS = [
   { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: inSeconds(DEFAULT_GRPC_CLOSE_TIMEOUT_MS), parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
   { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: String(DEFAULT_BODY_LIMIT_BYTES), parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
   { env: "CHATBOT_METRICS", key: "metrics", default: "true", parse: boolean, description: "Serve GET /metrics (Prometheus text format: calls, upstream requests, tokens, store, Node process) on the gRPC port and on the HTTP API's port; false: 404." },
+  { env: "CHATBOT_AUTH_TOKENS", key: "authTokens", default: "", parse: accessTokens, description: "Comma-separated access tokens for this server. Set: every RPC but health, every HTTP API route but /healthz, and /metrics need authorization: Bearer <token> (else UNAUTHENTICATED / 401). Each: 16 to 4096 visible ASCII characters. Unset: no token needed." },
+  { env: "CHATBOT_AUTH_TOKENS_FILE", key: "authTokensFile", default: "", parse: optionalString, description: "A file of access tokens, one a line (blank lines and # comments skipped), read at start instead of CHATBOT_AUTH_TOKENS; unreadable or empty: the start fails." },
+  { env: "CHATBOT_METRICS_PUBLIC", key: "metricsPublic", default: "false", parse: boolean, description: "true: /metrics answers without a token even when access tokens are set (for a scraper on a trusted network)." },
+  { env: "CHATBOT_ALLOWED_HOSTS", key: "allowedHosts", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkAllowedHost)(v, n)), description: "Comma-separated names (chatbot.example.com, *.example.com) browsers may reach the server by, beyond loopback names, IP literals and the --grpc/--http host; browser requests naming another Host get 403 / PERMISSION_DENIED (DNS rebinding). * turns the check off." },
+  { env: "LOG_FORMAT", key: "logFormat", default: "", parse: logFormat, description: "json or pretty. Unset: human-readable lines when stdout is a terminal, JSON lines otherwise." },
   { env: "CHATBOT_STORE", key: "store", default: "", parse: parseStoreChoice, description: "Where sessions are kept: sqlite:PATH (a file: sessions, the HTTP API's default session and each credential's cooldown survive a restart), memory (lost on restart), or redis://… (not supported yet). Unset: SQLite at $XDG_STATE_HOME/chatgptchatbot/sessions.db, or ~/.local/state/chatgptchatbot/sessions.db without XDG_STATE_HOME." },
   { env: "CHATBOT_STORE_KEY", key: "storeKey", default: "", parse: storeKey, description: "32 random bytes in base64 (openssl rand -base64 32): the credentials the SQLite store keeps are encrypted with it (AES-256-GCM). A store written with a key does not start without it." },
 ] as const satisfies readonly Spec<keyof ServerConfig>[];
@@ -230,12 +276,52 @@ const PASSTHROUGH = [
   { env: "NO_PROXY", description: "Comma-separated hosts that bypass the proxy." },
 ] as const;
 
+export interface ReadConfigOptions {
+  /** Reads CHATBOT_AUTH_TOKENS_FILE (default: node:fs, at most 1 MiB); throws when it cannot. */
+  readonly readFile?: (path: string) => string;
+}
+
+/** A file's text, refusing one larger than {@link MAX_ACCESS_TOKENS_FILE_BYTES} (a wrong path, a device). */
+function readSmallFile(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = Buffer.alloc(MAX_ACCESS_TOKENS_FILE_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_ACCESS_TOKENS_FILE_BYTES) throw new Error(`larger than ${MAX_ACCESS_TOKENS_FILE_BYTES} bytes`);
+    return buffer.subarray(0, length).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The tokens of CHATBOT_AUTH_TOKENS_FILE; a file that cannot be read or holds no token stops the start. */
+function tokensFromFile(config: ServerConfig, readFile: (path: string) => string): string[] {
+  const name = "CHATBOT_AUTH_TOKENS_FILE";
+  const path = config.authTokensFile!;
+  if (config.authTokens.length > 0) throw new ConfigError(name, "set either CHATBOT_AUTH_TOKENS or CHATBOT_AUTH_TOKENS_FILE, not both");
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    throw new ConfigError(name, `cannot read ${JSON.stringify(path)}: ${err.code ?? err.message}`);
+  }
+  const tokens = accessTokenLines(text);
+  if (tokens.length === 0) throw new ConfigError(name, `${JSON.stringify(path)} holds no token`);
+  tokens.forEach((token, i) => {
+    const problem = accessTokenProblem(token);
+    if (problem !== undefined) throw new ConfigError(name, `token ${i + 1} of the file ${problem}`);
+  });
+  return tokens;
+}
+
 /**
  * Reads and validates the configuration from an environment.
  *
  * @throws ConfigError naming the first bad variable.
  */
-export function readConfig(env: Env): ServerConfig {
+export function readConfig(env: Env, { readFile = readSmallFile }: ReadConfigOptions = {}): ServerConfig {
   const out: Record<string, unknown> = {};
   for (const spec of SPECS as readonly Spec<keyof ServerConfig>[]) {
     let name: string = spec.env;
@@ -251,7 +337,8 @@ export function readConfig(env: Env): ServerConfig {
     }
     out[spec.key] = spec.parse(raw, name);
   }
-  const config = out as unknown as ServerConfig & { corsOrigins: readonly string[] };
+  let config = out as unknown as ServerConfig & { corsOrigins: readonly string[] };
+  if (config.authTokensFile !== undefined) config = { ...config, authTokens: tokensFromFile(config, readFile) };
   if ((env.CHATBOT_CORS_ORIGINS ?? "").trim() === "") {
     const serverCredential = config.defaultApiKeys.length > 0 || config.defaultAccessTokens.length > 0;
     return { ...config, corsOrigins: serverCredential ? [] : ["*"] };

@@ -6,7 +6,7 @@ import { startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogLevel } from "./config.js";
-import { createLogger } from "./logger.js";
+import { chooseLogFormat, createLogger } from "./logger.js";
 
 const SERVER_KEY = "sk-test-server-default-key-0001";
 const TOKEN = "eyJ-test-access-token-never-in-logs-0002";
@@ -122,5 +122,30 @@ describe("logging", () => {
     expect(failed).toMatchObject({ backend: "openai", credentialMasked: maskSecret(KEY), status: 500 });
     expect(log.text()).not.toContain(KEY);
     expect(log.text()).not.toContain("[redacted]");
+  });
+});
+
+describe("log formats", () => {
+  it("chooses pretty for a terminal and JSON otherwise, unless LOG_FORMAT says", () => {
+    expect(chooseLogFormat({ configured: undefined, isTerminal: true })).toBe("pretty");
+    expect(chooseLogFormat({ configured: undefined, isTerminal: false })).toBe("json");
+    expect(chooseLogFormat({ configured: "json", isTerminal: true })).toBe("json");
+    expect(chooseLogFormat({ configured: "pretty", isTerminal: false })).toBe("pretty");
+  });
+
+  it("writes human-readable lines in the pretty format, still redacting credentials", () => {
+    const out = capture();
+    const logger = createLogger({ level: "info", destination: out.stream, format: "pretty" });
+    logger.info({ session: "1234abcd", api_key: KEY }, "session created");
+    const text = out.text();
+    expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(chatgptchatbot\): session created\n {4}session: "1234abcd"\n {4}api_key: "\[redacted\]"\n$/);
+    expect(text).not.toContain(KEY);
+    expect(() => JSON.parse(text)).toThrow();
+  });
+
+  it("writes one JSON object a line by default", () => {
+    const out = capture();
+    createLogger({ level: "info", destination: out.stream }).info({ session: "1234abcd" }, "session created");
+    expect(out.lines()).toEqual([expect.objectContaining({ level: 30, msg: "session created", session: "1234abcd", name: "chatgptchatbot" })]);
   });
 });

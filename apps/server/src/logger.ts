@@ -1,5 +1,6 @@
-import type { LogLevel } from "./config.js";
+import type { LogFormat, LogLevel } from "./config.js";
 import { type DestinationStream, type Logger as PinoLogger, pino } from "pino";
+import pinoPretty from "pino-pretty";
 
 export interface CreateLoggerOptions {
   /** ServerConfig's `logLevel` (LOG_LEVEL; --debug sets debug). */
@@ -8,6 +9,19 @@ export interface CreateLoggerOptions {
   readonly destination?: DestinationStream;
   /** The `name` field of every line (default "chatgptchatbot"). */
   readonly name?: string;
+  /** JSON lines (default) or human-readable ones through pino-pretty (see {@link chooseLogFormat}). */
+  readonly format?: LogFormat;
+  /** Pretty lines in colour (default false; on for a terminal). */
+  readonly colorize?: boolean;
+}
+
+/**
+ * The log format: LOG_FORMAT when set; otherwise human-readable lines for a
+ * person at a terminal, JSON lines for everything else (a pipe, a file, a
+ * container's log driver), which log collectors parse.
+ */
+export function chooseLogFormat({ configured, isTerminal }: { configured: LogFormat | undefined; isTerminal: boolean }): LogFormat {
+  return configured ?? (isTerminal ? "pretty" : "json");
 }
 
 /**
@@ -22,11 +36,11 @@ export const REDACTED_LOG_FIELDS: readonly string[] = ["config", "access_token",
 
 /**
  * The process logger of the `chatgptchatbot` command, for the pool, the
- * backends and both transports alike: pino, JSON lines. Credentials are logged only through
+ * backends and both transports alike: pino, JSON lines or pretty ones. Credentials are logged only through
  * `maskSecret`; as a second guard, {@link REDACTED_LOG_FIELDS} are censored
  * wherever they appear.
  */
-export function createLogger({ level, destination, name = "chatgptchatbot" }: CreateLoggerOptions): PinoLogger {
+export function createLogger({ level, destination, name = "chatgptchatbot", format = "json", colorize = false }: CreateLoggerOptions): PinoLogger {
   const options = {
     name,
     level,
@@ -35,5 +49,10 @@ export function createLogger({ level, destination, name = "chatgptchatbot" }: Cr
       censor: "[redacted]",
     },
   };
+  if (format === "pretty") {
+    // Redaction happens in pino, before pino-pretty sees a line. Synchronous, so no line is lost at exit.
+    const pretty = pinoPretty({ destination: destination ?? 1, sync: true, colorize, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" });
+    return pino(options, pretty);
+  }
   return destination === undefined ? pino(options) : pino(options, destination);
 }

@@ -5,10 +5,12 @@ import { createGrpcServer, type GrpcServer, type NodeHandlerFn } from "@chatgptc
 import { createHttpApp, DefaultSession, type RunningHttpServer, startHttpServer } from "@chatgptchatbot/http-server";
 import { SqliteStoreError } from "@chatgptchatbot/store-sqlite";
 import type { DestinationStream } from "pino";
+import { createTokenCheck } from "./access-tokens.js";
+import { createHostAllowlist } from "./allowed-hosts.js";
 import { createBackendsFromConfig } from "./backends-from-config.js";
 import { type CliArgs, parseCliArgs, usage } from "./cli.js";
 import { readConfig, type ServerConfig } from "./config.js";
-import { createLogger } from "./logger.js";
+import { chooseLogFormat, createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createPoolFromConfig } from "./pool-from-config.js";
 import { openSessionStorage, type SessionStorage, StoreOpenError } from "./session-storage.js";
@@ -85,7 +87,13 @@ export async function runServer({
   } catch (error) {
     return configError(error);
   }
-  const logger = createLogger({ level: config.logLevel, ...(logDestination === undefined ? {} : { destination: logDestination }) });
+  const isTerminal = logDestination === undefined && process.stdout.isTTY === true;
+  const logger = createLogger({
+    level: config.logLevel,
+    format: chooseLogFormat({ configured: config.logFormat, isTerminal }),
+    colorize: isTerminal,
+    ...(logDestination === undefined ? {} : { destination: logDestination }),
+  });
   // One registry per program run, fed by every layer's observer; none at all with CHATBOT_METRICS=false.
   const metrics = config.metrics ? createMetrics() : undefined;
   let backends: Backends;
@@ -95,6 +103,7 @@ export async function runServer({
   } catch (error) {
     return configError(error);
   }
+
   let storage: SessionStorage;
   try {
     storage = openSessionStorage({
@@ -122,6 +131,12 @@ export async function runServer({
   });
   metrics?.countSessions(() => pool.size());
   const served = metrics === undefined ? {} : { metrics: metrics.source, onCall: metrics.onCall };
+  // Both ports: the same tokens, and the same host names (the names of both bind addresses).
+  const guards = {
+    ...(config.authTokens.length === 0 ? {} : { authorize: createTokenCheck({ tokens: config.authTokens }) }),
+    publicMetrics: config.metricsPublic,
+    ...optional("allowHost", createHostAllowlist({ allowed: config.allowedHosts, boundHosts: [args.grpc?.host, args.http?.host].filter((h) => h !== undefined) })),
+  };
 
   let grpc: GrpcServer | undefined;
   let http: RunningHttpServer | undefined;
@@ -145,13 +160,14 @@ export async function runServer({
         corsOrigins: config.corsOrigins,
         reflection: config.grpcReflection,
         ...served,
+        ...guards,
         ...(fallback === undefined ? {} : { fallback }),
       });
       urls.grpc = (await grpc.listen(args.grpc)).url;
     }
     if (args.http !== undefined) {
       const defaultSession = new DefaultSession({ pool, logger, memory: storage.defaultSessionMemory });
-      const app = createHttpApp({ pool, logger, bodyLimitBytes: config.httpBodyLimitBytes, defaultSession, ...served });
+      const app = createHttpApp({ pool, logger, bodyLimitBytes: config.httpBodyLimitBytes, defaultSession, ...served, ...guards });
       http = await startHttpServer({ app, host: args.http.host, port: args.http.port });
       urls.http = http.url;
     }
@@ -170,6 +186,8 @@ export async function runServer({
       defaultApiKeys: config.defaultApiKeys.map(maskSecret),
       defaultAccessTokens: config.defaultAccessTokens.map(maskSecret),
       maxSessions: config.maxSessions,
+      accessTokens: config.authTokens.length, // how many, never which
+      hostGuard: guards.allowHost === undefined ? "off" : "on",
       ...storage.description,
     },
     "listening",
@@ -181,6 +199,11 @@ export async function runServer({
   await closeAll();
   logger.info({}, "stopped");
   return 0;
+}
+
+/** `{ [key]: value }`, or `{}` when value is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** The fallback handler, or undefined (404) when there is none or it cannot be built. */

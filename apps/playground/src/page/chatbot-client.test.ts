@@ -34,6 +34,7 @@ describe.each(PROTOCOLS)("createChatbotClient over %s", (protocol) => {
   let baseUrl: string;
   const seen: { method: string; body: unknown }[] = [];
   const contentTypes: (string | undefined)[] = [];
+  const authorizations: (string | undefined)[] = [];
 
   beforeAll(async () => {
     const adapter = connectNodeAdapter({
@@ -56,6 +57,7 @@ describe.each(PROTOCOLS)("createChatbotClient over %s", (protocol) => {
     });
     server = createServer((req, res) => {
       contentTypes.push(req.headers["content-type"]);
+      authorizations.push(req.headers.authorization);
       adapter(req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -90,5 +92,14 @@ describe.each(PROTOCOLS)("createChatbotClient over %s", (protocol) => {
     expect(seen[0]?.body).toEqual({ config: '{"version":3,"api_key":"sk-test-x"}', initialPrompt: "you are a cat" });
     const expectedType = protocol === "grpc-web" ? "application/grpc-web+proto" : "application/json";
     expect(contentTypes).toEqual([expectedType, expectedType, expectedType, expectedType]);
+    expect(authorizations).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it("sends the server's access token as a Bearer authorization header on every call, when one is given", async () => {
+    const before = authorizations.length;
+    const client = createChatbotClient({ serverUrl: baseUrl, protocol, accessToken: " test-server-token-page-0001 " });
+    await client.chat({ sessionId: "session-1", prompt: "hi" });
+    await client.deleteSession({ sessionId: "gone" }).catch(() => undefined);
+    expect(authorizations.slice(before)).toEqual(["Bearer test-server-token-page-0001", "Bearer test-server-token-page-0001"]);
   });
 });

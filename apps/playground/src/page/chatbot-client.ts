@@ -2,7 +2,7 @@
  * A ChatbotService client over the protocol the page picked, both through
  * `@connectrpc/connect-web` (fetch), with the shared generated descriptor.
  */
-import { type Client, createClient } from "@connectrpc/connect";
+import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { ChatbotService } from "@chatgptchatbot/proto";
 
@@ -21,6 +21,8 @@ export interface ChatbotClientOptions {
   readonly timeoutMs?: number;
   /** Replaces the global fetch (tests). */
   readonly fetch?: typeof globalThis.fetch;
+  /** The server's own access token (CHATBOT_AUTH_TOKENS), sent as `authorization: Bearer …` on every call; empty: none. */
+  readonly accessToken?: string;
 }
 
 /**
@@ -29,12 +31,22 @@ export interface ChatbotClientOptions {
  *
  * @throws TypeError when `serverUrl` is not an http(s) URL.
  */
-export function createChatbotClient({ serverUrl, protocol, timeoutMs = 120_000, fetch }: ChatbotClientOptions): ChatbotClient {
+export function createChatbotClient({ serverUrl, protocol, timeoutMs = 120_000, fetch, accessToken = "" }: ChatbotClientOptions): ChatbotClient {
   const baseUrl = normalizeServerUrl(serverUrl);
-  const common = { baseUrl, defaultTimeoutMs: timeoutMs, ...(fetch === undefined ? {} : { fetch }) };
+  const token = accessToken.trim();
+  const interceptors = token === "" ? [] : [bearer(token)];
+  const common = { baseUrl, defaultTimeoutMs: timeoutMs, interceptors, ...(fetch === undefined ? {} : { fetch }) };
   const transport =
     protocol === "grpc-web" ? createGrpcWebTransport({ ...common }) : createConnectTransport({ ...common });
   return createClient(ChatbotService, transport);
+}
+
+/** Sends the server's access token with every call (a header, so it never lands in a URL or a log of bodies). */
+function bearer(token: string): Interceptor {
+  return (next) => (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
 }
 
 /** Reads the protocol select's value; anything unknown is Connect. */

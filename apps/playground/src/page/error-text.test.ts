@@ -1,7 +1,7 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { describeError, NETWORK_HINT, retryInfoSeconds } from "./error-text.js";
+import { describeError, HOST_HINT, NETWORK_HINT, retryInfoSeconds, TOKEN_HINT } from "./error-text.js";
 
 /** google.rpc.RetryInfo { retry_delay: Duration { seconds, nanos } } */
 function retryInfo(seconds: number, nanos = 0): Uint8Array {
@@ -29,6 +29,12 @@ describe("describeError", () => {
     const error = new ConnectError("cooling down: try again in 14 s", Code.ResourceExhausted);
     error.details.push({ type: "google.rpc.RetryInfo", value: retryInfo(3, 200_000_000) });
     expect(describeError(error).retryAfterSeconds).toBe(4);
+  });
+
+  it("says what to do about a missing token and a refused host name", () => {
+    expect(describeError(new ConnectError("needs a token", Code.Unauthenticated)).hint).toBe(TOKEN_HINT);
+    expect(describeError(new ConnectError("", Code.PermissionDenied)).hint).toBe(HOST_HINT);
+    expect(describeError(new ConnectError("gone", Code.NotFound)).hint).toBeUndefined();
   });
 
   it("turns anything else into [unknown] without crashing", () => {

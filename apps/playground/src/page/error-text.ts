@@ -26,6 +26,13 @@ export interface ErrorView {
 export const NETWORK_HINT =
   "the server did not answer: check the server address, and that the server allows this page's origin (CHATBOT_CORS_ORIGINS)";
 
+/** UNAUTHENTICATED: the server has access tokens (CHATBOT_AUTH_TOKENS) and this call carried none that it accepts. */
+export const TOKEN_HINT = "this server needs its access token: type it in the Server access token field";
+
+/** PERMISSION_DENIED: the host guard refused a page under a name the server does not know (DNS rebinding). */
+export const HOST_HINT =
+  "the server does not answer pages under this host name: open it as localhost or by an IP address, or add the name to CHATBOT_ALLOWED_HOSTS";
+
 const RETRY_INFO = "google.rpc.RetryInfo";
 /** The old service's and this server's cooldown message: "... try again in 15 s". */
 const RETRY_IN_MESSAGE = /try again in (\d+(?:\.\d+)?)\s*s\b/i;
@@ -42,9 +49,14 @@ export function describeError(error: unknown): ErrorView {
     message,
     text: message === "" ? `[${codeName}]` : `[${codeName}] ${message}`,
     retryAfterSeconds: code === Code.ResourceExhausted || code === Code.Unavailable ? retryAfterSeconds(connectError) : undefined,
-    hint: isNetworkFailure(error, connectError) ? NETWORK_HINT : undefined,
+    hint: isNetworkFailure(error, connectError) ? NETWORK_HINT : HINTS.get(code),
   };
 }
+
+const HINTS: ReadonlyMap<Code, string> = new Map([
+  [Code.Unauthenticated, TOKEN_HINT],
+  [Code.PermissionDenied, HOST_HINT],
+]);
 
 /** fetch rejects with a TypeError when no response came (network error, refused connection, CORS). */
 function isNetworkFailure(original: unknown, error: ConnectError): boolean {

@@ -3,7 +3,8 @@
  * conversation. Text from the server is only ever set as textContent.
  *
  * The credential lives in the password field and, for one call, in the
- * NewSession config string; nothing is written to localStorage,
+ * NewSession config string; the server's access token lives in its own
+ * password field and goes out as a header on every call. Nothing is written to localStorage,
  * sessionStorage, cookies or the console.
  */
 import { Code } from "@connectrpc/connect";
@@ -28,6 +29,7 @@ function element<T extends HTMLElement>(id: string, type: new () => T): T {
 const ui = {
   serverUrl: element("server-url", HTMLInputElement),
   protocol: element("protocol", HTMLSelectElement),
+  serverToken: element("server-token", HTMLInputElement),
   version: element("version", HTMLSelectElement),
   credential: element("credential", HTMLInputElement),
   model: element("model", HTMLInputElement),
@@ -55,7 +57,11 @@ let countdown: ReturnType<typeof setInterval> | undefined;
 ui.serverUrl.value = window.location.origin;
 
 function client() {
-  return createChatbotClient({ serverUrl: ui.serverUrl.value, protocol: parseProtocol(ui.protocol.value) });
+  return createChatbotClient({
+    serverUrl: ui.serverUrl.value,
+    protocol: parseProtocol(ui.protocol.value),
+    accessToken: ui.serverToken.value,
+  });
 }
 
 function render(): void {
