@@ -105,6 +105,23 @@ describe("GET /metrics (the built program)", () => {
   });
 });
 
+describe("GET /metrics with access tokens (the built program)", () => {
+  it("needs the token on both ports, unless CHATBOT_METRICS_PUBLIC=true", async () => {
+    const token = "test-metrics-scraper-token-0001";
+    openai = await startFakeOpenAI();
+    program = await startBuiltProgram({ env: { API_URL: openai.url, CHATBOT_AUTH_TOKENS: token } });
+    for (const base of [program.grpcUrl, program.httpUrl]) {
+      expect((await fetch(`${base}/metrics`)).status).toBe(401);
+      const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).not.toContain(token);
+    }
+    await program.stop();
+    program = await startBuiltProgram({ env: { API_URL: openai.url, CHATBOT_AUTH_TOKENS: token, CHATBOT_METRICS_PUBLIC: "true" } });
+    for (const base of [program.grpcUrl, program.httpUrl]) expect((await fetch(`${base}/metrics`)).status).toBe(200);
+  });
+});
+
 describe("README: the example scrape configuration", () => {
   it("passes promtool check config", () => {
     const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
@@ -115,6 +132,7 @@ describe("README: the example scrape configuration", () => {
     try {
       const file = join(dir, "prometheus.yml");
       writeFileSync(file, yaml!);
+      writeFileSync(join(dir, "chatbot-token"), "test-metrics-scraper-token-0001\n"); // promtool checks the file exists
       const check = promtool(["check", "config", file]);
       expect(check.output).toMatch(/SUCCESS/);
       expect(check.status).toBe(0);
