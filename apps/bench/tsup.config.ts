@@ -13,6 +13,7 @@ export default defineConfig({
     "src/components-main.ts",
     "src/instant-server-main.ts",
     "src/store-bench-main.ts",
+    "src/pool-store-main.ts",
     "src/token-worst-case-main.ts",
     "src/redis-pool-main.ts",
   ],

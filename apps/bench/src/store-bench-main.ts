@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { measureProgramStart, type ProgramStart } from "./program-start.js";
 import { benchRecord, fillStore, memoryStore, openBenchStore, turnCpu } from "./store-bench.js";
 
 const { values } = parseArgs({
@@ -17,6 +19,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     open: { type: "string" },
     key: { type: "string" },
+    /** The built program, whose whole start is timed on each store. */
+    program: { type: "string", default: fileURLToPath(new URL("../../server/dist/main.js", import.meta.url)) },
   },
 });
 
@@ -53,8 +57,18 @@ const rounds = Number(values.rounds);
 const key = Buffer.alloc(32, 42).toString("base64"); // a bench key, not a secret
 const folder = mkdtempSync(join(tmpdir(), "store-bench-"));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** Medians of `rounds` starts of the program on a store. */
+async function programStarts(env: Record<string, string>): Promise<string> {
+  const runs: ProgramStart[] = [];
+  for (let i = 0; i < rounds; i++) runs.push(await measureProgramStart({ program: values.program, env }));
+  return `${median(runs.map((r) => r.wallMs)).toFixed(0)} ms (${median(runs.map((r) => r.cpuMs)).toFixed(0)} ms CPU)`;
+}
+
 try {
   const rows: string[] = [];
+  const programRows: string[] = [];
+  programRows.push(`| memory (nothing stored) | ${await programStarts({ CHATBOT_STORE: "memory" })} |`);
+  programRows.push(`| SQLite, empty file | ${await programStarts({ CHATBOT_STORE: `sqlite:${join(folder, "empty.db")}` })} |`);
   for (const keyed of [false, true]) {
     const file = join(folder, keyed ? "keyed.db" : "plain.db");
     const fillStart = performance.now();
@@ -78,6 +92,9 @@ try {
       };
     });
     if (starts.some((s) => s.count !== sessions)) throw new Error("a start did not see every session");
+    const storeEnv = { CHATBOT_STORE: `sqlite:${file}`, ...(keyed ? { CHATBOT_STORE_KEY: key } : {}) };
+    const label = `SQLite, ${sessions.toLocaleString("en")} sessions × ${turns} turns${keyed ? ", keyed" : ""}`;
+    programRows.push(`| ${label} | ${await programStarts(storeEnv)} |`);
 
     // Cold: each session's first chat after a start (read from the file). Warm: every later chat (cached).
     const turnStore = openBenchStore(file, keyed ? key : undefined);
@@ -104,6 +121,10 @@ try {
   );
   console.log("|---|--:|--:|--:|--:|--:|--:|--:|");
   for (const row of rows) console.log(row);
+  console.log("\nThe whole program's start (`node apps/server/dist/main.js`, spawn to its `listening` line; medians):\n");
+  console.log("| Store | Start, wall (CPU) |");
+  console.log("|---|--:|");
+  for (const row of programRows) console.log(row);
 } finally {
   rmSync(folder, { recursive: true, force: true });
 }

@@ -6,7 +6,6 @@ import {
   type ServerCredentials,
   SqliteCoordinator,
   type SqliteSessionStore,
-  SqliteStoreError,
 } from "@chatgptchatbot/store-sqlite";
 import type { StoreChoice } from "./store-choice.js";
 

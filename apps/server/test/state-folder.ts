@@ -16,13 +16,23 @@ export interface StateFolder {
   remove(): void;
 }
 
+/** Folders not removed yet: a suite may leave a program running to the end; they go when the worker exits. */
+const leftovers = new Set<string>();
+process.once("exit", () => {
+  for (const path of leftovers) rmSync(path, { recursive: true, force: true });
+});
+
 export function stateFolder(): StateFolder {
   const path = mkdtempSync(join(tmpdir(), "chatbot-state-"));
+  leftovers.add(path);
   const env = { HOME: join(path, "home"), XDG_STATE_HOME: join(path, "state") };
   return {
     path,
     env,
     storeFile: join(env.XDG_STATE_HOME, "chatgptchatbot", "sessions.db"),
-    remove: () => rmSync(path, { recursive: true, force: true }),
+    remove: () => {
+      leftovers.delete(path);
+      rmSync(path, { recursive: true, force: true });
+    },
   };
 }

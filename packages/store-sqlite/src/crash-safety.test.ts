@@ -31,8 +31,7 @@ async function chatUntilKilled(file: string, maxDelayMs: number): Promise<Map<st
     let killing = false;
     child.stdout.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
+      for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         const match = /^ack (\S+) (\d+)$/.exec(line);
@@ -81,7 +80,7 @@ describe("crash safety", () => {
         expect(record.conversation).toEqual(stored === 0 ? null : { turn: stored });
         expect(record.config.credentials).toEqual([`sk-test-${record.id}`]);
         // Turns are whole: a question is always followed by its answer.
-        record.history.forEach((entry, i) => expect(entry.role).toBe(i % 2 === 0 ? "user" : "assistant"));
+        for (const [i, entry] of record.history.entries()) expect(entry.role).toBe(i % 2 === 0 ? "user" : "assistant");
         acknowledged.set(record.id, stored);
       }
       store.close();

@@ -261,7 +261,9 @@ export class SessionTable {
     return this.#transaction(() => {
       if (this.#sql.exists.get(record.id) !== undefined) return undefined;
       const sid = this.#insertSession(record);
-      record.history.forEach((entry, seq) => this.#sql.insertMessage.run(sid, seq, entry.role, entry.content, entry.tokens));
+      for (const [seq, entry] of record.history.entries()) {
+        this.#sql.insertMessage.run(sid, seq, entry.role, entry.content, entry.tokens);
+      }
       return { sid, first: 0, next: record.history.length };
     });
   }

@@ -8,7 +8,7 @@ import { makeRecord, tempFolder, turn } from "../test/fixtures.js";
 import { SessionTable } from "./session-table.js";
 import { SqliteCoordinator } from "./sqlite-coordinator.js";
 import { openSqliteSessionStore, SqliteSessionStore } from "./sqlite-session-store.js";
-import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
+import { type SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
 
 let folder: ReturnType<typeof tempFolder>;
 let file: string;
@@ -33,7 +33,13 @@ afterEach(() => {
 describeCoordinatorConformance("SQLite", () => {
   let now = 1_700_000_000_000;
   const store = openStore();
-  return { coordinator: new SqliteCoordinator({ store, now: () => now }), advance: (ms) => void (now += ms), close: () => store.close() };
+  return {
+    coordinator: new SqliteCoordinator({ store, now: () => now }),
+    advance: (ms) => {
+      now += ms;
+    },
+    close: () => store.close(),
+  };
 });
 
 /** A coordinator on a freshly opened store, at a clock the test sets: one start of the program. */

@@ -12,12 +12,17 @@
 //
 // Usage: chatbot_client HOST:PORT SCRIPT_JSON
 // SCRIPT_JSON is a list of calls: {"method": "NewSession", "request": {...}},
-// with an optional "timeout" in seconds (default 10).
+// with an optional "timeout" in seconds (default 10) and "wait_for_ready":
+// true (grpc-go's WaitForReady: while the server is down, the call waits for
+// it to come back instead of failing, as a reconnecting client does).
+// {"method": "Pause"} prints {"ok": {}} and waits for a line on stdin (a test
+// restarts the server meanwhile).
 // A request value "$N.field" is replaced by that field of call N's response.
 // Prints one JSON line per call: {"ok": {...}} or {"code": "NOT_FOUND", "details": "..."}.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -144,9 +149,10 @@ func decode(names map[uint64]string, data []byte) map[string]string {
 }
 
 type call struct {
-	Method  string            `json:"method"`
-	Request map[string]string `json:"request"`
-	Timeout *float64          `json:"timeout"`
+	Method       string            `json:"method"`
+	Request      map[string]string `json:"request"`
+	Timeout      *float64          `json:"timeout"`
+	WaitForReady bool              `json:"wait_for_ready"`
 }
 
 // result is one printed line: {"ok": {...}} (OK non-nil, even when empty) or
@@ -191,7 +197,17 @@ func main() {
 	defer conn.Close()
 
 	var results []result
+	stdin := bufio.NewReader(os.Stdin)
 	for _, c := range script {
+		if c.Method == "Pause" {
+			r := result{OK: map[string]string{}}
+			results = append(results, r)
+			printResult(r)
+			if _, err := stdin.ReadString('\n'); err != nil {
+				fail("pause: stdin: %v", err)
+			}
+			continue
+		}
 		m, ok := methods[c.Method]
 		if !ok {
 			fail("unknown method %q", c.Method)
@@ -219,7 +235,11 @@ func main() {
 
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeout*float64(time.Second)))
 		var reply []byte
-		err := conn.Invoke(ctx, service+c.Method, encode(m.request, request), &reply, grpc.ForceCodec(rawCodec{}))
+		options := []grpc.CallOption{grpc.ForceCodec(rawCodec{})}
+		if c.WaitForReady {
+			options = append(options, grpc.WaitForReady(true))
+		}
+		err := conn.Invoke(ctx, service+c.Method, encode(m.request, request), &reply, options...)
 		cancel()
 
 		var r result
@@ -234,13 +254,16 @@ func main() {
 			r.Code, r.Details = name, st.Message()
 		}
 		results = append(results, r)
-
-		var line bytes.Buffer
-		encoder := json.NewEncoder(&line)
-		encoder.SetEscapeHTML(false)
-		if err := encoder.Encode(r); err != nil {
-			fail("encode result: %v", err)
-		}
-		os.Stdout.Write(line.Bytes())
+		printResult(r)
 	}
+}
+
+func printResult(r result) {
+	var line bytes.Buffer
+	encoder := json.NewEncoder(&line)
+	encoder.SetEscapeHTML(false)
+	if err := encoder.Encode(r); err != nil {
+		fail("encode result: %v", err)
+	}
+	os.Stdout.Write(line.Bytes())
 }
