@@ -64,6 +64,15 @@ describe("GET /healthz", () => {
     const res = await app.request("/healthz", { method: "HEAD" });
     expect(res.status).toBe(200);
   });
+
+  it("answers 503 while ready() is false, and 200 again once it is true", async () => {
+    const { pool } = setup();
+    let ready = false;
+    const app = createHttpApp({ pool, ready: () => ready });
+    await expectText(await app.request("/healthz"), 503, "session store unavailable");
+    ready = true;
+    await expectText(await app.request("/healthz"), 200, "ok");
+  });
 });
 
 describe("POST /ask", () => {

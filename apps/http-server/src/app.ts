@@ -30,6 +30,12 @@ export interface CreateHttpAppOptions {
   /** Told about every answered request: route, status, duration (default: none). */
   readonly onCall?: CallObserver;
   /**
+   * Whether this replica can serve now (the program: its shared session store
+   * is reachable); false: `/healthz` answers 503, so a load balancer sends
+   * requests elsewhere. Default: always.
+   */
+  readonly ready?: () => boolean;
+  /**
    * When given, every route but `/healthz` (and `/metrics` when
    * `publicMetrics`) needs `Authorization: Bearer <token>` that this accepts,
    * else 401. Default: no token needed.
@@ -53,7 +59,7 @@ const ROUTES = ["/ask", "/renew", "/healthz", "/metrics"] as const;
  * - `POST /ask` `{"prompt": "..."}` → 200 text/plain, the reply of the default session;
  * - `POST /renew` `{"access_token": "..."}` or `{"api_key": "...", "version": 3}` → 200 `ok`:
  *   the default session starts over with that credential;
- * - `GET /healthz` → 200 `ok`;
+ * - `GET /healthz` → 200 `ok`; 503 `session store unavailable` while `ready()` is false;
  * - `GET /metrics` → the `metrics` source's exposition (Prometheus text), when one is given; 404 otherwise.
  *
  * Every failure is text/plain with the status of this app's error table (see
@@ -66,6 +72,7 @@ export function createHttpApp({
   defaultSession = new DefaultSession({ pool, logger }),
   metrics,
   onCall,
+  ready = () => true,
   authorize,
   publicMetrics = false,
   allowHost,
@@ -89,7 +96,7 @@ export function createHttpApp({
   base.use(methodNotAllowed({ app: base }));
 
   const app = base
-    .get("/healthz", (c) => c.text("ok"))
+    .get("/healthz", (c) => (ready() ? c.text("ok") : c.text("session store unavailable", 503)))
     .get("/metrics", async (c) => {
       if (metrics === undefined) return c.notFound();
       let exposition: Awaited<ReturnType<MetricsSource>>;

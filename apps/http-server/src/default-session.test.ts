@@ -162,6 +162,13 @@ describe("DefaultSession with a memory (across a restart)", () => {
     const memory: DefaultSessionMemory = {
       load: async () => saved.at(-1),
       save: async (snapshot) => void saved.push(snapshot),
+      // As a shared store does it: one atomic compare-and-set (a yield first, so racing callers interleave).
+      claim: async ({ snapshot, replacing }) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (saved.at(-1)?.sessionId !== replacing) return saved.at(-1)!;
+        saved.push(snapshot);
+        return snapshot;
+      },
     };
     const backend = new ScriptedBackend();
     const start = (): DefaultSession => {
@@ -215,6 +222,63 @@ describe("DefaultSession with a memory (across a restart)", () => {
     expect(await after.ask({ prompt: "two" })).toBe("echo: two");
     expect(after.sessionId).not.toBe(before.sessionId);
     expect(backend.requests.at(-1)?.credential).toBe("sk-test-renewed-key-0006");
+  });
+
+  it("replicas sharing the memory and the store: a renew on one is taken up by the other at its next ask", async () => {
+    const { start, backend, saved } = durable();
+    const a = start();
+    const b = start();
+    await a.ask({ prompt: "one" });
+    expect(await b.ask({ prompt: "two" })).toBe("echo: two");
+    expect(b.sessionId).toBe(a.sessionId);
+
+    await a.renew({ version: 3, credential: "sk-test-renewed-key-0007" }); // deletes the session b holds
+    expect(await b.ask({ prompt: "three" })).toBe("echo: three");
+    expect(b.sessionId).toBe(a.sessionId);
+    expect(b.renewed).toBe(true);
+    expect(backend.requests.at(-1)?.credential).toBe("sk-test-renewed-key-0007");
+    expect(saved.at(-1)?.sessionId).toBe(a.sessionId);
+  });
+
+  it("a session that is gone is not taken back from the memory: the next ask creates one with its credential", async () => {
+    const { start, backend, store, saved } = durable();
+    const a = start();
+    await a.renew({ version: 3, credential: "sk-test-renewed-key-0008" });
+    await a.ask({ prompt: "one" });
+    const gone = a.sessionId!;
+    await store.delete(gone); // evicted, say: the memory still names it
+    expect(await a.ask({ prompt: "two" })).toBe("echo: two");
+    expect(a.sessionId).not.toBe(gone);
+    expect(backend.requests.at(-1)?.credential).toBe("sk-test-renewed-key-0008");
+    expect(saved.at(-1)?.sessionId).toBe(a.sessionId);
+  });
+
+  it("with claim: replicas whose first asks race agree on one session; the other one is deleted", async () => {
+    const { start, store, backend } = durable();
+    const a = start();
+    const b = start();
+    // Both find the memory empty and create at once; the claim settles which session they keep.
+    const [one, two] = await Promise.all([a.ask({ prompt: "from A" }), b.ask({ prompt: "from B" })]);
+    expect([one, two]).toEqual(["echo: from A", "echo: from B"]);
+    expect(a.sessionId).toBeDefined();
+    expect(b.sessionId).toBe(a.sessionId);
+    expect(await store.size()).toBe(1);
+    expect(await a.ask({ prompt: "again" })).toBe("echo: again");
+    expect(backend.requests.at(-1)?.history.map((m) => m.content)).toContain("from A");
+  });
+
+  it("with claim: after the session is gone, two replicas recreating it agree on one new session", async () => {
+    const { start, store } = durable();
+    const a = start();
+    const b = start();
+    await a.ask({ prompt: "one" });
+    await b.ask({ prompt: "two" });
+    const gone = a.sessionId!;
+    await store.delete(gone);
+    await Promise.all([a.ask({ prompt: "three" }), b.ask({ prompt: "four" })]);
+    expect(a.sessionId).not.toBe(gone);
+    expect(b.sessionId).toBe(a.sessionId);
+    expect(await store.size()).toBe(1);
   });
 
   it("serves without the memory when it cannot be read or written", async () => {

@@ -32,6 +32,14 @@ export interface DefaultSessionSnapshot {
 export interface DefaultSessionMemory {
   load(): Promise<DefaultSessionSnapshot | undefined>;
   save(snapshot: DefaultSessionSnapshot): Promise<void>;
+  /**
+   * For a memory several replicas share: saves `snapshot` only while the
+   * memory still names `replacing` (a session id; undefined: none), as one
+   * atomic step, so replicas creating the default session at once agree on one.
+   *
+   * @returns what the memory names afterwards: `snapshot`, or what another replica saved first.
+   */
+  claim?(input: { snapshot: DefaultSessionSnapshot; replacing: string | undefined }): Promise<DefaultSessionSnapshot>;
 }
 
 export interface RenewInput {
@@ -61,8 +69,12 @@ export class DefaultSession {
   /** Renews run one after another, so the last one called wins. */
   #renewing: Promise<unknown> = Promise.resolve();
   readonly #memory: DefaultSessionMemory | undefined;
-  /** Settles once what `memory` held has been taken over (first ask or renew). */
+  /** Settles once what `memory` held has been taken over (first ask or renew, and after a session is gone). */
   #restored: Promise<void> | undefined;
+  /** The session last found gone: a reload of `memory` does not take it back. */
+  #goneId: string | undefined;
+  /** The session `memory` named when last read or written (what a claim replaces). */
+  #memoryNames: string | undefined;
 
   constructor({ pool, logger = silentLogger, memory }: DefaultSessionOptions) {
     this.#pool = pool;
@@ -89,8 +101,8 @@ export class DefaultSession {
    */
   async ask({ prompt, signal }: { prompt: string; signal?: AbortSignal }): Promise<string> {
     this.#pool.checkPrompt(prompt); // an oversized prompt is refused before a session is even created
-    await this.#restore();
     for (let attempt = 0; ; attempt++) {
+      await this.#restore();
       const sessionId = await this.#current();
       try {
         return await this.#pool.chat({ sessionId, prompt, signal });
@@ -98,6 +110,8 @@ export class DefaultSession {
         const gone = error instanceof ChatbotError && error.code === ErrorCode.SessionNotFound;
         if (!gone || attempt > 0 || signal?.aborted) throw error;
         this.#forget(sessionId);
+        // Another replica sharing the memory may have renewed (and deleted this session): look again.
+        this.#reloadAfter(sessionId);
         this.#log.info({ session: shortId(sessionId) }, "default session is gone; asking in a new one");
       }
     }
@@ -147,7 +161,18 @@ export class DefaultSession {
     );
   }
 
-  /** Takes over the session and credential a previous run left in `memory`, once. */
+  /**
+   * Reads `memory` again at the next ask, a session being gone: another
+   * replica may have saved a renewed credential and its session there. The
+   * gone session itself is not taken back (an evicted one stays evicted).
+   */
+  #reloadAfter(goneId: string): void {
+    if (this.#memory === undefined) return;
+    this.#goneId = goneId;
+    this.#restored = undefined;
+  }
+
+  /** Takes over the session and credential a previous run (or another replica) left in `memory`. */
   #restore(): Promise<void> {
     this.#restored ??= (async () => {
       if (this.#memory === undefined) return;
@@ -159,8 +184,10 @@ export class DefaultSession {
         this.#log.warn({ err: ChatbotError.from(error).message }, "the default session could not be restored");
         return;
       }
+      this.#memoryNames = snapshot?.sessionId;
       if (snapshot === undefined || this.#session !== undefined) return;
       this.#config = snapshot.config;
+      if (snapshot.sessionId === this.#goneId) return; // the next ask creates a new one with this credential
       this.#session = Promise.resolve(snapshot.sessionId);
       this.#sessionId = snapshot.sessionId;
       this.#log.info(
@@ -176,6 +203,7 @@ export class DefaultSession {
     if (this.#memory === undefined) return;
     try {
       await this.#memory.save({ sessionId, config });
+      this.#memoryNames = sessionId;
     } catch (error) {
       this.#log.warn({ session: shortId(sessionId), err: ChatbotError.from(error).message }, "the default session could not be saved");
     }
@@ -205,8 +233,30 @@ export class DefaultSession {
       { session: shortId(sessionId), credentialSource: config === "" ? "server default" : "renewed" },
       "default session created",
     );
-    if (this.#config === config) await this.#remember(sessionId, config);
-    return sessionId;
+    if (this.#config !== config) return sessionId; // a renew replaced the credential meanwhile: it saved its own
+    if (this.#memory?.claim === undefined) {
+      await this.#remember(sessionId, config);
+      return sessionId;
+    }
+    const winner = await this.#claim({ sessionId, config });
+    if (winner.sessionId === sessionId) return sessionId;
+    // Another replica created the default session at the same time and saved it first: one session for all.
+    this.#config = winner.config;
+    await this.#pool.delete(sessionId).catch(() => undefined);
+    this.#log.info({ session: shortId(winner.sessionId), dropped: shortId(sessionId) }, "default session taken from another replica");
+    return winner.sessionId;
+  }
+
+  /** Claims the memory for a session just created; on failure (logged) keeps ours, as a failed save does. */
+  async #claim(snapshot: DefaultSessionSnapshot): Promise<DefaultSessionSnapshot> {
+    try {
+      const winner = await this.#memory!.claim!({ snapshot, replacing: this.#memoryNames });
+      this.#memoryNames = winner.sessionId;
+      return winner;
+    } catch (error) {
+      this.#log.warn({ session: shortId(snapshot.sessionId), err: ChatbotError.from(error).message }, "the default session could not be saved");
+      return snapshot;
+    }
   }
 
   #assertServerCredential(): void {

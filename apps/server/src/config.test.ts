@@ -38,6 +38,7 @@ describe("readConfig", () => {
       logFormat: undefined,
       store: { kind: "sqlite", file: undefined },
       storeKey: undefined,
+      redisPrefix: "chatgptchatbot:",
     });
   });
 

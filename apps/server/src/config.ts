@@ -21,6 +21,7 @@ import { DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "@chatgptchatbot/grpc-server";
 import { DEFAULT_BODY_LIMIT_BYTES } from "@chatgptchatbot/http-server";
 import { closeSync, openSync, readSync } from "node:fs";
 import { accessTokenLines, accessTokenProblem, MAX_ACCESS_TOKENS_FILE_BYTES } from "./access-tokens.js";
+import { DEFAULT_REDIS_PREFIX, RedisKeys } from "@chatgptchatbot/store-redis";
 import { parseStoreKey } from "@chatgptchatbot/store-sqlite";
 import { parseStoreChoice, type StoreChoice } from "./store-choice.js";
 
@@ -79,6 +80,8 @@ export interface ServerConfig {
   readonly store: StoreChoice;
   /** CHATBOT_STORE_KEY as given (validated), or undefined. A secret: never logged. */
   readonly storeKey: string | undefined;
+  /** CHATBOT_REDIS_PREFIX: what every Redis key starts with. */
+  readonly redisPrefix: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -225,6 +228,15 @@ const storeKey = (value: string, name: string): string | undefined => {
   return value.trim();
 };
 
+/** CHATBOT_REDIS_PREFIX: what RedisKeys accepts (checked now, so a bad one stops the start naming the variable). */
+const redisPrefix = (value: string, name: string): string => {
+  try {
+    return new RedisKeys({ prefix: value }).prefix;
+  } catch (error) {
+    throw new ConfigError(name, error instanceof Error ? error.message : String(error));
+  }
+};
+
 /** A default given in ms, as the table's seconds. */
 const inSeconds = (ms: number): string => String(ms / 1000);
 
@@ -266,8 +278,9 @@ const SPECS = [
   { env: "CHATBOT_METRICS_PUBLIC", key: "metricsPublic", default: "false", parse: boolean, description: "true: /metrics answers without a token even when access tokens are set (for a scraper on a trusted network)." },
   { env: "CHATBOT_ALLOWED_HOSTS", key: "allowedHosts", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkAllowedHost)(v, n)), description: "Comma-separated names (chatbot.example.com, *.example.com) browsers may reach the server by, beyond loopback names, IP literals and the --grpc/--http host; browser requests naming another Host get 403 / PERMISSION_DENIED (DNS rebinding). * turns the check off." },
   { env: "LOG_FORMAT", key: "logFormat", default: "", parse: logFormat, description: "json or pretty. Unset: human-readable lines when stdout is a terminal, JSON lines otherwise." },
-  { env: "CHATBOT_STORE", key: "store", default: "", parse: parseStoreChoice, description: "Where sessions are kept: sqlite:PATH (a file: sessions, the HTTP API's default session and each credential's cooldown survive a restart), memory (lost on restart), or redis://… (not supported yet). Unset: SQLite at $XDG_STATE_HOME/chatgptchatbot/sessions.db, or ~/.local/state/chatgptchatbot/sessions.db without XDG_STATE_HOME." },
-  { env: "CHATBOT_STORE_KEY", key: "storeKey", default: "", parse: storeKey, description: "32 random bytes in base64 (openssl rand -base64 32): the credentials the SQLite store keeps are encrypted with it (AES-256-GCM). A store written with a key does not start without it." },
+  { env: "CHATBOT_STORE", key: "store", default: "", parse: parseStoreChoice, description: "Where sessions are kept: sqlite:PATH (a file: sessions, the HTTP API's default session and each credential's cooldown survive a restart), memory (lost on restart), or redis://[[user]:password@]host:port[/db] (or rediss:// for TLS): shared by every replica on that Redis (see Running several replicas). Unset: SQLite at $XDG_STATE_HOME/chatgptchatbot/sessions.db, or ~/.local/state/chatgptchatbot/sessions.db without XDG_STATE_HOME." },
+  { env: "CHATBOT_STORE_KEY", key: "storeKey", default: "", parse: storeKey, description: "32 random bytes in base64 (openssl rand -base64 32): the credentials the SQLite or Redis store keeps are encrypted with it (AES-256-GCM). A store written with a key does not start without it; every replica on one Redis needs the same key." },
+  { env: "CHATBOT_REDIS_PREFIX", key: "redisPrefix", default: DEFAULT_REDIS_PREFIX, parse: redisPrefix, description: "What every Redis key starts with (CHATBOT_STORE=redis://…), so several deployments can share one Redis; replicas of one deployment use the same prefix. At most 128 characters, no spaces." },
 ] as const satisfies readonly Spec<keyof ServerConfig>[];
 
 /** Variables read by the backends' HTTP layer, listed for `--help`. */

@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import type { Backends } from "@chatgptchatbot/chatgpt-client";
 import { ConfigError, type Logger, maskSecret } from "@chatgptchatbot/core";
-import { createGrpcServer, type GrpcServer, type NodeHandlerFn } from "@chatgptchatbot/grpc-server";
+import { createGrpcServer, type GrpcServer, type NodeHandlerFn, ServingStatus } from "@chatgptchatbot/grpc-server";
 import { createHttpApp, DefaultSession, type RunningHttpServer, startHttpServer } from "@chatgptchatbot/http-server";
 import { SqliteStoreError } from "@chatgptchatbot/store-sqlite";
 import type { DestinationStream } from "pino";
@@ -14,6 +14,7 @@ import { chooseLogFormat, createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createPoolFromConfig } from "./pool-from-config.js";
 import { openSessionStorage, type SessionStorage, StoreOpenError } from "./session-storage.js";
+import { watchStoreHealth } from "./store-health.js";
 
 export interface RunServerOptions {
   /** Command-line arguments, without node and the script. */
@@ -52,7 +53,9 @@ export interface RunServerOptions {
  *
  * Sessions, the HTTP API's default session and cooldowns live in the store
  * CHATBOT_STORE chose (SQLite at the default path unless told otherwise), so
- * they survive a restart; the file is closed after the pool has stopped.
+ * they survive a restart; the file (or the Redis connection) is closed after
+ * the pool has stopped. With Redis, several replicas share one pool, and
+ * health (gRPC and /healthz) says NOT_SERVING while Redis is unreachable.
  *
  * @returns the exit code: 0 after a clean stop or `--help`, 2 for a bad flag
  *   or variable or a store that cannot be used (corrupt, newer schema, wrong
@@ -106,12 +109,15 @@ export async function runServer({
 
   let storage: SessionStorage;
   try {
-    storage = openSessionStorage({
+    storage = await openSessionStorage({
       choice: config.store,
       key: config.storeKey,
       serverCredentials: { apiKeys: config.defaultApiKeys, accessTokens: config.defaultAccessTokens },
       env,
       homeDir,
+      redisPrefix: config.redisPrefix,
+      zombieAfterMs: 2 * config.renewIntervalMs, // the pool's zombie time (its default: twice the renew interval)
+      logger,
     });
   } catch (error) {
     if (!(error instanceof SqliteStoreError || error instanceof StoreOpenError)) throw error;
@@ -141,7 +147,18 @@ export async function runServer({
   let grpc: GrpcServer | undefined;
   let http: RunningHttpServer | undefined;
   const urls: { grpc?: string; http?: string } = {};
+  // A shared store (Redis) can become unreachable while serving: health says so, so a load balancer sends calls to a
+  // replica that can serve them (each call would fail with UNAVAILABLE here anyway).
+  const storeHealth =
+    storage.isReady === undefined
+      ? undefined
+      : watchStoreHealth({
+          isReady: storage.isReady,
+          logger,
+          onChange: (ready) => grpc?.health.set(ready ? ServingStatus.SERVING : ServingStatus.NOT_SERVING),
+        });
   const closeAll = async (): Promise<void> => {
+    storeHealth?.stop(); // before the servers' shutdown sets NOT_SERVING for good
     await Promise.all([
       grpc?.close({ timeoutMs: config.shutdownTimeoutMs }),
       http?.close({ timeoutMs: config.shutdownTimeoutMs }),
@@ -163,11 +180,20 @@ export async function runServer({
         ...guards,
         ...(fallback === undefined ? {} : { fallback }),
       });
+      if (storeHealth?.ready() === false) grpc.health.set(ServingStatus.NOT_SERVING);
       urls.grpc = (await grpc.listen(args.grpc)).url;
     }
     if (args.http !== undefined) {
       const defaultSession = new DefaultSession({ pool, logger, memory: storage.defaultSessionMemory });
-      const app = createHttpApp({ pool, logger, bodyLimitBytes: config.httpBodyLimitBytes, defaultSession, ...served, ...guards });
+      const app = createHttpApp({
+        pool,
+        logger,
+        bodyLimitBytes: config.httpBodyLimitBytes,
+        defaultSession,
+        ...served,
+        ...guards,
+        ...(storeHealth === undefined ? {} : { ready: storeHealth.ready }),
+      });
       http = await startHttpServer({ app, host: args.http.host, port: args.http.port });
       urls.http = http.url;
     }

@@ -12,11 +12,18 @@ describe("parseStoreChoice (CHATBOT_STORE)", () => {
       file: "/var/lib/chatbot/sessions.db",
     });
     expect(parseStoreChoice("sqlite:./here.db", "CHATBOT_STORE")).toEqual({ kind: "sqlite", file: "./here.db" });
-    expect(parseStoreChoice("redis://:pw@10.0.0.5:6379/0", "CHATBOT_STORE")).toEqual({ kind: "redis", url: "redis://:pw@10.0.0.5:6379/0" });
+    expect(parseStoreChoice("redis://:pw@10.0.0.5:6379/0", "CHATBOT_STORE")).toEqual({
+      kind: "redis",
+      endpoint: expect.objectContaining({ host: "10.0.0.5", port: 6379, password: "pw", db: 0, tls: false }),
+    });
+    expect(parseStoreChoice("rediss://cache.example:6380", "CHATBOT_STORE")).toEqual({
+      kind: "redis",
+      endpoint: expect.objectContaining({ host: "cache.example", port: 6380, tls: true }),
+    });
   });
 
   it("refuses anything else naming the variable, never repeating what follows a scheme (it may be a password)", () => {
-    for (const bad of ["sqlite:", "postgres://user:hunter2@db/x", "Memory!", "file.db"]) {
+    for (const bad of ["sqlite:", "postgres://user:hunter2@db/x", "Memory!", "file.db", "redis://:hunter2@host:6379/x", "redis://:hunter2@host/0?tls=1"]) {
       let error: unknown;
       try {
         parseStoreChoice(bad, "CHATBOT_STORE");

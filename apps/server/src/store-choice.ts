@@ -1,4 +1,5 @@
 import { ConfigError } from "@chatgptchatbot/core";
+import { parseRedisUrl, type RedisEndpoint, RedisUrlError } from "@chatgptchatbot/store-redis";
 
 /**
  * Where the program keeps its sessions, as CHATBOT_STORE names it:
@@ -9,7 +10,7 @@ import { ConfigError } from "@chatgptchatbot/core";
 export type StoreChoice =
   | { readonly kind: "memory" }
   | { readonly kind: "sqlite"; readonly file: string | undefined }
-  | { readonly kind: "redis"; readonly url: string };
+  | { readonly kind: "redis"; readonly endpoint: RedisEndpoint };
 
 /** The default: SQLite at `defaultStorePath()`. */
 export const DEFAULT_STORE_CHOICE: StoreChoice = { kind: "sqlite", file: undefined };
@@ -29,7 +30,15 @@ export function parseStoreChoice(value: string, name: string): StoreChoice {
     if (file === "") throw new ConfigError(name, "expected sqlite:PATH with a file path after the colon");
     return { kind: "sqlite", file };
   }
-  if (/^rediss?:\/\//i.test(v)) return { kind: "redis", url: v };
+  if (/^rediss?:\/\//i.test(v)) {
+    try {
+      return { kind: "redis", endpoint: parseRedisUrl(v) };
+    } catch (error) {
+      // RedisUrlError's message never holds the password.
+      if (error instanceof RedisUrlError) throw new ConfigError(name, error.message);
+      throw error;
+    }
+  }
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(v)?.[0];
   throw new ConfigError(
     name,

@@ -251,11 +251,11 @@ describe("4. client values in status messages are bounded and escaped (hostile-c
     }
   });
 
-  it("a 100,000-character session_id → NOT_FOUND with a short message (Chat and DeleteSession, every protocol)", async () => {
+  it("a 100,000-character session_id → INVALID_ARGUMENT with a short message (Chat and DeleteSession, every protocol)", async () => {
     const sessionId = "s".repeat(100_000);
     for (const via of VIAS) {
       for (const outcome of [await clients.chat(via, { sessionId, prompt: "hi" }), await clients.deleteSession(via, { sessionId })]) {
-        expect(outcome.code, `${via}: ${outcome.message.slice(0, 200)}`).toBe(GrpcCode.NOT_FOUND);
+        expect(outcome.code, `${via}: ${outcome.message.slice(0, 200)}`).toBe(GrpcCode.INVALID_ARGUMENT);
         expect(rpcProblems(outcome)).toEqual([]);
       }
     }

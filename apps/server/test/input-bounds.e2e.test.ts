@@ -123,17 +123,23 @@ describe("client values in status messages are short", () => {
     ]);
   });
 
-  it("a 100,000-character session_id on Chat and DeleteSession is NOT_FOUND with a short message (gRPC and Connect)", async () => {
+  it("a 100,000-character session_id on Chat and DeleteSession is INVALID_ARGUMENT with a short message (gRPC and Connect)", async () => {
     const id = "i".repeat(100_000);
-    const expected = `session not found: "${"i".repeat(40)}…" (100000 characters)`;
+    const expected = "session_id is longer than 128 characters";
     const chat = await grpcError(client.unary(Chat, { sessionId: id, prompt: "hi" }));
-    expect([chat.code, chat.details]).toEqual([grpc.status.NOT_FOUND, expected]);
+    expect([chat.code, chat.details]).toEqual([grpc.status.INVALID_ARGUMENT, expected]);
     const del = await grpcError(client.unary(DeleteSession, { sessionId: id }));
-    expect([del.code, del.details]).toEqual([grpc.status.NOT_FOUND, expected]);
+    expect([del.code, del.details]).toEqual([grpc.status.INVALID_ARGUMENT, expected]);
     expect(await connectJson("Chat", { sessionId: id, prompt: "hi" })).toEqual({
-      status: 404,
-      json: { code: "not_found", message: expected },
+      status: 400,
+      json: { code: "invalid_argument", message: expected },
     });
+  });
+
+  it("an unknown session_id of a normal length stays NOT_FOUND, quoted short", async () => {
+    const id = "n".repeat(128);
+    const chat = await grpcError(client.unary(Chat, { sessionId: id, prompt: "hi" }));
+    expect([chat.code, chat.details]).toEqual([grpc.status.NOT_FOUND, `session not found: "${"n".repeat(40)}…" (128 characters)`]);
   });
 
   it("a 100,000-character health service name is NOT_FOUND with a short message", async () => {

@@ -78,6 +78,7 @@ export type { HistoryEntry } from "./history.js";
 export { loadTokenCounter, encodingForModel, MESSAGE_OVERHEAD_TOKENS, EXACT_COUNT_CHARS, COUNT_PIECE_CHARS } from "./token-counter.js";
 export type { TokenCounter, EncodingName } from "./token-counter.js";
 export { maskSecret, redactSecrets } from "./mask.js";
+export { MAX_SESSION_ID_CHARS, checkSessionId, isPlausibleSessionId } from "./session-id.js";
 export { silentLogger, shortId } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { ConfigError } from "./config-error.js";

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ErrorCode } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { MemoryCoordinator } from "./memory-coordinator.js";
+import { MAX_SESSION_ID_CHARS } from "./session-id.js";
 import { MemorySessionStore } from "./session-store.js";
 import { SessionPool, type SessionPoolOptions } from "./session-pool.js";
 import { rejection, ScriptedBackend, upstreamDown } from "@chatgptchatbot/testkit/testing";
@@ -95,6 +97,24 @@ describe("SessionPool lifecycle", () => {
     expect(await codeOf(pool.delete(""))).toBe(ErrorCode.InvalidArgument);
     expect(await codeOf(pool.create({ config: "{" }))).toBe(ErrorCode.InvalidArgument);
     expect(await codeOf(pool.chat({ sessionId: "no-such-session", prompt: "hi" }))).toBe(ErrorCode.SessionNotFound);
+  });
+
+  it("refuses a session id past the bound before taking its turn or reading the store", async () => {
+    const coordinator = new MemoryCoordinator();
+    const store = new MemorySessionStore();
+    const acquireTurn = vi.spyOn(coordinator, "acquireTurn");
+    const get = vi.spyOn(store, "get");
+    const remove = vi.spyOn(store, "delete");
+    const pool = makePool(new ScriptedBackend(), { store, coordinator });
+    const long = "x".repeat(MAX_SESSION_ID_CHARS + 1);
+    expect(await codeOf(pool.chat({ sessionId: long, prompt: "hi" }))).toBe(ErrorCode.InvalidArgument);
+    expect(await codeOf(pool.delete(long))).toBe(ErrorCode.InvalidArgument);
+    expect(await pool.get(long)).toBeUndefined();
+    expect(acquireTurn).not.toHaveBeenCalled();
+    expect(get).not.toHaveBeenCalled();
+    expect(remove).not.toHaveBeenCalled();
+    // An unknown id of a normal length is still NOT_FOUND, as before.
+    expect(await codeOf(pool.chat({ sessionId: "x".repeat(MAX_SESSION_ID_CHARS), prompt: "hi" }))).toBe(ErrorCode.SessionNotFound);
   });
 
   it("never shows credentials in session info", async () => {

@@ -12,6 +12,7 @@ import { filterReply } from "./reply-filter.js";
 import { checkPromptLength, DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
 import { notify, type PoolObserver } from "./pool-observer.js";
 import { parseSessionConfig, type SessionConfig, type SessionConfigDefaults } from "./session-config.js";
+import { checkSessionId, isPlausibleSessionId } from "./session-id.js";
 import { MemorySessionStore, type SessionRecord, type SessionStore, type WriteOutcome } from "./session-store.js";
 import { Segmenter } from "./segmenter.js";
 import { SessionSweeper, type SweepReport } from "./session-sweeper.js";
@@ -253,7 +254,7 @@ export class SessionPool {
   async *#converse({ sessionId, prompt, signal }: ChatInput, sentences: boolean): AsyncGenerator<ChatStreamPart, void, undefined> {
     this.#assertOpen();
     const started = performance.now();
-    if (sessionId === "") throw ChatbotError.invalidArgument("session_id is required");
+    checkSessionId(sessionId); // before the turn: a made-up id must not create keys in a shared store
     this.checkPrompt(prompt);
     if (prompt.trim() === "") throw ChatbotError.invalidArgument("prompt is required");
     if (signal?.aborted) throw ChatbotError.aborted(undefined, signal.reason);
@@ -371,7 +372,7 @@ export class SessionPool {
    * @throws InvalidArgument, SessionNotFound.
    */
   async delete(sessionId: string): Promise<void> {
-    if (sessionId === "") throw ChatbotError.invalidArgument("session_id is required");
+    checkSessionId(sessionId);
     this.#turns.deleted(sessionId);
     const deleted = await this.#store.delete(sessionId);
     if (!deleted) throw ChatbotError.sessionNotFound(sessionId);
@@ -380,6 +381,7 @@ export class SessionPool {
 
   /** What may be shown of a session, or undefined. */
   async get(sessionId: string): Promise<SessionInfo | undefined> {
+    if (!isPlausibleSessionId(sessionId)) return undefined;
     const record = await this.#store.get(sessionId);
     return record === undefined ? undefined : describeSession(record);
   }

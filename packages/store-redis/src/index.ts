@@ -16,3 +16,4 @@ export type { RedisEndpoint } from "./redis-url.js";
 export { STORE_UNAVAILABLE_MESSAGE, isStoreUnavailable, storeUnavailable } from "./store-unavailable.js";
 export type { CredentialSealer, ServerCredentials } from "./record-codec.js";
 export { checkStoreKey, RedisStoreKeyError } from "./store-key-check.js";
+export { RedisNamedState } from "./named-state.js";

@@ -74,6 +74,11 @@ export class RedisKeys {
     return `${this.prefix}turn-released`;
   }
 
+  /** String: a named state value of the program (the HTTP API's default session), JSON or sealed. No TTL. */
+  state(name: string): string {
+    return `${this.prefix}state:${name}`;
+  }
+
   /** Sorted set: reservation id → when it expires (ms), slots under the session limit. */
   get slots(): string {
     return `${this.prefix}slots`;

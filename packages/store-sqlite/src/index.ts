@@ -10,7 +10,7 @@ export { SqliteCoordinator } from "./sqlite-coordinator.js";
 export { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
 export type { SqliteStoreErrorOptions } from "./sqlite-store-error.js";
 export { defaultStorePath } from "./default-store-path.js";
-export { parseStoreKey, STORE_KEY_BYTES } from "./credential-cipher.js";
+export { CredentialCipher, parseStoreKey, STORE_KEY_BYTES } from "./credential-cipher.js";
 export { SCHEMA_VERSION } from "./schema.js";
 export type { ServerCredentials, SessionActivity } from "./session-table.js";
 export type { OpenDatabaseOptions } from "./database.js";
