@@ -16,6 +16,7 @@ export default defineConfig({
     "src/pool-store-main.ts",
     "src/token-worst-case-main.ts",
     "src/redis-pool-main.ts",
+    "src/stream-latency-main.ts",
   ],
   format: ["esm"],
   dts: false,

@@ -12,7 +12,8 @@ export interface ChatbotServiceOptions {
 /**
  * `muvtuber.chatbot.v2.ChatbotService` over a session pool. Each method is a
  * thin call into the pool with the call's AbortSignal (a client deadline or
- * cancel aborts the upstream request). Errors are thrown as they are: the
+ * cancel aborts the upstream request); `chatStream` sends the pool's parts
+ * one message each. Errors are thrown as they are, also mid-stream: the
  * error interceptor (see `errors.ts`) translates them, in one place.
  */
 export function createChatbotService({
@@ -32,6 +33,21 @@ export function createChatbotService({
       const response = await pool.chat({ sessionId, prompt, signal });
       logger.debug({ session: shortId(sessionId), response }, "Chat response");
       return { response };
+    },
+
+    // One message per sentence as soon as the pool yields it (connect-node writes each message out at once),
+    // then the whole reply. Errors thrown here, before or after the first message, go through the same
+    // interceptor as Chat's; the call's signal (client cancel, deadline) aborts the upstream request.
+    async *chatStream({ sessionId, prompt }, { signal }) {
+      logger.debug({ session: shortId(sessionId), prompt }, "ChatStream prompt");
+      for await (const part of pool.chatStream({ sessionId, prompt, signal })) {
+        if (part.type === "sentence") {
+          yield { sentence: part.text };
+        } else {
+          logger.debug({ session: shortId(sessionId), response: part.reply }, "ChatStream response");
+          yield { response: part.reply };
+        }
+      }
     },
 
     async deleteSession({ sessionId }) {

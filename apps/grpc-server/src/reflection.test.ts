@@ -39,7 +39,9 @@ describe("server reflection", () => {
     for (const symbol of [
       "muvtuber.chatbot.v2.ChatbotService",
       "muvtuber.chatbot.v2.ChatbotService.Chat",
+      "muvtuber.chatbot.v2.ChatbotService.ChatStream",
       ".muvtuber.chatbot.v2.ChatResponse",
+      "muvtuber.chatbot.v2.ChatStreamResponse.sentence",
       "muvtuber.chatbot.v2.ChatResponse.response",
     ]) {
       const [response] = await ask([{ case: "fileContainingSymbol", value: symbol }]);
@@ -49,10 +51,11 @@ describe("server reflection", () => {
       expect(files[0]?.name).toBe("muvtuber/chatbot/v2/chatbot.proto");
       const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: files }));
       const service = registry.getService("muvtuber.chatbot.v2.ChatbotService");
-      expect(service?.methods.map((m) => `${m.name}(${m.input.name}) ${m.output.name}`)).toEqual([
-        "NewSession(NewSessionRequest) NewSessionResponse",
-        "Chat(ChatRequest) ChatResponse",
-        "DeleteSession(DeleteSessionRequest) DeleteSessionResponse",
+      expect(service?.methods.map((m) => `${m.name}(${m.input.name}) ${m.methodKind} ${m.output.name}`)).toEqual([
+        "NewSession(NewSessionRequest) unary NewSessionResponse",
+        "Chat(ChatRequest) unary ChatResponse",
+        "DeleteSession(DeleteSessionRequest) unary DeleteSessionResponse",
+        "ChatStream(ChatRequest) server_streaming ChatStreamResponse",
       ]);
     }
   });

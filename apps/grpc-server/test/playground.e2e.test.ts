@@ -329,6 +329,40 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
     });
   });
 
+  describe.each(PROTOCOLS)("over $label, the reply growing", ({ id: protocol }) => {
+    it("shows the reply sentence by sentence while the model writes it, then exactly the whole reply", async () => {
+      const { page, pageErrors } = await openPage(`${serverUrl}/`);
+      await newSession(page, { protocol, version: "3", credential: `sk-test-growing-${protocol}`, baseUrl: openai.url, initialPrompt: "" });
+      const prompt = "First sentence here. Second sentence follows. Third one ends it!";
+      openai.enqueueFault({ kind: "trickle", intervalMs: 250 }); // one word every 250 ms
+      await page.fill("#prompt", prompt);
+      await page.click("#send");
+      // Mid-reply: the page shows the first sentence, and is still waiting for the rest (read in one go in the page,
+      // so a sentence arriving meanwhile cannot slip in between two reads).
+      const early = await page.waitForFunction(() => {
+        // Runs in the page (this package type-checks without the DOM library).
+        type Node = { getAttribute(name: string): string | null; querySelector(selector: string): Node | null; textContent: string | null };
+        const doc = (globalThis as unknown as { document: Node & { body: Node } }).document;
+        const item = doc.querySelector("li[data-role=assistant][data-streaming=true][data-segments='1']");
+        return item === null ? undefined : { text: item.querySelector(".text")?.textContent, busy: doc.body.getAttribute("data-busy") };
+      });
+      expect(await early.jsonValue()).toEqual({ text: "echo: First sentence here.", busy: "true" });
+      await page.waitForSelector("li[data-role=assistant][data-segments='2']");
+      await page.waitForSelector("body[data-busy=false]");
+      expect((await messages(page)).slice(-2)).toEqual([
+        { role: "user", text: prompt },
+        { role: "assistant", text: `echo: ${prompt}` },
+      ]);
+      expect(await page.$$("li[data-streaming]")).toHaveLength(0);
+      expect(await page.getAttribute("li[data-role=assistant]", "data-segments")).toBe("3");
+      expect((await errorShown(page)).hidden).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, `playground-streamed-${protocol}.png`), fullPage: true });
+      await deleteSession(page);
+      expect(pageErrors).toEqual([]);
+      await page.close();
+    });
+  });
+
   describe.each(PROTOCOLS)("over $label, from another origin", ({ id: protocol }) => {
     it("passes the CORS preflight, chats, and reads the server's errors", async () => {
       const { page, sent, pageErrors } = await openPage(`${otherOriginUrl}/`);
@@ -360,7 +394,7 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
       expect(await errorShown(page)).toMatchObject({ hidden: false, code: "not_found", text: `[not_found] session not found: ${sessionId}`, cooldown: "" });
 
       // Every call went to the server's origin and was allowed for this page's origin.
-      expect(answers.map((a) => a.path.split("/").at(-1))).toEqual(["NewSession", "Chat", "Chat", "DeleteSession"]);
+      expect(answers.map((a) => a.path.split("/").at(-1))).toEqual(["NewSession", "ChatStream", "ChatStream", "DeleteSession"]);
       expect(new Set(answers.map((a) => a.allowOrigin))).toEqual(new Set([otherOriginUrl]));
       expect(sent.every((r) => r.method() !== "POST" || r.url().startsWith(`${serverUrl}/`))).toBe(true);
       expectCredentialOnlyInNewSession(sent, apiKey);

@@ -1,6 +1,7 @@
-import { ChatbotError, maskSecret, SessionPool } from "@chatgptchatbot/core";
-import { afterEach, describe, expect, it } from "vitest";
-import { deferred, recordingLogger, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
+import { type AskPart, ChatbotError, maskSecret, SessionPool } from "@chatgptchatbot/core";
+import { readServerSentEvents } from "@chatgptchatbot/chatgpt-client";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { deferred, recordingLogger, ScriptedBackend, untilAborted, upstreamDown } from "@chatgptchatbot/testkit/testing";
 import { createHttpApp } from "./app.js";
 import { DefaultSession } from "./default-session.js";
 
@@ -222,6 +223,104 @@ describe("POST /ask", () => {
     await expectText(await post(app, "/ask", { prompt: "two" }), 200, "echo: two");
     expect(defaultSession.sessionId).not.toBe(first);
     expect(await pool.size()).toBe(1);
+  });
+});
+
+const SSE = { headers: { accept: "text/event-stream" } };
+
+/** The events of an SSE answer, as `event: data` lines. */
+async function sseLines(res: Response): Promise<string[]> {
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toBe("text/event-stream");
+  const got: string[] = [];
+  for await (const { event, data } of readServerSentEvents(res.body!)) got.push(`${event}: ${data}`);
+  return got;
+}
+
+describe("POST /ask with Accept: text/event-stream", () => {
+  it("answers each sentence as an event, then done with the whole reply (what a plain ask answers), and stores the turn", async () => {
+    const { app, backend } = setup();
+    backend.script = () => "你好！今天天气不错。\nLine two.";
+    expect(await sseLines(await post(app, "/ask", { prompt: "hi" }, SSE))).toEqual([
+      "sentence: 你好！",
+      "sentence: 今天天气不错。",
+      "sentence: Line two.",
+      "done: 你好！今天天气不错。\nLine two.",
+    ]);
+    await expectText(await post(app, "/ask", { prompt: "again" }), 200, "你好！今天天气不错。\nLine two.");
+    expect(backend.requests[1]?.history.map((h) => h.content)).toEqual(["hi", "你好！今天天气不错。\nLine two."]);
+  });
+
+  it("writes a multi-line reply on several data: lines", async () => {
+    const { app, backend } = setup();
+    backend.script = () => "One.\nTwo.";
+    const raw = await (await post(app, "/ask", { prompt: "hi" }, SSE)).text();
+    expect(raw).toBe("event: sentence\ndata: One.\n\nevent: sentence\ndata: Two.\n\nevent: done\ndata: One.\ndata: Two.\n\n");
+  });
+
+  it("keeps today's statuses for failures before the first event: 400, 429 with Retry-After, 502, 503", async () => {
+    const { app, backend } = setup({ cooldownMs: 15_000, now: () => 1_000_000 });
+    await expectText(await post(app, "/ask", { prompt: "" }, SSE), 400, /prompt/);
+    await expectText(await post(app, "/ask", "{not json", SSE), 400, /JSON/);
+    backend.next(() => {
+      throw upstreamDown();
+    });
+    await expectText(await post(app, "/ask", { prompt: "hi" }, SSE), 502, "upstream answered 500: boom");
+    const cooling = await post(app, "/ask", { prompt: "hi" }, SSE);
+    expect(cooling.headers.get("retry-after")).toBe("15");
+    await expectText(cooling, 429, "cooling down: try again in 15 s");
+    const { app: unconfigured } = setup({ apiKeys: [] });
+    await expectText(await post(unconfigured, "/ask", { prompt: "hi" }, SSE), 503, /^no credential/);
+  });
+
+  it("after the first event, a failure is an error event with the code and message, then the end; nothing is stored", async () => {
+    const { app, backend, logger } = setup();
+    backend.next(async function* (): AsyncGenerator<AskPart> {
+      yield { type: "text", text: "One sentence. And" };
+      throw upstreamDown();
+    });
+    expect(await sseLines(await post(app, "/ask", { prompt: "hi" }, SSE))).toEqual([
+      "sentence: One sentence.",
+      `error: ${JSON.stringify({ code: "upstream", message: "upstream answered 500: boom" })}`,
+    ]);
+    expect(logger.lines.some((l) => l.level === "warn" && l.msg === "upstream failed")).toBe(true);
+    await post(app, "/ask", { prompt: "again" });
+    expect(backend.requests[1]?.history).toEqual([]);
+  });
+
+  it("sends the first sentence while the upstream is still writing", async () => {
+    const { app, backend } = setup();
+    const rest = deferred();
+    backend.next(async function* (): AsyncGenerator<AskPart> {
+      yield { type: "text", text: "First one. Sec" };
+      await rest.promise;
+      yield { type: "text", text: "ond one." };
+      yield { type: "finish" };
+    });
+    const res = await post(app, "/ask", { prompt: "hi" }, SSE);
+    const events = readServerSentEvents(res.body!)[Symbol.asyncIterator]();
+    expect((await events.next()).value).toEqual({ event: "sentence", data: "First one." });
+    rest.resolve();
+    expect((await events.next()).value).toEqual({ event: "sentence", data: "Second one." });
+    expect((await events.next()).value).toEqual({ event: "done", data: "First one. Second one." });
+    expect((await events.next()).done).toBe(true);
+  });
+
+  it("cancels the upstream call and stores nothing when the client goes away mid-stream", async () => {
+    const { app, backend } = setup();
+    backend.next(async function* (request): AsyncGenerator<AskPart> {
+      yield { type: "text", text: "One sentence. And" };
+      await untilAborted(request);
+    });
+    const client = new AbortController();
+    const res = await post(app, "/ask", { prompt: "hi" }, { ...SSE, signal: client.signal });
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("event: sentence\ndata: One sentence.\n\n");
+    client.abort();
+    await reader.cancel();
+    await vi.waitFor(() => expect(backend.requests[0]?.signal.aborted).toBe(true));
+    await expectText(await post(app, "/ask", { prompt: "again" }), 200, "echo: again");
+    expect(backend.requests[1]?.history).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { ErrorCode, type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/core";
+import { type ChatbotError, ErrorCode, type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/core";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -8,6 +8,7 @@ import { accessToken, type Authorize } from "./access-token.js";
 import { DefaultSession } from "./default-session.js";
 import { BROKEN_REQUEST_MESSAGE, isBrokenRequest } from "./broken-request.js";
 import { errorReply } from "./error-response.js";
+import { acceptsEventStream, chatEventStream, EVENT_STREAM } from "./event-stream.js";
 import { type AllowHost, hostGuard } from "./host-guard.js";
 import { parseJsonObject, requiredString } from "./json-body.js";
 import { parseRenewRequest } from "./renew-request.js";
@@ -56,7 +57,8 @@ const ROUTES = ["/ask", "/renew", "/healthz", "/metrics"] as const;
 /**
  * Builds the legacy HTTP API of the old service:
  *
- * - `POST /ask` `{"prompt": "..."}` → 200 text/plain, the reply of the default session;
+ * - `POST /ask` `{"prompt": "..."}` → 200 text/plain, the reply of the default session; with
+ *   `Accept: text/event-stream`, the reply as Server-Sent Events, sentence by sentence (see `event-stream.ts`);
  * - `POST /renew` `{"access_token": "..."}` or `{"api_key": "...", "version": 3}` → 200 `ok`:
  *   the default session starts over with that credential;
  * - `GET /healthz` → 200 `ok`; 503 `session store unavailable` while `ready()` is false;
@@ -87,6 +89,15 @@ export function createHttpApp({
     },
   });
 
+  /** Bugs at error with their cause, upstream failures at warn; the request log line says the rest. */
+  const logFailure = (error: ChatbotError, request: { method: string; path: string }): void => {
+    if (error.code === ErrorCode.Internal) {
+      logger.error({ ...request, err: error.cause }, "internal error");
+    } else if (error.code === ErrorCode.Upstream) {
+      logger.warn({ ...request, err: error.message, upstreamStatus: error.upstreamStatus }, "upstream failed");
+    }
+  };
+
   const base = new Hono();
   base.use(requestLog({ logger }));
   if (onCall !== undefined) base.use(callObserver({ observe: onCall, routes: ROUTES }));
@@ -111,6 +122,19 @@ export function createHttpApp({
     .post("/ask", limit, async (c) => {
       const prompt = requiredString(parseJsonObject(await c.req.text()), "prompt");
       logger.debug({ prompt }, "ask");
+      if (acceptsEventStream(c.req.header("accept"))) {
+        const parts = defaultSession.askStream({ prompt, signal: c.req.raw.signal });
+        // Failures before the first event are thrown here and answered with today's statuses by onError.
+        const first = await parts.next();
+        if (first.done === true) throw new Error("a streamed ask ended without its reply");
+        const body = chatEventStream({
+          parts,
+          first: first.value,
+          onError: (error) => logFailure(error, { method: c.req.method, path: c.req.path }),
+        });
+        // no-cache and no proxy buffering: each event must reach the client as soon as it is written.
+        return c.body(body, 200, { "content-type": EVENT_STREAM, "cache-control": "no-cache", "x-accel-buffering": "no" });
+      }
       const reply = await defaultSession.ask({ prompt, signal: c.req.raw.signal });
       logger.debug({ reply }, "reply");
       return c.text(reply);
@@ -131,15 +155,7 @@ export function createHttpApp({
       return c.text(BROKEN_REQUEST_MESSAGE, 400);
     }
     const reply = errorReply(thrown);
-    const { error } = reply;
-    if (error?.code === ErrorCode.Internal) {
-      logger.error({ method: c.req.method, path: c.req.path, err: error.cause }, "internal error");
-    } else if (error?.code === ErrorCode.Upstream) {
-      logger.warn(
-        { method: c.req.method, path: c.req.path, err: error.message, upstreamStatus: error.upstreamStatus },
-        "upstream failed",
-      );
-    }
+    if (reply.error !== undefined) logFailure(reply.error, { method: c.req.method, path: c.req.path });
     return new Response(reply.body, { status: reply.status, headers: reply.headers });
   });
 

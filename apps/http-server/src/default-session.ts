@@ -1,4 +1,5 @@
 import {
+  type ChatStreamPart,
   ChatbotError,
   ErrorCode,
   type Logger,
@@ -112,6 +113,34 @@ export class DefaultSession {
         this.#forget(sessionId);
         // Another replica sharing the memory may have renewed (and deleted this session): look again.
         this.#reloadAfter(sessionId);
+        this.#log.info({ session: shortId(sessionId) }, "default session is gone; asking in a new one");
+      }
+    }
+  }
+
+  /**
+   * Asks the default session and streams the reply (see
+   * {@link SessionPool.chatStream}): sentences, then the whole reply. A
+   * session found gone before the first part is replaced once, as in
+   * {@link ask}; after it, failures end the stream.
+   *
+   * @throws what {@link ask} throws, from the iterator.
+   */
+  async *askStream({ prompt, signal }: { prompt: string; signal?: AbortSignal }): AsyncGenerator<ChatStreamPart, void, undefined> {
+    this.#pool.checkPrompt(prompt);
+    for (let attempt = 0; ; attempt++) {
+      const sessionId = await this.#current();
+      let started = false;
+      try {
+        for await (const part of this.#pool.chatStream({ sessionId, prompt, signal })) {
+          started = true;
+          yield part;
+        }
+        return;
+      } catch (error) {
+        const gone = error instanceof ChatbotError && error.code === ErrorCode.SessionNotFound;
+        if (!gone || started || attempt > 0 || signal?.aborted) throw error;
+        this.#forget(sessionId);
         this.#log.info({ session: shortId(sessionId) }, "default session is gone; asking in a new one");
       }
     }

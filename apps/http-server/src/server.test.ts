@@ -80,6 +80,33 @@ describe("startHttpServer", () => {
   });
 });
 
+describe("streamed asks over a real socket", () => {
+  it("writes each sentence event as it is made, and a client that hangs up mid-stream cancels the upstream call", async () => {
+    const { server, backend } = await start();
+    const aborted = deferred();
+    backend.script = async function* (request) {
+      request.signal.addEventListener("abort", () => aborted.resolve(), { once: true });
+      yield { type: "text", text: "One sentence. And" };
+      await untilAborted(request);
+    };
+    const client = new AbortController();
+    const res = await fetch(`${server.url}/ask`, {
+      method: "POST",
+      body: '{"prompt": "hi"}',
+      headers: { accept: "text/event-stream" },
+      signal: client.signal,
+    });
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("event: sentence\ndata: One sentence.\n\n");
+    client.abort();
+    await aborted.promise;
+    // The session's turn was released: the next ask is answered.
+    backend.script = (request) => `echo: ${request.prompt}`;
+    expect(await (await fetch(`${server.url}/ask`, { method: "POST", body: '{"prompt": "next"}' })).text()).toBe("echo: next");
+  });
+});
+
 describe("close", () => {
   it("lets an in-flight request finish, says Connection: close, then stops accepting", async () => {
     const { server, backend } = await start();

@@ -10,12 +10,15 @@ import {
   credentialProblem,
   DEFAULT_ACCESS_TOKEN_COOLDOWN_MS,
   DEFAULT_API_KEY_COOLDOWN_MS,
+  DEFAULT_FIRST_SEGMENT_MIN_LENGTH,
   DEFAULT_MAX_INITIAL_PROMPT_CHARS,
   DEFAULT_MAX_PROMPT_CHARS,
+  DEFAULT_MAX_SEGMENT_LENGTH,
   DEFAULT_MAX_SESSIONS,
   DEFAULT_MAX_TOKENS,
   DEFAULT_RENEW_INTERVAL_MS,
   DEFAULT_SWEEP_INTERVAL_MS,
+  MIN_MAX_SEGMENT_LENGTH,
 } from "@chatgptchatbot/core";
 import { DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "@chatgptchatbot/grpc-server";
 import { DEFAULT_BODY_LIMIT_BYTES } from "@chatgptchatbot/http-server";
@@ -43,6 +46,10 @@ export interface ServerConfig {
   readonly maxPromptChars: number;
   /** Largest initial (system) prompt, in characters (CHATBOT_MAX_INITIAL_PROMPT_CHARS). */
   readonly maxInitialPromptChars: number;
+  /** Width from which a streamed reply's first segment may end at a clause mark (CHATBOT_FIRST_SEGMENT_MIN_LENGTH). */
+  readonly firstSegmentMinLength: number;
+  /** Width beyond which a streamed segment is cut at its last clause mark or space (CHATBOT_MAX_SEGMENT_LENGTH). */
+  readonly maxSegmentLength: number;
   /** OpenAI-compatible endpoint (base URL or full chat-completions URL); undefined: OpenAI's. */
   readonly apiUrl: string | undefined;
   /** ChatGPT-web reverse proxy base URL; undefined: access-token sessions need their own base_url. */
@@ -121,6 +128,20 @@ const integer =
     }
     return n;
   };
+
+/** A whole number in [min, max]: for settings whose library rejects what is out of range. */
+const integerFrom =
+  (min: number, max: number) =>
+  (value: string, name: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    }
+    return n;
+  };
+
+/** The widest segment setting accepted: far beyond any reply worth speaking in one piece. */
+const MAX_SEGMENT_SETTING = 100_000;
 
 const boolean = (value: string, name: string): boolean => {
   const v = value.trim().toLowerCase();
@@ -259,6 +280,8 @@ const SPECS = [
   { env: "CHATBOT_MAX_TOKENS", key: "maxTokens", default: String(DEFAULT_MAX_TOKENS), parse: integer(1), description: "Default token budget for system prompt + history + prompt (a session's max_tokens overrides)." },
   { env: "CHATBOT_MAX_PROMPT_CHARS", key: "maxPromptChars", default: String(DEFAULT_MAX_PROMPT_CHARS), parse: integer(1), description: "Largest prompt of one chat turn (Chat, ChatStream, /ask), in characters (Unicode code points); longer: INVALID_ARGUMENT / 400, before any work is done for it." },
   { env: "CHATBOT_MAX_INITIAL_PROMPT_CHARS", key: "maxInitialPromptChars", default: String(DEFAULT_MAX_INITIAL_PROMPT_CHARS), parse: integer(1), description: "Largest initial (system) prompt of NewSession, in characters (Unicode code points); longer: INVALID_ARGUMENT." },
+  { env: "CHATBOT_FIRST_SEGMENT_MIN_LENGTH", key: "firstSegmentMinLength", default: String(DEFAULT_FIRST_SEGMENT_MIN_LENGTH), parse: integerFrom(1, MAX_SEGMENT_SETTING), description: "Streamed replies (ChatStream, /ask as text/event-stream): width (a CJK character counts 2) from which the first segment may end at a clause mark (，、,;：:), so speech starts early." },
+  { env: "CHATBOT_MAX_SEGMENT_LENGTH", key: "maxSegmentLength", default: String(DEFAULT_MAX_SEGMENT_LENGTH), parse: integerFrom(MIN_MAX_SEGMENT_LENGTH, MAX_SEGMENT_SETTING), description: `Streamed replies: width (a CJK character counts 2) beyond which a segment is cut at its last clause mark or space; at least ${MIN_MAX_SEGMENT_LENGTH}.` },
   { env: "API_URL", key: "apiUrl", default: "", parse: url, description: "OpenAI-compatible endpoint for API-key sessions: a base URL (https://host/v1) or the full chat-completions URL. Empty: OpenAI." },
   { env: "CHATGPT_BASE_URL", key: "chatgptBaseUrl", default: "", parse: url, description: "ChatGPT-web reverse proxy base URL for access-token sessions. Empty: such sessions must set base_url." },
   { env: "CHATGPT_MODEL", key: "model", default: "", parse: optionalString, description: "Default model when a session's config names none. Empty: the backend's default." },

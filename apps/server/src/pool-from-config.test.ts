@@ -43,6 +43,23 @@ describe("createPoolFromConfig", () => {
     expect(await pool.chat({ sessionId, prompt: "123" })).toBe("echo: 123");
   });
 
+  it("carries the segment lengths into streamed replies", async () => {
+    const run = "one, two, three, four, five, six, seven, eight, nine, ten, eleven, twelve, thirteen";
+    const sentences = async (env: Record<string, string>): Promise<string[]> => {
+      const pool = compose({ API_URL: fake.url, CHATGPT_V3_COOLDOWN: "0", ...env });
+      const { sessionId } = await pool.create({ config: JSON.stringify({ version: 3, api_key: "sk-test-session-key-0005" }) });
+      const out: string[] = [];
+      for await (const part of pool.chatStream({ sessionId, prompt: run })) if (part.type === "sentence") out.push(part.text);
+      return out;
+    };
+    expect((await sentences({}))[0]).toBe("echo: one, two, three,"); // the first clause mark past the default 20
+    const cut = await sentences({ CHATBOT_MAX_SEGMENT_LENGTH: "40", CHATBOT_FIRST_SEGMENT_MIN_LENGTH: "100000" });
+    expect(cut.length).toBeGreaterThan(1);
+    for (const segment of cut) expect(segment.length).toBeLessThanOrEqual(40);
+    const early = await sentences({ CHATBOT_FIRST_SEGMENT_MIN_LENGTH: "8" });
+    expect(early[0]).toBe("echo: one,");
+  });
+
   it("keeps the default cooldown between two requests with one key", async () => {
     const pool = compose({ API_URL: fake.url, OPENAI_API_KEY: "sk-test-server-key-0002" });
     const { sessionId } = await pool.create({ config: "" });

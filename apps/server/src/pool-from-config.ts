@@ -13,7 +13,7 @@ import { InstrumentedSessionStore, type StoreObserver } from "./instrumented-sto
 
 /**
  * The pool options a server configuration implies (limits, intervals,
- * cooldowns, default credentials, budget, allowlist); add `backends`.
+ * cooldowns, default credentials, budget, allowlist, segment lengths); add `backends`.
  */
 export function poolOptionsFromConfig(config: ServerConfig): Omit<SessionPoolOptions, "backends"> {
   return {
@@ -21,6 +21,7 @@ export function poolOptionsFromConfig(config: ServerConfig): Omit<SessionPoolOpt
     renewIntervalMs: config.renewIntervalMs,
     sweepIntervalMs: config.sweepIntervalMs,
     limits: { promptChars: config.maxPromptChars, initialPromptChars: config.maxInitialPromptChars },
+    segments: { firstMinLength: config.firstSegmentMinLength, maxLength: config.maxSegmentLength },
     cooldown: { accessTokenMs: config.accessTokenCooldownMs, apiKeyMs: config.apiKeyCooldownMs },
     configDefaults: {
       apiKeys: config.defaultApiKeys,

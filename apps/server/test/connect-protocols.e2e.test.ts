@@ -51,6 +51,23 @@ describe("one port, three protocols, two HTTP versions", () => {
       expect(line).toMatchObject({ protocol, http, code: "ok", session: sessionId.slice(0, 8) });
     });
 
+    it("streams ChatStream's sentences then the whole reply, and logs one line for the stream", async () => {
+      const client = createClient(ChatbotService, make(program.grpcUrl));
+      const { sessionId } = await client.newSession({ config: JSON.stringify({ version: 3, api_key: `sk-test-${protocol}-${http}-0002` }) });
+      const got: string[] = [];
+      for await (const m of client.chatStream({ sessionId, prompt: "One. Two? Three!" })) {
+        got.push(m.response === "" ? `sentence: ${m.sentence}` : `response: ${m.response}`);
+      }
+      expect(got).toEqual(["sentence: echo: One.", "sentence: Two?", "sentence: Three!", "response: echo: One. Two? Three!"]);
+      const again = ConnectError.from(await caught((async () => {
+        for await (const _ of client.chatStream({ sessionId, prompt: "too soon" })) got.push("unexpected");
+      })()));
+      expect(again.code).toBe(Code.ResourceExhausted);
+      const line = program.logs.findLast((l) => l.rpc === "ChatbotService/ChatStream" && l.code === "ok");
+      expect(line).toMatchObject({ protocol, http, messages: 4, session: sessionId.slice(0, 8) });
+      await client.deleteSession({ sessionId });
+    });
+
     it("reports errors with the exact codes and messages", async () => {
       const client = createClient(ChatbotService, make(program.grpcUrl));
       const invalid = ConnectError.from(await caught(client.newSession({ config: "{}" })));

@@ -1,18 +1,29 @@
 /**
  * The scenarios every foreign gRPC client runs against the real program: the
- * old service's lifecycle with its exact status codes, and a client deadline.
+ * old service's lifecycle with its exact status codes, a client deadline, and
+ * ChatStream (sentences arriving while the upstream still writes, errors,
+ * cancel). The fake upstream writes one token-sized piece per event, an event
+ * every 20 ms, as a real model does.
  * A client is a program taking `HOST:PORT SCRIPT_JSON` (see
  * ./python/chatbot_client.py and ./go/chatbot_client.go) and printing one JSON
  * line per call; each suite says how to run its client.
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import { type FakeOpenAI, SAMPLE_REPLIES, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningProgram, startProgram } from "./program.js";
 
-/** One call's outcome, as a client prints it. */
-export type CallResult = { ok?: Record<string, string>; code?: string; details?: string };
+/** One message of a streaming call, with when it arrived (ms since the epoch). */
+export type StreamedMessage = { sentence?: string; response?: string; at: number };
+
+/** One call's outcome, as a client prints it (`stream` for a streaming call, with the code it ended with). */
+export type CallResult = { ok?: Record<string, string>; code?: string; details?: string; stream?: StreamedMessage[] };
+
+/** The upstream's delay between two events in the streaming scenarios, as issue 12's "Done when" sets it. */
+const EVENT_INTERVAL_MS = 20;
+/** A prompt starting with this is answered with a multi-sentence reply (the rest of the prompt: its language). */
+const STREAM_PROMPT = "stream: ";
 
 export interface ForeignClient {
   /** For the suite's title and the test keys (`sk-test-<name>-0001`). */
@@ -48,7 +59,15 @@ export function describeForeignClient(client: ForeignClient): void {
 
     beforeAll(async () => {
       cleanup = await client.prepare?.();
-      openai = await startFakeOpenAI();
+      openai = await startFakeOpenAI({
+        pieces: "tokens",
+        chunkDelayMs: EVENT_INTERVAL_MS,
+        reply: ({ body }) => {
+          const prompt = String((body as { messages: { content: string }[] }).messages.at(-1)?.content ?? "");
+          if (!prompt.startsWith(STREAM_PROMPT)) return `echo: ${prompt}`;
+          return SAMPLE_REPLIES[prompt.slice(STREAM_PROMPT.length) as keyof typeof SAMPLE_REPLIES] ?? SAMPLE_REPLIES.en;
+        },
+      });
       program = await startProgram({
         env: { API_URL: openai.url, CHATGPT_V3_COOLDOWN: "15", CHATBOT_MAX_RETRIES: "0" },
       });
@@ -115,6 +134,71 @@ export function describeForeignClient(client: ForeignClient): void {
       expect(results[0]!.ok!.session_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(results[1]!.code).toBe("DEADLINE_EXCEEDED");
       await openai.waitForAbort();
+      expect(openai.abortedRequests).toBeGreaterThan(aborted);
+    });
+
+    it("ChatStream: the first sentence arrives before the upstream has sent half its events; the reply is Chat's", async () => {
+      const target = new URL(program.grpcUrl).host;
+      const config = (apiKey: string) => JSON.stringify({ version: 3, api_key: apiKey });
+      const before = openai.eventTimes.length;
+      const results = await run(target, [
+        { method: "NewSession", request: { config: config(key(4)) } },
+        { method: "NewSession", request: { config: config(key(5)) } },
+        { method: "ChatStream", request: { session_id: "$0.session_id", prompt: `${STREAM_PROMPT}zh` } },
+        { method: "Chat", request: { session_id: "$1.session_id", prompt: `${STREAM_PROMPT}zh` } },
+        { method: "ChatStream", request: { session_id: "$0.session_id", prompt: "too soon" } },
+        { method: "ChatStream", request: { session_id: "$1.session_id", prompt: "" } },
+        { method: "ChatStream", request: { session_id: "00000000-0000-4000-8000-000000000000", prompt: "hi" } },
+      ]);
+      const [, , streamed, chat, cooled, emptyPrompt, unknown] = results;
+      expect(streamed!.code).toBe("OK");
+      const messages = streamed!.stream!;
+      const last = messages.at(-1)!;
+      // Every message but the last carries a sentence and no response; the last, Chat's reply and no sentence.
+      expect(messages.length).toBeGreaterThan(3);
+      for (const m of messages.slice(0, -1)) expect([m.sentence !== undefined && m.sentence !== "", m.response ?? ""]).toEqual([true, ""]);
+      expect(last.sentence ?? "").toBe("");
+      expect(last.response).toBe(chat!.ok!.response);
+      expect(last.response).toBe(SAMPLE_REPLIES.zh);
+      const squeeze = (text: string) => text.replace(/\s+/g, "");
+      expect(squeeze(messages.slice(0, -1).map((m) => m.sentence).join(""))).toBe(squeeze(last.response!));
+
+      // The fake's clock against the client's: the first sentence was in the client's hands before the upstream had
+      // written half of its events.
+      const times = openai.eventTimes[before]!;
+      expect(times.length).toBeGreaterThan(20);
+      const half = times[Math.floor(times.length / 2)]!;
+      expect(messages[0]!.at).toBeLessThan(half);
+      // And each sentence arrived while the reply was still being written, not all at the end.
+      expect(messages[1]!.at).toBeLessThan(times.at(-1)!);
+
+      // Errors before the first message: Chat's codes, and no message at all.
+      // (the streamed reply took a few of the 15 s)
+      expect(cooled).toEqual({ stream: [], code: "RESOURCE_EXHAUSTED", details: expect.stringMatching(/^cooling down: try again in 1[0-5] s$/) });
+      expect(emptyPrompt).toEqual({ stream: [], code: "INVALID_ARGUMENT", details: "prompt is required" });
+      expect(unknown).toEqual({ stream: [], code: "NOT_FOUND", details: "session not found: 00000000-0000-4000-8000-000000000000" });
+    });
+
+    it("ChatStream: an upstream that fails mid-reply ends the stream with UNAVAILABLE after its sentences; cancel aborts upstream", async () => {
+      const target = new URL(program.grpcUrl).host;
+      const config = (apiKey: string) => JSON.stringify({ version: 3, api_key: apiKey });
+      openai.enqueueFault({ kind: "cut" });
+      const failed = await run(target, [
+        { method: "NewSession", request: { config: config(key(6)) } },
+        { method: "ChatStream", request: { session_id: "$0.session_id", prompt: `${STREAM_PROMPT}en` } },
+      ]);
+      expect(failed[1]!.code).toBe("UNAVAILABLE");
+      expect(failed[1]!.stream!.length).toBeGreaterThan(0);
+      expect(failed[1]!.stream!.every((m) => m.response === undefined || m.response === "")).toBe(true);
+
+      const aborted = openai.abortedRequests;
+      const cancelled = await run(target, [
+        { method: "NewSession", request: { config: config(key(7)) } },
+        { method: "ChatStream", request: { session_id: "$0.session_id", prompt: `${STREAM_PROMPT}en` }, cancel_after: 1 },
+      ]);
+      expect(cancelled[1]!.code).toBe("CANCELLED");
+      expect(cancelled[1]!.stream!.map((m) => m.sentence)).toEqual(["Good evening, everyone!"]);
+      await openai.waitForAbort(); // the fake saw its connection closed before the reply was written
       expect(openai.abortedRequests).toBeGreaterThan(aborted);
     });
   });

@@ -58,13 +58,14 @@ export class GrpcJsClient {
   }
 
   /**
-   * Starts a server-streaming call: `messages` fills as responses arrive,
+   * Starts a server-streaming call: `messages` fills as responses arrive (and
+   * `arrivals` with when, in ms since the epoch: the fake upstreams' clock),
    * `ended` settles when the server ends the stream (rejects with its error).
    */
   serverStream<I extends DescMessage, O extends DescMessage>(
     method: DescMethodServerStreaming<I, O>,
     input: MessageInitShape<I>,
-  ): { messages: MessageShape<O>[]; ended: Promise<void>; cancel(): void } {
+  ): { messages: MessageShape<O>[]; arrivals: number[]; ended: Promise<void>; cancel(): void } {
     const call = this.#client.makeServerStreamRequest(
       `/${method.parent.typeName}/${method.name}`,
       (message: MessageInitShape<I>) => Buffer.from(toBinary(method.input, create(method.input, message))),
@@ -74,12 +75,16 @@ export class GrpcJsClient {
       {},
     );
     const messages: MessageShape<O>[] = [];
+    const arrivals: number[] = [];
     const ended = new Promise<void>((resolve, reject) => {
-      call.on("data", (message: MessageShape<O>) => messages.push(message));
+      call.on("data", (message: MessageShape<O>) => {
+        arrivals.push(performance.timeOrigin + performance.now());
+        messages.push(message);
+      });
       call.on("error", reject);
       call.on("end", resolve);
     });
-    return { messages, ended, cancel: () => call.cancel() };
+    return { messages, arrivals, ended, cancel: () => call.cancel() };
   }
 
   /** Sends every request, half-closes, and collects every response. */

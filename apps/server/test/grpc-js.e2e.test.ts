@@ -15,7 +15,7 @@ import { GrpcJsClient, grpc, grpcError } from "./grpc-js-client.js";
 import { type RunningProgram, startProgram } from "./program.js";
 import { statusDetails } from "./status-details.js";
 
-const { newSession: NewSession, chat: Chat, deleteSession: DeleteSession } = ChatbotService.method;
+const { newSession: NewSession, chat: Chat, deleteSession: DeleteSession, chatStream: ChatStream } = ChatbotService.method;
 const Status = grpc.status;
 const v3 = (apiKey: string, extra: Record<string, unknown> = {}) => JSON.stringify({ version: 3, api_key: apiKey, ...extra });
 
@@ -188,6 +188,45 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
     await client.unary(DeleteSession, { sessionId });
   });
 
+  it("ChatStream: sentences reach the client while the upstream still writes, then Chat's reply; errors; cancel", async () => {
+    const prompt = "One small step. Then another one, and another. We keep on walking until the end of the road. Are we there yet? Not quite!";
+    const { sessionId } = await client.unary(NewSession, { config: v3("sk-test-stream-0001") });
+    openai.enqueueFault({ kind: "trickle", intervalMs: 20 }); // an event every 20 ms
+    const before = openai.eventTimes.length;
+    const stream = client.serverStream(ChatStream, { sessionId, prompt });
+    await stream.ended;
+    const times = openai.eventTimes[before]!;
+    expect(stream.messages.map((m) => m.sentence)).toEqual([
+      "echo: One small step.",
+      "Then another one, and another.",
+      "We keep on walking until the end of the road.",
+      "Are we there yet?",
+      "Not quite!",
+      "",
+    ]);
+    expect(stream.messages.map((m) => m.response)).toEqual(["", "", "", "", "", `echo: ${prompt}`]);
+    expect(stream.arrivals[0]).toBeLessThan(times[Math.floor(times.length / 2)]!);
+    const cooled = client.serverStream(ChatStream, { sessionId, prompt: "again" });
+    expect((await grpcError(cooled.ended)).code).toBe(Status.RESOURCE_EXHAUSTED);
+    expect(cooled.messages).toEqual([]);
+    expect((await grpcError(client.serverStream(ChatStream, { sessionId: "nope", prompt: "x" }).ended)).code).toBe(Status.NOT_FOUND);
+    await client.unary(DeleteSession, { sessionId });
+
+    const other = await client.unary(NewSession, { config: v3("sk-test-stream-0002") });
+    openai.enqueueFault({ kind: "trickle", intervalMs: 50 });
+    const aborts = openai.abortedRequests;
+    const cancelled = client.serverStream(ChatStream, { sessionId: other.sessionId, prompt });
+    await vi.waitFor(() => expect(cancelled.messages).toHaveLength(1));
+    cancelled.cancel();
+    expect((await grpcError(cancelled.ended)).code).toBe(Status.CANCELLED);
+    await openai.waitForAbort(5_000);
+    expect(openai.abortedRequests).toBe(aborts + 1);
+    await vi.waitFor(() =>
+      expect(program.logs.findLast((l) => l.rpc === "ChatbotService/ChatStream")).toMatchObject({ code: "canceled", messages: 1 }),
+    );
+    await client.unary(DeleteSession, { sessionId: other.sessionId });
+  });
+
   it("aborts the upstream request when the client's deadline passes", async () => {
     const { sessionId } = await client.unary(NewSession, { config: v3("sk-test-deadline-0001") });
     openai.enqueueFault({ kind: "hang" });
@@ -223,10 +262,11 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
         create(FileDescriptorSetSchema, { file: protos.map((b) => fromBinary(FileDescriptorProtoSchema, b)) }),
       );
       const service = registry.getService("muvtuber.chatbot.v2.ChatbotService");
-      expect(service?.methods.map((m) => [m.name, m.input.typeName, m.output.typeName])).toEqual([
-        ["NewSession", "muvtuber.chatbot.v2.NewSessionRequest", "muvtuber.chatbot.v2.NewSessionResponse"],
-        ["Chat", "muvtuber.chatbot.v2.ChatRequest", "muvtuber.chatbot.v2.ChatResponse"],
-        ["DeleteSession", "muvtuber.chatbot.v2.DeleteSessionRequest", "muvtuber.chatbot.v2.DeleteSessionResponse"],
+      expect(service?.methods.map((m) => [m.name, m.methodKind, m.input.typeName, m.output.typeName])).toEqual([
+        ["NewSession", "unary", "muvtuber.chatbot.v2.NewSessionRequest", "muvtuber.chatbot.v2.NewSessionResponse"],
+        ["Chat", "unary", "muvtuber.chatbot.v2.ChatRequest", "muvtuber.chatbot.v2.ChatResponse"],
+        ["DeleteSession", "unary", "muvtuber.chatbot.v2.DeleteSessionRequest", "muvtuber.chatbot.v2.DeleteSessionResponse"],
+        ["ChatStream", "server_streaming", "muvtuber.chatbot.v2.ChatRequest", "muvtuber.chatbot.v2.ChatStreamResponse"],
       ]);
     }
   });

@@ -46,22 +46,29 @@ function shellWords(line: string): string[] {
   return words;
 }
 
-/** Does what `curl [-X METHOD] URL [-d DATA]` does, with fetch. */
+/** Does what `curl [-N] [-X METHOD] [-H 'Name: value'] URL [-d DATA]` does, with fetch. */
 async function curlWithFetch(args: string[]): Promise<string> {
   let method: string | undefined;
   let data: string | undefined;
   let url: string | undefined;
+  const headers: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "-X") method = args[++i];
     else if (arg === "-d") data = args[++i];
+    else if (arg === "-H") {
+      const [name, ...value] = args[++i]!.split(":");
+      headers[name!.trim().toLowerCase()] = value.join(":").trim();
+    } else if (arg === "-N") continue; // no output buffering: fetch reads the whole answer anyway
     else if (arg.startsWith("-")) throw new Error(`the fetch stand-in for curl does not know ${arg}`);
     else url = arg;
   }
   if (url === undefined) throw new Error("curl without a URL");
+  if (data !== undefined) headers["content-type"] ??= "application/x-www-form-urlencoded";
   const res = await fetch(url.includes("://") ? url : `http://${url}`, {
     method: method ?? (data === undefined ? "GET" : "POST"),
-    ...(data === undefined ? {} : { body: data, headers: { "content-type": "application/x-www-form-urlencoded" } }),
+    headers,
+    ...(data === undefined ? {} : { body: data }),
   });
   return res.text();
 }
@@ -88,7 +95,15 @@ describe("README: the legacy HTTP API", () => {
     const listening = deferred<string>();
     exit = runServer({
       argv: ["--http", "127.0.0.1:0"],
-      env: { API_URL: openai.url, CHATGPT_BASE_URL: web.url, LOG_LEVEL: "silent", CHATBOT_SWEEP_INTERVAL: "0", CHATBOT_STORE: "memory" },
+      // No API-key cooldown: the README's two asks with one key come one right after the other here.
+      env: {
+        API_URL: openai.url,
+        CHATGPT_BASE_URL: web.url,
+        LOG_LEVEL: "silent",
+        CHATBOT_SWEEP_INTERVAL: "0",
+        CHATBOT_STORE: "memory",
+        CHATGPT_V3_COOLDOWN: "0",
+      },
       shutdown: stop.promise,
       onListening: (urls) => listening.resolve(urls.http!),
     });
@@ -108,6 +123,7 @@ describe("README: the legacy HTTP API", () => {
       "curl -X POST",
       "curl -X POST",
       "curl -X POST",
+      "curl -N -X",
       "curl localhost:9006/healthz",
     ]);
     const curl = await hasCurl();
@@ -115,14 +131,19 @@ describe("README: the legacy HTTP API", () => {
       const [program, ...args] = shellWords(step.command.replaceAll("localhost:9006", `127.0.0.1:${port}`));
       expect(program).toBe("curl");
       const output = curl ? (await promisify(execFile)("curl", ["--silent", "--show-error", ...args])).stdout : await curlWithFetch(args);
-      expect({ command: step.command, output }).toEqual({ command: step.command, output: step.output });
+      // An event stream ends with a blank line, which the README block cannot show after its last event.
+      expect({ command: step.command, output: output.trimEnd() }).toEqual({ command: step.command, output: step.output });
     }
 
     // The access token went to the ChatGPT-web proxy, the API key to the OpenAI-compatible API.
     const token = /"access_token": "([^"]+)"/.exec(steps[0]!.command)?.[1];
     const key = /"api_key": "([^"]+)"/.exec(steps[2]!.command)?.[1];
     expect(web.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${token}`]);
-    expect(openai.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${key}`]);
+    expect(openai.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${key}`, `Bearer ${key}`]);
+    // The streamed ask was answered from the upstream's stream as a plain one is, and its turn stored.
+    const sent = (openai.requests[1]?.body.messages ?? []) as { role: string; content: unknown }[];
+    const turns = sent.filter((m) => m.role !== "system");
+    expect(turns.map((m) => m.content)).toEqual(["你好", REPLY, "再说一遍"]);
   });
 
   it("starts the HTTP API alone with the command the README shows", () => {

@@ -102,7 +102,11 @@ class Grpcurl {
       return [
         `${service.typeName} is a service:`,
         `service ${service.name} {`,
-        ...methods.map((m) => `  rpc ${m.name} ( .${m.input.typeName} ) returns ( .${m.output.typeName} );`),
+        ...methods.map((m) => {
+          const stream = (streaming: boolean) => (streaming ? "stream " : "");
+          const [ins, outs] = [m.methodKind === "client_streaming" || m.methodKind === "bidi_streaming", m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming"];
+          return `  rpc ${m.name} ( ${stream(ins)}.${m.input.typeName} ) returns ( ${stream(outs)}.${m.output.typeName} );`;
+        }),
         "}",
       ].join("\n");
     }

@@ -210,6 +210,22 @@ describe("SessionPool.chatStream", () => {
     expect((await pool.get(sessionId))!.historyLength).toBe(0);
   });
 
+  it("a signal that aborts while the consumer no longer pulls releases the session's turn (a client that just left)", async () => {
+    const backend = new ScriptedBackend().next(async function* (request: AskRequest) {
+      yield text("One. Two");
+      await untilAborted(request);
+    });
+    const pool = makePool(backend);
+    const { sessionId } = await pool.create({ config: V3() });
+    const client = new AbortController();
+    const stream = pool.chatStream({ sessionId, prompt: "hi", signal: client.signal })[Symbol.asyncIterator]();
+    expect((await stream.next()).value).toEqual({ type: "sentence", text: "One." });
+    client.abort(); // and never calls next() or return() again
+    expect(backend.requests[0]!.signal.aborted).toBe(true);
+    expect(await pool.chat({ sessionId, prompt: "next" })).toBe("echo: next");
+    expect(backend.requests[1]!.history).toEqual([]);
+  });
+
   it("a session deleted mid-stream fails the stream with SessionNotFound and stays deleted", async () => {
     const backend = new ScriptedBackend().next(async function* (request: AskRequest) {
       yield text("One. Two");

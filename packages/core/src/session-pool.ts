@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type AskResult, type AskUsage, type BackendResolver, resultOf, unfinishedReply } from "./backend.js";
 import { type BackendKindRegistry, BUILTIN_BACKEND_KINDS, type CooldownOptions, cooldownFor } from "./backend-kinds.js";
 import type { ChatStreamPart, SegmentOptions } from "./chat-stream.js";
+import { closeOnAbort } from "./close-on-abort.js";
 import type { Coordinator, SlotReservation } from "./coordinator.js";
 import { ChatbotError } from "./errors.js";
 import { fitHistory, type HistoryEntry } from "./history.js";
@@ -247,7 +248,8 @@ export class SessionPool {
    * @throws InvalidArgument, SessionNotFound, Cooldown, Upstream, Aborted.
    */
   chatStream(input: ChatInput): AsyncIterable<ChatStreamPart> {
-    return this.#converse(input, true);
+    // A transport whose client left may never pull again: the abort itself must release the turn.
+    return closeOnAbort(this.#converse(input, true), input.signal);
   }
 
   /** One chat turn; `sentences` false: only `done` (chat() needs no segmenter). */

@@ -11,6 +11,7 @@ import {
   ChatbotService,
   ChatRequestSchema,
   ChatResponseSchema,
+  ChatStreamResponseSchema,
   DeleteSessionRequestSchema,
   DeleteSessionResponseSchema,
   file_muvtuber_chatbot_v2_chatbot,
@@ -33,7 +34,7 @@ function methods(service: DescService): string[] {
 }
 
 describe("muvtuber.chatbot.v2", () => {
-  it("is the package of the file, which holds exactly the service and its six messages", () => {
+  it("is the package of the file, which holds exactly the service and its seven messages", () => {
     expect(file_muvtuber_chatbot_v2_chatbot.proto.package).toBe("muvtuber.chatbot.v2");
     expect(file_muvtuber_chatbot_v2_chatbot.services.map((s) => s.typeName)).toEqual(["muvtuber.chatbot.v2.ChatbotService"]);
     expect(file_muvtuber_chatbot_v2_chatbot.messages.map((m) => m.typeName)).toEqual([
@@ -43,17 +44,21 @@ describe("muvtuber.chatbot.v2", () => {
       "muvtuber.chatbot.v2.ChatResponse",
       "muvtuber.chatbot.v2.DeleteSessionRequest",
       "muvtuber.chatbot.v2.DeleteSessionResponse",
+      "muvtuber.chatbot.v2.ChatStreamResponse",
     ]);
   });
 
-  it("ChatbotService has the three unary methods with their input and output types", () => {
+  it("ChatbotService has the three unary methods and ChatStream (server streaming) with their input and output types", () => {
     expect(methods(ChatbotService)).toEqual([
       "/muvtuber.chatbot.v2.ChatbotService/NewSession: unary muvtuber.chatbot.v2.NewSessionRequest → muvtuber.chatbot.v2.NewSessionResponse",
       "/muvtuber.chatbot.v2.ChatbotService/Chat: unary muvtuber.chatbot.v2.ChatRequest → muvtuber.chatbot.v2.ChatResponse",
       "/muvtuber.chatbot.v2.ChatbotService/DeleteSession: unary muvtuber.chatbot.v2.DeleteSessionRequest → muvtuber.chatbot.v2.DeleteSessionResponse",
+      "/muvtuber.chatbot.v2.ChatbotService/ChatStream: server_streaming muvtuber.chatbot.v2.ChatRequest → muvtuber.chatbot.v2.ChatStreamResponse",
     ]);
     expect(ChatbotService.method.newSession.input).toBe(NewSessionRequestSchema);
     expect(ChatbotService.method.chat.output).toBe(ChatResponseSchema);
+    expect(ChatbotService.method.chatStream.input).toBe(ChatRequestSchema);
+    expect(ChatbotService.method.chatStream.output).toBe(ChatStreamResponseSchema);
   });
 
   it("every message has exactly its fields, names, numbers and types", () => {
@@ -63,6 +68,7 @@ describe("muvtuber.chatbot.v2", () => {
     expect(fields(ChatResponseSchema)).toEqual(["response = 2: string"]);
     expect(fields(DeleteSessionRequestSchema)).toEqual(["session_id = 1: string"]);
     expect(fields(DeleteSessionResponseSchema)).toEqual(["session_id = 1: string"]);
+    expect(fields(ChatStreamResponseSchema)).toEqual(["sentence = 1: string", "response = 2: string"]);
   });
 
   it("ChatResponse keeps field 1 reserved (a removed field's number is never reused)", () => {
@@ -76,6 +82,20 @@ describe("muvtuber.chatbot.v2", () => {
     const request = toBinary(NewSessionRequestSchema, create(NewSessionRequestSchema, { config: "a", initialPrompt: "b" }));
     expect(request).toEqual(new Uint8Array([0x0a, 0x01, 0x61, 0x12, 0x01, 0x62])); // field 1 "a", field 2 "b"
     expect(fromBinary(NewSessionRequestSchema, request)).toMatchObject({ config: "a", initialPrompt: "b" });
+    const segment = toBinary(ChatStreamResponseSchema, create(ChatStreamResponseSchema, { sentence: "a" }));
+    expect(segment).toEqual(new Uint8Array([0x0a, 0x01, 0x61])); // field 1 "a"; the empty response is not sent
+    const last = toBinary(ChatStreamResponseSchema, create(ChatStreamResponseSchema, { response: "ab" }));
+    expect(last).toEqual(new Uint8Array([0x12, 0x02, 0x61, 0x62])); // field 2 "ab", like ChatResponse
+  });
+
+  it("the three unary methods are declared exactly as before ChatStream was added (their wire paths and types)", () => {
+    const unary = file_muvtuber_chatbot_v2_chatbot.proto.service[0]?.method.slice(0, 3).map((m) => [m.name, m.inputType, m.outputType]);
+    expect(unary).toEqual([
+      ["NewSession", ".muvtuber.chatbot.v2.NewSessionRequest", ".muvtuber.chatbot.v2.NewSessionResponse"],
+      ["Chat", ".muvtuber.chatbot.v2.ChatRequest", ".muvtuber.chatbot.v2.ChatResponse"],
+      ["DeleteSession", ".muvtuber.chatbot.v2.DeleteSessionRequest", ".muvtuber.chatbot.v2.DeleteSessionResponse"],
+    ]);
+    expect(file_muvtuber_chatbot_v2_chatbot.proto.service[0]?.method.slice(0, 3).some((m) => m.serverStreaming || m.clientStreaming)).toBe(false);
   });
 });
 

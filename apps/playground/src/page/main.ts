@@ -73,7 +73,8 @@ function render(): void {
   document.body.dataset.session = sessionId === undefined ? "none" : "open";
 }
 
-function addMessage(role: Role, text: string): void {
+/** Adds a message to the conversation; returns its item and the element holding its text. */
+function addMessage(role: Role, text: string): { item: HTMLLIElement; body: HTMLSpanElement } {
   const item = document.createElement("li");
   item.className = "message";
   item.dataset.role = role;
@@ -86,6 +87,7 @@ function addMessage(role: Role, text: string): void {
   item.append(who, body);
   ui.messages.append(item);
   item.scrollIntoView({ block: "nearest" });
+  return { item, body };
 }
 
 function clearError(): void {
@@ -165,10 +167,41 @@ ui.chatForm.addEventListener("submit", (event) => {
   const prompt = ui.prompt.value;
   if (id === undefined || prompt.trim() === "") return;
   void run("Waiting for the reply…", async () => {
-    const response = await client().chat({ sessionId: id, prompt });
-    addMessage("user", prompt);
-    addMessage("assistant", response.response);
-    if (ui.prompt.value === prompt) ui.prompt.value = "";
+    // ChatStream: the reply grows sentence by sentence as the model writes it. A failure before the first
+    // message leaves the conversation as it was (the prompt stays in the field for a retry), as Chat did.
+    let reply: { item: HTMLLIElement; body: HTMLSpanElement } | undefined;
+    try {
+      for await (const message of client().chatStream({ sessionId: id, prompt })) {
+        if (reply === undefined) {
+          addMessage("user", prompt);
+          reply = addMessage("assistant", "");
+          reply.item.dataset.streaming = "true";
+          reply.item.dataset.segments = "0";
+          if (ui.prompt.value === prompt) ui.prompt.value = "";
+        }
+        // Every message but the last carries a sentence; the last, the whole reply (what Chat returns).
+        if (message.sentence !== "") {
+          const segment = document.createElement("span");
+          segment.className = "segment";
+          // Latin sentences are separated by a space, CJK ones are not (the final reply replaces this guess anyway).
+          const cjk = /^[\u3000-\u9fff\uff00-\uffef]/.test(message.sentence);
+          segment.textContent = reply.body.childElementCount === 0 || cjk ? message.sentence : ` ${message.sentence}`;
+          reply.body.append(segment);
+          reply.item.dataset.segments = String(reply.body.childElementCount);
+          reply.item.scrollIntoView({ block: "nearest" });
+        } else {
+          reply.body.textContent = message.response;
+          delete reply.item.dataset.streaming;
+        }
+      }
+    } catch (error) {
+      // Cut off mid-reply: what arrived stays, marked as incomplete.
+      if (reply !== undefined) {
+        delete reply.item.dataset.streaming;
+        reply.item.dataset.interrupted = "true";
+      }
+      throw error;
+    }
   });
 });
 

@@ -14,11 +14,15 @@
 // SCRIPT_JSON is a list of calls: {"method": "NewSession", "request": {...}},
 // with an optional "timeout" in seconds (default 10) and "wait_for_ready":
 // true (grpc-go's WaitForReady: while the server is down, the call waits for
-// it to come back instead of failing, as a reconnecting client does).
+// it to come back instead of failing, as a reconnecting client does), and for
+// ChatStream an optional "cancel_after": cancel the call once that many
+// messages arrived.
 // {"method": "Pause"} prints {"ok": {}} and waits for a line on stdin (a test
 // restarts the server meanwhile).
 // A request value "$N.field" is replaced by that field of call N's response.
-// Prints one JSON line per call: {"ok": {...}} or {"code": "NOT_FOUND", "details": "..."}.
+// Prints one JSON line per call: {"ok": {...}} or {"code": "NOT_FOUND", "details": "..."};
+// for ChatStream {"stream": [{"sentence"|"response": ..., "at": ms}, ...], "code": "OK"|..., "details": ...},
+// "at" being when the message arrived (ms since the epoch, the fake upstream's eventTimes clock).
 package main
 
 import (
@@ -27,6 +31,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -48,7 +53,11 @@ var methods = map[string]method{
 	"NewSession":    {map[string]uint64{"config": 1, "initial_prompt": 2}, map[uint64]string{1: "session_id", 2: "initial_response"}},
 	"Chat":          {map[string]uint64{"session_id": 1, "prompt": 2}, map[uint64]string{2: "response"}},
 	"DeleteSession": {map[string]uint64{"session_id": 1}, map[uint64]string{1: "session_id"}},
+	"ChatStream":    {map[string]uint64{"session_id": 1, "prompt": 2}, map[uint64]string{1: "sentence", 2: "response"}},
 }
+
+// streaming: the server-streaming methods, called with a stream instead of Invoke.
+var streaming = map[string]bool{"ChatStream": true}
 
 // grpc-go's Code.String() is CamelCase ("ResourceExhausted"); the canonical
 // names other implementations print (grpcio's StatusCode.name) are upper case.
@@ -153,6 +162,7 @@ type call struct {
 	Request      map[string]string `json:"request"`
 	Timeout      *float64          `json:"timeout"`
 	WaitForReady bool              `json:"wait_for_ready"`
+	CancelAfter  int               `json:"cancel_after"`
 }
 
 // result is one printed line: {"ok": {...}} (OK non-nil, even when empty) or
@@ -161,9 +171,18 @@ type result struct {
 	OK      map[string]string
 	Code    string
 	Details string
+	// Stream: a streaming call's messages (then Code is "OK" or the status it ended with).
+	Stream []map[string]interface{}
 }
 
 func (r result) MarshalJSON() ([]byte, error) {
+	if r.Stream != nil {
+		return json.Marshal(struct {
+			Stream  []map[string]interface{} `json:"stream"`
+			Code    string                   `json:"code"`
+			Details string                   `json:"details,omitempty"`
+		}{r.Stream, r.Code, r.Details})
+	}
 	if r.OK != nil {
 		return json.Marshal(struct {
 			OK map[string]string `json:"ok"`
@@ -173,6 +192,50 @@ func (r result) MarshalJSON() ([]byte, error) {
 		Code    string `json:"code"`
 		Details string `json:"details"`
 	}{r.Code, r.Details})
+}
+
+// codeName is the canonical upper-case name of an error's status code.
+func codeName(err error) (string, string) {
+	st, _ := status.FromError(err)
+	name, known := codeNames[st.Code().String()]
+	if !known {
+		name = st.Code().String()
+	}
+	return name, st.Message()
+}
+
+// streamCall runs a server-streaming call: every message with its arrival time, then the status it ended with.
+func streamCall(conn *grpc.ClientConn, c call, m method, request map[string]string, timeout float64) result {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeout*float64(time.Second)))
+	defer cancel()
+	r := result{Stream: []map[string]interface{}{}}
+	stream, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, service+c.Method, grpc.ForceCodec(rawCodec{}))
+	if err == nil {
+		err = stream.SendMsg(encode(m.request, request))
+	}
+	if err == nil {
+		err = stream.CloseSend()
+	}
+	for err == nil {
+		var reply []byte
+		if err = stream.RecvMsg(&reply); err != nil {
+			break
+		}
+		message := map[string]interface{}{"at": float64(time.Now().UnixNano()) / 1e6}
+		for name, value := range decode(m.response, reply) {
+			message[name] = value
+		}
+		r.Stream = append(r.Stream, message)
+		if len(r.Stream) == c.CancelAfter {
+			cancel()
+		}
+	}
+	if err == io.EOF {
+		r.Code = "OK"
+	} else {
+		r.Code, r.Details = codeName(err)
+	}
+	return r
 }
 
 func fail(format string, args ...interface{}) {
@@ -233,25 +296,23 @@ func main() {
 			timeout = *c.Timeout
 		}
 
-		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeout*float64(time.Second)))
-		var reply []byte
-		options := []grpc.CallOption{grpc.ForceCodec(rawCodec{})}
-		if c.WaitForReady {
-			options = append(options, grpc.WaitForReady(true))
-		}
-		err := conn.Invoke(ctx, service+c.Method, encode(m.request, request), &reply, options...)
-		cancel()
-
 		var r result
-		if err == nil {
-			r.OK = decode(m.response, reply)
+		if streaming[c.Method] {
+			r = streamCall(conn, c, m, request, timeout)
 		} else {
-			st, _ := status.FromError(err)
-			name, known := codeNames[st.Code().String()]
-			if !known {
-				name = st.Code().String()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(timeout*float64(time.Second)))
+			var reply []byte
+			options := []grpc.CallOption{grpc.ForceCodec(rawCodec{})}
+			if c.WaitForReady {
+				options = append(options, grpc.WaitForReady(true))
 			}
-			r.Code, r.Details = name, st.Message()
+			err := conn.Invoke(ctx, service+c.Method, encode(m.request, request), &reply, options...)
+			cancel()
+			if err == nil {
+				r.OK = decode(m.response, reply)
+			} else {
+				r.Code, r.Details = codeName(err)
+			}
 		}
 		results = append(results, r)
 		printResult(r)

@@ -6,12 +6,17 @@ It needs no generated code: messages are encoded by hand (every field of the
 contract is a string), which also pins the exact field numbers on the wire.
 
 Usage: python3 chatbot_client.py HOST:PORT SCRIPT_JSON
-SCRIPT_JSON is a list of calls: {"method": "NewSession", "request": {...}}.
+SCRIPT_JSON is a list of calls: {"method": "NewSession", "request": {...}},
+with an optional "timeout" in seconds (default 10), and for ChatStream an
+optional "cancel_after": cancel the call once that many messages arrived.
 A request value "$N.field" is replaced by that field of call N's response.
-Prints one JSON line per call: {"ok": {...}} or {"code": "NOT_FOUND", "details": "..."}.
+Prints one JSON line per call: {"ok": {...}} or {"code": "NOT_FOUND", "details": "..."};
+for ChatStream {"stream": [{"sentence"|"response": ..., "at": ms}, ...], "code": "OK"|..., "details": ...},
+"at" being when the message arrived (ms since the epoch, the clock the fake upstream's eventTimes use).
 """
 import json
 import sys
+import time
 
 import grpc
 
@@ -21,7 +26,9 @@ METHODS = {
     "NewSession": ({"config": 1, "initial_prompt": 2}, {1: "session_id", 2: "initial_response"}),
     "Chat": ({"session_id": 1, "prompt": 2}, {2: "response"}),
     "DeleteSession": ({"session_id": 1}, {1: "session_id"}),
+    "ChatStream": ({"session_id": 1, "prompt": 2}, {1: "sentence", 2: "response"}),
 }
+STREAMING = {"ChatStream"}
 
 
 def varint(n):
@@ -68,6 +75,26 @@ def decode(names, data):
     return out
 
 
+def stream_call(channel, call, fields, names, request):
+    """A server-streaming call: every message with its arrival time, then the status it ended with."""
+    stub = channel.unary_stream(
+        SERVICE + call["method"],
+        request_serializer=lambda r: encode(fields, r),
+        response_deserializer=lambda b: decode(names, b),
+    )
+    messages = []
+    responses = stub(request, timeout=call.get("timeout", 10))
+    try:
+        for message in responses:
+            message["at"] = time.time() * 1000
+            messages.append(message)
+            if len(messages) == call.get("cancel_after"):
+                responses.cancel()
+        return {"stream": messages, "code": "OK"}
+    except grpc.RpcError as error:
+        return {"stream": messages, "code": error.code().name, "details": error.details()}
+
+
 def main():
     target, script = sys.argv[1], json.loads(sys.argv[2])
     results = []
@@ -80,6 +107,10 @@ def main():
                     index, field = value[1:].split(".", 1)
                     value = results[int(index)]["ok"][field]
                 request[name] = value
+            if call["method"] in STREAMING:
+                results.append(stream_call(channel, call, fields, names, request))
+                print(json.dumps(results[-1], ensure_ascii=False), flush=True)
+                continue
             stub = channel.unary_unary(
                 SERVICE + call["method"],
                 request_serializer=lambda r, fields=fields: encode(fields, r),

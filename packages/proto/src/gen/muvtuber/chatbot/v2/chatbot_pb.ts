@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file muvtuber/chatbot/v2/chatbot.proto.
  */
 export const file_muvtuber_chatbot_v2_chatbot: GenFile = /*@__PURE__*/
-  fileDesc("CiFtdXZ0dWJlci9jaGF0Ym90L3YyL2NoYXRib3QucHJvdG8SE211dnR1YmVyLmNoYXRib3QudjIiOwoRTmV3U2Vzc2lvblJlcXVlc3QSDgoGY29uZmlnGAEgASgJEhYKDmluaXRpYWxfcHJvbXB0GAIgASgJIkIKEk5ld1Nlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEhgKEGluaXRpYWxfcmVzcG9uc2UYAiABKAkiMQoLQ2hhdFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZwcm9tcHQYAiABKAkiJgoMQ2hhdFJlc3BvbnNlEhAKCHJlc3BvbnNlGAIgASgJSgQIARACIioKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiKwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkypAIKDkNoYXRib3RTZXJ2aWNlEl0KCk5ld1Nlc3Npb24SJi5tdXZ0dWJlci5jaGF0Ym90LnYyLk5ld1Nlc3Npb25SZXF1ZXN0GicubXV2dHViZXIuY2hhdGJvdC52Mi5OZXdTZXNzaW9uUmVzcG9uc2USSwoEQ2hhdBIgLm11dnR1YmVyLmNoYXRib3QudjIuQ2hhdFJlcXVlc3QaIS5tdXZ0dWJlci5jaGF0Ym90LnYyLkNoYXRSZXNwb25zZRJmCg1EZWxldGVTZXNzaW9uEikubXV2dHViZXIuY2hhdGJvdC52Mi5EZWxldGVTZXNzaW9uUmVxdWVzdBoqLm11dnR1YmVyLmNoYXRib3QudjIuRGVsZXRlU2Vzc2lvblJlc3BvbnNlQh9aHW11dnR1YmVyL2NoYXRib3QvdjI7Y2hhdGJvdHYyYgZwcm90bzM");
+  fileDesc("CiFtdXZ0dWJlci9jaGF0Ym90L3YyL2NoYXRib3QucHJvdG8SE211dnR1YmVyLmNoYXRib3QudjIiOwoRTmV3U2Vzc2lvblJlcXVlc3QSDgoGY29uZmlnGAEgASgJEhYKDmluaXRpYWxfcHJvbXB0GAIgASgJIkIKEk5ld1Nlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEhgKEGluaXRpYWxfcmVzcG9uc2UYAiABKAkiMQoLQ2hhdFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgZwcm9tcHQYAiABKAkiJgoMQ2hhdFJlc3BvbnNlEhAKCHJlc3BvbnNlGAIgASgJSgQIARACIioKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiKwoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkiOAoSQ2hhdFN0cmVhbVJlc3BvbnNlEhAKCHNlbnRlbmNlGAEgASgJEhAKCHJlc3BvbnNlGAIgASgJMv8CCg5DaGF0Ym90U2VydmljZRJdCgpOZXdTZXNzaW9uEiYubXV2dHViZXIuY2hhdGJvdC52Mi5OZXdTZXNzaW9uUmVxdWVzdBonLm11dnR1YmVyLmNoYXRib3QudjIuTmV3U2Vzc2lvblJlc3BvbnNlEksKBENoYXQSIC5tdXZ0dWJlci5jaGF0Ym90LnYyLkNoYXRSZXF1ZXN0GiEubXV2dHViZXIuY2hhdGJvdC52Mi5DaGF0UmVzcG9uc2USZgoNRGVsZXRlU2Vzc2lvbhIpLm11dnR1YmVyLmNoYXRib3QudjIuRGVsZXRlU2Vzc2lvblJlcXVlc3QaKi5tdXZ0dWJlci5jaGF0Ym90LnYyLkRlbGV0ZVNlc3Npb25SZXNwb25zZRJZCgpDaGF0U3RyZWFtEiAubXV2dHViZXIuY2hhdGJvdC52Mi5DaGF0UmVxdWVzdBonLm11dnR1YmVyLmNoYXRib3QudjIuQ2hhdFN0cmVhbVJlc3BvbnNlMAFCH1odbXV2dHViZXIvY2hhdGJvdC92MjtjaGF0Ym90djJiBnByb3RvMw");
 
 /**
  * NewSessionRequest asks for a new session.
@@ -172,6 +172,36 @@ export const DeleteSessionResponseSchema: GenMessage<DeleteSessionResponse> = /*
   messageDesc(file_muvtuber_chatbot_v2_chatbot, 5);
 
 /**
+ * ChatStreamResponse is one message of a streamed reply.
+ *
+ * @generated from message muvtuber.chatbot.v2.ChatStreamResponse
+ */
+export type ChatStreamResponse = Message<"muvtuber.chatbot.v2.ChatStreamResponse"> & {
+  /**
+   * One speakable segment, cleaned like the reply when the session filters.
+   * Set (non-empty) on every message but the last.
+   *
+   * @generated from field: string sentence = 1;
+   */
+  sentence: string;
+
+  /**
+   * Set on the last message only: the whole reply, exactly what Chat would
+   * have returned for the same upstream answer.
+   *
+   * @generated from field: string response = 2;
+   */
+  response: string;
+};
+
+/**
+ * Describes the message muvtuber.chatbot.v2.ChatStreamResponse.
+ * Use `create(ChatStreamResponseSchema)` to create a new message.
+ */
+export const ChatStreamResponseSchema: GenMessage<ChatStreamResponse> = /*@__PURE__*/
+  messageDesc(file_muvtuber_chatbot_v2_chatbot, 6);
+
+/**
  * ChatbotService holds chat sessions: each one a conversation with a large
  * language model behind one credential. A client creates a session, chats with
  * it many times, then deletes it.
@@ -222,6 +252,26 @@ export const ChatbotService: GenService<{
     methodKind: "unary";
     input: typeof DeleteSessionRequestSchema;
     output: typeof DeleteSessionResponseSchema;
+  },
+  /**
+   * ChatStream sends one prompt in a session like Chat, and streams the reply
+   * as it is written: one message per speakable segment (a sentence, or the
+   * first clause of a long first sentence), each as soon as the model has
+   * written it, then a last message with the whole reply, exactly what Chat
+   * would have returned. Reasoning text is never streamed.
+   *
+   * Errors before the first message: the same codes as Chat. After it, the
+   * stream ends with the code (UNAVAILABLE when the backend fails mid-reply);
+   * the turn is stored in the history only when the reply completed. A client
+   * that cancels aborts the upstream request. A stream counts once for the
+   * credential's cooldown.
+   *
+   * @generated from rpc muvtuber.chatbot.v2.ChatbotService.ChatStream
+   */
+  chatStream: {
+    methodKind: "server_streaming";
+    input: typeof ChatRequestSchema;
+    output: typeof ChatStreamResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_muvtuber_chatbot_v2_chatbot, 0);
