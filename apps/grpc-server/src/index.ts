@@ -30,3 +30,7 @@ export type { CorsOptions } from "./cors.js";
 export { createDualProtocolListener, HTTP2_PREFACE } from "./dual-protocol-listener.js";
 export type { DualProtocolListener } from "./dual-protocol-listener.js";
 export type { NodeHandlerFn } from "./node-handler.js";
+export { callObserverInterceptor } from "./call-observer.js";
+export type { CallObserver, CallRecord } from "./call-observer.js";
+export { METRICS_PATH, withMetricsEndpoint } from "./metrics-endpoint.js";
+export type { MetricsSource } from "./metrics-endpoint.js";

@@ -29,7 +29,7 @@ async function* translated<T>(messages: AsyncIterable<T>): AsyncGenerator<T, voi
 export const httpVersionKey = createContextKey<string | undefined>(undefined, { description: "HTTP version" });
 
 /** The RPC protocol of a request, from its Content-Type. */
-function protocolOf(header: Headers): string {
+export function protocolOf(header: Headers): string {
   const type = header.get("content-type") ?? "";
   if (type.startsWith("application/grpc-web")) return "grpc-web";
   if (type.startsWith("application/grpc")) return "grpc";
@@ -37,7 +37,7 @@ function protocolOf(header: Headers): string {
 }
 
 /** `Code.NotFound` → "not_found", as Connect spells codes on the wire. */
-function codeName(code: Code): string {
+export function codeName(code: Code): string {
   return (Code[code] ?? "unknown").replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c.toLowerCase() : `_${c.toLowerCase()}`));
 }
 

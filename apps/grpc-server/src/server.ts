@@ -5,6 +5,7 @@ import type { ServerResponse } from "node:http";
 import { type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/core";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { type CallObserver, callObserverInterceptor } from "./call-observer.js";
 import { accessTokenInterceptor, type Authorize, withMetricsToken } from "./access-token.js";
 import { withCors } from "./cors.js";
 import { createDualProtocolListener } from "./dual-protocol-listener.js";
@@ -13,6 +14,7 @@ import { HealthStatus } from "./health.js";
 import { type AllowHost, withHostGuard } from "./host-guard.js";
 import { httpVersionKey, serverInterceptors } from "./interceptors.js";
 import type { NodeHandlerFn } from "./node-handler.js";
+import { type MetricsSource, withMetricsEndpoint } from "./metrics-endpoint.js";
 import { createRoutes } from "./routes.js";
 import { undecodableRequestGate } from "./undecodable-request.js";
 
@@ -38,6 +40,10 @@ export interface CreateGrpcServerOptions {
   readonly fallback?: NodeHandlerFn;
   /** The largest request message accepted, in bytes (default 4 MiB); larger ones get RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes?: number;
+  /** Serves `GET /metrics` from it (default: none, 404). */
+  readonly metrics?: MetricsSource;
+  /** Told about every finished RPC: method, protocol, code, duration (default: none). */
+  readonly onCall?: CallObserver;
   /**
    * When given, every RPC but health, and `GET /metrics` unless
    * `publicMetrics`, needs `authorization: Bearer <token>` that this accepts
@@ -89,6 +95,8 @@ export function createGrpcServer({
   reflection = false,
   fallback,
   maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+  metrics,
+  onCall,
   authorize,
   publicMetrics = false,
   allowHost,
@@ -96,14 +104,21 @@ export function createGrpcServer({
   const health = new HealthStatus();
   const rpc = connectNodeAdapter({
     routes: createRoutes({ pool, health, reflection, logger }),
-    // The token check runs inside the log line's interceptor, so refusals are logged (as unauthenticated, never the token).
-    interceptors: [...serverInterceptors({ logger }), ...(authorize === undefined ? [] : [accessTokenInterceptor(authorize)])],
+    // The call observer is outermost, so it sees the status the client gets (refusals included); the token check
+    // runs inside the log line's interceptor, so refusals are logged (as unauthenticated, never the token).
+    interceptors: [
+      ...(onCall === undefined ? [] : [callObserverInterceptor(onCall)]),
+      ...serverInterceptors({ logger }),
+      ...(authorize === undefined ? [] : [accessTokenInterceptor(authorize)]),
+    ],
     requestGate: undecodableRequestGate, // a body that is not protobuf: INVALID_ARGUMENT, not INTERNAL
     readMaxBytes: maxMessageBytes,
     contextValues: (req) => createContextValues().set(httpVersionKey, req.httpVersion),
     ...(fallback === undefined ? {} : { fallback }),
   });
   let inner: NodeHandlerFn = withSpecGrpcMessage(rpc);
+  // GET /metrics sits behind the token check and the host guard, like every RPC.
+  if (metrics !== undefined) inner = withMetricsEndpoint({ source: metrics, logger }, inner);
   if (authorize !== undefined && !publicMetrics) inner = withMetricsToken({ authorize }, inner);
   // Inside CORS, so a refused cross-origin page can still read why.
   if (allowHost !== undefined) inner = withHostGuard({ allowHost }, inner);

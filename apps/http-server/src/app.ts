@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import { type CallObserver, callObserver } from "./call-observer.js";
 import { accessToken, type Authorize } from "./access-token.js";
 import { DefaultSession } from "./default-session.js";
 import { BROKEN_REQUEST_MESSAGE, isBrokenRequest } from "./broken-request.js";
@@ -25,6 +26,10 @@ export interface CreateHttpAppOptions {
   readonly bodyLimitBytes?: number;
   /** The default session's state; by default a new one in `pool`. */
   readonly defaultSession?: DefaultSession;
+  /** Serves `GET /metrics` from it (default: none, 404). */
+  readonly metrics?: MetricsSource;
+  /** Told about every answered request: route, status, duration (default: none). */
+  readonly onCall?: CallObserver;
   /**
    * Whether this replica can serve now (the program: its shared session store
    * is reachable); false: `/healthz` answers 503, so a load balancer sends
@@ -43,6 +48,12 @@ export interface CreateHttpAppOptions {
   readonly allowHost?: AllowHost;
 }
 
+/** The metrics exposition to serve: its content type and text (for example a Prometheus registry's). */
+export type MetricsSource = () => Promise<{ readonly contentType: string; readonly body: string }>;
+
+/** The API's paths, as call metrics name them (any other path is "other"). */
+const ROUTES = ["/ask", "/renew", "/healthz", "/metrics"] as const;
+
 /**
  * Builds the legacy HTTP API of the old service:
  *
@@ -50,7 +61,8 @@ export interface CreateHttpAppOptions {
  *   `Accept: text/event-stream`, the reply as Server-Sent Events, sentence by sentence (see `event-stream.ts`);
  * - `POST /renew` `{"access_token": "..."}` or `{"api_key": "...", "version": 3}` → 200 `ok`:
  *   the default session starts over with that credential;
- * - `GET /healthz` → 200 `ok`; 503 `session store unavailable` while `ready()` is false.
+ * - `GET /healthz` → 200 `ok`; 503 `session store unavailable` while `ready()` is false;
+ * - `GET /metrics` → the `metrics` source's exposition (Prometheus text), when one is given; 404 otherwise.
  *
  * Every failure is text/plain with the status of this app's error table (see
  * {@link errorReply}). Bodies are JSON whatever their Content-Type, as before.
@@ -60,6 +72,8 @@ export function createHttpApp({
   logger = silentLogger,
   bodyLimitBytes = DEFAULT_BODY_LIMIT_BYTES,
   defaultSession = new DefaultSession({ pool, logger }),
+  metrics,
+  onCall,
   ready = () => true,
   authorize,
   publicMetrics = false,
@@ -86,6 +100,7 @@ export function createHttpApp({
 
   const base = new Hono();
   base.use(requestLog({ logger }));
+  if (onCall !== undefined) base.use(callObserver({ observe: onCall, routes: ROUTES }));
   // After the log line (refusals are logged), before anything reads a body.
   if (allowHost !== undefined) base.use(hostGuard({ allowHost }));
   if (authorize !== undefined) base.use(accessToken({ authorize, publicPaths: publicMetrics ? ["/healthz", "/metrics"] : ["/healthz"] }));
@@ -93,6 +108,17 @@ export function createHttpApp({
 
   const app = base
     .get("/healthz", (c) => (ready() ? c.text("ok") : c.text("session store unavailable", 503)))
+    .get("/metrics", async (c) => {
+      if (metrics === undefined) return c.notFound();
+      let exposition: Awaited<ReturnType<MetricsSource>>;
+      try {
+        exposition = await metrics();
+      } catch (error) {
+        logger.warn({ err: error instanceof Error ? error.message : String(error) }, "metrics could not be collected");
+        return c.text("metrics could not be collected", 503);
+      }
+      return c.body(exposition.body, 200, { "content-type": exposition.contentType, "cache-control": "no-store" });
+    })
     .post("/ask", limit, async (c) => {
       const prompt = requiredString(parseJsonObject(await c.req.text()), "prompt");
       logger.debug({ prompt }, "ask");

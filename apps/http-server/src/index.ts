@@ -5,7 +5,9 @@
  * (apps/server) serves it with `--http host:port`.
  */
 export { createHttpApp, DEFAULT_BODY_LIMIT_BYTES } from "./app.js";
-export type { CreateHttpAppOptions, HttpApp } from "./app.js";
+export type { CreateHttpAppOptions, HttpApp, MetricsSource } from "./app.js";
+export { callObserver } from "./call-observer.js";
+export type { CallObserver, CallRecord } from "./call-observer.js";
 export {
   startHttpServer,
   DEFAULT_HTTP_HOST,

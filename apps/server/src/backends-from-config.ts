@@ -1,4 +1,4 @@
-import { type Backends, createBackends, type ProxyEnv } from "@chatgptchatbot/chatgpt-client";
+import { type Backends, createBackends, type ProxyEnv, type UpstreamObserver } from "@chatgptchatbot/chatgpt-client";
 import type { Logger } from "@chatgptchatbot/core";
 import type { ServerConfig } from "./config.js";
 
@@ -13,10 +13,13 @@ export function createBackendsFromConfig({
   config,
   proxyEnv,
   logger,
+  observer,
 }: {
   config: ServerConfig;
   proxyEnv?: ProxyEnv;
   logger?: Logger;
+  /** Told about upstream requests and retries (metrics). */
+  observer?: UpstreamObserver;
 }): Backends {
   return createBackends({
     apiUrl: config.apiUrl,
@@ -26,5 +29,6 @@ export function createBackendsFromConfig({
     maxRetries: config.maxRetries,
     proxyEnv,
     logger,
+    observer,
   });
 }

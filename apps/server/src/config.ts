@@ -74,6 +74,8 @@ export interface ServerConfig {
   readonly idleGcAfterMs: number;
   /** Largest accepted HTTP request body, in bytes. */
   readonly httpBodyLimitBytes: number;
+  /** Serve GET /metrics (Prometheus) on the gRPC and HTTP API ports (CHATBOT_METRICS). */
+  readonly metrics: boolean;
   /** Tokens clients must send as `authorization: Bearer <token>`; empty: no token needed. */
   readonly authTokens: readonly string[];
   /** The file the tokens were read from (CHATBOT_AUTH_TOKENS_FILE), if any. */
@@ -297,6 +299,7 @@ const SPECS = [
   { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: inSeconds(DEFAULT_GRPC_CLOSE_TIMEOUT_MS), parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
   { env: "CHATBOT_IDLE_GC_AFTER", key: "idleGcAfterMs", default: inSeconds(DEFAULT_IDLE_GC_AFTER_MS), parse: seconds(), description: "Seconds without a session call (NewSession or a chat turn; health checks do not count) after which one memory-reducing garbage collection gives the memory V8 grew under load back to the system; again only after the next busy spell. 0 disables." },
   { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: String(DEFAULT_BODY_LIMIT_BYTES), parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
+  { env: "CHATBOT_METRICS", key: "metrics", default: "true", parse: boolean, description: "Serve GET /metrics (Prometheus text format: calls, upstream requests, tokens, store, Node process) on the gRPC port and on the HTTP API's port; false: 404." },
   { env: "CHATBOT_AUTH_TOKENS", key: "authTokens", default: "", parse: accessTokens, description: "Comma-separated access tokens for this server. Set: every RPC but health, every HTTP API route but /healthz, and /metrics need authorization: Bearer <token> (else UNAUTHENTICATED / 401). Each: 16 to 4096 visible ASCII characters. Unset: no token needed." },
   { env: "CHATBOT_AUTH_TOKENS_FILE", key: "authTokensFile", default: "", parse: optionalString, description: "A file of access tokens, one a line (blank lines and # comments skipped), read at start instead of CHATBOT_AUTH_TOKENS; unreadable or empty: the start fails." },
   { env: "CHATBOT_METRICS_PUBLIC", key: "metricsPublic", default: "false", parse: boolean, description: "true: /metrics answers without a token even when access tokens are set (for a scraper on a trusted network)." },

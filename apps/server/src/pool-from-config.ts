@@ -2,11 +2,14 @@ import {
   type BackendResolver,
   type Coordinator,
   type Logger,
+  MemorySessionStore,
+  type PoolObserver,
   SessionPool,
   type SessionPoolOptions,
   type SessionStore,
 } from "@chatgptchatbot/core";
 import type { ServerConfig } from "./config.js";
+import { InstrumentedSessionStore, type StoreObserver } from "./instrumented-store.js";
 
 /**
  * The pool options a server configuration implies (limits, intervals,
@@ -41,12 +44,30 @@ export function createPoolFromConfig({
   logger,
   store,
   coordinator,
+  observer,
+  observeStore,
 }: {
   config: ServerConfig;
   backends: BackendResolver;
   logger?: Logger;
   store?: SessionStore;
   coordinator?: Coordinator;
+  /** Told about cooldown refusals, first sentences and tokens (metrics). */
+  observer?: PoolObserver;
+  /**
+   * Told about every store operation (metrics): the store (the pool's in-memory one when none is given) is wrapped
+   * in an {@link InstrumentedSessionStore}.
+   */
+  observeStore?: StoreObserver;
 }): SessionPool {
-  return new SessionPool({ ...poolOptionsFromConfig(config), backends, logger, store, coordinator });
+  const measured =
+    observeStore === undefined ? store : new InstrumentedSessionStore({ store: store ?? new MemorySessionStore(), observe: observeStore });
+  return new SessionPool({
+    ...poolOptionsFromConfig(config),
+    backends,
+    logger,
+    store: measured,
+    coordinator,
+    ...(observer === undefined ? {} : { observer }),
+  });
 }

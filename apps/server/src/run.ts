@@ -12,6 +12,7 @@ import { type CliArgs, parseCliArgs, usage } from "./cli.js";
 import { readConfig, type ServerConfig } from "./config.js";
 import { startIdleMemoryReducer } from "./idle-memory-reducer.js";
 import { chooseLogFormat, createLogger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
 import { createPoolFromConfig } from "./pool-from-config.js";
 import { openSessionStorage, type SessionStorage, StoreOpenError } from "./session-storage.js";
 import { watchStoreHealth } from "./store-health.js";
@@ -97,9 +98,12 @@ export async function runServer({
     colorize: isTerminal,
     ...(logDestination === undefined ? {} : { destination: logDestination }),
   });
+  // One registry per program run, fed by every layer's observer; none at all with CHATBOT_METRICS=false.
+  const metrics = config.metrics ? createMetrics() : undefined;
   let backends: Backends;
   try {
-    backends = createBackendsFromConfig({ config, proxyEnv: env, logger }); // reads HTTP(S)_PROXY / NO_PROXY
+    const observer = metrics === undefined ? {} : { observer: metrics.upstream };
+    backends = createBackendsFromConfig({ config, proxyEnv: env, logger, ...observer }); // reads HTTP(S)_PROXY / NO_PROXY
   } catch (error) {
     return configError(error);
   }
@@ -135,7 +139,10 @@ export async function runServer({
     logger,
     store: storage.store,
     coordinator: storage.coordinator,
+    ...(metrics === undefined ? {} : { observer: metrics.pool, observeStore: metrics.store }),
   });
+  metrics?.countSessions(() => pool.size());
+  const served = metrics === undefined ? {} : { metrics: metrics.source, onCall: metrics.onCall };
   // Both ports: the same tokens, and the same host names (the names of both bind addresses).
   const guards = {
     ...(config.authTokens.length === 0 ? {} : { authorize: createTokenCheck({ tokens: config.authTokens }) }),
@@ -176,6 +183,7 @@ export async function runServer({
         logger,
         corsOrigins: config.corsOrigins,
         reflection: config.grpcReflection,
+        ...served,
         ...guards,
         ...(fallback === undefined ? {} : { fallback }),
       });
@@ -189,6 +197,7 @@ export async function runServer({
         logger,
         bodyLimitBytes: config.httpBodyLimitBytes,
         defaultSession,
+        ...served,
         ...guards,
         ...(storeHealth === undefined ? {} : { ready: storeHealth.ready }),
       });

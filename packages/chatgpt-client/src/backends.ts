@@ -15,6 +15,7 @@ import { OpenAIBackend } from "./openai/openai-backend.js";
 import { describeProxy, type ProxyEnv, readProxySettings, usesProxy } from "./http/proxy-settings.js";
 import type { Sleep } from "./http/retry.js";
 import { createUndiciFetch } from "./http/undici-fetch.js";
+import type { UpstreamObserver } from "./upstream-observer.js";
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_RETRIES = 2;
@@ -43,6 +44,8 @@ export interface BackendsOptions {
   readonly logger?: Logger | undefined;
   /** The wait between retries; tests replace it to observe backoff without waiting. */
   readonly sleep?: Sleep | undefined;
+  /** Told how each upstream request ended, how long it took, and about retries, for metrics (default: none). */
+  readonly observer?: UpstreamObserver | undefined;
 }
 
 /** Both backends over one shared connection pool. */
@@ -90,7 +93,7 @@ export function createBackends(options: BackendsOptions = {}): Backends {
     );
   }
   const dispatcher: Dispatcher = createUpstreamDispatcher({ proxy });
-  const common = { requestTimeoutMs, maxRetries, logger, model: nonEmpty(options.model), sleep: options.sleep };
+  const common = { requestTimeoutMs, maxRetries, logger, model: nonEmpty(options.model), sleep: options.sleep, observer: options.observer };
   const openai = new OpenAIBackend({
     ...common,
     apiUrl,

@@ -27,5 +27,7 @@ export { createUndiciFetch } from "./http/undici-fetch.js";
 export type { FetchLike, UndiciFetchOptions } from "./http/undici-fetch.js";
 export { readProxySettings, describeProxy } from "./http/proxy-settings.js";
 export type { ProxyEnv, ProxySettings } from "./http/proxy-settings.js";
+export { failureOutcome } from "./upstream-observer.js";
+export type { UpstreamBackendName, UpstreamObserver, UpstreamOutcome } from "./upstream-observer.js";
 export { withRetries, backoffDelayMs, parseRetryAfter, MAX_RETRY_AFTER_MS } from "./http/retry.js";
 export type { RetryDecision, RetryOptions, Sleep } from "./http/retry.js";

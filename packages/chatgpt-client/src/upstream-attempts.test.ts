@@ -18,6 +18,7 @@ function run(
   const signals: AbortSignal[] = [];
   const ends: boolean[] = [];
   const call: UpstreamCall<Parts> = {
+    backend: "openai",
     logFields,
     open: async (signal) => {
       signals.push(signal);

@@ -3,9 +3,12 @@ import { AttemptDeadline } from "./http/attempt-deadline.js";
 import { withRetries } from "./http/retry.js";
 import { decideUpstreamRetry, upstreamFailure, type VendorErrors } from "./upstream-failure.js";
 import type { UpstreamOptions } from "./upstream-options.js";
+import { failureOutcome, type UpstreamBackendName, UpstreamMeter } from "./upstream-observer.js";
 
 /** One request to an upstream, as a backend builds it. */
 export interface UpstreamCall<Reply> {
+  /** Which backend this is, for metrics. */
+  readonly backend: UpstreamBackendName;
   /** The fields of every log line about this request (backend, upstream, model, the masked credential). */
   readonly logFields: Readonly<Record<string, unknown>>;
   /**
@@ -69,6 +72,8 @@ class UpstreamAttempts<Reply> implements AsyncGenerator<AskPart, void, undefined
   #parts: AsyncIterator<AskPart, void, undefined> | undefined;
   #deadline: AttemptDeadline | undefined;
   #call: UpstreamCall<Reply> | undefined;
+  /** Reports the request's outcome and duration once (metrics); from when it was prepared. */
+  #meter: UpstreamMeter | undefined;
   #complete = false;
   #closed = false;
 
@@ -121,6 +126,8 @@ class UpstreamAttempts<Reply> implements AsyncGenerator<AskPart, void, undefined
       throw error;
     }
     this.#call = call;
+    const meter = new UpstreamMeter({ observer: settings.observer, backend: call.backend });
+    this.#meter = meter;
     const deadline = new AttemptDeadline({ signal, timeoutMs: settings.requestTimeoutMs });
     this.#deadline = deadline;
     let reply: Reply;
@@ -129,8 +136,11 @@ class UpstreamAttempts<Reply> implements AsyncGenerator<AskPart, void, undefined
         maxRetries: settings.maxRetries,
         signal,
         decide: (error) => (deadline.timedOut ? { retry: false } : decideUpstreamRetry(error, call.vendor)),
-        onRetry: ({ retry, delayMs, error }) =>
-          this.#logger.info({ ...call.logFields, retry, delayMs, err: this.#map(error).message }, "upstream request failed, retrying"),
+        onRetry: ({ retry, delayMs, error }) => {
+          const failure = this.#map(error);
+          meter.retry(failureOutcome({ failure, caught: error, timedOut: false }));
+          this.#logger.info({ ...call.logFields, retry, delayMs, err: failure.message }, "upstream request failed, retrying");
+        },
         ...(settings.sleep === undefined ? {} : { sleep: settings.sleep }),
       });
     } catch (error) {
@@ -157,6 +167,7 @@ class UpstreamAttempts<Reply> implements AsyncGenerator<AskPart, void, undefined
       };
       return Promise.resolve(this.#parts?.return?.()).then(fail, fail);
     }
+    if (result.value.type === "finish") this.#meter?.ok();
     return result;
   };
 
@@ -177,6 +188,7 @@ class UpstreamAttempts<Reply> implements AsyncGenerator<AskPart, void, undefined
   /** Maps a failure, logs it (not the caller's abort) and ends the request. */
   #fail(error: unknown): ChatbotError {
     const mapped = this.#map(error);
+    this.#meter?.failed(failureOutcome({ failure: mapped, caught: error, timedOut: this.#deadline?.timedOut ?? false }));
     if (mapped.code !== ErrorCode.Aborted) {
       this.#logger.warn({ ...this.#call?.logFields, status: mapped.upstreamStatus, err: mapped.message }, "upstream request failed");
     }
@@ -189,5 +201,6 @@ class UpstreamAttempts<Reply> implements AsyncGenerator<AskPart, void, undefined
     this.#closed = true;
     if (!this.#complete) this.#deadline?.abort();
     this.#deadline?.end();
+    this.#meter?.end(); // neither finished nor failed: the consumer left early
   }
 }

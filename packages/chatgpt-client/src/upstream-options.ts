@@ -1,5 +1,6 @@
 import type { Logger } from "@chatgptchatbot/core";
 import type { Sleep } from "./http/retry.js";
+import type { UpstreamObserver } from "./upstream-observer.js";
 
 /** What both backends take besides their transport: model, deadline, retries, logging. */
 export interface UpstreamOptions {
@@ -12,4 +13,6 @@ export interface UpstreamOptions {
   readonly logger?: Logger | undefined;
   /** How retries wait (tests record the waits instead of waiting). */
   readonly sleep?: Sleep | undefined;
+  /** Told how each upstream request ended and how long it took, and about retries, for metrics (default: none). */
+  readonly observer?: UpstreamObserver | undefined;
 }

@@ -6,6 +6,7 @@
 export { SessionPool } from "./session-pool.js";
 export type { SessionPoolOptions, CreateSessionInput, ChatInput, SessionInfo, SweepReport } from "./session-pool.js";
 export type { ChatStreamPart, SegmentOptions } from "./chat-stream.js";
+export type { PoolObserver } from "./pool-observer.js";
 export {
   DEFAULT_MAX_SESSIONS,
   DEFAULT_RENEW_INTERVAL_MS,

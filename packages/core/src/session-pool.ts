@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type AskResult, type BackendResolver, resultOf, unfinishedReply } from "./backend.js";
+import { type AskResult, type AskUsage, type BackendResolver, resultOf, unfinishedReply } from "./backend.js";
 import { type BackendKindRegistry, BUILTIN_BACKEND_KINDS, type CooldownOptions, cooldownFor } from "./backend-kinds.js";
 import type { ChatStreamPart, SegmentOptions } from "./chat-stream.js";
 import { closeOnAbort } from "./close-on-abort.js";
@@ -11,6 +11,7 @@ import { type Logger, shortId, silentLogger } from "./logger.js";
 import { MemoryCoordinator } from "./memory-coordinator.js";
 import { filterReply } from "./reply-filter.js";
 import { checkPromptLength, DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
+import { notify, type PoolObserver } from "./pool-observer.js";
 import { parseSessionConfig, type SessionConfig, type SessionConfigDefaults } from "./session-config.js";
 import { checkSessionId, isPlausibleSessionId } from "./session-id.js";
 import { MemorySessionStore, type SessionRecord, type SessionStore, type WriteOutcome } from "./session-store.js";
@@ -60,6 +61,8 @@ export interface SessionPoolOptions {
   /** How `chatStream` cuts replies into sentences (defaults: the segmenter's). */
   readonly segments?: SegmentOptions;
   readonly logger?: Logger;
+  /** Told about cooldown refusals, time to the first streamed sentence and tokens, for metrics (default: none). */
+  readonly observer?: PoolObserver;
   /** The clock (epoch ms); tests may replace it. */
   readonly now?: () => number;
 }
@@ -109,6 +112,7 @@ export class SessionPool {
   readonly #limits: { readonly promptChars: number; readonly initialPromptChars: number };
   readonly #segments: SegmentOptions;
   readonly #log: Logger;
+  readonly #observer: PoolObserver | undefined;
   readonly #now: () => number;
   readonly #turns: SessionTurns;
   readonly #sweeper: SessionSweeper;
@@ -135,6 +139,7 @@ export class SessionPool {
     for (const spec of this.#kinds.specs) nonNegative(`cooldown of ${spec.kind}`, cooldownFor(spec, this.#cooldown));
     this.#configDefaults = { ...options.configDefaults, kinds: this.#kinds };
     this.#log = options.logger ?? silentLogger;
+    this.#observer = options.observer;
     this.#turns = new SessionTurns({ coordinator: this.#coordinator });
     this.#sweeper = new SessionSweeper({
       store: this.#store,
@@ -250,6 +255,7 @@ export class SessionPool {
   /** One chat turn; `sentences` false: only `done` (chat() needs no segmenter). */
   async *#converse({ sessionId, prompt, signal }: ChatInput, sentences: boolean): AsyncGenerator<ChatStreamPart, void, undefined> {
     this.#assertOpen();
+    const started = performance.now();
     checkSessionId(sessionId); // before the turn: a made-up id must not create keys in a shared store
     this.checkPrompt(prompt);
     if (prompt.trim() === "") throw ChatbotError.invalidArgument("prompt is required");
@@ -268,18 +274,29 @@ export class SessionPool {
         credentials: config.credentials,
         intervalMs: cooldownFor(this.#kinds.get(config.kind), this.#cooldown),
       });
-      if (!taken.ok) throw ChatbotError.cooldown(taken.retryAfterMs);
+      if (!taken.ok) {
+        notify(this.#observer, "cooldownRefused", { kind: config.kind });
+        throw ChatbotError.cooldown(taken.retryAfterMs);
+      }
 
       const count = await loadTokenCounter(config.model);
       const promptTokens = count(prompt) + MESSAGE_OVERHEAD_TOKENS;
       // What no longer fits will never be sent again: the store drops it with this turn.
       const drop = fitHistory(record.history, record.systemTokens + promptTokens + REPLY_PRIMING_TOKENS, config.maxTokens);
       const history = drop > 0 ? record.history.slice(drop) : record.history;
+      // Counted now: the in-process store appends to this very array when the turn is written.
+      const sentCounted = backend.initialPrompt === "system" ? record.systemTokens + tokensOf(history) + promptTokens : promptTokens;
       const segmenter = sentences ? new Segmenter({ ...this.#segments, filter: config.filter }) : undefined;
 
       // Only text parts make the reply: reasoning is dropped here, so it is never spoken, stored or sent again.
       let reply = "";
       let result: AskResult | undefined;
+      let firstSegment = true;
+      const segmentOut = (): void => {
+        if (!firstSegment) return;
+        firstSegment = false;
+        notify(this.#observer, "firstSegment", { kind: config.kind, seconds: (performance.now() - started) / 1000 });
+      };
       try {
         const parts = backend.ask({
           prompt,
@@ -294,7 +311,12 @@ export class SessionPool {
           if (result !== undefined) continue; // nothing counts after `finish`
           if (part.type === "text") {
             reply += part.text;
-            if (segmenter !== undefined) for (const text of segmenter.push(part.text)) yield { type: "sentence", text };
+            if (segmenter !== undefined) {
+              for (const text of segmenter.push(part.text)) {
+                segmentOut();
+                yield { type: "sentence", text };
+              }
+            }
           } else if (part.type === "finish") {
             result = resultOf(part);
           }
@@ -306,7 +328,12 @@ export class SessionPool {
         throw ChatbotError.from(error);
       }
       // The last sentences go out before the store write: speech need not wait for it.
-      if (segmenter !== undefined) for (const text of segmenter.flush()) yield { type: "sentence", text };
+      if (segmenter !== undefined) {
+        for (const text of segmenter.flush()) {
+          segmentOut();
+          yield { type: "sentence", text };
+        }
+      }
 
       // A session deleted while its chat was in flight stays deleted.
       if (turn.deleted) throw ChatbotError.sessionNotFound(sessionId);
@@ -325,6 +352,12 @@ export class SessionPool {
       });
       assertWritten(outcome, sessionId);
       finished = true;
+      this.#countTokens({
+        kind: config.kind,
+        usage: result.usage,
+        sent: sentCounted,
+        received: assistant.tokens - MESSAGE_OVERHEAD_TOKENS,
+      });
       // The turn is over once stored: the next chat need not wait for this consumer to take `done`.
       await turn.release();
       yield { type: "done", reply: config.filter ? filterReply(reply) : reply };
@@ -382,6 +415,21 @@ export class SessionPool {
     await this.#sweeper.settle(timeoutMs);
   }
 
+  /** Reports a turn's tokens: the upstream's usage where it gave it, else the counts made here. */
+  #countTokens({ kind, usage, sent, received }: { kind: string; usage: AskUsage | undefined; sent: number; received: number }): void {
+    if (this.#observer?.tokens === undefined) return;
+    const reportedSent = usage?.promptTokens;
+    const reportedReceived = usage?.completionTokens;
+    const reported = (n: number | undefined): boolean => n !== undefined;
+    notify(this.#observer, "tokens", { kind, direction: "sent", tokens: reportedSent ?? sent, reported: reported(reportedSent) });
+    notify(this.#observer, "tokens", {
+      kind,
+      direction: "received",
+      tokens: reportedReceived ?? received,
+      reported: reported(reportedReceived),
+    });
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw ChatbotError.unavailable("the server is shutting down");
   }
@@ -404,6 +452,12 @@ export class SessionPool {
 function assertWritten(outcome: WriteOutcome, sessionId: string): void {
   if (outcome === "not-found") throw ChatbotError.sessionNotFound(sessionId);
   if (outcome === "stale") throw ChatbotError.unavailable("the session's turn was lost before its reply was saved; try again");
+}
+
+function tokensOf(entries: readonly HistoryEntry[]): number {
+  let tokens = 0;
+  for (const entry of entries) tokens += entry.tokens;
+  return tokens;
 }
 
 function describeSession(record: SessionRecord): SessionInfo {

@@ -82,6 +82,7 @@ export class ChatGPTWebBackend implements Backend {
       nextActionBody({ prompt: request.prompt, model, messageId: randomUUID(), conversation: previous, rootParentId: randomUUID() }),
     );
     return {
+      backend: "chatgpt-web",
       logFields: { backend: "chatgpt-web", upstream: new URL(url).origin, model, credentialMasked: maskSecret(credential) },
       open: (attemptSignal) => this.#open({ url, body, credential, signal: attemptSignal }),
       read: (response, readToEnd) => this.#read(response, { credential, previous, readToEnd }),

@@ -93,6 +93,7 @@ export class OpenAIBackend implements Backend {
     };
     const logFields = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credentialMasked: maskSecret(credential) };
     return {
+      backend: "openai",
       logFields,
       vendor: openAIErrors(sdk, credential),
       // The SDK builds and sends the request and turns error statuses into APIErrors; the event
