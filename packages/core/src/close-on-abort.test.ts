@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { closeOnAbort } from "./close-on-abort.js";
+import { ErrorCode } from "./errors.js";
 
 /** A generator that records whether its `finally` ran. */
 function tracked(): { source: AsyncGenerator<number, void, undefined>; state: { closed: boolean } } {
@@ -24,6 +25,16 @@ describe("closeOnAbort", () => {
     expect(state.closed).toBe(false);
     controller.abort();
     await expect.poll(() => state.closed).toBe(true);
+  });
+
+  it("tells a consumer that pulls again after the abort that it was aborted (Aborted), not that the stream ended", async () => {
+    const { source, state } = tracked();
+    const controller = new AbortController();
+    const stream = closeOnAbort(source, controller.signal);
+    expect((await stream.next()).value).toBe(1);
+    controller.abort();
+    await expect.poll(() => state.closed).toBe(true);
+    await expect(stream.next()).rejects.toMatchObject({ code: ErrorCode.Aborted });
   });
 
   it("passes every value through and leaves a source alone when the signal never aborts", async () => {
