@@ -7,6 +7,9 @@ export default defineConfig({
     // A guard: a program started in-process without a store of its own would
     // fall back to os.homedir(); make that a temp folder, never the real home.
     // (Every harness also sets its own state folder or CHATBOT_STORE.)
-    env: { HOME: join(tmpdir(), "chatgptchatbot-tests-home"), XDG_STATE_HOME: join(tmpdir(), "chatgptchatbot-tests-state") },
+    env: {
+      HOME: join(tmpdir(), "chatgptchatbot-tests-home"),
+      XDG_STATE_HOME: join(tmpdir(), "chatgptchatbot-tests-state"),
+    },
   },
 });

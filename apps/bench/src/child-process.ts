@@ -51,7 +51,10 @@ export async function startChild({
   child.on("error", () => {});
   const next = (type: string, timeoutMs: number): Promise<Message> =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`${bundle}: no "${type}" message within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => done(new Error(`${bundle}: no "${type}" message within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const onMessage = (message: Message) => {
         if (message.type === type) done(undefined, message);
         else if (message.type === "error") done(new Error(`${bundle}: ${String(message.message)}`));
@@ -99,7 +102,10 @@ export function sendToParent(message: Message): void {
 }
 
 /** In a child: handles the parent's messages; "exit" runs `onExit` and exits. */
-export function onParentMessage(handler: (message: Message) => void | Promise<void>, onExit: () => Promise<void> = async () => {}): void {
+export function onParentMessage(
+  handler: (message: Message) => void | Promise<void>,
+  onExit: () => Promise<void> = async () => {},
+): void {
   process.on("message", (message: Message) => {
     if (message.type === "exit") {
       void onExit().finally(() => process.exit(0));

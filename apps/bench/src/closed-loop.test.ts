@@ -58,6 +58,8 @@ describe("runClosedLoop", () => {
   });
 
   it("rejects a concurrency that is not a positive whole number", async () => {
-    await expect(runClosedLoop({ concurrency: 0, warmupMs: 0, durationMs: 1, call: async () => {} })).rejects.toThrow(RangeError);
+    await expect(runClosedLoop({ concurrency: 0, warmupMs: 0, durationMs: 1, call: async () => {} })).rejects.toThrow(
+      RangeError,
+    );
   });
 });

@@ -44,7 +44,8 @@ export async function runClosedLoop({
   onWindow,
   maxErrors = 100,
 }: ClosedLoopOptions): Promise<ClosedLoopResult> {
-  if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new RangeError(`concurrency must be a whole number > 0`);
+  if (!(Number.isInteger(concurrency) && concurrency > 0))
+    throw new RangeError(`concurrency must be a whole number > 0`);
   const latency = new LatencyRecorder();
   const extra = new Map<string, LatencyRecorder>();
   let phase = "warmup" as "warmup" | "measure" | "done";

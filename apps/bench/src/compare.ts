@@ -21,9 +21,18 @@ import { parseArgs } from "node:util";
 import { startChild } from "./child-process.js";
 import { freePort } from "./free-port.js";
 import type { LoadResult } from "./load-job.js";
-import { COST_OF, HISTORY_TURNS, historyBudget, historyTurnsOf, runLoad, serverEnv, type TargetName, targetSpec } from "./scenario.js";
-import { type ServerProcess, startServer } from "./server-process.js";
 import { readRssBytes } from "./proc-stat.js";
+import {
+  COST_OF,
+  HISTORY_TURNS,
+  historyBudget,
+  historyTurnsOf,
+  runLoad,
+  serverEnv,
+  type TargetName,
+  targetSpec,
+} from "./scenario.js";
+import { type ServerProcess, startServer } from "./server-process.js";
 import { percentile } from "./stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -50,7 +59,9 @@ const { values: flags } = parseArgs({
   },
 });
 if (flags.a === undefined || flags.b === undefined) {
-  process.stderr.write("usage: compare --a SERVER_A/main.js --b SERVER_B/main.js [--targets grpc,ask] [--concurrency 16] [--rounds 5]\n");
+  process.stderr.write(
+    "usage: compare --a SERVER_A/main.js --b SERVER_B/main.js [--targets grpc,ask] [--concurrency 16] [--rounds 5]\n",
+  );
   process.exit(2);
 }
 const log = (message: string) => process.stderr.write(`[compare] ${message}\n`);
@@ -111,7 +122,13 @@ async function main(): Promise<void> {
       body: "",
     });
     for (const side of ["a", "b"] as const) {
-      await runLoad({ target: targetSpec("grpc", origins(side)), concurrency: 1, warmupMs: 0, durationMs: 300, watch: {} });
+      await runLoad({
+        target: targetSpec("grpc", origins(side)),
+        concurrency: 1,
+        warmupMs: 0,
+        durationMs: 300,
+        watch: {},
+      });
       const last = await upstream.ask({ type: "last-body" }, "last-body", 5000);
       log(`${side}: steady state ${historyTurnsOf(String(last.body))} turns`);
     }
@@ -140,7 +157,9 @@ async function main(): Promise<void> {
               p99Ms: result.latency.p99Ms,
               rssBytes: readRssBytes(servers[side]!.pid),
             });
-            log(`round ${round + 1} ${side} ${target} c=${concurrency}: ${cpu?.toFixed(0) ?? "–"} µs/req, ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.latency.p50Ms.toFixed(3)} ms`);
+            log(
+              `round ${round + 1} ${side} ${target} c=${concurrency}: ${cpu?.toFixed(0) ?? "–"} µs/req, ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.latency.p50Ms.toFixed(3)} ms`,
+            );
           }
         }
       }
@@ -157,7 +176,8 @@ async function main(): Promise<void> {
   ];
   for (const target of targets) {
     for (const concurrency of levels) {
-      const of = (side: "a" | "b") => samples.filter((s) => s.side === side && s.target === target && s.concurrency === concurrency);
+      const of = (side: "a" | "b") =>
+        samples.filter((s) => s.side === side && s.target === target && s.concurrency === concurrency);
       const med = (side: "a" | "b", key: "cpuPerRequest" | "requestsPerSecond" | "p50Ms" | "p99Ms" | "rssBytes") =>
         median(of(side).map((s) => s[key] ?? Number.NaN));
       const cpuA = med("a", "cpuPerRequest");
@@ -169,9 +189,14 @@ async function main(): Promise<void> {
     }
   }
   const table = lines.join("\n");
-  process.stdout.write(`Medians of ${rounds} alternating rounds (${flags.warmup} ms warmup + ${flags.duration} ms each):\n\n${table}\n`);
+  process.stdout.write(
+    `Medians of ${rounds} alternating rounds (${flags.warmup} ms warmup + ${flags.duration} ms each):\n\n${table}\n`,
+  );
   const out = flags.out ?? path.join(here, "..", "results", `compare-${label.a}-${label.b}.json`);
-  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), a: flags.a, b: flags.b, label, samples, table }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), a: flags.a, b: flags.b, label, samples, table }, null, 2)}\n`,
+  );
 }
 
 await main().catch((error: unknown) => {

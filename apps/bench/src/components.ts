@@ -5,6 +5,8 @@
  * another). The full server's CPU per chat is roughly transport + pool +
  * backend; what the transport costs is the rest.
  */
+
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { createBackends } from "@chatgptchatbot/chatgpt-client";
 import {
   type AskRequest,
@@ -16,10 +18,9 @@ import {
   parseSessionConfig,
   SessionPool,
 } from "@chatgptchatbot/core";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { Pool } from "undici";
 import { DEFAULT_REPLY } from "./fast-upstream.js";
-import { API_KEY, ACCESS_TOKEN, HISTORY_TURNS, PROMPT } from "./scenario.js";
+import { ACCESS_TOKEN, API_KEY, HISTORY_TURNS, PROMPT } from "./scenario.js";
 
 export interface ComponentResult {
   readonly name: string;
@@ -32,7 +33,11 @@ export interface ComponentResult {
 export async function measureComponent(
   name: string,
   op: (worker: number) => Promise<unknown> | unknown,
-  { concurrency = 16, warmupMs = 300, durationMs = 1000 }: { concurrency?: number; warmupMs?: number; durationMs?: number } = {},
+  {
+    concurrency = 16,
+    warmupMs = 300,
+    durationMs = 1000,
+  }: { concurrency?: number; warmupMs?: number; durationMs?: number } = {},
 ): Promise<ComponentResult> {
   let measuring = false;
   let stop = false;
@@ -77,13 +82,25 @@ async function history(turns: number): Promise<HistoryEntry[]> {
   return entries;
 }
 
-export async function measureComponents({ upstreamOrigin, quick }: { upstreamOrigin: string; quick: boolean }): Promise<ComponentResult[]> {
+export async function measureComponents({
+  upstreamOrigin,
+  quick,
+}: {
+  upstreamOrigin: string;
+  quick: boolean;
+}): Promise<ComponentResult[]> {
   const timing = quick ? { warmupMs: 200, durationMs: 500 } : { warmupMs: 500, durationMs: 1500 };
   const results: ComponentResult[] = [];
   const turns = await history(HISTORY_TURNS);
   const count = await loadTokenCounter(undefined);
 
-  results.push(await measureComponent("core: token counts of one turn (prompt + reply)", () => count(PROMPT) + count(DEFAULT_REPLY), timing));
+  results.push(
+    await measureComponent(
+      "core: token counts of one turn (prompt + reply)",
+      () => count(PROMPT) + count(DEFAULT_REPLY),
+      timing,
+    ),
+  );
 
   // The pool with a backend that answers at once: core's own cost per chat.
   const instant: Backend = {
@@ -93,13 +110,26 @@ export async function measureComponents({ upstreamOrigin, quick }: { upstreamOri
       yield { type: "finish" };
     },
   };
-  const pool = new SessionPool({ backends: () => instant, maxSessions: 100, sweepIntervalMs: 0, cooldown: { apiKeyMs: 0, accessTokenMs: 0 } });
+  const pool = new SessionPool({
+    backends: () => instant,
+    maxSessions: 100,
+    sweepIntervalMs: 0,
+    cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
+  });
   const sessions: string[] = [];
   for (let i = 0; i < 16; i++) {
-    const { sessionId } = await pool.create({ config: JSON.stringify({ version: 3, api_key: API_KEY, max_tokens: 900 }) });
+    const { sessionId } = await pool.create({
+      config: JSON.stringify({ version: 3, api_key: API_KEY, max_tokens: 900 }),
+    });
     sessions.push(sessionId);
   }
-  results.push(await measureComponent("core: SessionPool.chat, backend answering in-process", (w) => pool.chat({ sessionId: sessions[w]!, prompt: PROMPT }), timing));
+  results.push(
+    await measureComponent(
+      "core: SessionPool.chat, backend answering in-process",
+      (w) => pool.chat({ sessionId: sessions[w]!, prompt: PROMPT }),
+      timing,
+    ),
+  );
   await pool.close();
 
   const backends = createBackends({ apiUrl: `${upstreamOrigin}/v1`, chatgptBaseUrl: `${upstreamOrigin}/backend-api` });
@@ -118,7 +148,13 @@ export async function measureComponents({ upstreamOrigin, quick }: { upstreamOri
           ...request,
         }),
       );
-    results.push(await measureComponent("backend: API key (openai SDK, stream) over undici, 20-turn history", () => ask(backends.openai, {}), timing));
+    results.push(
+      await measureComponent(
+        "backend: API key (openai SDK, stream) over undici, 20-turn history",
+        () => ask(backends.openai, {}),
+        timing,
+      ),
+    );
     const webConfig = parseSessionConfig(JSON.stringify({ version: 1, access_token: ACCESS_TOKEN }), {});
     results.push(
       await measureComponent(
@@ -134,7 +170,11 @@ export async function measureComponents({ upstreamOrigin, quick }: { upstreamOri
   // The floor of any backend: one undici request of the same body, its JSON answer parsed.
   const body = JSON.stringify({
     model: "gpt-4o-mini",
-    messages: [{ role: "system", content: "You are a VTuber." }, ...turns.map(({ role, content }) => ({ role, content })), { role: "user", content: PROMPT }],
+    messages: [
+      { role: "system", content: "You are a VTuber." },
+      ...turns.map(({ role, content }) => ({ role, content })),
+      { role: "user", content: PROMPT },
+    ],
   });
   const undici = new Pool(upstreamOrigin, { connections: 16 });
   results.push(

@@ -4,7 +4,9 @@ import { callersOf, packageOf, summarizeProfile } from "./cpu-profile.js";
 describe("packageOf", () => {
   it("names the package of a frame's URL", () => {
     expect(packageOf("file:///w/node_modules/.pnpm/undici@7.30.2/node_modules/undici/lib/core/util.js")).toBe("undici");
-    expect(packageOf("file:///w/node_modules/.pnpm/x/node_modules/@grpc/grpc-js/build/src/server.js")).toBe("@grpc/grpc-js");
+    expect(packageOf("file:///w/node_modules/.pnpm/x/node_modules/@grpc/grpc-js/build/src/server.js")).toBe(
+      "@grpc/grpc-js",
+    );
     expect(packageOf("file:///w/packages/core/dist/index.js")).toBe("@chatgptchatbot/core");
     expect(packageOf("node:internal/streams/readable")).toBe("node: internals");
     expect(packageOf("")).toBe("(native / V8)");
@@ -13,7 +15,10 @@ describe("packageOf", () => {
 
 describe("summarizeProfile", () => {
   it("sums self time per function and package, idle left out", () => {
-    const frame = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url, lineNumber: 9 } });
+    const frame = (id: number, functionName: string, url: string) => ({
+      id,
+      callFrame: { functionName, url, lineNumber: 9 },
+    });
     const summary = summarizeProfile({
       startTime: 0,
       endTime: 100,
@@ -31,11 +36,18 @@ describe("summarizeProfile", () => {
     expect(summary.total).toBe(10 + 15 + 20 + 5 + 0);
     expect(summary.functions[0]).toEqual({ name: "encode gpt-tokenizer/esm/a.js:10", micros: 25, share: 25 / 50 });
     expect(summary.functions.find((f) => f.name.startsWith("chat"))?.micros).toBe(20);
-    expect(summary.packages.map((p) => p.name)).toEqual(["gpt-tokenizer", "@chatgptchatbot/core", "(garbage collector)"]);
+    expect(summary.packages.map((p) => p.name)).toEqual([
+      "gpt-tokenizer",
+      "@chatgptchatbot/core",
+      "(garbage collector)",
+    ]);
   });
 
   it("counts only the samples inside a window", () => {
-    const frame = (id: number, functionName: string) => ({ id, callFrame: { functionName, url: "file:///x.js", lineNumber: 0 } });
+    const frame = (id: number, functionName: string) => ({
+      id,
+      callFrame: { functionName, url: "file:///x.js", lineNumber: 0 },
+    });
     const profile = {
       startTime: 1000,
       endTime: 2000,

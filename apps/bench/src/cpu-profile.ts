@@ -44,7 +44,10 @@ function frameName(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;
   const fn = functionName === "" ? "(anonymous)" : functionName;
   if (url === "") return fn;
-  const file = url.replace(/^file:\/\//, "").replace(/^.*\/node_modules\//, "").replace(/^.*\/(apps|packages)\//, "");
+  const file = url
+    .replace(/^file:\/\//, "")
+    .replace(/^.*\/node_modules\//, "")
+    .replace(/^.*\/(apps|packages)\//, "");
   return `${fn} ${file}:${lineNumber + 1}`;
 }
 
@@ -78,11 +81,18 @@ export function summarizeProfile(
     total += micros;
     const name = frameName(node);
     functions.set(name, (functions.get(name) ?? 0) + micros);
-    const pkg = node.callFrame.url === "" ? node.callFrame.functionName.startsWith("(") ? node.callFrame.functionName : "(native / V8)" : packageOf(node.callFrame.url);
+    const pkg =
+      node.callFrame.url === ""
+        ? node.callFrame.functionName.startsWith("(")
+          ? node.callFrame.functionName
+          : "(native / V8)"
+        : packageOf(node.callFrame.url);
     packages.set(pkg, (packages.get(pkg) ?? 0) + micros);
   }
   const sorted = (m: Map<string, number>): SelfTime[] =>
-    [...m].map(([name, micros]) => ({ name, micros, share: total === 0 ? 0 : micros / total })).sort((a, b) => b.micros - a.micros);
+    [...m]
+      .map(([name, micros]) => ({ name, micros, share: total === 0 ? 0 : micros / total }))
+      .sort((a, b) => b.micros - a.micros);
   return { total, functions: sorted(functions), packages: sorted(packages) };
 }
 

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { request } from "undici";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   DEFAULT_REPLY,
   type FastUpstream,
@@ -23,7 +23,11 @@ afterAll(async () => {
 });
 
 const chatBody = (stream: boolean) =>
-  JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], ...(stream ? { stream: true } : {}) });
+  JSON.stringify({
+    model: "gpt-4o-mini",
+    messages: [{ role: "user", content: "hi" }],
+    ...(stream ? { stream: true } : {}),
+  });
 
 /** The data payloads of an event stream. */
 const payloads = (text: string) =>
@@ -47,7 +51,11 @@ describe("writeEvents", () => {
       const written: string[] = [];
       let ended = false;
       const res = { destroyed: false, write: (s: string) => written.push(s) > 0, end: () => (ended = true) } as never;
-      writeEvents(res, ["a", "b", "c"].map((e) => () => e), 5);
+      writeEvents(
+        res,
+        ["a", "b", "c"].map((e) => () => e),
+        5,
+      );
       expect(written).toEqual(["a"]);
       vi.advanceTimersByTime(4);
       expect(written).toEqual(["a"]);
@@ -58,7 +66,11 @@ describe("writeEvents", () => {
       expect(ended).toBe(true);
 
       written.length = 0;
-      writeEvents(res, ["x", "y"].map((e) => () => e), 0);
+      writeEvents(
+        res,
+        ["x", "y"].map((e) => () => e),
+        0,
+      );
       expect(written).toEqual(["x", "y"]);
     } finally {
       vi.useRealTimers();
@@ -94,10 +106,15 @@ describe("fast upstream", () => {
   });
 
   it("streams a ChatGPT-web conversation whose parts grow to the full reply", async () => {
-    const res = await request(`${upstream.origin}/trickle-1/stamp/backend-api/conversation`, { method: "POST", body: "{}" });
+    const res = await request(`${upstream.origin}/trickle-1/stamp/backend-api/conversation`, {
+      method: "POST",
+      body: "{}",
+    });
     const events = payloads(await res.body.text());
     expect(events.at(-1)).toBe("[DONE]");
-    const messages = events.slice(0, -1).map((e) => JSON.parse(e) as { message: { status: string; content: { parts: string[] } } });
+    const messages = events
+      .slice(0, -1)
+      .map((e) => JSON.parse(e) as { message: { status: string; content: { parts: string[] } } });
     expect(messages).toHaveLength(5);
     const last = messages.at(-1)!.message;
     expect(last.status).toBe("finished_successfully");

@@ -80,7 +80,14 @@ export async function startFastUpstream({
       object: "chat.completion",
       created,
       model: "gpt-4o-mini",
-      choices: [{ index: 0, message: { role: "assistant", content: reply, refusal: null }, logprobs: null, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: reply, refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
       usage: { prompt_tokens: 100, completion_tokens: 30, total_tokens: 130 },
     }),
   );
@@ -121,7 +128,10 @@ export async function startFastUpstream({
     for (const [i, part] of parts.entries()) {
       events.push(() => openaiChunk({ content: `${edge(i) ? mark() : ""}${part}` }, null));
     }
-    events.push(() => openaiChunk({}, "stop"), () => "data: [DONE]\n\n");
+    events.push(
+      () => openaiChunk({}, "stop"),
+      () => "data: [DONE]\n\n",
+    );
     writeEvents(res, events, intervalMs);
   }
 
@@ -150,7 +160,10 @@ export async function startFastUpstream({
       soFar += `${edge(i) ? mark() : ""}${part}`;
       return event(soFar, false);
     });
-    events.push(() => event(soFar, true), () => "data: [DONE]\n\n");
+    events.push(
+      () => event(soFar, true),
+      () => "data: [DONE]\n\n",
+    );
     writeEvents(res, events, intervalMs);
   }
 
@@ -203,7 +216,11 @@ export async function startFastUpstream({
 }
 
 /** Writes events one `write` each: all at once, or `intervalMs` apart. */
-export function writeEvents(res: Pick<ServerResponse, "write" | "end" | "destroyed">, events: readonly (() => string)[], intervalMs: number): void {
+export function writeEvents(
+  res: Pick<ServerResponse, "write" | "end" | "destroyed">,
+  events: readonly (() => string)[],
+  intervalMs: number,
+): void {
   if (intervalMs <= 0) {
     for (const event of events) res.write(event());
     res.end();

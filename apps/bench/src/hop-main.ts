@@ -6,5 +6,8 @@ import { startNodeHop } from "./node-hop.js";
 const { values } = parseArgs({ options: { upstream: { type: "string" } } });
 if (values.upstream === undefined) throw new Error("--upstream <origin> is required");
 const hop = await startNodeHop({ upstream: values.upstream });
-onParentMessage(() => {}, () => hop.close());
+onParentMessage(
+  () => {},
+  () => hop.close(),
+);
 sendToParent({ type: "ready", origin: hop.origin });

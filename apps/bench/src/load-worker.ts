@@ -4,9 +4,10 @@
  * hold only the server's own work. It reads the watched processes' counters
  * at the edges of the measured window itself, so nothing else lies between.
  */
+
+import { onParentMessage, sendToParent } from "./child-process.js";
 import { runClosedLoop } from "./closed-loop.js";
 import type { LoadJob, LoadResult } from "./load-job.js";
-import { onParentMessage, sendToParent } from "./child-process.js";
 import { readCpuMicros, readMachineBusyMicros } from "./proc-stat.js";
 import { openTarget } from "./targets.js";
 
@@ -44,7 +45,13 @@ async function run(job: LoadJob): Promise<LoadResult> {
         }
       },
     });
-    return { ...result, cpuMicros, loadGeneratorCpuMicros: self, machineBusyMicros: machine, windowMonotonicMicros: monotonic };
+    return {
+      ...result,
+      cpuMicros,
+      loadGeneratorCpuMicros: self,
+      machineBusyMicros: machine,
+      windowMonotonicMicros: monotonic,
+    };
   } finally {
     await target.close();
   }

@@ -16,6 +16,13 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type Child, startChild } from "./child-process.js";
+import type { ComponentResult } from "./components.js";
+import { freePort } from "./free-port.js";
+import { machineInfo } from "./machine.js";
+import type { MemoryResult } from "./memory.js";
+import { readCpuMicros, readRssBytes } from "./proc-stat.js";
+import { renderResults, spliceResults } from "./report.js";
+import { type BenchResults, checkTargets, cpuPerRequest, type RunRecord } from "./results.js";
 import {
   ACCESS_TOKEN,
   ALL_TARGETS,
@@ -30,13 +37,6 @@ import {
   type TargetName,
   targetSpec,
 } from "./scenario.js";
-import { freePort } from "./free-port.js";
-import { machineInfo } from "./machine.js";
-import type { ComponentResult } from "./components.js";
-import type { MemoryResult } from "./memory.js";
-import { readCpuMicros, readRssBytes } from "./proc-stat.js";
-import { renderResults, spliceResults } from "./report.js";
-import { type BenchResults, checkTargets, cpuPerRequest, type RunRecord } from "./results.js";
 import { type ServerProcess, startServer } from "./server-process.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -65,7 +65,12 @@ const { values: flags } = parseArgs({
 });
 
 const list = (value: string | undefined, all: readonly string[]): string[] =>
-  value === undefined ? [...all] : value.split(",").map((s) => s.trim()).filter((s) => all.includes(s));
+  value === undefined
+    ? [...all]
+    : value
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => all.includes(s));
 
 const targets = list(flags.targets, ALL_TARGETS) as TargetName[];
 const concurrencyLevels = list(flags.concurrency, ["1", "16", "64"]).map(Number);
@@ -104,7 +109,9 @@ async function main(): Promise<number> {
   let failure: string | undefined;
   try {
     const needServer =
-      sections.includes("streaming") || sections.includes("breakdown") || (sections.includes("throughput") && targets.length > 0);
+      sections.includes("streaming") ||
+      sections.includes("breakdown") ||
+      (sections.includes("throughput") && targets.length > 0);
     if (needServer) {
       const upstream = await startChild({ bundle: "upstream-main.js" });
       children.push(upstream);
@@ -125,7 +132,9 @@ async function main(): Promise<number> {
         ],
         env: serverEnv({ upstreamOrigin, budget, logLevel }),
       });
-      log(`server pid ${server.pid} on ${server.grpcAddress} and ${server.httpOrigin}; upstream ${upstreamOrigin}; hop ${hopOrigin}`);
+      log(
+        `server pid ${server.pid} on ${server.grpcAddress} and ${server.httpOrigin}; upstream ${upstreamOrigin}; hop ${hopOrigin}`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 1000));
       idleRss = readRssBytes(server.pid);
       // What the server costs while nobody talks to it (timers, the sweep), over a few seconds.
@@ -138,32 +147,51 @@ async function main(): Promise<number> {
 
       if (sections.includes("throughput") && targets.length > 0) {
         // Prime one session to the steady state, and take its upstream request for the references.
-        await runLoad({ target: targetSpec("grpc", { ...origins, body: "" }), concurrency: 1, warmupMs: 0, durationMs: 500, watch: {} });
+        await runLoad({
+          target: targetSpec("grpc", { ...origins, body: "" }),
+          concurrency: 1,
+          warmupMs: 0,
+          durationMs: 500,
+          watch: {},
+        });
         const last = await upstream.ask({ type: "last-body" }, "last-body", 5000);
         const body = typeof last.body === "string" ? last.body : "";
         if (body === "") throw new Error("the server sent nothing upstream while priming");
         upstreamBodyBytes = Buffer.byteLength(body);
         const turns = historyTurnsOf(body);
         log(`steady-state upstream request: ${upstreamBodyBytes} bytes, ${turns} turns of history`);
-        if (turns !== HISTORY_TURNS) throw new Error(`the steady state holds ${turns} turns, not ${HISTORY_TURNS}: fix historyBudget`);
+        if (turns !== HISTORY_TURNS)
+          throw new Error(`the steady state holds ${turns} turns, not ${HISTORY_TURNS}: fix historyBudget`);
         for (const concurrency of concurrencyLevels) {
           for (const target of targets) {
-            const result = await runLoad({ target: targetSpec(target, { ...origins, body }), concurrency, warmupMs, durationMs, watch });
+            const result = await runLoad({
+              target: targetSpec(target, { ...origins, body }),
+              concurrency,
+              warmupMs,
+              durationMs,
+              watch,
+            });
             const run: RunRecord = { target, concurrency, costOf: COST_OF[target], result };
             throughput.push(run);
             log(describeRun(run));
-            if (flags.profile) log(`  profile window: --window ${result.windowMonotonicMicros.join(",")} --per ${result.requests}`);
+            if (flags.profile)
+              log(`  profile window: --window ${result.windowMonotonicMicros.join(",")} --per ${result.requests}`);
           }
         }
       }
 
       if (sections.includes("streaming")) {
-        const accessToken = (base: string) => JSON.stringify({ version: 1, access_token: ACCESS_TOKEN, base_url: base });
+        const accessToken = (base: string) =>
+          JSON.stringify({ version: 1, access_token: ACCESS_TOKEN, base_url: base });
         const apiKey = (base: string) => JSON.stringify({ version: 3, api_key: API_KEY, base_url: base });
         const scenarios = [
           { target: "stream-burst", config: accessToken(`${upstreamOrigin}/stamp/backend-api`), concurrency: 1 },
           { target: "stream-burst", config: accessToken(`${upstreamOrigin}/stamp/backend-api`), concurrency: 16 },
-          { target: "stream-trickle", config: accessToken(`${upstreamOrigin}/stamp/trickle-2/backend-api`), concurrency: 1 },
+          {
+            target: "stream-trickle",
+            config: accessToken(`${upstreamOrigin}/stamp/trickle-2/backend-api`),
+            concurrency: 1,
+          },
           // The API-key backend, if it reads a stream (the fake streams when the request says `stream: true`).
           { target: "stream-openai", config: apiKey(`${upstreamOrigin}/stamp/v1`), concurrency: 1 },
         ];
@@ -177,9 +205,12 @@ async function main(): Promise<number> {
           });
           const run: RunRecord = { target: s.target, concurrency: s.concurrency, costOf: "server", result };
           streaming.push(run);
-          if (flags.profile) log(`  profile window: --window ${result.windowMonotonicMicros.join(",")} --per ${result.requests}`);
+          if (flags.profile)
+            log(`  profile window: --window ${result.windowMonotonicMicros.join(",")} --per ${result.requests}`);
           const first = result.extra.firstEventToReply;
-          log(`${describeRun(run)}${first ? `, first event → reply p50 ${first.p50Ms.toFixed(3)} ms` : ", no stamps in the reply"}`);
+          log(
+            `${describeRun(run)}${first ? `, first event → reply p50 ${first.p50Ms.toFixed(3)} ms` : ", no stamps in the reply"}`,
+          );
         }
       }
       afterRss = readRssBytes(server.pid);
@@ -192,7 +223,12 @@ async function main(): Promise<number> {
           execArgv: flags.profile ? ["--cpu-prof", "--cpu-prof-dir", path.join(resultsDir, "profiles")] : [],
         });
         children.push(fake);
-        const fakeOrigins = { grpcAddress: String(fake.ready.grpcAddress), httpOrigin: String(fake.ready.httpOrigin), upstreamOrigin, hopOrigin };
+        const fakeOrigins = {
+          grpcAddress: String(fake.ready.grpcAddress),
+          httpOrigin: String(fake.ready.httpOrigin),
+          upstreamOrigin,
+          hopOrigin,
+        };
         for (const target of ["grpc", "connect", "ask"] as const) {
           const result = await runLoad({
             target: targetSpec(target, { ...fakeOrigins, body: "" }),
@@ -204,7 +240,8 @@ async function main(): Promise<number> {
           const run: RunRecord = { target, concurrency: 16, costOf: "server", result };
           instant.push(run);
           log(`instant backend: ${describeRun(run)}`);
-          if (flags.profile) log(`  profile window: --window ${result.windowMonotonicMicros.join(",")} --per ${result.requests}`);
+          if (flags.profile)
+            log(`  profile window: --window ${result.windowMonotonicMicros.join(",")} --per ${result.requests}`);
         }
         await fake.stop();
         const parts = await startChild({
@@ -287,10 +324,15 @@ async function main(): Promise<number> {
     log(`wrote ${path.relative(repoRoot, file)}`);
   }
   for (const check of checkTargets(results)) {
-    log(`target ${check.met === undefined ? "–  " : check.met ? "ok " : "NO "} ${check.target}: ${check.measured ?? "not measured"} (${check.limit})`);
+    log(
+      `target ${check.met === undefined ? "–  " : check.met ? "ok " : "NO "} ${check.target}: ${check.measured ?? "not measured"} (${check.limit})`,
+    );
   }
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  if (errors.length > 0) log(`runs with errors: ${errors.map((r) => `${r.target} c=${r.concurrency}`).join(", ")}; BENCHMARKS.md left as it was`);
+  if (errors.length > 0)
+    log(
+      `runs with errors: ${errors.map((r) => `${r.target} c=${r.concurrency}`).join(", ")}; BENCHMARKS.md left as it was`,
+    );
   return failure === undefined && errors.length === 0 ? 0 : 1;
 }
 

@@ -32,7 +32,8 @@ export interface MemoryResult {
 /** A distinct flat string (decoded from bytes, as off the wire). */
 const flat = (text: string): string => Buffer.from(text, "latin1").toString("latin1");
 
-const PERSONA = "You are Mika, a cheerful VTuber who streams cozy games. Answer live-stream comments in one or two short sentences.";
+const PERSONA =
+  "You are Mika, a cheerful VTuber who streams cozy games. Answer live-stream comments in one or two short sentences.";
 const PROMPT = "what game are we playing today, and can we name the cat?";
 const REPLY = "Ha, good question! Today we are playing a cozy farming game, and yes, let us name the cat together.";
 
@@ -45,7 +46,13 @@ const gc = (): void => {
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function measureSessionMemory({ sessions, turns }: { sessions: number; turns: number }): Promise<MemoryResult> {
+export async function measureSessionMemory({
+  sessions,
+  turns,
+}: {
+  sessions: number;
+  turns: number;
+}): Promise<MemoryResult> {
   const backend: Backend = {
     initialPrompt: "system",
     async *ask({ prompt }) {
@@ -114,4 +121,3 @@ export async function measureSessionMemory({ sessions, turns }: { sessions: numb
     fillMs,
   };
 }
-

@@ -78,14 +78,21 @@ try {
   for (const kind of Object.keys(kinds)) await cpuPerChat(kind, chats); // warm up, fill the histories to the budget
   const samples: Record<string, number[]> = { memory: [], sqlite: [] };
   for (let round = 0; round < rounds; round++) {
-    for (const kind of round % 2 === 0 ? ["sqlite", "memory"] : ["memory", "sqlite"]) samples[kind]!.push(await cpuPerChat(kind, chats));
+    for (const kind of round % 2 === 0 ? ["sqlite", "memory"] : ["memory", "sqlite"])
+      samples[kind]!.push(await cpuPerChat(kind, chats));
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const memory = median(samples.memory!);
   const sqliteCpu = median(samples.sqlite!);
-  console.log(`CPU per chat through SessionPool, ${sessions} sessions, medians of ${rounds} alternating rounds of ${chats} chats:`);
-  console.log(`memory ${memory.toFixed(0)} µs, SQLite ${sqliteCpu.toFixed(0)} µs: +${(sqliteCpu - memory).toFixed(0)} µs per chat`);
-  console.log(`rounds: ${JSON.stringify(samples, (_key, value: unknown) => (typeof value === "number" ? Math.round(value) : value))}`);
+  console.log(
+    `CPU per chat through SessionPool, ${sessions} sessions, medians of ${rounds} alternating rounds of ${chats} chats:`,
+  );
+  console.log(
+    `memory ${memory.toFixed(0)} µs, SQLite ${sqliteCpu.toFixed(0)} µs: +${(sqliteCpu - memory).toFixed(0)} µs per chat`,
+  );
+  console.log(
+    `rounds: ${JSON.stringify(samples, (_key, value: unknown) => (typeof value === "number" ? Math.round(value) : value))}`,
+  );
   for (const { pool } of Object.values(runs)) await pool.close();
 } finally {
   sqlite.close();

@@ -22,7 +22,10 @@ export function parseProcStat(text: string): CpuTicks {
   const close = text.lastIndexOf(")");
   if (close === -1) throw new Error("not a /proc/<pid>/stat line: no command name");
   // Fields from 3 (state) on; utime and stime are fields 14 and 15.
-  const fields = text.slice(close + 2).trim().split(/\s+/);
+  const fields = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   if (!Number.isInteger(utime) || !Number.isInteger(stime)) {

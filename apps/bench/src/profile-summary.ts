@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { callersOf, type CpuProfile, summarizeProfile } from "./cpu-profile.js";
+import { type CpuProfile, callersOf, summarizeProfile } from "./cpu-profile.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,16 +27,25 @@ const window = values.window?.split(",").map(Number) as [number, number] | undef
 const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
 const { total, functions, packages } = summarizeProfile(profile, { ...(window === undefined ? {} : { window }) });
 const per = values.per === undefined ? undefined : Number(values.per);
-const show = (micros: number) => (per === undefined ? `${(micros / 1000).toFixed(1)} ms` : `${(micros / per).toFixed(1)} µs/req`);
+const show = (micros: number) =>
+  per === undefined ? `${(micros / 1000).toFixed(1)} ms` : `${(micros / per).toFixed(1)} µs/req`;
 const top = Number(values.top);
 if (values.callers !== undefined) {
   console.log(`| Callers of ${values.callers} (nearest first) | Self | Share |\n|---|--:|--:|`);
-  const chains = callersOf(profile, values.callers, { depth: Number(values.depth), ...(window === undefined ? {} : { window }) });
-  for (const c of chains.slice(0, top)) console.log(`| ${c.name} | ${show(c.micros)} | ${(c.share * 100).toFixed(1)}% |`);
+  const chains = callersOf(profile, values.callers, {
+    depth: Number(values.depth),
+    ...(window === undefined ? {} : { window }),
+  });
+  for (const c of chains.slice(0, top))
+    console.log(`| ${c.name} | ${show(c.micros)} | ${(c.share * 100).toFixed(1)}% |`);
   process.exit(0);
 }
-console.log(`busy (not idle) ${(total / 1000).toFixed(0)} ms${per === undefined ? "" : `, ${(total / per).toFixed(1)} µs per request over ${per} requests`}\n`);
+console.log(
+  `busy (not idle) ${(total / 1000).toFixed(0)} ms${per === undefined ? "" : `, ${(total / per).toFixed(1)} µs per request over ${per} requests`}\n`,
+);
 console.log("| Package | Self | Share |\n|---|--:|--:|");
-for (const p of packages.slice(0, top)) console.log(`| ${p.name} | ${show(p.micros)} | ${(p.share * 100).toFixed(1)}% |`);
+for (const p of packages.slice(0, top))
+  console.log(`| ${p.name} | ${show(p.micros)} | ${(p.share * 100).toFixed(1)}% |`);
 console.log("\n| Function | Self | Share |\n|---|--:|--:|");
-for (const f of functions.slice(0, top)) console.log(`| \`${f.name}\` | ${show(f.micros)} | ${(f.share * 100).toFixed(1)}% |`);
+for (const f of functions.slice(0, top))
+  console.log(`| \`${f.name}\` | ${show(f.micros)} | ${(f.share * 100).toFixed(1)}% |`);

@@ -30,7 +30,14 @@ export async function measureProgramStart({
   const home = mkdtempSync(join(tmpdir(), "program-start-"));
   const started = performance.now();
   const child = spawn(process.execPath, [program, "--grpc", "127.0.0.1:0"], {
-    env: { PATH: process.env.PATH ?? "", HOME: home, XDG_STATE_HOME: home, CHATBOT_SWEEP_INTERVAL: "0", LOG_LEVEL: "info", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      XDG_STATE_HOME: home,
+      CHATBOT_SWEEP_INTERVAL: "0",
+      LOG_LEVEL: "info",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

@@ -112,7 +112,15 @@ try {
   await connection.waitUntilReady({ timeoutMs: 10_000 });
   for (const concurrency of [1, 16]) {
     const [memoryStore, memoryCoordinator] = [new MemorySessionStore(), new MemoryCoordinator()];
-    rows.push(await measure({ name: "memory", store: memoryStore, coordinator: memoryCoordinator, concurrency, redisPid: undefined }));
+    rows.push(
+      await measure({
+        name: "memory",
+        store: memoryStore,
+        coordinator: memoryCoordinator,
+        concurrency,
+        redisPid: undefined,
+      }),
+    );
     const coordinator = new RedisCoordinator({ connection });
     const store = new RedisSessionStore({ connection, ttlMs: 3_600_000 });
     rows.push(await measure({ name: "redis", store, coordinator, concurrency, redisPid: redis.pid }));

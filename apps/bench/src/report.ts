@@ -3,7 +3,14 @@
  * splices it between the markers there, keeping the hand-written rest (the
  * log of changes with their before/after figures).
  */
-import { type BenchResults, checkTargets, cpuPerRequest, cpuPerRequestOf, type RunRecord, unrelatedCores } from "./results.js";
+import {
+  type BenchResults,
+  checkTargets,
+  cpuPerRequest,
+  cpuPerRequestOf,
+  type RunRecord,
+  unrelatedCores,
+} from "./results.js";
 
 export const BEGIN = "<!-- bench:results:begin -->";
 export const END = "<!-- bench:results:end -->";
@@ -20,7 +27,9 @@ const TARGET_NAMES: Readonly<Record<string, string>> = {
 };
 
 const n = (value: number | undefined, digits = 0): string =>
-  value === undefined || Number.isNaN(value) ? "–" : value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  value === undefined || Number.isNaN(value)
+    ? "–"
+    : value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ms = (value: number | undefined): string => n(value, value !== undefined && value < 10 ? 3 : 1);
 const mib = (bytes: number | undefined): string => (bytes === undefined ? "–" : `${n(bytes / 2 ** 20, 1)} MiB`);
 const kib = (bytes: number | undefined): string => (bytes === undefined ? "–" : `${n(bytes / 1024, 2)} KiB`);
@@ -72,7 +81,16 @@ export function renderResults(results: BenchResults): string {
   }
   lines.push(
     ...table(
-      ["Target", "Concurrency", "Server CPU / request", "CPU ÷ hop's", "req/s ÷ floor", "req/s ÷ hop", "p50 over floor (ms)", "p50 over hop (ms)"],
+      [
+        "Target",
+        "Concurrency",
+        "Server CPU / request",
+        "CPU ÷ hop's",
+        "req/s ÷ floor",
+        "req/s ÷ hop",
+        "p50 over floor (ms)",
+        "p50 over hop (ms)",
+      ],
       "---|--:|--:|--:|--:|--:|--:|--:",
       ratioRows,
     ),
@@ -84,7 +102,12 @@ export function renderResults(results: BenchResults): string {
     ...table(
       ["Target", "Limit", "Measured", "Met"],
       "---|---|--:|:-:",
-      checkTargets(results).map((c) => [c.target, c.limit, c.measured ?? "not measured", c.met === undefined ? "–" : c.met ? "yes" : "**no**"]),
+      checkTargets(results).map((c) => [
+        c.target,
+        c.limit,
+        c.measured ?? "not measured",
+        c.met === undefined ? "–" : c.met ? "yes" : "**no**",
+      ]),
     ),
     "",
   );
@@ -92,7 +115,18 @@ export function renderResults(results: BenchResults): string {
   lines.push("### Throughput and latency", "");
   lines.push(
     ...table(
-      ["Target", "Concurrency", "req/s", "p50 (ms)", "p99 (ms)", "CPU / request", "Upstream CPU / request", "Load generator CPU / request", "Unrelated load (cores)", "Errors"],
+      [
+        "Target",
+        "Concurrency",
+        "req/s",
+        "p50 (ms)",
+        "p99 (ms)",
+        "CPU / request",
+        "Upstream CPU / request",
+        "Load generator CPU / request",
+        "Unrelated load (cores)",
+        "Errors",
+      ],
       "---|--:|--:|--:|--:|--:|--:|--:|--:|--:",
       results.throughput.map((run) => [
         TARGET_NAMES[run.target] ?? run.target,
@@ -118,7 +152,14 @@ export function renderResults(results: BenchResults): string {
     lines.push("### Streaming upstream (event stream relayed into a unary reply)", "");
     lines.push(
       ...table(
-        ["Scenario", "Concurrency", "replies/s", "First event → reply p50 / p99 (ms)", "Last event → reply p50 / p99 (ms)", "Server CPU / reply"],
+        [
+          "Scenario",
+          "Concurrency",
+          "replies/s",
+          "First event → reply p50 / p99 (ms)",
+          "Last event → reply p50 / p99 (ms)",
+          "Server CPU / reply",
+        ],
         "---|--:|--:|--:|--:|--:",
         results.streaming.map((run) => {
           const first = run.result.extra.firstEventToReply;
@@ -150,7 +191,8 @@ export function renderResults(results: BenchResults): string {
         whole ? `of ${n(cpuPerRequest(whole))} µs for the whole server` : "",
       ]);
     }
-    for (const c of results.components) rows.push([c.name, `${n(c.cpuMicrosPerOperation, 1)} µs`, "in-process, one layer alone"]);
+    for (const c of results.components)
+      rows.push([c.name, `${n(c.cpuMicrosPerOperation, 1)} µs`, "in-process, one layer alone"]);
     lines.push(...table(["Layer", "CPU per chat (c=16)", "Note"], "---|--:|---", rows), "");
   }
 
@@ -163,7 +205,15 @@ export function renderResults(results: BenchResults): string {
   if (results.memory.length > 0) {
     lines.push(
       ...table(
-        ["Sessions × turns", "Text / session", "Heap used / session", "Heap used beyond text", "Heap committed / session", "RSS / session", "RSS beyond text"],
+        [
+          "Sessions × turns",
+          "Text / session",
+          "Heap used / session",
+          "Heap used beyond text",
+          "Heap committed / session",
+          "RSS / session",
+          "RSS beyond text",
+        ],
         "---|--:|--:|--:|--:|--:|--:",
         results.memory.map((r) => [
           `${n(r.sessions)} × ${r.turns}`,

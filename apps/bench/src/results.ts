@@ -1,7 +1,8 @@
 /** The shape of a benchmark run's results (the JSON file) and the targets it is checked against. */
+
+import type { ComponentResult } from "./components.js";
 import type { LoadResult } from "./load-job.js";
 import type { MachineInfo } from "./machine.js";
-import type { ComponentResult } from "./components.js";
 import type { MemoryResult } from "./memory.js";
 
 /** What a run measured: a target at one concurrency. */
@@ -76,8 +77,19 @@ const fmt = (n: number | undefined, digits = 0, unit = ""): string | undefined =
 /** The issue's targets (2-core machine, fake upstream answering at once, concurrency 16). */
 export function checkTargets(results: BenchResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const check = (target: string, limit: string, value: number | undefined, ok: (v: number) => boolean, shown: string | undefined) =>
-    checks.push({ target, limit, measured: value === undefined ? undefined : shown, met: value === undefined ? undefined : ok(value) });
+  const check = (
+    target: string,
+    limit: string,
+    value: number | undefined,
+    ok: (v: number) => boolean,
+    shown: string | undefined,
+  ) =>
+    checks.push({
+      target,
+      limit,
+      measured: value === undefined ? undefined : shown,
+      met: value === undefined ? undefined : ok(value),
+    });
 
   const grpc16 = find(results.throughput, "grpc", 16);
   const grpcCpu = grpc16 && cpuPerRequest(grpc16);
@@ -91,15 +103,33 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
     const run = find(results.throughput, target, 16);
     const cpu = run && cpuPerRequest(run);
     const ratio = cpu !== undefined && grpcCpu !== undefined ? cpu / grpcCpu : undefined;
-    check(`${name}: CPU per request vs gRPC (c=16)`, "≤ 1.5×", ratio, (v) => v <= 1.5, ratio === undefined ? undefined : `${ratio.toFixed(2)}× (${cpu!.toFixed(0)} µs)`);
+    check(
+      `${name}: CPU per request vs gRPC (c=16)`,
+      "≤ 1.5×",
+      ratio,
+      (v) => v <= 1.5,
+      ratio === undefined ? undefined : `${ratio.toFixed(2)}× (${cpu!.toFixed(0)} µs)`,
+    );
   }
   const grpc1 = find(results.throughput, "grpc", 1);
   const direct1 = find(results.throughput, "direct", 1);
   const added = grpc1 && direct1 ? grpc1.result.latency.p50Ms - direct1.result.latency.p50Ms : undefined;
-  check("gRPC Chat: p50 latency added over the direct upstream (c=1)", "≤ 0.3 ms", added, (v) => v <= 0.3, fmt(added, 3, " ms"));
+  check(
+    "gRPC Chat: p50 latency added over the direct upstream (c=1)",
+    "≤ 0.3 ms",
+    added,
+    (v) => v <= 0.3,
+    fmt(added, 3, " ms"),
+  );
   const burst = find(results.streaming, "stream-burst", 1);
   const relay = burst?.result.extra.firstEventToReply?.p50Ms;
-  check("Streamed reply: first upstream event → reply at the client, p50 (c=1)", "≤ 1 ms", relay, (v) => v <= 1, fmt(relay, 3, " ms"));
+  check(
+    "Streamed reply: first upstream event → reply at the client, p50 (c=1)",
+    "≤ 1 ms",
+    relay,
+    (v) => v <= 1,
+    fmt(relay, 3, " ms"),
+  );
   const idle = results.idleRssBytes === undefined ? undefined : results.idleRssBytes / 2 ** 20;
   check("Idle RSS of the server", "≤ 80 MB", idle, (v) => v <= 80, fmt(idle, 1, " MiB"));
   const mem = [...results.memory].sort((a, b) => b.sessions - a.sessions)[0];

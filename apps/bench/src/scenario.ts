@@ -43,9 +43,16 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   }
 }
 
-
 /** The server's environment: cooldown 0, the fake upstream, the fake credentials, a budget of `budget` tokens. */
-export function serverEnv({ upstreamOrigin, budget, logLevel }: { upstreamOrigin: string; budget: number; logLevel: string }): Record<string, string> {
+export function serverEnv({
+  upstreamOrigin,
+  budget,
+  logLevel,
+}: {
+  upstreamOrigin: string;
+  budget: number;
+  logLevel: string;
+}): Record<string, string> {
   return {
     API_URL: `${upstreamOrigin}/v1`,
     OPENAI_API_KEY: API_KEY,
@@ -77,7 +84,13 @@ export const COST_OF: Readonly<Record<TargetName, "server" | "hop" | undefined>>
 /** The load target for a name. `body` is the server's steady-state upstream request (for the references). */
 export function targetSpec(
   name: TargetName,
-  { grpcAddress, httpOrigin, upstreamOrigin, hopOrigin, body }: { grpcAddress: string; httpOrigin: string; upstreamOrigin: string; hopOrigin: string; body: string },
+  {
+    grpcAddress,
+    httpOrigin,
+    upstreamOrigin,
+    hopOrigin,
+    body,
+  }: { grpcAddress: string; httpOrigin: string; upstreamOrigin: string; hopOrigin: string; body: string },
 ): TargetSpec {
   const sessionConfig = JSON.stringify({ version: 3, api_key: API_KEY });
   switch (name) {
@@ -88,7 +101,13 @@ export function targetSpec(
     case "ask":
       return { kind: "ask", origin: httpOrigin, prompt: PROMPT };
     case "direct":
-      return { kind: "raw", origin: upstreamOrigin, path: "/v1/chat/completions", body, authorization: `Bearer ${API_KEY}` };
+      return {
+        kind: "raw",
+        origin: upstreamOrigin,
+        path: "/v1/chat/completions",
+        body,
+        authorization: `Bearer ${API_KEY}`,
+      };
     case "hop":
       return { kind: "raw", origin: hopOrigin, path: "/v1/chat/completions", body, authorization: `Bearer ${API_KEY}` };
   }

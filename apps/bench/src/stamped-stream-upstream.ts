@@ -31,7 +31,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const chunk = (delta: object, finish: string | null): string =>
   `data: ${JSON.stringify({ id: "chatcmpl-bench", object: "chat.completion.chunk", created: 0, model: "gpt-4o-mini", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
 
-export async function startStampedStreamUpstream({ events, intervalMs }: { events: number; intervalMs: number }): Promise<StampedStreamUpstream> {
+export async function startStampedStreamUpstream({
+  events,
+  intervalMs,
+}: {
+  events: number;
+  intervalMs: number;
+}): Promise<StampedStreamUpstream> {
   let eventsWritten = 0;
   const completions: bigint[] = [];
   const server: Server = createServer((req, res) => {
@@ -45,10 +51,13 @@ export async function startStampedStreamUpstream({ events, intervalMs }: { event
         // Pieces as a model writes them: an opening, the end of the first sentence (with the reply's number), then
         // the rest of the reply (more sentences), one piece per event.
         const opening = ["你好", "，这", "是", "回复"];
-        const rest = Array.from({ length: Math.max(0, events - opening.length - 1) }, (_, i) => (i % 4 === 3 ? "句。" : "后面"));
+        const rest = Array.from({ length: Math.max(0, events - opening.length - 1) }, (_, i) =>
+          i % 4 === 3 ? "句。" : "后面",
+        );
         for (let i = 0; i < events && !res.destroyed; i++) {
           if (i > 0 && intervalMs > 0) await sleep(intervalMs);
-          const content = i < opening.length ? opening[i]! : i === opening.length ? `第${reply}句。` : rest[i - opening.length - 1]!;
+          const content =
+            i < opening.length ? opening[i]! : i === opening.length ? `第${reply}句。` : rest[i - opening.length - 1]!;
           if (i === opening.length + 1) completions[reply] = process.hrtime.bigint();
           res.write(chunk({ content }, null));
           eventsWritten++;

@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { measureProgramStart, type ProgramStart } from "./program-start.js";
 import { benchRecord, fillStore, memoryStore, openBenchStore, turnCpu } from "./store-bench.js";
 
@@ -46,7 +46,15 @@ if (values.open !== undefined) {
   const t4 = cpuMs();
   store.close();
   console.log(
-    JSON.stringify({ importMs: t1 - t0, openMs: t2 - t1, openWallMs, count, listActivityMs: t3 - t2, listMs: t4 - t3, listed: all.length }),
+    JSON.stringify({
+      importMs: t1 - t0,
+      openMs: t2 - t1,
+      openWallMs,
+      count,
+      listActivityMs: t3 - t2,
+      listMs: t4 - t3,
+      listed: all.length,
+    }),
   );
   process.exit(0);
 }
@@ -68,7 +76,9 @@ try {
   const rows: string[] = [];
   const programRows: string[] = [];
   programRows.push(`| memory (nothing stored) | ${await programStarts({ CHATBOT_STORE: "memory" })} |`);
-  programRows.push(`| SQLite, empty file | ${await programStarts({ CHATBOT_STORE: `sqlite:${join(folder, "empty.db")}` })} |`);
+  programRows.push(
+    `| SQLite, empty file | ${await programStarts({ CHATBOT_STORE: `sqlite:${join(folder, "empty.db")}` })} |`,
+  );
   for (const keyed of [false, true]) {
     const file = join(folder, keyed ? "keyed.db" : "plain.db");
     const fillStart = performance.now();
@@ -114,14 +124,18 @@ try {
   const memoryCpu = await turnCpu(memory, { sessions, turns: 5000 });
   rows.push(`| memory (baseline) | – | – | – | – | – | ${memoryCpu.toFixed(1)} µs | – |`);
 
-  console.log(`${sessions.toLocaleString("en")} sessions of ${turns} turns; Node ${process.version}; medians of ${rounds} starts, each in a fresh process.\n`);
+  console.log(
+    `${sessions.toLocaleString("en")} sessions of ${turns} turns; Node ${process.version}; medians of ${rounds} starts, each in a fresh process.\n`,
+  );
   console.log(
     "| Store | Start: open + count (CPU) | listActivity() (CPU) | list(), a sweep's read (CPU) | File per session " +
       "| CPU per turn, first after start | CPU per turn, later | Fill (wall) |",
   );
   console.log("|---|--:|--:|--:|--:|--:|--:|--:|");
   for (const row of rows) console.log(row);
-  console.log("\nThe whole program's start (`node apps/server/dist/main.js`, spawn to its `listening` line; medians):\n");
+  console.log(
+    "\nThe whole program's start (`node apps/server/dist/main.js`, spawn to its `listening` line; medians):\n",
+  );
   console.log("| Store | Start, wall (CPU) |");
   console.log("|---|--:|");
   for (const row of programRows) console.log(row);

@@ -7,7 +7,8 @@
 import { type HistoryEntry, MemorySessionStore, type SessionRecord, type SessionStore } from "@chatgptchatbot/core";
 import { openSqliteSessionStore, type SqliteSessionStore } from "@chatgptchatbot/store-sqlite";
 
-const PERSONA = "You are Mika, a cheerful VTuber who streams cozy games. Answer live-stream comments in one or two short sentences.";
+const PERSONA =
+  "You are Mika, a cheerful VTuber who streams cozy games. Answer live-stream comments in one or two short sentences.";
 const PROMPT = "主播今天玩什么游戏？can we name the cat after the chat?";
 const REPLY = "Ha, good question! Today we are playing a cozy farming game, and yes, let us name the cat together.";
 
@@ -42,7 +43,10 @@ export function benchRecord(i: number, turns: number, now: number): SessionRecor
 }
 
 /** Fills a store with `sessions` records of `turns` turns, one transaction per session. */
-export async function fillStore(store: SessionStore, { sessions, turns }: { sessions: number; turns: number }): Promise<void> {
+export async function fillStore(
+  store: SessionStore,
+  { sessions, turns }: { sessions: number; turns: number },
+): Promise<void> {
   const now = Date.now();
   for (let i = 0; i < sessions; i++) await store.create(benchRecord(i, turns, now));
 }
@@ -52,7 +56,10 @@ export async function fillStore(store: SessionStore, { sessions, turns }: { sess
  * then one fenced write that drops the oldest turn (the budget is full) and
  * appends the new one.
  */
-export async function turnCpu(store: SessionStore, { sessions, turns }: { sessions: number; turns: number }): Promise<number> {
+export async function turnCpu(
+  store: SessionStore,
+  { sessions, turns }: { sessions: number; turns: number },
+): Promise<number> {
   const ids = Array.from({ length: sessions }, (_, i) => benchRecord(i, 0, 0).id);
   let fence = Date.now() * 1000;
   const one = async (n: number): Promise<void> => {

@@ -38,7 +38,10 @@ const STREAMS = Number(flags.streams);
 const EVENTS = Number(flags.events);
 const INTERVAL_MS = Number(flags.interval);
 
-async function withServer<T>(upstream: StampedStreamUpstream, run: (urls: { grpc: string; http: string; pid: number }) => Promise<T>): Promise<T> {
+async function withServer<T>(
+  upstream: StampedStreamUpstream,
+  run: (urls: { grpc: string; http: string; pid: number }) => Promise<T>,
+): Promise<T> {
   const server = await startServer({
     bin: flags.server ?? "",
     grpcPort: await freePort(),
@@ -113,7 +116,12 @@ async function sseLatency(httpOrigin: string, upstream: StampedStreamUpstream): 
 }
 
 /** Server CPU µs per upstream event, for `count` replies through ChatStream or Chat. */
-async function cpuPerEvent(grpcUrl: string, pid: number, upstream: StampedStreamUpstream, stream: boolean): Promise<number> {
+async function cpuPerEvent(
+  grpcUrl: string,
+  pid: number,
+  upstream: StampedStreamUpstream,
+  stream: boolean,
+): Promise<number> {
   const client = createClient(ChatbotService, createGrpcTransport({ baseUrl: grpcUrl }));
   const { sessionId } = await client.newSession({ config: "" });
   const turn = async (i: number) => {
@@ -128,7 +136,10 @@ async function cpuPerEvent(grpcUrl: string, pid: number, upstream: StampedStream
 }
 
 const paced = await startStampedStreamUpstream({ events: EVENTS, intervalMs: INTERVAL_MS });
-const { grpc, sse } = await withServer(paced, async ({ grpc, http }) => ({ grpc: await grpcLatency(grpc, paced), sse: await sseLatency(http, paced) }));
+const { grpc, sse } = await withServer(paced, async ({ grpc, http }) => ({
+  grpc: await grpcLatency(grpc, paced),
+  sse: await sseLatency(http, paced),
+}));
 await paced.close();
 
 const burst = await startStampedStreamUpstream({ events: EVENTS, intervalMs: 0 });
@@ -138,7 +149,9 @@ const cpu = await withServer(burst, async ({ grpc, pid }) => ({
 }));
 await burst.close();
 
-console.log(`Streams of ${EVENTS} upstream events, ${INTERVAL_MS} ms apart for latency, at once for CPU; ${STREAMS} measured streams each, c=1.\n`);
+console.log(
+  `Streams of ${EVENTS} upstream events, ${INTERVAL_MS} ms apart for latency, at once for CPU; ${STREAMS} measured streams each, c=1.\n`,
+);
 console.log("| Client | Upstream event completing the first sentence → client holds it, p50 / p90 / p99 (ms) |");
 console.log("|---|--:|");
 console.log(`| gRPC \`ChatStream\` (connect-node gRPC transport, HTTP/2) | ${summary(grpc)} |`);

@@ -5,10 +5,7 @@
  * upstream request for the two references.
  */
 import { Agent } from "node:http";
-import { create, fromBinary, type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
-import * as grpc from "@grpc/grpc-js";
+import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import {
   ChatbotService,
   ChatRequestSchema,
@@ -18,13 +15,22 @@ import {
   NewSessionRequestSchema,
   NewSessionResponseSchema,
 } from "@chatgptchatbot/proto";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
 import { Pool } from "undici";
 import type { LoadCall } from "./closed-loop.js";
 import { streamTimestamps } from "./fast-upstream.js";
 
 export type TargetSpec =
   /** A raw POST of `body` to `origin + path` (the references: the upstream directly, or through the Node hop). */
-  | { readonly kind: "raw"; readonly origin: string; readonly path: string; readonly body: string; readonly authorization: string }
+  | {
+      readonly kind: "raw";
+      readonly origin: string;
+      readonly path: string;
+      readonly body: string;
+      readonly authorization: string;
+    }
   /** ChatbotService.Chat over gRPC (grpc-js, one channel), one session per worker. */
   | { readonly kind: "grpc"; readonly address: string; readonly sessionConfig: string; readonly prompt: string }
   /** ChatbotService.Chat over Connect on HTTP/1.1 (connect-node), one session per worker. */
@@ -157,7 +163,8 @@ async function openConnect(spec: Extract<TargetSpec, { kind: "connect" }>, concu
   );
   const sessions: string[] = [];
   try {
-    for (let i = 0; i < concurrency; i++) sessions.push((await client.newSession({ config: spec.sessionConfig })).sessionId);
+    for (let i = 0; i < concurrency; i++)
+      sessions.push((await client.newSession({ config: spec.sessionConfig })).sessionId);
   } catch (error) {
     agent.destroy();
     throw error;

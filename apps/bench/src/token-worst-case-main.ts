@@ -8,7 +8,9 @@ import { measureTokenWorstCase, SIZES } from "./token-worst-case.js";
 
 const { values } = parseArgs({ options: { repetitions: { type: "string", default: "5" } } });
 const rows = await measureTokenWorstCase({ repetitions: Number(values.repetitions) });
-console.log("| Input | Characters | Encoding | CPU ms, median | CPU ms, slowest | Wall ms, median | Wall ms, slowest |");
+console.log(
+  "| Input | Characters | Encoding | CPU ms, median | CPU ms, slowest | Wall ms, median | Wall ms, slowest |",
+);
 console.log("|---|--:|---|--:|--:|--:|--:|");
 for (const row of rows) {
   const figures = [row.medianCpuMs, row.maxCpuMs, row.medianMs, row.maxMs].map((n) => n.toFixed(1)).join(" | ");

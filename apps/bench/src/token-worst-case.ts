@@ -27,7 +27,8 @@ export interface WorstCaseRow {
 
 type Generator = (length: number) => string;
 
-const between = (from: number, to: number) => (): string => String.fromCodePoint(from + Math.floor(Math.random() * (to - from)));
+const between = (from: number, to: number) => (): string =>
+  String.fromCodePoint(from + Math.floor(Math.random() * (to - from)));
 function repeatChar(pick: () => string): Generator {
   return (length) => {
     let text = "";
@@ -46,7 +47,9 @@ export const HOSTILE_INPUTS: Readonly<Record<string, Generator>> = {
     return String.fromCharCode(code);
   }),
   "random lowercase, no spaces": repeatChar(between(0x61, 0x7b)),
-  "random base64": repeatChar(() => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[Math.floor(Math.random() * 64)]!),
+  "random base64": repeatChar(
+    () => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[Math.floor(Math.random() * 64)]!,
+  ),
   "x repeated": (length) => "x".repeat(length),
   "<|endoftext|> repeated": (length) => "<|endoftext|>".repeat(Math.ceil(length / 13)).slice(0, length),
 };
@@ -69,7 +72,11 @@ function time(count: TokenCounter, text: string): { wall: number; cpu: number } 
   return { wall, cpu: (used.user + used.system) / 1000 };
 }
 
-export async function measureTokenWorstCase({ repetitions = 5 }: { repetitions?: number } = {}): Promise<WorstCaseRow[]> {
+export async function measureTokenWorstCase({
+  repetitions = 5,
+}: {
+  repetitions?: number;
+} = {}): Promise<WorstCaseRow[]> {
   const rows: WorstCaseRow[] = [];
   for (const model of [undefined, "gpt-4"] as const) {
     const count = await loadTokenCounter(model);

@@ -19,7 +19,11 @@ let publicMetricsServer: GrpcServer;
 let url: string;
 
 beforeAll(async () => {
-  pool = new SessionPool({ backends: () => new ScriptedBackend(), sweepIntervalMs: 0, cooldown: { apiKeyMs: 0, accessTokenMs: 0 } });
+  pool = new SessionPool({
+    backends: () => new ScriptedBackend(),
+    sweepIntervalMs: 0,
+    cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
+  });
   const metrics = (_req: unknown, res: { writeHead(s: number): unknown; end(b: string): unknown }): void => {
     res.writeHead(200);
     res.end("metrics\n");
@@ -51,14 +55,20 @@ describe.each(Object.keys(TRANSPORTS) as (keyof typeof TRANSPORTS)[])("access to
   ])("refuses an RPC with %s: UNAUTHENTICATED and www-authenticate: Bearer", async (_name, headers) => {
     const error = await client()
       .newSession({ config: CONFIG }, { headers })
-      .then(() => undefined, (e: unknown) => ConnectError.from(e));
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
     expect(error?.code).toBe(Code.Unauthenticated);
     expect(error?.rawMessage).toBe("this server needs an access token: send authorization: Bearer <token>");
     expect(error?.metadata.get("www-authenticate")).toBe("Bearer");
   });
 
   it("serves an RPC with the token", async () => {
-    const { sessionId } = await client().newSession({ config: CONFIG }, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { sessionId } = await client().newSession(
+      { config: CONFIG },
+      { headers: { authorization: `Bearer ${TOKEN}` } },
+    );
     expect(await pool.get(sessionId)).toBeDefined();
   });
 

@@ -1,9 +1,9 @@
 import { SessionPool } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { Health } from "@chatgptchatbot/proto/health";
+import { caught, ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { caught, ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CallRecord } from "./call-observer.js";
 import { createGrpcServer, type GrpcServer } from "./server.js";
@@ -13,11 +13,20 @@ afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
 
-async function serve(options: Omit<Parameters<typeof createGrpcServer>[0], "pool">): Promise<{ server: GrpcServer; url: string }> {
-  const pool = new SessionPool({ backends: () => new ScriptedBackend(), sweepIntervalMs: 0, cooldown: { apiKeyMs: 0 } });
+async function serve(
+  options: Omit<Parameters<typeof createGrpcServer>[0], "pool">,
+): Promise<{ server: GrpcServer; url: string }> {
+  const pool = new SessionPool({
+    backends: () => new ScriptedBackend(),
+    sweepIntervalMs: 0,
+    cooldown: { apiKeyMs: 0 },
+  });
   const server = createGrpcServer({ pool, ...options });
   const { url } = await server.listen({ host: "127.0.0.1", port: 0 });
-  cleanup.push(() => pool.close(), () => server.close({ timeoutMs: 100 }));
+  cleanup.push(
+    () => pool.close(),
+    () => server.close({ timeoutMs: 100 }),
+  );
   return { server, url };
 }
 
@@ -34,7 +43,9 @@ describe("createGrpcServer onCall", () => {
 
     const { sessionId } = await grpc.newSession({ config: CONFIG });
     await web.chat({ sessionId, prompt: "hi" });
-    expect(ConnectError.from(await caught(connect.chat({ sessionId: "no-such-session", prompt: "hi" }))).code).toBe(Code.NotFound);
+    expect(ConnectError.from(await caught(connect.chat({ sessionId: "no-such-session", prompt: "hi" }))).code).toBe(
+      Code.NotFound,
+    );
 
     expect(calls.map(({ method, protocol, code }) => [method, protocol, code])).toEqual([
       ["muvtuber.chatbot.v2.ChatbotService/NewSession", "grpc", "ok"],
@@ -63,8 +74,10 @@ describe("createGrpcServer onCall", () => {
     expect(calls).toEqual([]);
     server.health.shutdown(); // NOT_SERVING, then every Watch ends
     for (let next = await stream.next(); !next.done; next = await stream.next());
-    await vi.waitFor(() => expect(calls.map(({ method, protocol, code }) => [method, protocol, code])).toEqual([
-      ["grpc.health.v1.Health/Watch", "grpc", "ok"],
-    ]));
+    await vi.waitFor(() =>
+      expect(calls.map(({ method, protocol, code }) => [method, protocol, code])).toEqual([
+        ["grpc.health.v1.Health/Watch", "grpc", "ok"],
+      ]),
+    );
   });
 });

@@ -34,7 +34,12 @@ export function callObserverInterceptor(observe: CallObserver): Interceptor {
       if (reported) return;
       reported = true;
       try {
-        observe({ method, protocol, code: code === "ok" ? "ok" : codeName(code), seconds: (performance.now() - started) / 1000 });
+        observe({
+          method,
+          protocol,
+          code: code === "ok" ? "ok" : codeName(code),
+          seconds: (performance.now() - started) / 1000,
+        });
       } catch {
         // A metric never fails a call.
       }
@@ -60,7 +65,10 @@ function statusOf(error: unknown): Code {
 }
 
 /** The response messages as sent, reporting the call once they end: ok, the error's code, or cancelled when left early. */
-async function* observed<T>(messages: AsyncIterable<T>, report: (code: Code | "ok") => void): AsyncGenerator<T, void, undefined> {
+async function* observed<T>(
+  messages: AsyncIterable<T>,
+  report: (code: Code | "ok") => void,
+): AsyncGenerator<T, void, undefined> {
   let ended = false;
   try {
     for await (const message of messages) yield message;

@@ -1,9 +1,16 @@
 import { create } from "@bufbuild/protobuf";
 import { type AskPart, ChatbotError, type Logger, SessionPool } from "@chatgptchatbot/core";
 import { ChatbotService, NewSessionRequestSchema } from "@chatgptchatbot/proto";
+import {
+  caught,
+  deferred,
+  recordingLogger,
+  ScriptedBackend,
+  untilAborted,
+  upstreamDown,
+} from "@chatgptchatbot/testkit/testing";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
-import { caught, deferred, recordingLogger, ScriptedBackend, untilAborted, upstreamDown } from "@chatgptchatbot/testkit/testing";
 import { createChatbotService } from "./chatbot-service.js";
 import { serverInterceptors } from "./interceptors.js";
 import { RetryInfoSchema } from "./retry-info.js";
@@ -21,7 +28,12 @@ function setup({
   logger = { debug() {}, info() {}, warn() {}, error() {} } as Logger,
 } = {}) {
   const backend = new ScriptedBackend({ initialPrompt });
-  const pool = new SessionPool({ backends: () => backend, maxSessions, sweepIntervalMs: 0, cooldown: { apiKeyMs, accessTokenMs: apiKeyMs } });
+  const pool = new SessionPool({
+    backends: () => backend,
+    maxSessions,
+    sweepIntervalMs: 0,
+    cooldown: { apiKeyMs, accessTokenMs: apiKeyMs },
+  });
   pools.push(pool);
   const transport = createRouterTransport((router) => router.service(ChatbotService, createChatbotService({ pool })), {
     router: { interceptors: serverInterceptors({ logger }) },
@@ -45,12 +57,16 @@ describe("ChatbotService", () => {
 
     const deleted = await client.deleteSession({ sessionId: created.sessionId });
     expect(deleted.sessionId).toBe(created.sessionId);
-    expect((ConnectError.from(await caught(client.chat({ sessionId: created.sessionId, prompt: "again" })))).code).toBe(Code.NotFound);
+    expect(ConnectError.from(await caught(client.chat({ sessionId: created.sessionId, prompt: "again" }))).code).toBe(
+      Code.NotFound,
+    );
   });
 
   it("returns the reply to the initial prompt of an 'ask' backend", async () => {
     const { client } = setup({ initialPrompt: "ask" });
-    const created = await client.newSession(create(NewSessionRequestSchema, { config: CONFIG, initialPrompt: "hi there" }));
+    const created = await client.newSession(
+      create(NewSessionRequestSchema, { config: CONFIG, initialPrompt: "hi there" }),
+    );
     expect(created.initialResponse).toBe("echo: hi there");
   });
 
@@ -58,11 +74,13 @@ describe("ChatbotService", () => {
     const { client } = setup();
     const empty = ConnectError.from(await caught(client.newSession({ config: "" })));
     expect(empty.code).toBe(Code.InvalidArgument);
-    expect(empty.rawMessage).toBe("version & access_token|api_key is required: config is empty and the server has no default credential");
+    expect(empty.rawMessage).toBe(
+      "version & access_token|api_key is required: config is empty and the server has no default credential",
+    );
     const noKey = ConnectError.from(await caught(client.newSession({ config: '{"version": 3}' })));
     expect(noKey.code).toBe(Code.InvalidArgument);
     expect(noKey.rawMessage).toContain("config has no api_key");
-    expect((ConnectError.from(await caught(client.newSession({ config: "{not json" })))).code).toBe(Code.InvalidArgument);
+    expect(ConnectError.from(await caught(client.newSession({ config: "{not json" }))).code).toBe(Code.InvalidArgument);
   });
 
   it("answers RESOURCE_EXHAUSTED when the session limit is reached", async () => {
@@ -86,7 +104,7 @@ describe("ChatbotService", () => {
     backend.next(() => {
       throw ChatbotError.upstream("the upstream is unreachable");
     });
-    expect((ConnectError.from(await caught(client.chat({ sessionId, prompt: "x" })))).code).toBe(Code.Unavailable);
+    expect(ConnectError.from(await caught(client.chat({ sessionId, prompt: "x" }))).code).toBe(Code.Unavailable);
   });
 
   it("answers INTERNAL, never UNKNOWN, when a backend has a bug", async () => {
@@ -103,11 +121,13 @@ describe("ChatbotService", () => {
   it("answers INVALID_ARGUMENT for an empty session_id or prompt, NOT_FOUND for an unknown session", async () => {
     const { client } = setup();
     const { sessionId } = await client.newSession({ config: CONFIG });
-    expect((ConnectError.from(await caught(client.chat({ sessionId: "", prompt: "x" })))).rawMessage).toBe("session_id is required");
-    expect((ConnectError.from(await caught(client.chat({ sessionId, prompt: "" })))).code).toBe(Code.InvalidArgument);
-    expect((ConnectError.from(await caught(client.chat({ sessionId: "nope", prompt: "x" })))).code).toBe(Code.NotFound);
-    expect((ConnectError.from(await caught(client.deleteSession({ sessionId: "" })))).code).toBe(Code.InvalidArgument);
-    expect((ConnectError.from(await caught(client.deleteSession({ sessionId: "nope" })))).code).toBe(Code.NotFound);
+    expect(ConnectError.from(await caught(client.chat({ sessionId: "", prompt: "x" }))).rawMessage).toBe(
+      "session_id is required",
+    );
+    expect(ConnectError.from(await caught(client.chat({ sessionId, prompt: "" }))).code).toBe(Code.InvalidArgument);
+    expect(ConnectError.from(await caught(client.chat({ sessionId: "nope", prompt: "x" }))).code).toBe(Code.NotFound);
+    expect(ConnectError.from(await caught(client.deleteSession({ sessionId: "" }))).code).toBe(Code.InvalidArgument);
+    expect(ConnectError.from(await caught(client.deleteSession({ sessionId: "nope" }))).code).toBe(Code.NotFound);
   });
 
   it("answers RESOURCE_EXHAUSTED during cooldown, with the seconds in the message and a RetryInfo detail", async () => {
@@ -130,7 +150,9 @@ describe("ChatbotService", () => {
       return untilAborted(request);
     });
     const controller = new AbortController();
-    const call = caught(client.chat({ sessionId, prompt: "slow" }, { signal: controller.signal })).then((e) => ConnectError.from(e));
+    const call = caught(client.chat({ sessionId, prompt: "slow" }, { signal: controller.signal })).then((e) =>
+      ConnectError.from(e),
+    );
     await expect.poll(() => upstreamSignal).toBeDefined();
     controller.abort();
     expect((await call).code).toBe(Code.Canceled);
@@ -191,11 +213,15 @@ describe("ChatbotService.ChatStream", () => {
   it("fails before the first message with Chat's codes: INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED with RetryInfo", async () => {
     const { client } = setup({ apiKeyMs: 15_000 });
     const { sessionId } = await client.newSession({ config: CONFIG });
-    const code = async (request: { sessionId: string; prompt: string }) => ConnectError.from(await caught(streamed(client.chatStream(request))));
+    const code = async (request: { sessionId: string; prompt: string }) =>
+      ConnectError.from(await caught(streamed(client.chatStream(request))));
     expect((await code({ sessionId: "", prompt: "x" })).rawMessage).toBe("session_id is required");
     expect((await code({ sessionId, prompt: "" })).code).toBe(Code.InvalidArgument);
     expect((await code({ sessionId: "nope", prompt: "x" })).code).toBe(Code.NotFound);
-    expect(await streamed(client.chatStream({ sessionId, prompt: "one" }))).toEqual(["sentence: echo: one", "response: echo: one"]);
+    expect(await streamed(client.chatStream({ sessionId, prompt: "one" }))).toEqual([
+      "sentence: echo: one",
+      "response: echo: one",
+    ]);
     const cooling = await code({ sessionId, prompt: "two" });
     expect(cooling.code).toBe(Code.ResourceExhausted);
     expect(cooling.findDetails(RetryInfoSchema)).toHaveLength(1);
@@ -206,7 +232,7 @@ describe("ChatbotService.ChatStream", () => {
     const { sessionId } = await client.newSession({ config: CONFIG });
     backend.next(() => parts(REPLY));
     expect(await streamed(client.chatStream({ sessionId, prompt: "hi" }))).toHaveLength(4);
-    expect((ConnectError.from(await caught(client.chat({ sessionId, prompt: "x" })))).code).toBe(Code.ResourceExhausted);
+    expect(ConnectError.from(await caught(client.chat({ sessionId, prompt: "x" }))).code).toBe(Code.ResourceExhausted);
     expect(backend.requests).toHaveLength(1);
   });
 
@@ -254,7 +280,9 @@ describe("ChatbotService.ChatStream", () => {
       await untilAborted(request);
     });
     const controller = new AbortController();
-    const messages = client.chatStream({ sessionId, prompt: "hi" }, { signal: controller.signal })[Symbol.asyncIterator]();
+    const messages = client
+      .chatStream({ sessionId, prompt: "hi" }, { signal: controller.signal })
+      [Symbol.asyncIterator]();
     expect((await messages.next()).value).toMatchObject({ sentence: "One sentence." });
     controller.abort();
     expect(ConnectError.from(await caught(messages.next())).code).toBe(Code.Canceled);

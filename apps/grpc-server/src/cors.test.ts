@@ -24,7 +24,11 @@ async function serve(origins: string[]): Promise<string> {
 const preflight = (url: string, origin: string) =>
   fetch(`${url}/muvtuber.chatbot.v2.ChatbotService/Chat`, {
     method: "OPTIONS",
-    headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,x-grpc-web" },
+    headers: {
+      origin,
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "content-type,x-grpc-web",
+    },
   });
 
 describe("withCors", () => {
@@ -34,7 +38,8 @@ describe("withCors", () => {
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example");
     const allowed = res.headers.get("access-control-allow-headers")!.toLowerCase();
-    for (const header of ["content-type", "connect-protocol-version", "x-grpc-web", "grpc-timeout", "authorization"]) expect(allowed).toContain(header);
+    for (const header of ["content-type", "connect-protocol-version", "x-grpc-web", "grpc-timeout", "authorization"])
+      expect(allowed).toContain(header);
     expect(res.headers.get("access-control-allow-methods")).toContain("POST");
     expect(res.headers.get("vary")).toBe("Origin");
   });
@@ -60,7 +65,10 @@ describe("withCors", () => {
   it("with no origins listed (a server holding a key, CHATBOT_CORS_ORIGINS unset), serves same-origin pages and refuses every other origin", async () => {
     const url = await serve([]);
     // Browsers send Origin on same-origin POSTs too; those need no CORS headers and must reach the RPC.
-    const same = await fetch(`${url}/muvtuber.chatbot.v2.ChatbotService/Chat`, { method: "POST", headers: { origin: url } });
+    const same = await fetch(`${url}/muvtuber.chatbot.v2.ChatbotService/Chat`, {
+      method: "POST",
+      headers: { origin: url },
+    });
     expect(same.status).toBe(200);
     expect(await same.text()).toBe("rpc");
     expect(same.headers.get("access-control-allow-origin")).toBeNull();

@@ -57,7 +57,9 @@ describe("createDualProtocolListener", () => {
       // An HTTP/1.1 request whose first byte arrives alone ("P" is also how the HTTP/2 preface starts).
       const socket = net.connect(Number(port), "127.0.0.1", () => {
         socket.write("P");
-        setImmediate(() => socket.write("OST /split HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\nc"));
+        setImmediate(() =>
+          socket.write("OST /split HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\nc"),
+        );
       });
       let data = "";
       socket.on("data", (chunk: Buffer) => (data += chunk.toString()));

@@ -47,7 +47,10 @@ describe("toConnectError", () => {
     const out = toConnectError(ChatbotError.cooldown(14_200));
     expect(out.rawMessage).toBe("cooling down: try again in 15 s");
     expect(out.details).toHaveLength(1);
-    const detail = out.details[0] as { desc: typeof RetryInfoSchema; value: { retryDelay: { seconds: bigint; nanos: number } } };
+    const detail = out.details[0] as {
+      desc: typeof RetryInfoSchema;
+      value: { retryDelay: { seconds: bigint; nanos: number } };
+    };
     expect(detail.desc.typeName).toBe("google.rpc.RetryInfo");
     expect(detail.value.retryDelay.seconds).toBe(14n);
     expect(detail.value.retryDelay.nanos).toBe(200_000_000);
@@ -78,7 +81,9 @@ describe("toConnectError", () => {
     const out = toConnectError(long);
     expect(out.code).toBe(Code.NotFound);
     expect(out.rawMessage.length).toBe(MAX_ERROR_MESSAGE_CHARS);
-    expect(toConnectError(ChatbotError.invalidArgument("w".repeat(100_000))).rawMessage.length).toBe(MAX_ERROR_MESSAGE_CHARS);
+    expect(toConnectError(ChatbotError.invalidArgument("w".repeat(100_000))).rawMessage.length).toBe(
+      MAX_ERROR_MESSAGE_CHARS,
+    );
   });
 
   it("passes a ConnectError raised by Connect itself through", () => {

@@ -5,7 +5,10 @@ import { createHealthService, HealthStatus, ServingStatus } from "./health.js";
 
 function setup() {
   const status = new HealthStatus();
-  const client = createClient(Health, createRouterTransport((router) => router.service(Health, createHealthService(status))));
+  const client = createClient(
+    Health,
+    createRouterTransport((router) => router.service(Health, createHealthService(status))),
+  );
   return { status, client };
 }
 
@@ -25,7 +28,10 @@ describe("grpc.health.v1.Health", () => {
       () => new ConnectError("expected NOT_FOUND"),
       (e: unknown) => ConnectError.from(e),
     );
-    expect([long.code, long.rawMessage]).toEqual([Code.NotFound, `unknown service "${"s".repeat(40)}…" (100000 characters)`]);
+    expect([long.code, long.rawMessage]).toEqual([
+      Code.NotFound,
+      `unknown service "${"s".repeat(40)}…" (100000 characters)`,
+    ]);
     const odd = await client.check({ service: "a\r\nb" }).then(
       () => new ConnectError("expected NOT_FOUND"),
       (e: unknown) => ConnectError.from(e),

@@ -15,7 +15,11 @@ let server: GrpcServer;
 let port: number;
 
 beforeAll(async () => {
-  pool = new SessionPool({ backends: () => new ScriptedBackend(), sweepIntervalMs: 0, cooldown: { apiKeyMs: 0, accessTokenMs: 0 } });
+  pool = new SessionPool({
+    backends: () => new ScriptedBackend(),
+    sweepIntervalMs: 0,
+    cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
+  });
   server = createGrpcServer({ pool, allowHost: (host) => host.split(":")[0] === "localhost", corsOrigins: ["*"] });
   port = (await server.listen({ host: "127.0.0.1", port: 0 })).port;
 });
@@ -26,15 +30,29 @@ afterAll(async () => {
 });
 
 /** A Connect NewSession over HTTP/1.1 with exactly these headers (fetch would not let the test set Host). */
-function newSession(headers: Record<string, string>): Promise<{ status: number; body: string; cors: string | undefined }> {
+function newSession(
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string; cors: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port, method: "POST", path: "/muvtuber.chatbot.v2.ChatbotService/NewSession", headers: { "content-type": "application/json", ...headers } },
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/muvtuber.chatbot.v2.ChatbotService/NewSession",
+        headers: { "content-type": "application/json", ...headers },
+      },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => (body += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body, cors: res.headers["access-control-allow-origin"] as string | undefined }));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            cors: res.headers["access-control-allow-origin"] as string | undefined,
+          }),
+        );
       },
     );
     req.on("error", reject);
@@ -47,13 +65,16 @@ describe("the host guard on the gRPC port", () => {
     ["Origin", { origin: "http://evil.test:8000" }],
     ["Sec-Fetch-Site", { "sec-fetch-site": "same-origin" }],
     ["Sec-Fetch-Mode", { "sec-fetch-mode": "cors" }],
-  ])("refuses a browser request (with %s) naming a foreign Host: 403, readable through CORS", async (_name, headers) => {
-    const res = await newSession({ host: `evil.test:${port}`, ...headers });
-    expect(res.status).toBe(403);
-    expect(res.body).toContain("CHATBOT_ALLOWED_HOSTS");
-    // A cross-origin page can read why (the answer passes CORS); same-origin ones need no CORS.
-    expect(res.cors).toBe("origin" in headers ? "*" : undefined);
-  });
+  ])(
+    "refuses a browser request (with %s) naming a foreign Host: 403, readable through CORS",
+    async (_name, headers) => {
+      const res = await newSession({ host: `evil.test:${port}`, ...headers });
+      expect(res.status).toBe(403);
+      expect(res.body).toContain("CHATBOT_ALLOWED_HOSTS");
+      // A cross-origin page can read why (the answer passes CORS); same-origin ones need no CORS.
+      expect(res.cors).toBe("origin" in headers ? "*" : undefined);
+    },
+  );
 
   it("serves a browser request naming an allowed Host", async () => {
     const res = await newSession({ host: `localhost:${port}`, origin: `http://localhost:${port}` });

@@ -38,7 +38,9 @@ export function protocolOf(header: Headers): string {
 
 /** `Code.NotFound` → "not_found", as Connect spells codes on the wire. */
 export function codeName(code: Code): string {
-  return (Code[code] ?? "unknown").replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c.toLowerCase() : `_${c.toLowerCase()}`));
+  return (Code[code] ?? "unknown").replace(/[A-Z]/g, (c, i: number) =>
+    i === 0 ? c.toLowerCase() : `_${c.toLowerCase()}`,
+  );
 }
 
 /** The session id a call names or returns, if any. */

@@ -1,8 +1,8 @@
 import { SessionPool } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
+import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createGrpcServer, type GrpcServer } from "./server.js";
 
@@ -12,11 +12,20 @@ afterEach(async () => {
 });
 
 /** A real server on 127.0.0.1 (GET /metrics sits in front of the RPC handler). */
-async function serve(options: Omit<Parameters<typeof createGrpcServer>[0], "pool">): Promise<{ server: GrpcServer; url: string }> {
-  const pool = new SessionPool({ backends: () => new ScriptedBackend(), sweepIntervalMs: 0, cooldown: { apiKeyMs: 0 } });
+async function serve(
+  options: Omit<Parameters<typeof createGrpcServer>[0], "pool">,
+): Promise<{ server: GrpcServer; url: string }> {
+  const pool = new SessionPool({
+    backends: () => new ScriptedBackend(),
+    sweepIntervalMs: 0,
+    cooldown: { apiKeyMs: 0 },
+  });
   const server = createGrpcServer({ pool, ...options });
   const { url } = await server.listen({ host: "127.0.0.1", port: 0 });
-  cleanup.push(() => pool.close(), () => server.close({ timeoutMs: 100 }));
+  cleanup.push(
+    () => pool.close(),
+    () => server.close({ timeoutMs: 100 }),
+  );
   return { server, url };
 }
 
@@ -24,7 +33,9 @@ const CONFIG = JSON.stringify({ version: 3, api_key: "sk-test-metrics-endpoint" 
 
 describe("createGrpcServer metrics", () => {
   it("serves GET /metrics from the source, refuses other methods, and the RPCs still work", async () => {
-    const { url } = await serve({ metrics: async () => ({ contentType: "text/plain; version=0.0.4", body: "up 1\n" }) });
+    const { url } = await serve({
+      metrics: async () => ({ contentType: "text/plain; version=0.0.4", body: "up 1\n" }),
+    });
     const res = await fetch(`${url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4");

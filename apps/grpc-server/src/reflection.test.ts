@@ -1,6 +1,5 @@
-import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import { create, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { create } from "@bufbuild/protobuf";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { Health } from "@chatgptchatbot/proto/health";
 import { v1, v1alpha } from "@chatgptchatbot/proto/reflection";
@@ -24,7 +23,10 @@ describe("server reflection", () => {
   it("lists the services", async () => {
     const [response] = await ask([{ case: "listServices", value: "" }]);
     expect(response?.messageResponse.case).toBe("listServicesResponse");
-    const names = response?.messageResponse.case === "listServicesResponse" ? response.messageResponse.value.service.map((s) => s.name) : [];
+    const names =
+      response?.messageResponse.case === "listServicesResponse"
+        ? response.messageResponse.value.service.map((s) => s.name)
+        : [];
     expect(names).toEqual([
       "muvtuber.chatbot.v2.ChatbotService",
       "grpc.health.v1.Health",
@@ -47,7 +49,9 @@ describe("server reflection", () => {
       const [response] = await ask([{ case: "fileContainingSymbol", value: symbol }]);
       expect(response?.messageResponse.case, symbol).toBe("fileDescriptorResponse");
       if (response?.messageResponse.case !== "fileDescriptorResponse") continue;
-      const files = response.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b));
+      const files = response.messageResponse.value.fileDescriptorProto.map((b) =>
+        fromBinary(FileDescriptorProtoSchema, b),
+      );
       expect(files[0]?.name).toBe("muvtuber/chatbot/v2/chatbot.proto");
       const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: files }));
       const service = registry.getService("muvtuber.chatbot.v2.ChatbotService");
@@ -101,7 +105,8 @@ describe("server reflection", () => {
     for await (const response of client.serverReflectionInfo(input())) out.push(response);
     expect(out[0]?.$typeName).toBe("grpc.reflection.v1alpha.ServerReflectionResponse");
     expect(out[0]?.messageResponse.case).toBe("listServicesResponse");
-    const files = out[1]?.messageResponse.case === "fileDescriptorResponse" ? out[1].messageResponse.value.fileDescriptorProto : [];
+    const files =
+      out[1]?.messageResponse.case === "fileDescriptorResponse" ? out[1].messageResponse.value.fileDescriptorProto : [];
     expect(fromBinary(FileDescriptorProtoSchema, files[0]!).name).toBe("grpc/health/v1/health.proto");
   });
 });

@@ -44,7 +44,8 @@ class DescriptorIndex {
     for (const dependency of file.dependencies) this.#addFile(dependency);
     for (const message of file.messages) this.#addMessage(file, message);
     for (const enumeration of file.enums) this.#addEnum(file, enumeration);
-    for (const extension of file.extensions) this.#addExtension(file, extension.typeName, extension.extendee, extension.number);
+    for (const extension of file.extensions)
+      this.#addExtension(file, extension.typeName, extension.extendee, extension.number);
     for (const service of file.services) {
       this.#symbols.set(service.typeName, file);
       for (const method of service.methods) this.#symbols.set(`${service.typeName}.${method.name}`, file);
@@ -66,7 +67,8 @@ class DescriptorIndex {
     this.#symbols.set(enumeration.typeName, file);
     // Enum values are scoped like siblings of their enum (C++ scoping rules).
     const scope = enumeration.typeName.slice(0, Math.max(0, enumeration.typeName.lastIndexOf(".")));
-    for (const value of enumeration.values) this.#symbols.set(scope === "" ? value.name : `${scope}.${value.name}`, file);
+    for (const value of enumeration.values)
+      this.#symbols.set(scope === "" ? value.name : `${scope}.${value.name}`, file);
   }
 
   #addExtension(file: DescFile, typeName: string, extendee: DescMessage, number: number): void {
@@ -108,8 +110,15 @@ class DescriptorIndex {
 }
 
 /** Answers one reflection request (v1 shapes; v1alpha is converted on the wire). */
-function answer(index: DescriptorIndex, serviceNames: readonly string[], request: Request, sent: Set<string>): Response {
-  const reply = (messageResponse: MessageInitShape<typeof v1.ServerReflectionResponseSchema>["messageResponse"]): Response =>
+function answer(
+  index: DescriptorIndex,
+  serviceNames: readonly string[],
+  request: Request,
+  sent: Set<string>,
+): Response {
+  const reply = (
+    messageResponse: MessageInitShape<typeof v1.ServerReflectionResponseSchema>["messageResponse"],
+  ): Response =>
     create(v1.ServerReflectionResponseSchema, { validHost: request.host, originalRequest: request, messageResponse });
   const notFound = (what: string): Response =>
     reply({ case: "errorResponse", value: { errorCode: Code.NotFound, errorMessage: `${what} not found` } });
@@ -128,7 +137,10 @@ function answer(index: DescriptorIndex, serviceNames: readonly string[], request
       return files(index.symbolFile(query.value), `symbol ${JSON.stringify(query.value)}`);
     case "fileContainingExtension": {
       const { containingType, extensionNumber } = query.value;
-      return files(index.extensionFile(containingType, extensionNumber), `extension ${extensionNumber} of ${containingType}`);
+      return files(
+        index.extensionFile(containingType, extensionNumber),
+        `extension ${extensionNumber} of ${containingType}`,
+      );
     }
     case "allExtensionNumbersOfType": {
       const numbers = index.extensionNumbers(query.value);
@@ -167,7 +179,10 @@ export function registerReflection(router: ConnectRouter, { services }: { servic
       const sent = new Set<string>();
       for await (const request of requests) {
         // The two versions are the same messages under two package names: convert on the wire.
-        const converted = fromBinary(v1.ServerReflectionRequestSchema, toBinary(v1alpha.ServerReflectionRequestSchema, request));
+        const converted = fromBinary(
+          v1.ServerReflectionRequestSchema,
+          toBinary(v1alpha.ServerReflectionRequestSchema, request),
+        );
         const response = answer(index, names, converted, sent);
         yield fromBinary(v1alpha.ServerReflectionResponseSchema, toBinary(v1.ServerReflectionResponseSchema, response));
       }

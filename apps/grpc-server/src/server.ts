@@ -1,20 +1,20 @@
+import type { ServerResponse } from "node:http";
 import type { Http2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import type { ServerResponse } from "node:http";
 import { type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/core";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { type Authorize, accessTokenInterceptor, withMetricsToken } from "./access-token.js";
 import { type CallObserver, callObserverInterceptor } from "./call-observer.js";
-import { accessTokenInterceptor, type Authorize, withMetricsToken } from "./access-token.js";
 import { withCors } from "./cors.js";
 import { createDualProtocolListener } from "./dual-protocol-listener.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { HealthStatus } from "./health.js";
 import { type AllowHost, withHostGuard } from "./host-guard.js";
 import { httpVersionKey, serverInterceptors } from "./interceptors.js";
-import type { NodeHandlerFn } from "./node-handler.js";
 import { type MetricsSource, withMetricsEndpoint } from "./metrics-endpoint.js";
+import type { NodeHandlerFn } from "./node-handler.js";
 import { createRoutes } from "./routes.js";
 import { undecodableRequestGate } from "./undecodable-request.js";
 

@@ -142,7 +142,14 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
 
   async function newSession(
     page: Page,
-    fields: { protocol: Protocol; version: "1" | "3"; credential: string; baseUrl: string; model?: string; initialPrompt: string },
+    fields: {
+      protocol: Protocol;
+      version: "1" | "3";
+      credential: string;
+      baseUrl: string;
+      model?: string;
+      initialPrompt: string;
+    },
   ): Promise<string> {
     await page.selectOption("#protocol", fields.protocol);
     await page.selectOption("#version", fields.version);
@@ -169,11 +176,16 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
 
   async function messages(page: Page): Promise<{ role: string; text: string }[]> {
     return page.$$eval("#messages li", (items) =>
-      items.map((item) => ({ role: item.getAttribute("data-role") ?? "", text: item.querySelector(".text")?.textContent ?? "" })),
+      items.map((item) => ({
+        role: item.getAttribute("data-role") ?? "",
+        text: item.querySelector(".text")?.textContent ?? "",
+      })),
     );
   }
 
-  async function errorShown(page: Page): Promise<{ hidden: boolean; code: string | undefined; text: string; cooldown: string }> {
+  async function errorShown(
+    page: Page,
+  ): Promise<{ hidden: boolean; code: string | undefined; text: string; cooldown: string }> {
     return page.$eval("#error", (el) => ({
       hidden: el.hasAttribute("hidden"),
       code: el.getAttribute("data-code") ?? undefined,
@@ -194,7 +206,11 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
     const stored = await page.evaluate(() => {
       // Runs in the page (this package type-checks without the DOM library).
       const browser = globalThis as unknown as BrowserGlobals;
-      return { local: browser.localStorage.length, session: browser.sessionStorage.length, cookie: browser.document.cookie };
+      return {
+        local: browser.localStorage.length,
+        session: browser.sessionStorage.length,
+        cookie: browser.document.cookie,
+      };
     });
     expect(stored).toEqual({ local: 0, session: 0, cookie: "" });
     expect(await context.cookies()).toEqual([]);
@@ -202,7 +218,9 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
 
   /** The credential went out in the NewSession call(s) only: no other request carries it, in its body or URL. */
   function expectCredentialOnlyInNewSession(sent: Request[], credential: string): void {
-    const carrying = sent.filter((r) => r.url().includes(credential) || (r.postDataBuffer()?.includes(credential) ?? false));
+    const carrying = sent.filter(
+      (r) => r.url().includes(credential) || (r.postDataBuffer()?.includes(credential) ?? false),
+    );
     expect(carrying.length).toBeGreaterThan(0);
     expect(carrying.map((r) => new URL(r.url()).pathname)).toEqual(
       carrying.map(() => "/muvtuber.chatbot.v2.ChatbotService/NewSession"),
@@ -224,7 +242,13 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
       const initialPrompt = `You are Mio, a cheerful VTuber (${protocol}).`;
       const before = chatgptWeb.requests.length;
 
-      const sessionId = await newSession(page, { protocol, version: "1", credential: token, baseUrl: chatgptWeb.url, initialPrompt });
+      const sessionId = await newSession(page, {
+        protocol,
+        version: "1",
+        credential: token,
+        baseUrl: chatgptWeb.url,
+        initialPrompt,
+      });
       expect(await messages(page)).toEqual([
         { role: "initial-prompt", text: initialPrompt },
         { role: "assistant", text: `echo: ${initialPrompt}` },
@@ -255,11 +279,9 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
 
       // The upstream saw exactly the three prompts, in one conversation, with the token.
       const calls = chatgptWeb.requests.slice(before);
-      expect(calls.map((r) => (r.body as { messages: { content: { parts: string[] } }[] }).messages.at(-1)?.content.parts)).toEqual([
-        [initialPrompt],
-        ["Hello!"],
-        ["How are you today?"],
-      ]);
+      expect(
+        calls.map((r) => (r.body as { messages: { content: { parts: string[] } }[] }).messages.at(-1)?.content.parts),
+      ).toEqual([[initialPrompt], ["Hello!"], ["How are you today?"]]);
       expect(calls.map((r) => r.headers.authorization)).toEqual(calls.map(() => `Bearer ${token}`));
       const conversationIds = calls.slice(1).map((r) => (r.body as { conversation_id?: string }).conversation_id);
       expect(new Set(conversationIds).size).toBe(1);
@@ -332,7 +354,13 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
   describe.each(PROTOCOLS)("over $label, the reply growing", ({ id: protocol }) => {
     it("shows the reply sentence by sentence while the model writes it, then exactly the whole reply", async () => {
       const { page, pageErrors } = await openPage(`${serverUrl}/`);
-      await newSession(page, { protocol, version: "3", credential: `sk-test-growing-${protocol}`, baseUrl: openai.url, initialPrompt: "" });
+      await newSession(page, {
+        protocol,
+        version: "3",
+        credential: `sk-test-growing-${protocol}`,
+        baseUrl: openai.url,
+        initialPrompt: "",
+      });
       const prompt = "First sentence here. Second sentence follows. Third one ends it!";
       openai.enqueueFault({ kind: "trickle", intervalMs: 250 }); // one word every 250 ms
       await page.fill("#prompt", prompt);
@@ -341,10 +369,16 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
       // so a sentence arriving meanwhile cannot slip in between two reads).
       const early = await page.waitForFunction(() => {
         // Runs in the page (this package type-checks without the DOM library).
-        type Node = { getAttribute(name: string): string | null; querySelector(selector: string): Node | null; textContent: string | null };
+        type Node = {
+          getAttribute(name: string): string | null;
+          querySelector(selector: string): Node | null;
+          textContent: string | null;
+        };
         const doc = (globalThis as unknown as { document: Node & { body: Node } }).document;
         const item = doc.querySelector("li[data-role=assistant][data-streaming=true][data-segments='1']");
-        return item === null ? undefined : { text: item.querySelector(".text")?.textContent, busy: doc.body.getAttribute("data-busy") };
+        return item === null
+          ? undefined
+          : { text: item.querySelector(".text")?.textContent, busy: doc.body.getAttribute("data-busy") };
       });
       expect(await early.jsonValue()).toEqual({ text: "echo: First sentence here.", busy: "true" });
       await page.waitForSelector("li[data-role=assistant][data-segments='2']");
@@ -372,11 +406,20 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
       const answers: { path: string; allowOrigin: string | undefined }[] = [];
       page.on("response", (response) => {
         if (response.request().method() === "POST") {
-          answers.push({ path: new URL(response.url()).pathname, allowOrigin: response.headers()["access-control-allow-origin"] });
+          answers.push({
+            path: new URL(response.url()).pathname,
+            allowOrigin: response.headers()["access-control-allow-origin"],
+          });
         }
       });
 
-      const sessionId = await newSession(page, { protocol, version: "3", credential: apiKey, baseUrl: openai.url, initialPrompt: "" });
+      const sessionId = await newSession(page, {
+        protocol,
+        version: "3",
+        credential: apiKey,
+        baseUrl: openai.url,
+        initialPrompt: "",
+      });
       await send(page, "Hello from another origin");
       expect((await messages(page)).at(-1)).toEqual({ role: "assistant", text: "echo: Hello from another origin" });
 
@@ -391,10 +434,20 @@ describe.skipIf(skip)("the browser playground against the server", { timeout: 60
       await pool.delete(sessionId);
       await page.click("#delete-session");
       await page.waitForSelector("body[data-busy=false][data-session=none]");
-      expect(await errorShown(page)).toMatchObject({ hidden: false, code: "not_found", text: `[not_found] session not found: ${sessionId}`, cooldown: "" });
+      expect(await errorShown(page)).toMatchObject({
+        hidden: false,
+        code: "not_found",
+        text: `[not_found] session not found: ${sessionId}`,
+        cooldown: "",
+      });
 
       // Every call went to the server's origin and was allowed for this page's origin.
-      expect(answers.map((a) => a.path.split("/").at(-1))).toEqual(["NewSession", "ChatStream", "ChatStream", "DeleteSession"]);
+      expect(answers.map((a) => a.path.split("/").at(-1))).toEqual([
+        "NewSession",
+        "ChatStream",
+        "ChatStream",
+        "DeleteSession",
+      ]);
       expect(new Set(answers.map((a) => a.allowOrigin))).toEqual(new Set([otherOriginUrl]));
       expect(sent.every((r) => r.method() !== "POST" || r.url().startsWith(`${serverUrl}/`))).toBe(true);
       expectCredentialOnlyInNewSession(sent, apiKey);

@@ -42,7 +42,10 @@ describe("access tokens on the HTTP API", () => {
 
   it("refuses /renew and unknown paths without a token, serves /healthz", async () => {
     const { app: api } = app();
-    const renew = await api.request("/renew", { method: "POST", body: JSON.stringify({ api_key: "sk-test-x", version: 3 }) });
+    const renew = await api.request("/renew", {
+      method: "POST",
+      body: JSON.stringify({ api_key: "sk-test-x", version: 3 }),
+    });
     expect(renew.status).toBe(401);
     expect((await api.request("/nowhere")).status).toBe(401);
     const health = await api.request("/healthz");

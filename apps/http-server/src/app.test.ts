@@ -1,7 +1,13 @@
-import { type AskPart, ChatbotError, maskSecret, SessionPool } from "@chatgptchatbot/core";
 import { readServerSentEvents } from "@chatgptchatbot/chatgpt-client";
+import { type AskPart, ChatbotError, maskSecret, SessionPool } from "@chatgptchatbot/core";
+import {
+  deferred,
+  recordingLogger,
+  ScriptedBackend,
+  untilAborted,
+  upstreamDown,
+} from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { deferred, recordingLogger, ScriptedBackend, untilAborted, upstreamDown } from "@chatgptchatbot/testkit/testing";
 import { createHttpApp } from "./app.js";
 import { DefaultSession } from "./default-session.js";
 
@@ -20,7 +26,13 @@ function setup({
   maxSessions = 10,
   bodyLimitBytes,
   now,
-}: { apiKeys?: string[]; cooldownMs?: number; maxSessions?: number; bodyLimitBytes?: number; now?: () => number } = {}) {
+}: {
+  apiKeys?: string[];
+  cooldownMs?: number;
+  maxSessions?: number;
+  bodyLimitBytes?: number;
+  now?: () => number;
+} = {}) {
   const backend = new ScriptedBackend();
   const logger = recordingLogger();
   const pool = new SessionPool({
@@ -34,7 +46,12 @@ function setup({
   });
   pools.push(pool);
   const defaultSession = new DefaultSession({ pool, logger });
-  const app = createHttpApp({ pool, logger, defaultSession, ...(bodyLimitBytes === undefined ? {} : { bodyLimitBytes }) });
+  const app = createHttpApp({
+    pool,
+    logger,
+    defaultSession,
+    ...(bodyLimitBytes === undefined ? {} : { bodyLimitBytes }),
+  });
   return { app, pool, backend, logger, defaultSession };
 }
 
@@ -50,7 +67,10 @@ async function post(app: App, path: string, body: unknown, init: RequestInit = {
 
 async function expectText(res: Response, status: number, text: string | RegExp): Promise<void> {
   const body = await res.text();
-  expect({ status: res.status, body }).toEqual({ status, body: typeof text === "string" ? text : expect.stringMatching(text) });
+  expect({ status: res.status, body }).toEqual({
+    status,
+    body: typeof text === "string" ? text : expect.stringMatching(text),
+  });
   expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
 }
 
@@ -255,7 +275,9 @@ describe("POST /ask with Accept: text/event-stream", () => {
     const { app, backend } = setup();
     backend.script = () => "One.\nTwo.";
     const raw = await (await post(app, "/ask", { prompt: "hi" }, SSE)).text();
-    expect(raw).toBe("event: sentence\ndata: One.\n\nevent: sentence\ndata: Two.\n\nevent: done\ndata: One.\ndata: Two.\n\n");
+    expect(raw).toBe(
+      "event: sentence\ndata: One.\n\nevent: sentence\ndata: Two.\n\nevent: done\ndata: One.\ndata: Two.\n\n",
+    );
   });
 
   it("keeps today's statuses for failures before the first event: 400, 429 with Retry-After, 502, 503", async () => {
@@ -354,9 +376,9 @@ describe("POST /renew", () => {
     await post(app, "/renew", { access_token: NEW_TOKEN });
     const text = JSON.stringify(logger.lines);
     expect(text).not.toContain(NEW_TOKEN);
-    expect(logger.lines.find((l) => l.msg === "default session renewed with a new credential")?.obj.credentialMasked).toBe(
-      maskSecret(NEW_TOKEN),
-    );
+    expect(
+      logger.lines.find((l) => l.msg === "default session renewed with a new credential")?.obj.credentialMasked,
+    ).toBe(maskSecret(NEW_TOKEN));
   });
 
   it.each([
@@ -366,8 +388,16 @@ describe("POST /renew", () => {
     ["with a number access_token", '{"access_token": 12345}', "access_token must be a string"],
     ["with an array api_key", '{"api_key": ["sk"], "version": 3}', "api_key must be a string"],
     ["with an unknown version", '{"access_token": "eyJ-test-token-0005", "version": 2}', /^unsupported version 2/],
-    ["with a credential holding spaces", '{"access_token": "eyJ test token"}', /access_token must be visible ASCII only/],
-    ["with a whitespace-only api_key", '{"api_key": " ", "version": 3}', /api_key must not be empty or only whitespace/],
+    [
+      "with a credential holding spaces",
+      '{"access_token": "eyJ test token"}',
+      /access_token must be visible ASCII only/,
+    ],
+    [
+      "with a whitespace-only api_key",
+      '{"api_key": " ", "version": 3}',
+      /api_key must not be empty or only whitespace/,
+    ],
   ])("answers 400 to a body %s and changes nothing", async (_name, body, message) => {
     const { app, backend, defaultSession } = setup();
     await post(app, "/ask", { prompt: "before" });
@@ -381,7 +411,11 @@ describe("POST /renew", () => {
 
   it("answers 413 to a body over the limit", async () => {
     const { app } = setup({ bodyLimitBytes: 32 });
-    await expectText(await post(app, "/renew", { access_token: NEW_TOKEN }), 413, "the request body is larger than 32 bytes");
+    await expectText(
+      await post(app, "/renew", { access_token: NEW_TOKEN }),
+      413,
+      "the request body is larger than 32 bytes",
+    );
   });
 
   it("works when the pool is full of other sessions, by giving up the old default session's slot", async () => {

@@ -3,10 +3,10 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { type CallObserver, callObserver } from "./call-observer.js";
-import { accessToken, type Authorize } from "./access-token.js";
-import { DefaultSession } from "./default-session.js";
+import { type Authorize, accessToken } from "./access-token.js";
 import { BROKEN_REQUEST_MESSAGE, isBrokenRequest } from "./broken-request.js";
+import { type CallObserver, callObserver } from "./call-observer.js";
+import { DefaultSession } from "./default-session.js";
 import { errorReply } from "./error-response.js";
 import { acceptsEventStream, chatEventStream, EVENT_STREAM } from "./event-stream.js";
 import { type AllowHost, hostGuard } from "./host-guard.js";
@@ -103,7 +103,8 @@ export function createHttpApp({
   if (onCall !== undefined) base.use(callObserver({ observe: onCall, routes: ROUTES }));
   // After the log line (refusals are logged), before anything reads a body.
   if (allowHost !== undefined) base.use(hostGuard({ allowHost }));
-  if (authorize !== undefined) base.use(accessToken({ authorize, publicPaths: publicMetrics ? ["/healthz", "/metrics"] : ["/healthz"] }));
+  if (authorize !== undefined)
+    base.use(accessToken({ authorize, publicPaths: publicMetrics ? ["/healthz", "/metrics"] : ["/healthz"] }));
   base.use(methodNotAllowed({ app: base }));
 
   const app = base
@@ -133,7 +134,11 @@ export function createHttpApp({
           onError: (error) => logFailure(error, { method: c.req.method, path: c.req.path }),
         });
         // no-cache and no proxy buffering: each event must reach the client as soon as it is written.
-        return c.body(body, 200, { "content-type": EVENT_STREAM, "cache-control": "no-cache", "x-accel-buffering": "no" });
+        return c.body(body, 200, {
+          "content-type": EVENT_STREAM,
+          "cache-control": "no-cache",
+          "x-accel-buffering": "no",
+        });
       }
       const reply = await defaultSession.ask({ prompt, signal: c.req.raw.signal });
       logger.debug({ reply }, "reply");

@@ -23,4 +23,5 @@ export function isBrokenRequest(thrown: unknown, env: unknown): boolean {
 }
 
 /** What the client is told (if it still listens) and the log says. */
-export const BROKEN_REQUEST_MESSAGE = "the request body could not be read: its chunked framing was malformed or the upload was cut off";
+export const BROKEN_REQUEST_MESSAGE =
+  "the request body could not be read: its chunked framing was malformed or the upload was cut off";

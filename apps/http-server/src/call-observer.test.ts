@@ -1,7 +1,7 @@
 import { SessionPool } from "@chatgptchatbot/core";
 import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { createHttpApp, type CreateHttpAppOptions } from "./app.js";
+import { type CreateHttpAppOptions, createHttpApp } from "./app.js";
 import type { CallRecord } from "./call-observer.js";
 
 const pools: SessionPool[] = [];
@@ -42,7 +42,9 @@ describe("createHttpApp onCall", () => {
 
 describe("createHttpApp metrics", () => {
   it("serves GET /metrics from the source; 405 for POST", async () => {
-    const api = app({ metrics: async () => ({ contentType: "text/plain; version=0.0.4; charset=utf-8", body: "up 1\n" }) });
+    const api = app({
+      metrics: async () => ({ contentType: "text/plain; version=0.0.4; charset=utf-8", body: "up 1\n" }),
+    });
     const res = await api.request("/metrics");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");

@@ -17,7 +17,13 @@ export interface CallRecord {
 export type CallObserver = (call: CallRecord) => void;
 
 /** Reports each request to `observe` once it is answered, its route named from `routes` or "other". */
-export function callObserver({ observe, routes }: { observe: CallObserver; routes: readonly string[] }): MiddlewareHandler {
+export function callObserver({
+  observe,
+  routes,
+}: {
+  observe: CallObserver;
+  routes: readonly string[];
+}): MiddlewareHandler {
   const known = new Set(routes);
   return async function callObserver(c, next) {
     const started = performance.now();

@@ -1,6 +1,6 @@
 import { ChatbotError, ErrorCode, MemorySessionStore, SessionPool } from "@chatgptchatbot/core";
-import { afterEach, describe, expect, it } from "vitest";
 import { deferred, recordingLogger, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
+import { afterEach, describe, expect, it } from "vitest";
 import { DefaultSession, type DefaultSessionMemory, type DefaultSessionSnapshot } from "./default-session.js";
 import { httpStatus } from "./error-status.js";
 
@@ -116,7 +116,9 @@ describe("DefaultSession", () => {
       queueMicrotask(() => client.abort());
       return untilAborted(request);
     };
-    await expect(session.ask({ prompt: "hi", signal: client.signal })).rejects.toMatchObject({ code: ErrorCode.Aborted });
+    await expect(session.ask({ prompt: "hi", signal: client.signal })).rejects.toMatchObject({
+      code: ErrorCode.Aborted,
+    });
     expect(backend.requests).toHaveLength(1);
   });
 
@@ -139,7 +141,8 @@ describe("DefaultSession", () => {
     let calls = 0;
     pool.create = async (input) => {
       calls++;
-      if (calls === 2) await realCreate({ config: JSON.stringify({ version: 3, api_key: "sk-test-someone-else-0004" }) });
+      if (calls === 2)
+        await realCreate({ config: JSON.stringify({ version: 3, api_key: "sk-test-someone-else-0004" }) });
       return realCreate(input);
     };
     await expect(session.renew({ version: 3, credential: "sk-test-renewed-key-0002" })).rejects.toMatchObject({
@@ -190,7 +193,10 @@ describe("DefaultSession with a memory (across a restart)", () => {
     const before = start();
     await before.renew({ version: 3, credential: "sk-test-renewed-key-0005" });
     expect(await before.ask({ prompt: "one" })).toBe("echo: one");
-    expect(saved.at(-1)).toEqual({ sessionId: before.sessionId, config: expect.stringContaining("sk-test-renewed-key-0005") });
+    expect(saved.at(-1)).toEqual({
+      sessionId: before.sessionId,
+      config: expect.stringContaining("sk-test-renewed-key-0005"),
+    });
 
     const after = start();
     expect(await after.ask({ prompt: "two" })).toBe("echo: two");

@@ -1,6 +1,6 @@
 import {
-  type ChatStreamPart,
   ChatbotError,
+  type ChatStreamPart,
   ErrorCode,
   type Logger,
   maskSecret,
@@ -126,7 +126,13 @@ export class DefaultSession {
    *
    * @throws what {@link ask} throws, from the iterator.
    */
-  async *askStream({ prompt, signal }: { prompt: string; signal?: AbortSignal }): AsyncGenerator<ChatStreamPart, void, undefined> {
+  async *askStream({
+    prompt,
+    signal,
+  }: {
+    prompt: string;
+    signal?: AbortSignal;
+  }): AsyncGenerator<ChatStreamPart, void, undefined> {
     this.#pool.checkPrompt(prompt);
     for (let attempt = 0; ; attempt++) {
       const sessionId = await this.#current();
@@ -220,7 +226,10 @@ export class DefaultSession {
       this.#session = Promise.resolve(snapshot.sessionId);
       this.#sessionId = snapshot.sessionId;
       this.#log.info(
-        { session: shortId(snapshot.sessionId), credentialSource: snapshot.config === "" ? "server default" : "renewed" },
+        {
+          session: shortId(snapshot.sessionId),
+          credentialSource: snapshot.config === "" ? "server default" : "renewed",
+        },
         "default session restored",
       );
     })();
@@ -234,7 +243,10 @@ export class DefaultSession {
       await this.#memory.save({ sessionId, config });
       this.#memoryNames = sessionId;
     } catch (error) {
-      this.#log.warn({ session: shortId(sessionId), err: ChatbotError.from(error).message }, "the default session could not be saved");
+      this.#log.warn(
+        { session: shortId(sessionId), err: ChatbotError.from(error).message },
+        "the default session could not be saved",
+      );
     }
   }
 
@@ -272,7 +284,10 @@ export class DefaultSession {
     // Another replica created the default session at the same time and saved it first: one session for all.
     this.#config = winner.config;
     await this.#pool.delete(sessionId).catch(() => undefined);
-    this.#log.info({ session: shortId(winner.sessionId), dropped: shortId(sessionId) }, "default session taken from another replica");
+    this.#log.info(
+      { session: shortId(winner.sessionId), dropped: shortId(sessionId) },
+      "default session taken from another replica",
+    );
     return winner.sessionId;
   }
 
@@ -283,7 +298,10 @@ export class DefaultSession {
       this.#memoryNames = winner.sessionId;
       return winner;
     } catch (error) {
-      this.#log.warn({ session: shortId(snapshot.sessionId), err: ChatbotError.from(error).message }, "the default session could not be saved");
+      this.#log.warn(
+        { session: shortId(snapshot.sessionId), err: ChatbotError.from(error).message },
+        "the default session could not be saved",
+      );
       return snapshot;
     }
   }
@@ -322,7 +340,10 @@ export class DefaultSession {
       await this.#pool.delete(id);
     } catch (error) {
       if (!(error instanceof ChatbotError && error.code === ErrorCode.SessionNotFound)) {
-        this.#log.warn({ session: shortId(id), err: ChatbotError.from(error).message }, "could not delete the replaced session");
+        this.#log.warn(
+          { session: shortId(id), err: ChatbotError.from(error).message },
+          "could not delete the replaced session",
+        );
       }
     }
   }

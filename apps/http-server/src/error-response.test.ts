@@ -19,12 +19,17 @@ describe("errorReply", () => {
   });
 
   it("never shows an unforeseen error's message", () => {
-    expect(errorReply(new Error("sk-test-leaky-key-0001 failed"))).toMatchObject({ status: 500, body: "internal error" });
+    expect(errorReply(new Error("sk-test-leaky-key-0001 failed"))).toMatchObject({
+      status: 500,
+      body: "internal error",
+    });
   });
 
   it("sets Retry-After in whole seconds, rounded up", () => {
     expect(errorReply(ChatbotError.cooldown(1_500)).headers["retry-after"]).toBe("2");
-    expect(errorReply(ChatbotError.upstream("limited", { status: 429, retryAfterMs: 30_000 })).headers["retry-after"]).toBe("30");
+    expect(
+      errorReply(ChatbotError.upstream("limited", { status: 429, retryAfterMs: 30_000 })).headers["retry-after"],
+    ).toBe("30");
     expect(errorReply(ChatbotError.upstream("down", { status: 503 })).headers["retry-after"]).toBeUndefined();
   });
 
@@ -34,6 +39,10 @@ describe("errorReply", () => {
   });
 
   it("keeps the status of HTTP's own errors", () => {
-    expect(errorReply(new HTTPException(413, { message: "too big" }))).toMatchObject({ status: 413, body: "too big", error: undefined });
+    expect(errorReply(new HTTPException(413, { message: "too big" }))).toMatchObject({
+      status: 413,
+      body: "too big",
+      error: undefined,
+    });
   });
 });

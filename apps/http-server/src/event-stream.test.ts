@@ -1,5 +1,5 @@
-import { type ChatStreamPart, ChatbotError } from "@chatgptchatbot/core";
 import { readServerSentEvents } from "@chatgptchatbot/chatgpt-client";
+import { ChatbotError, type ChatStreamPart } from "@chatgptchatbot/core";
 import { describe, expect, it } from "vitest";
 import { acceptsEventStream, chatEventStream, sseEvent } from "./event-stream.js";
 
@@ -24,7 +24,9 @@ describe("acceptsEventStream", () => {
 describe("sseEvent", () => {
   it("writes the name, then one data line per line of the text, then a blank line", () => {
     expect(sseEvent("sentence", "你好！")).toBe("event: sentence\ndata: 你好！\n\n");
-    expect(sseEvent("done", "one\ntwo\r\nthree\rfour")).toBe("event: done\ndata: one\ndata: two\ndata: three\ndata: four\n\n");
+    expect(sseEvent("done", "one\ntwo\r\nthree\rfour")).toBe(
+      "event: done\ndata: one\ndata: two\ndata: three\ndata: four\n\n",
+    );
     expect(sseEvent("done", "")).toBe("event: done\ndata: \n\n");
   });
 
@@ -66,7 +68,10 @@ describe("chatEventStream", () => {
   });
 
   it("never shows a bug's details: internal with a generic message", async () => {
-    const body = chatEventStream({ parts: chat([], new TypeError("secret detail")), first: { type: "sentence", text: "One." } });
+    const body = chatEventStream({
+      parts: chat([], new TypeError("secret detail")),
+      first: { type: "sentence", text: "One." },
+    });
     const last = (await events(body)).at(-1);
     expect(last?.event).toBe("error");
     expect(JSON.parse(last?.data ?? "{}")).toEqual({ code: "internal", message: "internal error" });

@@ -7,7 +7,7 @@
  * more: it becomes `event: error` with `{"code","message"}` (core's error
  * code and its safe message), and the stream ends.
  */
-import { type ChatStreamPart, ChatbotError } from "@chatgptchatbot/core";
+import { ChatbotError, type ChatStreamPart } from "@chatgptchatbot/core";
 
 export const EVENT_STREAM = "text/event-stream";
 

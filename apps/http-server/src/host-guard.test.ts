@@ -2,7 +2,9 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { hostGuard } from "./host-guard.js";
 
-const api = new Hono().use(hostGuard({ allowHost: (host) => host.split(":")[0] === "localhost" })).post("/ask", (c) => c.text("reply"));
+const api = new Hono()
+  .use(hostGuard({ allowHost: (host) => host.split(":")[0] === "localhost" }))
+  .post("/ask", (c) => c.text("reply"));
 
 const ask = (headers: Record<string, string>) => api.request("/ask", { method: "POST", body: "{}", headers });
 

@@ -4,23 +4,29 @@
  * bind it with {@link startHttpServer}; the `chatgptchatbot` command
  * (apps/server) serves it with `--http host:port`.
  */
-export { createHttpApp, DEFAULT_BODY_LIMIT_BYTES } from "./app.js";
+
+export type { AccessTokenOptions, Authorize } from "./access-token.js";
+export { accessToken } from "./access-token.js";
 export type { CreateHttpAppOptions, HttpApp, MetricsSource } from "./app.js";
-export { callObserver } from "./call-observer.js";
+export { createHttpApp, DEFAULT_BODY_LIMIT_BYTES } from "./app.js";
 export type { CallObserver, CallRecord } from "./call-observer.js";
+export { callObserver } from "./call-observer.js";
+export type {
+  DefaultSessionMemory,
+  DefaultSessionOptions,
+  DefaultSessionSnapshot,
+  RenewInput,
+} from "./default-session.js";
+export { DefaultSession } from "./default-session.js";
+export type { ErrorReply } from "./error-response.js";
+export { errorReply } from "./error-response.js";
+export { HTTP_STATUSES, httpStatus, upstreamHttpStatus } from "./error-status.js";
+export type { AllowHost } from "./host-guard.js";
+export { hostGuard } from "./host-guard.js";
+export type { CloseOptions, FetchApp, RunningHttpServer, StartHttpServerOptions } from "./server.js";
 export {
-  startHttpServer,
+  DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
-  DEFAULT_CLOSE_TIMEOUT_MS,
+  startHttpServer,
 } from "./server.js";
-export type { StartHttpServerOptions, RunningHttpServer, CloseOptions, FetchApp } from "./server.js";
-export { DefaultSession } from "./default-session.js";
-export { accessToken } from "./access-token.js";
-export type { AccessTokenOptions, Authorize } from "./access-token.js";
-export { hostGuard } from "./host-guard.js";
-export type { AllowHost } from "./host-guard.js";
-export type { DefaultSessionMemory, DefaultSessionOptions, DefaultSessionSnapshot, RenewInput } from "./default-session.js";
-export { errorReply } from "./error-response.js";
-export type { ErrorReply } from "./error-response.js";
-export { HTTP_STATUSES, httpStatus, upstreamHttpStatus } from "./error-status.js";

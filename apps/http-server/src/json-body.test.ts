@@ -23,7 +23,7 @@ describe("parseJsonObject", () => {
     ["{", "the request body is not valid JSON"],
     ["[1]", "the request body must be a JSON object"],
     [`{"prompt": ${"[".repeat(20_000)}${"]".repeat(20_000)}}`, "the request body nests deeper than 32 levels"],
-    [`${"{\"a\":".repeat(33)}1${"}".repeat(33)}`, "the request body nests deeper than 32 levels"],
+    [`${'{"a":'.repeat(33)}1${"}".repeat(33)}`, "the request body nests deeper than 32 levels"],
   ])("refuses %#", (text, message) => {
     expect(refusal(text)).toBe(message);
   });

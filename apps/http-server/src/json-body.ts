@@ -10,7 +10,8 @@ import { ChatbotError, jsonTooDeep, MAX_JSON_DEPTH } from "@chatgptchatbot/core"
  */
 export function parseJsonObject(text: string): Record<string, unknown> {
   // Before parsing: a deep body parses, then overflows whatever walks it (a message, a log line).
-  if (jsonTooDeep(text)) throw ChatbotError.invalidArgument(`the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (jsonTooDeep(text))
+    throw ChatbotError.invalidArgument(`the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);

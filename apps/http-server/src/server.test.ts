@@ -1,7 +1,7 @@
-import { request as httpRequest, type IncomingMessage, Agent } from "node:http";
+import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
 import { SessionPool } from "@chatgptchatbot/core";
-import { afterEach, describe, expect, it } from "vitest";
 import { deferred, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
+import { afterEach, describe, expect, it } from "vitest";
 import { createHttpApp } from "./app.js";
 import { type RunningHttpServer, startHttpServer } from "./server.js";
 
@@ -13,7 +13,12 @@ afterEach(async () => {
 
 async function start(): Promise<{ server: RunningHttpServer; backend: ScriptedBackend }> {
   const backend = new ScriptedBackend();
-  const pool = new SessionPool({ backends: () => backend, sweepIntervalMs: 0, cooldown: { apiKeyMs: 0 }, configDefaults: { apiKeys: [KEY] } });
+  const pool = new SessionPool({
+    backends: () => backend,
+    sweepIntervalMs: 0,
+    cooldown: { apiKeyMs: 0 },
+    configDefaults: { apiKeys: [KEY] },
+  });
   cleanups.push(() => pool.close());
   const server = await startHttpServer({ pool, host: "127.0.0.1", port: 0 });
   cleanups.push(() => server.close({ timeoutMs: 0 }));
@@ -21,7 +26,12 @@ async function start(): Promise<{ server: RunningHttpServer; backend: ScriptedBa
 }
 
 /** POST over node:http with a keep-alive agent, so the Connection header is visible. */
-function rawPost(url: string, path: string, body: string, agent: Agent): Promise<{ res: IncomingMessage; text: string }> {
+function rawPost(
+  url: string,
+  path: string,
+  body: string,
+  agent: Agent,
+): Promise<{ res: IncomingMessage; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(new URL(path, url), { method: "POST", agent }, (res) => {
       let text = "";
@@ -56,7 +66,9 @@ describe("startHttpServer", () => {
 
   it("rejects when the port is taken", async () => {
     const { server } = await start();
-    await expect(startHttpServer({ pool: {} as SessionPool, host: "127.0.0.1", port: server.port })).rejects.toMatchObject({
+    await expect(
+      startHttpServer({ pool: {} as SessionPool, host: "127.0.0.1", port: server.port }),
+    ).rejects.toMatchObject({
       code: "EADDRINUSE",
     });
   });
@@ -103,7 +115,9 @@ describe("streamed asks over a real socket", () => {
     await aborted.promise;
     // The session's turn was released: the next ask is answered.
     backend.script = (request) => `echo: ${request.prompt}`;
-    expect(await (await fetch(`${server.url}/ask`, { method: "POST", body: '{"prompt": "next"}' })).text()).toBe("echo: next");
+    expect(await (await fetch(`${server.url}/ask`, { method: "POST", body: '{"prompt": "next"}' })).text()).toBe(
+      "echo: next",
+    );
   });
 });
 

@@ -4,9 +4,9 @@
  * never a 500, never an echo of a credential or of a huge value.
  */
 import { SessionPool } from "@chatgptchatbot/core";
+import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningHttpServer, startHttpServer } from "../src/server.js";
-import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 
 const KEY = "sk-test-server-default-key-0001";
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -14,7 +14,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(backend = new ScriptedBackend()): Promise<{ server: RunningHttpServer; backend: ScriptedBackend }> {
+async function start(
+  backend = new ScriptedBackend(),
+): Promise<{ server: RunningHttpServer; backend: ScriptedBackend }> {
   const pool = new SessionPool({
     backends: () => backend,
     sweepIntervalMs: 0,
@@ -62,13 +64,19 @@ describe("POST /ask with hostile prompts", () => {
 
   it("the largest accepted prompt without spaces is answered", async () => {
     const { server } = await start(new ScriptedBackend({ script: () => "ok" }));
-    expect(await post(server, "/ask", JSON.stringify({ prompt: "今".repeat(4_000) }))).toEqual({ status: 200, text: "ok" });
+    expect(await post(server, "/ask", JSON.stringify({ prompt: "今".repeat(4_000) }))).toEqual({
+      status: 200,
+      text: "ok",
+    });
   });
 
   it("a body nested 20,000 deep is 400, not 500", async () => {
     const { server } = await start();
     const deep = `{"prompt": ${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
-    expect(await post(server, "/ask", deep)).toEqual({ status: 400, text: "the request body nests deeper than 32 levels" });
+    expect(await post(server, "/ask", deep)).toEqual({
+      status: 400,
+      text: "the request body nests deeper than 32 levels",
+    });
   });
 });
 
@@ -77,16 +85,22 @@ describe("POST /renew with hostile credentials and versions", () => {
     ["a NUL", "sk-test-nul\u0000x", "api_key must be visible ASCII only"],
     ["Cyrillic", "sk-test-ключ", "api_key must be visible ASCII only"],
     ["a single space", " ", "api_key must not be empty or only whitespace"],
-  ])("an API key with %s is 400 naming the field, never echoing the key; the old credential stays", async (_name, key, reason) => {
-    const { server, backend } = await start();
-    const { status, text } = await post(server, "/renew", JSON.stringify({ api_key: key, version: 3 }));
-    expect(status).toBe(400);
-    expect(text).toContain(reason);
-    if (key.trim() !== "") expect(text).not.toContain(key);
-    expect(text).not.toContain("sk-test");
-    expect(await post(server, "/ask", '{"prompt": "still there?"}')).toEqual({ status: 200, text: "echo: still there?" });
-    expect(backend.requests.map((r) => r.credential)).toEqual([KEY]);
-  });
+  ])(
+    "an API key with %s is 400 naming the field, never echoing the key; the old credential stays",
+    async (_name, key, reason) => {
+      const { server, backend } = await start();
+      const { status, text } = await post(server, "/renew", JSON.stringify({ api_key: key, version: 3 }));
+      expect(status).toBe(400);
+      expect(text).toContain(reason);
+      if (key.trim() !== "") expect(text).not.toContain(key);
+      expect(text).not.toContain("sk-test");
+      expect(await post(server, "/ask", '{"prompt": "still there?"}')).toEqual({
+        status: 200,
+        text: "echo: still there?",
+      });
+      expect(backend.requests.map((r) => r.credential)).toEqual([KEY]);
+    },
+  );
 
   it("an access token with a NUL is 400 too", async () => {
     const { server } = await start();
@@ -98,13 +112,22 @@ describe("POST /renew with hostile credentials and versions", () => {
   it("a 20,000-deep version is 400, not 500", async () => {
     const { server } = await start();
     const deep = `{"access_token": "eyJ-test", "version": ${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
-    expect(await post(server, "/renew", deep)).toEqual({ status: 400, text: "the request body nests deeper than 32 levels" });
+    expect(await post(server, "/renew", deep)).toEqual({
+      status: 400,
+      text: "the request body nests deeper than 32 levels",
+    });
   });
 
   it("a 200,000-character version is quoted short in the 400", async () => {
     const { server } = await start();
-    const { status, text } = await post(server, "/renew", JSON.stringify({ access_token: "eyJ-test", version: "9".repeat(200_000) }));
+    const { status, text } = await post(
+      server,
+      "/renew",
+      JSON.stringify({ access_token: "eyJ-test", version: "9".repeat(200_000) }),
+    );
     expect(status).toBe(400);
-    expect(text).toBe(`unsupported version "${"9".repeat(40)}…" (200000 characters): use 1 (access token) or 3 (API key)`);
+    expect(text).toBe(
+      `unsupported version "${"9".repeat(40)}…" (200000 characters): use 1 (access token) or 3 (API key)`,
+    );
   });
 });

@@ -5,11 +5,12 @@
  * {@link createPlaygroundHandler} serves it from any node:http or node:http2
  * server, for example as the gRPC server's fallback handler.
  */
-export { createPlaygroundFallback, createPlaygroundHandler } from "./playground-handler.js";
+
+export { playgroundAssetsDir } from "./assets-dir.js";
 export type {
   PlaygroundHandler,
   PlaygroundHandlerOptions,
   PlaygroundRequest,
   PlaygroundResponse,
 } from "./playground-handler.js";
-export { playgroundAssetsDir } from "./assets-dir.js";
+export { createPlaygroundFallback, createPlaygroundHandler } from "./playground-handler.js";

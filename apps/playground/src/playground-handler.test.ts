@@ -7,7 +7,11 @@ import { join } from "node:path";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { playgroundAssetsDir } from "./assets-dir.js";
-import { createPlaygroundFallback, createPlaygroundHandler, type PlaygroundHandlerOptions } from "./playground-handler.js";
+import {
+  createPlaygroundFallback,
+  createPlaygroundHandler,
+  type PlaygroundHandlerOptions,
+} from "./playground-handler.js";
 
 interface Answer {
   status: number;
@@ -54,12 +58,18 @@ async function serve(options: PlaygroundHandlerOptions = {}): Promise<number> {
 }
 
 /** A raw request: the path goes out exactly as written (fetch would normalize "..") */
-function get(port: number, path: string, { method = "GET", headers = {} }: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+function get(
+  port: number,
+  path: string,
+  { method = "GET", headers = {} }: { method?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path, method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+      );
     });
     req.on("error", reject);
     req.end();
@@ -81,7 +91,11 @@ describe("createPlaygroundHandler", () => {
 
     expect((await get(port, "/index.html")).body).toBe(page.body);
     const script = await get(port, "/app.js?v=1");
-    expect([script.status, script.headers["content-type"], script.body]).toEqual([200, "text/javascript; charset=utf-8", "console.log('app');"]);
+    expect([script.status, script.headers["content-type"], script.body]).toEqual([
+      200,
+      "text/javascript; charset=utf-8",
+      "console.log('app');",
+    ]);
     const css = await get(port, "/styles.css");
     expect([css.status, css.headers["content-type"]]).toEqual([200, "text/css; charset=utf-8"]);
     expect(passed).toEqual([]);
@@ -169,20 +183,22 @@ describe("createPlaygroundHandler", () => {
     await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", resolve));
     const session = connect(`http://127.0.0.1:${(h2.address() as AddressInfo).port}`);
     try {
-      const answer = await new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
-        const stream = session.request({ ":path": "/app.js" });
-        let status = 0;
-        let type: string | undefined;
-        const chunks: Buffer[] = [];
-        stream.on("response", (headers) => {
-          status = Number(headers[":status"]);
-          type = headers["content-type"];
-        });
-        stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-        stream.on("end", () => resolve({ status, type, body: Buffer.concat(chunks).toString("utf8") }));
-        stream.on("error", reject);
-        stream.end();
-      });
+      const answer = await new Promise<{ status: number; type: string | undefined; body: string }>(
+        (resolve, reject) => {
+          const stream = session.request({ ":path": "/app.js" });
+          let status = 0;
+          let type: string | undefined;
+          const chunks: Buffer[] = [];
+          stream.on("response", (headers) => {
+            status = Number(headers[":status"]);
+            type = headers["content-type"];
+          });
+          stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+          stream.on("end", () => resolve({ status, type, body: Buffer.concat(chunks).toString("utf8") }));
+          stream.on("error", reject);
+          stream.end();
+        },
+      );
       expect(answer).toEqual({ status: 200, type: "text/javascript; charset=utf-8", body: "console.log('app');" });
     } finally {
       session.close();

@@ -77,12 +77,17 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  *
  * @throws Error when the assets are missing (the package was not built).
  */
-export function createPlaygroundHandler({ basePath = "/", assetsDir = playgroundAssetsDir }: PlaygroundHandlerOptions = {}): PlaygroundHandler {
+export function createPlaygroundHandler({
+  basePath = "/",
+  assetsDir = playgroundAssetsDir,
+}: PlaygroundHandlerOptions = {}): PlaygroundHandler {
   const base = normalizeBasePath(basePath);
   const assets = loadAssets(assetsDir);
   const index = assets.get("index.html");
   if (index === undefined) {
-    throw new Error(`the playground is not built: no index.html in ${assetsDir} (run \`pnpm --filter @chatgptchatbot/playground build\`)`);
+    throw new Error(
+      `the playground is not built: no index.html in ${assetsDir} (run \`pnpm --filter @chatgptchatbot/playground build\`)`,
+    );
   }
   const bareBase = base.slice(0, -1);
 
@@ -125,11 +130,19 @@ export function createPlaygroundHandler({ basePath = "/", assetsDir = playground
  *
  * @throws Error when the assets are missing (the package was not built).
  */
-export function createPlaygroundFallback(options: PlaygroundHandlerOptions = {}): (req: PlaygroundRequest, res: PlaygroundResponse) => void {
+export function createPlaygroundFallback(
+  options: PlaygroundHandlerOptions = {},
+): (req: PlaygroundRequest, res: PlaygroundResponse) => void {
   const handler = createPlaygroundHandler(options);
   return (req, res) => {
     if (handler(req, res)) return;
-    answer(req, res, 404, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" }, Buffer.from("not found\n"));
+    answer(
+      req,
+      res,
+      404,
+      { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
+      Buffer.from("not found\n"),
+    );
   };
 }
 
@@ -138,7 +151,13 @@ function pass(next: (() => void) | undefined): false {
   return false;
 }
 
-function answer(req: PlaygroundRequest, res: PlaygroundResponse, status: number, headers: Record<string, string>, body?: Buffer): void {
+function answer(
+  req: PlaygroundRequest,
+  res: PlaygroundResponse,
+  status: number,
+  headers: Record<string, string>,
+  body?: Buffer,
+): void {
   res.writeHead(status, headers);
   if (body === undefined || req.method === "HEAD" || status === 304) res.end();
   else res.end(body);
@@ -147,8 +166,15 @@ function answer(req: PlaygroundRequest, res: PlaygroundResponse, status: number,
 /** "/", "/playground" or "/playground/" → "/" or "/playground/". */
 function normalizeBasePath(basePath: string): string {
   const trimmed = basePath.trim();
-  if (!trimmed.startsWith("/") || trimmed.includes("?") || trimmed.includes("#") || trimmed.split("/").some((s) => s === "." || s === "..")) {
-    throw new TypeError(`basePath must be an absolute URL path like "/" or "/playground", got ${JSON.stringify(basePath)}`);
+  if (
+    !trimmed.startsWith("/") ||
+    trimmed.includes("?") ||
+    trimmed.includes("#") ||
+    trimmed.split("/").some((s) => s === "." || s === "..")
+  ) {
+    throw new TypeError(
+      `basePath must be an absolute URL path like "/" or "/playground", got ${JSON.stringify(basePath)}`,
+    );
   }
   return trimmed.endsWith("/") ? trimmed : `${trimmed}/`;
 }
@@ -171,7 +197,9 @@ function queryOf(url: string | undefined): string {
 
 function etagMatches(header: string | string[] | undefined, etag: string): boolean {
   if (header === undefined) return false;
-  const values = (Array.isArray(header) ? header.join(",") : header).split(",").map((v) => v.trim().replace(/^W\//, ""));
+  const values = (Array.isArray(header) ? header.join(",") : header)
+    .split(",")
+    .map((v) => v.trim().replace(/^W\//, ""));
   return values.includes("*") || values.includes(etag);
 }
 
@@ -182,9 +210,12 @@ function loadAssets(dir: string): Map<string, Asset> {
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
-    throw new Error(`the playground is not built: cannot read ${dir} (run \`pnpm --filter @chatgptchatbot/playground build\`)`, {
-      cause: error,
-    });
+    throw new Error(
+      `the playground is not built: cannot read ${dir} (run \`pnpm --filter @chatgptchatbot/playground build\`)`,
+      {
+        cause: error,
+      },
+    );
   }
   for (const entry of entries) {
     const contentType = CONTENT_TYPES[extname(entry.name)];

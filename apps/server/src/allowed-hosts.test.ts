@@ -18,7 +18,10 @@ describe("hostName", () => {
 });
 
 describe("createHostAllowlist", () => {
-  const allow = createHostAllowlist({ allowed: ["chatbot.example.com", "*.internal.example"], boundHosts: ["chatbot", "::"] })!;
+  const allow = createHostAllowlist({
+    allowed: ["chatbot.example.com", "*.internal.example"],
+    boundHosts: ["chatbot", "::"],
+  })!;
 
   it.each([
     "localhost:50052",

@@ -4,7 +4,12 @@ import { parseCliArgs, usage } from "./cli.js";
 
 describe("parseCliArgs", () => {
   it("serves gRPC on localhost:50052 when no address is given", () => {
-    expect(parseCliArgs([])).toEqual({ grpc: { host: "localhost", port: 50052 }, http: undefined, debug: false, help: false });
+    expect(parseCliArgs([])).toEqual({
+      grpc: { host: "localhost", port: 50052 },
+      http: undefined,
+      debug: false,
+      help: false,
+    });
   });
 
   it("keeps the old flags: --grpc, --http alone (HTTP only), both, --debug", () => {
@@ -13,7 +18,12 @@ describe("parseCliArgs", () => {
     expect(httpOnly.grpc).toBeUndefined();
     expect(httpOnly.http).toEqual({ host: "localhost", port: 9006 });
     const both = parseCliArgs(["--grpc", ":50052", "--http=[::1]:9006", "--debug"]);
-    expect(both).toEqual({ grpc: { host: "localhost", port: 50052 }, http: { host: "::1", port: 9006 }, debug: true, help: false });
+    expect(both).toEqual({
+      grpc: { host: "localhost", port: 50052 },
+      http: { host: "::1", port: 9006 },
+      debug: true,
+      help: false,
+    });
     expect(parseCliArgs(["-h"]).help).toBe(true);
   });
 

@@ -17,9 +17,22 @@ export interface CliArgs {
 
 /** The flags, as `--help` lists them. */
 export const FLAGS = [
-  { flag: "--grpc host:port", default: `${DEFAULT_GRPC_HOST}:${DEFAULT_GRPC_PORT}`, description: "Serve gRPC, gRPC-web and Connect (HTTP/1.1 and HTTP/2) here, and the browser playground at / on the same port. On unless only --http is given." },
-  { flag: "--http host:port", default: "off", description: `Serve the legacy HTTP API (POST /ask, POST /renew, GET /healthz) here, e.g. ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}. Alone: only HTTP; with --grpc: both, one session pool.` },
-  { flag: "--debug", default: "off", description: "Log at debug level (prompts and replies included) and serve gRPC reflection." },
+  {
+    flag: "--grpc host:port",
+    default: `${DEFAULT_GRPC_HOST}:${DEFAULT_GRPC_PORT}`,
+    description:
+      "Serve gRPC, gRPC-web and Connect (HTTP/1.1 and HTTP/2) here, and the browser playground at / on the same port. On unless only --http is given.",
+  },
+  {
+    flag: "--http host:port",
+    default: "off",
+    description: `Serve the legacy HTTP API (POST /ask, POST /renew, GET /healthz) here, e.g. ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}. Alone: only HTTP; with --grpc: both, one session pool.`,
+  },
+  {
+    flag: "--debug",
+    default: "off",
+    description: "Log at debug level (prompts and replies included) and serve gRPC reflection.",
+  },
   { flag: "-h, --help", default: "", description: "Print this help and exit." },
 ] as const;
 
@@ -63,7 +76,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
 /** The flags as a markdown table (the README's copy is checked against it). */
 export function flagsMarkdown(): string {
   const rows = ["| Flag | Default | Meaning |", "| --- | --- | --- |"];
-  for (const f of FLAGS) rows.push(`| \`${f.flag}\` | ${f.default === "" ? "" : `\`${f.default}\``} | ${f.description} |`);
+  for (const f of FLAGS)
+    rows.push(`| \`${f.flag}\` | ${f.default === "" ? "" : `\`${f.default}\``} | ${f.description} |`);
   return rows.join("\n");
 }
 
@@ -77,7 +91,9 @@ export function usage(): string {
     "(muvtuber.chatbot.v2.ChatbotService, with grpc.health.v1), and the legacy HTTP API.",
     "",
     "Flags:",
-    ...FLAGS.map((f) => `  ${f.flag.padEnd(width)}${f.description}${f.default === "" ? "" : ` [default: ${f.default}]`}`),
+    ...FLAGS.map(
+      (f) => `  ${f.flag.padEnd(width)}${f.description}${f.default === "" ? "" : ` [default: ${f.default}]`}`,
+    ),
     "",
     "Environment:",
     configReference(),

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ConfigError } from "@chatgptchatbot/core";
 import { describe, expect, it } from "vitest";
 import { MAX_ACCESS_TOKENS_FILE_BYTES } from "./access-tokens.js";
-import { ConfigError } from "@chatgptchatbot/core";
 import { configReference, configReferenceMarkdown, defaultConfig, readConfig } from "./config.js";
 
 describe("readConfig", () => {
@@ -122,35 +122,99 @@ describe("readConfig", () => {
   });
 
   it.each([
-    ["CHATGPT_COOLDOWN", "soon", "CHATGPT_COOLDOWN: expected a number of seconds from 0 to 2147483, got \"soon\""],
-    ["CHATGPT_V3_COOLDOWN", "-1", "CHATGPT_V3_COOLDOWN: expected a number of seconds from 0 to 2147483, got \"-1\""],
-    ["CHATBOT_SHUTDOWN_TIMEOUT", "3000000", "CHATBOT_SHUTDOWN_TIMEOUT: expected a number of seconds from 0 to 2147483, got \"3000000\""],
-    ["CHATBOT_CORS_ORIGINS", " , ", "CHATBOT_CORS_ORIGINS: expected a comma-separated list, got \" , \""],
-    ["CHATBOT_CORS_ORIGINS", "localhost:3000", "CHATBOT_CORS_ORIGINS: expected * or origins like https://app.example:8080, got \"localhost:3000\""],
-    ["CHATBOT_CORS_ORIGINS", "https://app.example/path", "CHATBOT_CORS_ORIGINS: expected * or origins like https://app.example:8080, got \"https://app.example/path\""],
-    ["CHATBOT_ALLOWED_UPSTREAM_HOSTS", "https://api.example.com", "CHATBOT_ALLOWED_UPSTREAM_HOSTS: expected hosts like api.example.com or 127.0.0.1:8080, got \"https://api.example.com\""],
-    ["CHATBOT_MAX_SESSIONS", "0", "CHATBOT_MAX_SESSIONS: expected a whole number >= 1, got \"0\""],
-    ["CHATBOT_MAX_SESSIONS", "1.5", "CHATBOT_MAX_SESSIONS: expected a whole number >= 1, got \"1.5\""],
-    ["API_URL", "localhost:8080", "API_URL: expected an http(s) URL, got \"localhost:8080\""],
-    ["GRPC_REFLECTION", "maybe", "GRPC_REFLECTION: expected true or false, got \"maybe\""],
-    ["LOG_LEVEL", "loud", "LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got \"loud\""],
-    ["CHATBOT_FIRST_SEGMENT_MIN_LENGTH", "0", "CHATBOT_FIRST_SEGMENT_MIN_LENGTH: expected a whole number from 1 to 100000, got \"0\""],
-    ["CHATBOT_MAX_SEGMENT_LENGTH", "39", "CHATBOT_MAX_SEGMENT_LENGTH: expected a whole number from 40 to 100000, got \"39\""],
-    ["CHATBOT_MAX_SEGMENT_LENGTH", "1e999", "CHATBOT_MAX_SEGMENT_LENGTH: expected a whole number from 40 to 100000, got \"1e999\""],
-    ["CHATBOT_MAX_SEGMENT_LENGTH", "99999999999999999999", "CHATBOT_MAX_SEGMENT_LENGTH: expected a whole number from 40 to 100000, got \"99999999999999999999\""],
-    ["CHATBOT_MAX_PROMPT_CHARS", "0", "CHATBOT_MAX_PROMPT_CHARS: expected a whole number >= 1, got \"0\""],
-    ["OPENAI_API_KEYS", "sk-test-a,sk-test-ключ", "OPENAI_API_KEYS: credential 2 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
-    ["OPENAI_API_KEY", "sk-test-nul\u0000x", "OPENAI_API_KEY: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
-    ["CHATGPT_ACCESS_TOKENS", "tok-test a", "CHATGPT_ACCESS_TOKENS: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)"],
+    ["CHATGPT_COOLDOWN", "soon", 'CHATGPT_COOLDOWN: expected a number of seconds from 0 to 2147483, got "soon"'],
+    ["CHATGPT_V3_COOLDOWN", "-1", 'CHATGPT_V3_COOLDOWN: expected a number of seconds from 0 to 2147483, got "-1"'],
+    [
+      "CHATBOT_SHUTDOWN_TIMEOUT",
+      "3000000",
+      'CHATBOT_SHUTDOWN_TIMEOUT: expected a number of seconds from 0 to 2147483, got "3000000"',
+    ],
+    ["CHATBOT_CORS_ORIGINS", " , ", 'CHATBOT_CORS_ORIGINS: expected a comma-separated list, got " , "'],
+    [
+      "CHATBOT_CORS_ORIGINS",
+      "localhost:3000",
+      'CHATBOT_CORS_ORIGINS: expected * or origins like https://app.example:8080, got "localhost:3000"',
+    ],
+    [
+      "CHATBOT_CORS_ORIGINS",
+      "https://app.example/path",
+      'CHATBOT_CORS_ORIGINS: expected * or origins like https://app.example:8080, got "https://app.example/path"',
+    ],
+    [
+      "CHATBOT_ALLOWED_UPSTREAM_HOSTS",
+      "https://api.example.com",
+      'CHATBOT_ALLOWED_UPSTREAM_HOSTS: expected hosts like api.example.com or 127.0.0.1:8080, got "https://api.example.com"',
+    ],
+    ["CHATBOT_MAX_SESSIONS", "0", 'CHATBOT_MAX_SESSIONS: expected a whole number >= 1, got "0"'],
+    ["CHATBOT_MAX_SESSIONS", "1.5", 'CHATBOT_MAX_SESSIONS: expected a whole number >= 1, got "1.5"'],
+    ["API_URL", "localhost:8080", 'API_URL: expected an http(s) URL, got "localhost:8080"'],
+    ["GRPC_REFLECTION", "maybe", 'GRPC_REFLECTION: expected true or false, got "maybe"'],
+    ["LOG_LEVEL", "loud", 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [
+      "CHATBOT_FIRST_SEGMENT_MIN_LENGTH",
+      "0",
+      'CHATBOT_FIRST_SEGMENT_MIN_LENGTH: expected a whole number from 1 to 100000, got "0"',
+    ],
+    [
+      "CHATBOT_MAX_SEGMENT_LENGTH",
+      "39",
+      'CHATBOT_MAX_SEGMENT_LENGTH: expected a whole number from 40 to 100000, got "39"',
+    ],
+    [
+      "CHATBOT_MAX_SEGMENT_LENGTH",
+      "1e999",
+      'CHATBOT_MAX_SEGMENT_LENGTH: expected a whole number from 40 to 100000, got "1e999"',
+    ],
+    [
+      "CHATBOT_MAX_SEGMENT_LENGTH",
+      "99999999999999999999",
+      'CHATBOT_MAX_SEGMENT_LENGTH: expected a whole number from 40 to 100000, got "99999999999999999999"',
+    ],
+    ["CHATBOT_MAX_PROMPT_CHARS", "0", 'CHATBOT_MAX_PROMPT_CHARS: expected a whole number >= 1, got "0"'],
+    [
+      "OPENAI_API_KEYS",
+      "sk-test-a,sk-test-ключ",
+      "OPENAI_API_KEYS: credential 2 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)",
+    ],
+    [
+      "OPENAI_API_KEY",
+      "sk-test-nul\u0000x",
+      "OPENAI_API_KEY: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)",
+    ],
+    [
+      "CHATGPT_ACCESS_TOKENS",
+      "tok-test a",
+      "CHATGPT_ACCESS_TOKENS: credential 1 must be visible ASCII only (no spaces, control or non-ASCII characters: it is sent in an HTTP header)",
+    ],
     ["CHATGPT_ACCESS_TOKEN", "t".repeat(5000), "CHATGPT_ACCESS_TOKEN: credential 1 must be at most 4096 characters"],
-    ["CHATBOT_AUTH_TOKENS", "test-server-token-0001,short", "CHATBOT_AUTH_TOKENS: token 2 is shorter than 16 characters"],
-    ["CHATBOT_AUTH_TOKENS", "test-server token-0001", "CHATBOT_AUTH_TOKENS: token 1 has characters other than visible ASCII"],
-    ["CHATBOT_ALLOWED_HOSTS", "chatbot.example.com:443", "CHATBOT_ALLOWED_HOSTS: expected * or names like chatbot.example.com or *.example.com (no port), got \"chatbot.example.com:443\""],
-    ["CHATBOT_ALLOWED_HOSTS", "https://chatbot.example.com", "CHATBOT_ALLOWED_HOSTS: expected * or names like chatbot.example.com or *.example.com (no port), got \"https://chatbot.example.com\""],
-    ["CHATBOT_METRICS_PUBLIC", "maybe", "CHATBOT_METRICS_PUBLIC: expected true or false, got \"maybe\""],
-    ["LOG_FORMAT", "yaml", "LOG_FORMAT: expected json or pretty, got \"yaml\""],
-    ["CHATBOT_STORE", "file.db", "CHATBOT_STORE: expected memory, sqlite:PATH or redis://…, got \"file.db\""],
-    ["CHATBOT_STORE_KEY", "c2hvcnQ=", "CHATBOT_STORE_KEY: must decode to 32 bytes, got 5 (make one with `openssl rand -base64 32`)"],
+    [
+      "CHATBOT_AUTH_TOKENS",
+      "test-server-token-0001,short",
+      "CHATBOT_AUTH_TOKENS: token 2 is shorter than 16 characters",
+    ],
+    [
+      "CHATBOT_AUTH_TOKENS",
+      "test-server token-0001",
+      "CHATBOT_AUTH_TOKENS: token 1 has characters other than visible ASCII",
+    ],
+    [
+      "CHATBOT_ALLOWED_HOSTS",
+      "chatbot.example.com:443",
+      'CHATBOT_ALLOWED_HOSTS: expected * or names like chatbot.example.com or *.example.com (no port), got "chatbot.example.com:443"',
+    ],
+    [
+      "CHATBOT_ALLOWED_HOSTS",
+      "https://chatbot.example.com",
+      'CHATBOT_ALLOWED_HOSTS: expected * or names like chatbot.example.com or *.example.com (no port), got "https://chatbot.example.com"',
+    ],
+    ["CHATBOT_METRICS_PUBLIC", "maybe", 'CHATBOT_METRICS_PUBLIC: expected true or false, got "maybe"'],
+    ["LOG_FORMAT", "yaml", 'LOG_FORMAT: expected json or pretty, got "yaml"'],
+    ["CHATBOT_STORE", "file.db", 'CHATBOT_STORE: expected memory, sqlite:PATH or redis://…, got "file.db"'],
+    [
+      "CHATBOT_STORE_KEY",
+      "c2hvcnQ=",
+      "CHATBOT_STORE_KEY: must decode to 32 bytes, got 5 (make one with `openssl rand -base64 32`)",
+    ],
   ])("refuses %s=%s with a one-line message naming it", (name, value, message) => {
     let caught: unknown;
     try {
@@ -176,11 +240,10 @@ describe("readConfig", () => {
   });
 
   it("accepts host allowlists of names, IPv4 and [IPv6], with ports", () => {
-    expect(readConfig({ CHATBOT_ALLOWED_UPSTREAM_HOSTS: "api.deepseek.com, 127.0.0.1:11434,[::1]:8080" }).allowedUpstreamHosts).toEqual([
-      "api.deepseek.com",
-      "127.0.0.1:11434",
-      "[::1]:8080",
-    ]);
+    expect(
+      readConfig({ CHATBOT_ALLOWED_UPSTREAM_HOSTS: "api.deepseek.com, 127.0.0.1:11434,[::1]:8080" })
+        .allowedUpstreamHosts,
+    ).toEqual(["api.deepseek.com", "127.0.0.1:11434", "[::1]:8080"]);
   });
 
   describe("CHATBOT_AUTH_TOKENS_FILE", () => {
@@ -188,12 +251,15 @@ describe("readConfig", () => {
 
     it("reads one token a line", () => {
       const read: string[] = [];
-      const config = readConfig({ CHATBOT_AUTH_TOKENS_FILE: "/run/secrets/tokens" }, {
+      const config = readConfig(
+        { CHATBOT_AUTH_TOKENS_FILE: "/run/secrets/tokens" },
+        {
           readFile: (path) => {
             read.push(path);
             return TOKENS;
           },
-        });
+        },
+      );
       expect(read).toEqual(["/run/secrets/tokens"]);
       expect(config.authTokens).toEqual(["test-server-token-file-1", "test-server-token-file-2"]);
       expect(config.authTokensFile).toBe("/run/secrets/tokens");
@@ -209,7 +275,9 @@ describe("readConfig", () => {
           `CHATBOT_AUTH_TOKENS_FILE: cannot read ${JSON.stringify(join(dir, "missing"))}: ENOENT`,
         );
         writeFileSync(path, "x".repeat(MAX_ACCESS_TOKENS_FILE_BYTES + 1));
-        expect(() => readConfig({ CHATBOT_AUTH_TOKENS_FILE: path })).toThrow(/cannot read .*larger than 1048576 bytes$/);
+        expect(() => readConfig({ CHATBOT_AUTH_TOKENS_FILE: path })).toThrow(
+          /cannot read .*larger than 1048576 bytes$/,
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -217,14 +285,21 @@ describe("readConfig", () => {
 
     it.each([
       ["no token", "# nothing yet\n\n", /holds no token$/],
-      ["a bad token, named by position only", "test-server-token-file-1\nshort-secret\n", /^CHATBOT_AUTH_TOKENS_FILE: token 2 of the file is shorter than 16 characters$/],
+      [
+        "a bad token, named by position only",
+        "test-server-token-file-1\nshort-secret\n",
+        /^CHATBOT_AUTH_TOKENS_FILE: token 2 of the file is shorter than 16 characters$/,
+      ],
     ])("refuses a file with %s", (_name, text, message) => {
       expect(() => readConfig({ CHATBOT_AUTH_TOKENS_FILE: "/tokens" }, { readFile: () => text })).toThrow(message);
     });
 
     it("refuses both variables at once", () => {
       expect(() =>
-        readConfig({ CHATBOT_AUTH_TOKENS: "test-server-token-0001", CHATBOT_AUTH_TOKENS_FILE: "/tokens" }, { readFile: () => TOKENS }),
+        readConfig(
+          { CHATBOT_AUTH_TOKENS: "test-server-token-0001", CHATBOT_AUTH_TOKENS_FILE: "/tokens" },
+          { readFile: () => TOKENS },
+        ),
       ).toThrow("CHATBOT_AUTH_TOKENS_FILE: set either CHATBOT_AUTH_TOKENS or CHATBOT_AUTH_TOKENS_FILE, not both");
     });
   });
@@ -242,7 +317,20 @@ describe("readConfig", () => {
   it("documents every variable with its default", () => {
     const reference = configReference();
     const table = configReferenceMarkdown();
-    for (const name of ["CHATGPT_COOLDOWN", "CHATGPT_V3_COOLDOWN", "GRPC_REFLECTION", "API_URL", "CHATGPT_BASE_URL", "CHATGPT_MODEL", "CHATBOT_MAX_SESSIONS", "CHATBOT_RENEW_INTERVAL", "OPENAI_API_KEY", "LOG_LEVEL", "HTTPS_PROXY", "NO_PROXY"]) {
+    for (const name of [
+      "CHATGPT_COOLDOWN",
+      "CHATGPT_V3_COOLDOWN",
+      "GRPC_REFLECTION",
+      "API_URL",
+      "CHATGPT_BASE_URL",
+      "CHATGPT_MODEL",
+      "CHATBOT_MAX_SESSIONS",
+      "CHATBOT_RENEW_INTERVAL",
+      "OPENAI_API_KEY",
+      "LOG_LEVEL",
+      "HTTPS_PROXY",
+      "NO_PROXY",
+    ]) {
       expect(reference).toContain(name);
       expect(table).toContain(`\`${name}\``);
     }

@@ -4,6 +4,8 @@
  * is passed down; libraries never read `process.env` themselves. Defaults
  * are the libraries' exported constants, so none is written twice.
  */
+
+import { closeSync, openSync, readSync } from "node:fs";
 import { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS } from "@chatgptchatbot/chatgpt-client";
 import {
   ConfigError,
@@ -22,10 +24,9 @@ import {
 } from "@chatgptchatbot/core";
 import { DEFAULT_GRPC_CLOSE_TIMEOUT_MS } from "@chatgptchatbot/grpc-server";
 import { DEFAULT_BODY_LIMIT_BYTES } from "@chatgptchatbot/http-server";
-import { closeSync, openSync, readSync } from "node:fs";
-import { accessTokenLines, accessTokenProblem, MAX_ACCESS_TOKENS_FILE_BYTES } from "./access-tokens.js";
 import { DEFAULT_REDIS_PREFIX, RedisKeys } from "@chatgptchatbot/store-redis";
 import { parseStoreKey } from "@chatgptchatbot/store-sqlite";
+import { accessTokenLines, accessTokenProblem, MAX_ACCESS_TOKENS_FILE_BYTES } from "./access-tokens.js";
 import { DEFAULT_IDLE_GC_AFTER_MS } from "./idle-memory-reducer.js";
 import { parseStoreChoice, type StoreChoice } from "./store-choice.js";
 
@@ -190,7 +191,8 @@ const nonEmptyList =
   (check: (item: string, name: string) => void) =>
   (value: string, name: string): string[] => {
     const items = list(value);
-    if (items.length === 0) throw new ConfigError(name, `expected a comma-separated list, got ${JSON.stringify(value)}`);
+    if (items.length === 0)
+      throw new ConfigError(name, `expected a comma-separated list, got ${JSON.stringify(value)}`);
     for (const item of items) check(item, name);
     return items;
   };
@@ -204,7 +206,11 @@ const checkOrigin = (item: string, name: string): void => {
   } catch {
     url = undefined;
   }
-  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== item.replace(/\/+$/, "").toLowerCase()) {
+  if (
+    url === undefined ||
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.origin !== item.replace(/\/+$/, "").toLowerCase()
+  ) {
     throw new ConfigError(name, `expected * or origins like https://app.example:8080, got ${JSON.stringify(item)}`);
   }
 };
@@ -230,7 +236,10 @@ const accessTokens = (value: string, name: string): string[] => {
 const checkAllowedHost = (item: string, name: string): void => {
   if (item === "*") return;
   if (!/^(\*\.)?[a-z0-9]([a-z0-9_.-]*[a-z0-9])?\.?$/i.test(item)) {
-    throw new ConfigError(name, `expected * or names like chatbot.example.com or *.example.com (no port), got ${JSON.stringify(item)}`);
+    throw new ConfigError(
+      name,
+      `expected * or names like chatbot.example.com or *.example.com (no port), got ${JSON.stringify(item)}`,
+    );
   }
 };
 
@@ -275,39 +284,258 @@ const logLevel = (value: string, name: string): LogLevel => {
 
 /** Every environment variable the server reads. The order is the order of `--help`. */
 const SPECS = [
-  { env: "CHATGPT_COOLDOWN", key: "accessTokenCooldownMs", default: inSeconds(DEFAULT_ACCESS_TOKEN_COOLDOWN_MS), parse: seconds(), description: "Seconds between two upstream requests per access token (version 1 sessions); 0 disables." },
-  { env: "CHATGPT_V3_COOLDOWN", key: "apiKeyCooldownMs", default: inSeconds(DEFAULT_API_KEY_COOLDOWN_MS), parse: seconds(), description: "Seconds between two upstream requests per API key (version 3 sessions); 0 disables." },
-  { env: "CHATBOT_MAX_SESSIONS", key: "maxSessions", default: String(DEFAULT_MAX_SESSIONS), parse: integer(1), description: "Most sessions held at once; when full, idle (zombie) sessions are evicted first." },
-  { env: "CHATBOT_RENEW_INTERVAL", key: "renewIntervalMs", default: inSeconds(DEFAULT_RENEW_INTERVAL_MS), parse: seconds(), description: "Seconds after which a conversation is reset (system prompt kept); sessions idle for twice this are zombies. 0 disables." },
-  { env: "CHATBOT_SWEEP_INTERVAL", key: "sweepIntervalMs", default: inSeconds(DEFAULT_SWEEP_INTERVAL_MS), parse: seconds(), description: "Seconds between background sweeps that renew and evict; 0 disables the sweep." },
-  { env: "CHATBOT_MAX_TOKENS", key: "maxTokens", default: String(DEFAULT_MAX_TOKENS), parse: integer(1), description: "Default token budget for system prompt + history + prompt (a session's max_tokens overrides)." },
-  { env: "CHATBOT_MAX_PROMPT_CHARS", key: "maxPromptChars", default: String(DEFAULT_MAX_PROMPT_CHARS), parse: integer(1), description: "Largest prompt of one chat turn (Chat, ChatStream, /ask), in characters (Unicode code points); longer: INVALID_ARGUMENT / 400, before any work is done for it." },
-  { env: "CHATBOT_MAX_INITIAL_PROMPT_CHARS", key: "maxInitialPromptChars", default: String(DEFAULT_MAX_INITIAL_PROMPT_CHARS), parse: integer(1), description: "Largest initial (system) prompt of NewSession, in characters (Unicode code points); longer: INVALID_ARGUMENT." },
-  { env: "CHATBOT_FIRST_SEGMENT_MIN_LENGTH", key: "firstSegmentMinLength", default: String(DEFAULT_FIRST_SEGMENT_MIN_LENGTH), parse: integerFrom(1, MAX_SEGMENT_SETTING), description: "Streamed replies (ChatStream, /ask as text/event-stream): width (a CJK character counts 2) from which the first segment may end at a clause mark (，、,;：:), so speech starts early." },
-  { env: "CHATBOT_MAX_SEGMENT_LENGTH", key: "maxSegmentLength", default: String(DEFAULT_MAX_SEGMENT_LENGTH), parse: integerFrom(MIN_MAX_SEGMENT_LENGTH, MAX_SEGMENT_SETTING), description: `Streamed replies: width (a CJK character counts 2) beyond which a segment is cut at its last clause mark or space; at least ${MIN_MAX_SEGMENT_LENGTH}.` },
-  { env: "API_URL", key: "apiUrl", default: "", parse: url, description: "OpenAI-compatible endpoint for API-key sessions: a base URL (https://host/v1) or the full chat-completions URL. Empty: OpenAI." },
-  { env: "CHATGPT_BASE_URL", key: "chatgptBaseUrl", default: "", parse: url, description: "ChatGPT-web reverse proxy base URL for access-token sessions. Empty: such sessions must set base_url." },
-  { env: "CHATGPT_MODEL", key: "model", default: "", parse: optionalString, description: "Default model when a session's config names none. Empty: the backend's default." },
-  { env: "OPENAI_API_KEYS", aliases: ["OPENAI_API_KEY"], key: "defaultApiKeys", default: "", parse: credentials, description: "Server default API key(s), comma-separated (OPENAI_API_KEY is read when this is unset), for sessions whose config has none. Only ever sent to API_URL. Each: visible ASCII, at most 4096 characters." },
-  { env: "CHATGPT_ACCESS_TOKENS", aliases: ["CHATGPT_ACCESS_TOKEN"], key: "defaultAccessTokens", default: "", parse: credentials, description: "Server default access token(s), comma-separated (CHATGPT_ACCESS_TOKEN is read when this is unset). Only ever sent to CHATGPT_BASE_URL. Each: visible ASCII, at most 4096 characters." },
-  { env: "CHATBOT_ALLOWED_UPSTREAM_HOSTS", key: "allowedUpstreamHosts", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkHost)(v, n)), description: "Comma-separated hosts (host or host:port) a client's base_url may name. Empty: any host." },
-  { env: "CHATBOT_REQUEST_TIMEOUT", key: "requestTimeoutMs", default: inSeconds(DEFAULT_REQUEST_TIMEOUT_MS), parse: seconds(0.001), description: "Seconds before an upstream request times out." },
-  { env: "CHATBOT_MAX_RETRIES", key: "maxRetries", default: String(DEFAULT_MAX_RETRIES), parse: integer(0), description: "Retries of an upstream request on 429 and 5xx (with backoff, honouring Retry-After)." },
-  { env: "GRPC_REFLECTION", key: "grpcReflection", default: "false", parse: boolean, description: "Serve gRPC server reflection (also on with --debug)." },
-  { env: "CHATBOT_CORS_ORIGINS", key: "corsOrigins", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkOrigin)(v, n)), description: "Comma-separated origins browsers may call from (https://app.example:8080), or * for any. Unset: * when the server has no default credential; same-origin only when it has one, so other sites' pages cannot spend the operator's key." },
-  { env: "LOG_LEVEL", key: "logLevel", default: "info", parse: logLevel, description: "fatal, error, warn, info, debug, trace or silent (--debug sets debug). Prompts and replies are logged only at debug." },
-  { env: "CHATBOT_SHUTDOWN_TIMEOUT", key: "shutdownTimeoutMs", default: inSeconds(DEFAULT_GRPC_CLOSE_TIMEOUT_MS), parse: seconds(), description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM." },
-  { env: "CHATBOT_IDLE_GC_AFTER", key: "idleGcAfterMs", default: inSeconds(DEFAULT_IDLE_GC_AFTER_MS), parse: seconds(), description: "Seconds without a session call (NewSession or a chat turn; health checks do not count) after which one memory-reducing garbage collection gives the memory V8 grew under load back to the system; again only after the next busy spell. 0 disables." },
-  { env: "CHATBOT_HTTP_BODY_LIMIT", key: "httpBodyLimitBytes", default: String(DEFAULT_BODY_LIMIT_BYTES), parse: integer(1), description: "Largest HTTP API request body, in bytes (413 beyond)." },
-  { env: "CHATBOT_METRICS", key: "metrics", default: "true", parse: boolean, description: "Serve GET /metrics (Prometheus text format: calls, upstream requests, tokens, store, Node process) on the gRPC port and on the HTTP API's port; false: 404." },
-  { env: "CHATBOT_AUTH_TOKENS", key: "authTokens", default: "", parse: accessTokens, description: "Comma-separated access tokens for this server. Set: every RPC but health, every HTTP API route but /healthz, and /metrics need authorization: Bearer <token> (else UNAUTHENTICATED / 401). Each: 16 to 4096 visible ASCII characters. Unset: no token needed." },
-  { env: "CHATBOT_AUTH_TOKENS_FILE", key: "authTokensFile", default: "", parse: optionalString, description: "A file of access tokens, one a line (blank lines and # comments skipped), read at start instead of CHATBOT_AUTH_TOKENS; unreadable or empty: the start fails." },
-  { env: "CHATBOT_METRICS_PUBLIC", key: "metricsPublic", default: "false", parse: boolean, description: "true: /metrics answers without a token even when access tokens are set (for a scraper on a trusted network)." },
-  { env: "CHATBOT_ALLOWED_HOSTS", key: "allowedHosts", default: "", parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkAllowedHost)(v, n)), description: "Comma-separated names (chatbot.example.com, *.example.com) browsers may reach the server by, beyond loopback names, IP literals and the --grpc/--http host; browser requests naming another Host get 403 / PERMISSION_DENIED (DNS rebinding). * turns the check off." },
-  { env: "LOG_FORMAT", key: "logFormat", default: "", parse: logFormat, description: "json or pretty. Unset: human-readable lines when stdout is a terminal, JSON lines otherwise." },
-  { env: "CHATBOT_STORE", key: "store", default: "", parse: parseStoreChoice, description: "Where sessions are kept: sqlite:PATH (a file: sessions, the HTTP API's default session and each credential's cooldown survive a restart), memory (lost on restart), or redis://[[user]:password@]host:port[/db] (or rediss:// for TLS): shared by every replica on that Redis (see Running several replicas). Unset: SQLite at $XDG_STATE_HOME/chatgptchatbot/sessions.db, or ~/.local/state/chatgptchatbot/sessions.db without XDG_STATE_HOME." },
-  { env: "CHATBOT_STORE_KEY", key: "storeKey", default: "", parse: storeKey, description: "32 random bytes in base64 (openssl rand -base64 32): the credentials the SQLite or Redis store keeps are encrypted with it (AES-256-GCM). A store written with a key does not start without it; every replica on one Redis needs the same key." },
-  { env: "CHATBOT_REDIS_PREFIX", key: "redisPrefix", default: DEFAULT_REDIS_PREFIX, parse: redisPrefix, description: "What every Redis key starts with (CHATBOT_STORE=redis://…), so several deployments can share one Redis; replicas of one deployment use the same prefix. At most 128 characters, no spaces." },
+  {
+    env: "CHATGPT_COOLDOWN",
+    key: "accessTokenCooldownMs",
+    default: inSeconds(DEFAULT_ACCESS_TOKEN_COOLDOWN_MS),
+    parse: seconds(),
+    description: "Seconds between two upstream requests per access token (version 1 sessions); 0 disables.",
+  },
+  {
+    env: "CHATGPT_V3_COOLDOWN",
+    key: "apiKeyCooldownMs",
+    default: inSeconds(DEFAULT_API_KEY_COOLDOWN_MS),
+    parse: seconds(),
+    description: "Seconds between two upstream requests per API key (version 3 sessions); 0 disables.",
+  },
+  {
+    env: "CHATBOT_MAX_SESSIONS",
+    key: "maxSessions",
+    default: String(DEFAULT_MAX_SESSIONS),
+    parse: integer(1),
+    description: "Most sessions held at once; when full, idle (zombie) sessions are evicted first.",
+  },
+  {
+    env: "CHATBOT_RENEW_INTERVAL",
+    key: "renewIntervalMs",
+    default: inSeconds(DEFAULT_RENEW_INTERVAL_MS),
+    parse: seconds(),
+    description:
+      "Seconds after which a conversation is reset (system prompt kept); sessions idle for twice this are zombies. 0 disables.",
+  },
+  {
+    env: "CHATBOT_SWEEP_INTERVAL",
+    key: "sweepIntervalMs",
+    default: inSeconds(DEFAULT_SWEEP_INTERVAL_MS),
+    parse: seconds(),
+    description: "Seconds between background sweeps that renew and evict; 0 disables the sweep.",
+  },
+  {
+    env: "CHATBOT_MAX_TOKENS",
+    key: "maxTokens",
+    default: String(DEFAULT_MAX_TOKENS),
+    parse: integer(1),
+    description: "Default token budget for system prompt + history + prompt (a session's max_tokens overrides).",
+  },
+  {
+    env: "CHATBOT_MAX_PROMPT_CHARS",
+    key: "maxPromptChars",
+    default: String(DEFAULT_MAX_PROMPT_CHARS),
+    parse: integer(1),
+    description:
+      "Largest prompt of one chat turn (Chat, ChatStream, /ask), in characters (Unicode code points); longer: INVALID_ARGUMENT / 400, before any work is done for it.",
+  },
+  {
+    env: "CHATBOT_MAX_INITIAL_PROMPT_CHARS",
+    key: "maxInitialPromptChars",
+    default: String(DEFAULT_MAX_INITIAL_PROMPT_CHARS),
+    parse: integer(1),
+    description:
+      "Largest initial (system) prompt of NewSession, in characters (Unicode code points); longer: INVALID_ARGUMENT.",
+  },
+  {
+    env: "CHATBOT_FIRST_SEGMENT_MIN_LENGTH",
+    key: "firstSegmentMinLength",
+    default: String(DEFAULT_FIRST_SEGMENT_MIN_LENGTH),
+    parse: integerFrom(1, MAX_SEGMENT_SETTING),
+    description:
+      "Streamed replies (ChatStream, /ask as text/event-stream): width (a CJK character counts 2) from which the first segment may end at a clause mark (，、,;：:), so speech starts early.",
+  },
+  {
+    env: "CHATBOT_MAX_SEGMENT_LENGTH",
+    key: "maxSegmentLength",
+    default: String(DEFAULT_MAX_SEGMENT_LENGTH),
+    parse: integerFrom(MIN_MAX_SEGMENT_LENGTH, MAX_SEGMENT_SETTING),
+    description: `Streamed replies: width (a CJK character counts 2) beyond which a segment is cut at its last clause mark or space; at least ${MIN_MAX_SEGMENT_LENGTH}.`,
+  },
+  {
+    env: "API_URL",
+    key: "apiUrl",
+    default: "",
+    parse: url,
+    description:
+      "OpenAI-compatible endpoint for API-key sessions: a base URL (https://host/v1) or the full chat-completions URL. Empty: OpenAI.",
+  },
+  {
+    env: "CHATGPT_BASE_URL",
+    key: "chatgptBaseUrl",
+    default: "",
+    parse: url,
+    description:
+      "ChatGPT-web reverse proxy base URL for access-token sessions. Empty: such sessions must set base_url.",
+  },
+  {
+    env: "CHATGPT_MODEL",
+    key: "model",
+    default: "",
+    parse: optionalString,
+    description: "Default model when a session's config names none. Empty: the backend's default.",
+  },
+  {
+    env: "OPENAI_API_KEYS",
+    aliases: ["OPENAI_API_KEY"],
+    key: "defaultApiKeys",
+    default: "",
+    parse: credentials,
+    description:
+      "Server default API key(s), comma-separated (OPENAI_API_KEY is read when this is unset), for sessions whose config has none. Only ever sent to API_URL. Each: visible ASCII, at most 4096 characters.",
+  },
+  {
+    env: "CHATGPT_ACCESS_TOKENS",
+    aliases: ["CHATGPT_ACCESS_TOKEN"],
+    key: "defaultAccessTokens",
+    default: "",
+    parse: credentials,
+    description:
+      "Server default access token(s), comma-separated (CHATGPT_ACCESS_TOKEN is read when this is unset). Only ever sent to CHATGPT_BASE_URL. Each: visible ASCII, at most 4096 characters.",
+  },
+  {
+    env: "CHATBOT_ALLOWED_UPSTREAM_HOSTS",
+    key: "allowedUpstreamHosts",
+    default: "",
+    parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkHost)(v, n)),
+    description: "Comma-separated hosts (host or host:port) a client's base_url may name. Empty: any host.",
+  },
+  {
+    env: "CHATBOT_REQUEST_TIMEOUT",
+    key: "requestTimeoutMs",
+    default: inSeconds(DEFAULT_REQUEST_TIMEOUT_MS),
+    parse: seconds(0.001),
+    description: "Seconds before an upstream request times out.",
+  },
+  {
+    env: "CHATBOT_MAX_RETRIES",
+    key: "maxRetries",
+    default: String(DEFAULT_MAX_RETRIES),
+    parse: integer(0),
+    description: "Retries of an upstream request on 429 and 5xx (with backoff, honouring Retry-After).",
+  },
+  {
+    env: "GRPC_REFLECTION",
+    key: "grpcReflection",
+    default: "false",
+    parse: boolean,
+    description: "Serve gRPC server reflection (also on with --debug).",
+  },
+  {
+    env: "CHATBOT_CORS_ORIGINS",
+    key: "corsOrigins",
+    default: "",
+    parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkOrigin)(v, n)),
+    description:
+      "Comma-separated origins browsers may call from (https://app.example:8080), or * for any. Unset: * when the server has no default credential; same-origin only when it has one, so other sites' pages cannot spend the operator's key.",
+  },
+  {
+    env: "LOG_LEVEL",
+    key: "logLevel",
+    default: "info",
+    parse: logLevel,
+    description:
+      "fatal, error, warn, info, debug, trace or silent (--debug sets debug). Prompts and replies are logged only at debug.",
+  },
+  {
+    env: "CHATBOT_SHUTDOWN_TIMEOUT",
+    key: "shutdownTimeoutMs",
+    default: inSeconds(DEFAULT_GRPC_CLOSE_TIMEOUT_MS),
+    parse: seconds(),
+    description: "Seconds in-flight calls may take to finish after SIGINT/SIGTERM.",
+  },
+  {
+    env: "CHATBOT_IDLE_GC_AFTER",
+    key: "idleGcAfterMs",
+    default: inSeconds(DEFAULT_IDLE_GC_AFTER_MS),
+    parse: seconds(),
+    description:
+      "Seconds without a session call (NewSession or a chat turn; health checks do not count) after which one memory-reducing garbage collection gives the memory V8 grew under load back to the system; again only after the next busy spell. 0 disables.",
+  },
+  {
+    env: "CHATBOT_HTTP_BODY_LIMIT",
+    key: "httpBodyLimitBytes",
+    default: String(DEFAULT_BODY_LIMIT_BYTES),
+    parse: integer(1),
+    description: "Largest HTTP API request body, in bytes (413 beyond).",
+  },
+  {
+    env: "CHATBOT_METRICS",
+    key: "metrics",
+    default: "true",
+    parse: boolean,
+    description:
+      "Serve GET /metrics (Prometheus text format: calls, upstream requests, tokens, store, Node process) on the gRPC port and on the HTTP API's port; false: 404.",
+  },
+  {
+    env: "CHATBOT_AUTH_TOKENS",
+    key: "authTokens",
+    default: "",
+    parse: accessTokens,
+    description:
+      "Comma-separated access tokens for this server. Set: every RPC but health, every HTTP API route but /healthz, and /metrics need authorization: Bearer <token> (else UNAUTHENTICATED / 401). Each: 16 to 4096 visible ASCII characters. Unset: no token needed.",
+  },
+  {
+    env: "CHATBOT_AUTH_TOKENS_FILE",
+    key: "authTokensFile",
+    default: "",
+    parse: optionalString,
+    description:
+      "A file of access tokens, one a line (blank lines and # comments skipped), read at start instead of CHATBOT_AUTH_TOKENS; unreadable or empty: the start fails.",
+  },
+  {
+    env: "CHATBOT_METRICS_PUBLIC",
+    key: "metricsPublic",
+    default: "false",
+    parse: boolean,
+    description:
+      "true: /metrics answers without a token even when access tokens are set (for a scraper on a trusted network).",
+  },
+  {
+    env: "CHATBOT_ALLOWED_HOSTS",
+    key: "allowedHosts",
+    default: "",
+    parse: (v: string, n: string) => (v.trim() === "" ? [] : nonEmptyList(checkAllowedHost)(v, n)),
+    description:
+      "Comma-separated names (chatbot.example.com, *.example.com) browsers may reach the server by, beyond loopback names, IP literals and the --grpc/--http host; browser requests naming another Host get 403 / PERMISSION_DENIED (DNS rebinding). * turns the check off.",
+  },
+  {
+    env: "LOG_FORMAT",
+    key: "logFormat",
+    default: "",
+    parse: logFormat,
+    description: "json or pretty. Unset: human-readable lines when stdout is a terminal, JSON lines otherwise.",
+  },
+  {
+    env: "CHATBOT_STORE",
+    key: "store",
+    default: "",
+    parse: parseStoreChoice,
+    description:
+      "Where sessions are kept: sqlite:PATH (a file: sessions, the HTTP API's default session and each credential's cooldown survive a restart), memory (lost on restart), or redis://[[user]:password@]host:port[/db] (or rediss:// for TLS): shared by every replica on that Redis (see Running several replicas). Unset: SQLite at $XDG_STATE_HOME/chatgptchatbot/sessions.db, or ~/.local/state/chatgptchatbot/sessions.db without XDG_STATE_HOME.",
+  },
+  {
+    env: "CHATBOT_STORE_KEY",
+    key: "storeKey",
+    default: "",
+    parse: storeKey,
+    description:
+      "32 random bytes in base64 (openssl rand -base64 32): the credentials the SQLite or Redis store keeps are encrypted with it (AES-256-GCM). A store written with a key does not start without it; every replica on one Redis needs the same key.",
+  },
+  {
+    env: "CHATBOT_REDIS_PREFIX",
+    key: "redisPrefix",
+    default: DEFAULT_REDIS_PREFIX,
+    parse: redisPrefix,
+    description:
+      "What every Redis key starts with (CHATBOT_STORE=redis://…), so several deployments can share one Redis; replicas of one deployment use the same prefix. At most 128 characters, no spaces.",
+  },
 ] as const satisfies readonly Spec<keyof ServerConfig>[];
 
 /** Variables read by the backends' HTTP layer, listed for `--help`. */
@@ -327,7 +555,8 @@ function readSmallFile(path: string): string {
   try {
     const buffer = Buffer.alloc(MAX_ACCESS_TOKENS_FILE_BYTES + 1);
     let length = 0;
-    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    for (let n = -1; n !== 0 && length < buffer.length; length += n)
+      n = readSync(fd, buffer, length, buffer.length - length, null);
     if (length > MAX_ACCESS_TOKENS_FILE_BYTES) throw new Error(`larger than ${MAX_ACCESS_TOKENS_FILE_BYTES} bytes`);
     return buffer.subarray(0, length).toString("utf8");
   } finally {
@@ -339,7 +568,8 @@ function readSmallFile(path: string): string {
 function tokensFromFile(config: ServerConfig, readFile: (path: string) => string): string[] {
   const name = "CHATBOT_AUTH_TOKENS_FILE";
   const path = config.authTokensFile!;
-  if (config.authTokens.length > 0) throw new ConfigError(name, "set either CHATBOT_AUTH_TOKENS or CHATBOT_AUTH_TOKENS_FILE, not both");
+  if (config.authTokens.length > 0)
+    throw new ConfigError(name, "set either CHATBOT_AUTH_TOKENS or CHATBOT_AUTH_TOKENS_FILE, not both");
   let text: string;
   try {
     text = readFile(path);
@@ -406,10 +636,17 @@ export function configReferenceMarkdown(): string {
   const rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"];
   for (const spec of SPECS) {
     const aliases = "aliases" in spec ? ` (or ${spec.aliases.map((a) => `\`${a}\``).join(", ")})` : "";
-    rows.push(`| \`${spec.env}\`${aliases} | ${spec.default === "" ? "unset" : `\`${spec.default}\``} | ${spec.description} |`);
+    rows.push(
+      `| \`${spec.env}\`${aliases} | ${spec.default === "" ? "unset" : `\`${spec.default}\``} | ${spec.description} |`,
+    );
   }
   for (const pass of PASSTHROUGH) {
-    rows.push(`| ${pass.env.split(" / ").map((e) => `\`${e}\``).join(" / ")} | unset | ${pass.description} |`);
+    rows.push(
+      `| ${pass.env
+        .split(" / ")
+        .map((e) => `\`${e}\``)
+        .join(" / ")} | unset | ${pass.description} |`,
+    );
   }
   return rows.join("\n");
 }

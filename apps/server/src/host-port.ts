@@ -18,7 +18,10 @@ export function parseHostPort(
 ): HostPort {
   const v = value.trim();
   const bad = (): never => {
-    throw new ConfigError(flag, `expected host:port (like ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}), got ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      flag,
+      `expected host:port (like ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}), got ${JSON.stringify(value)}`,
+    );
   };
   if (v === "") bad();
   let host: string;

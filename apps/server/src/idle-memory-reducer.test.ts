@@ -1,7 +1,13 @@
 import { getHeapSpaceStatistics } from "node:v8";
 import { recordingLogger } from "@chatgptchatbot/testkit/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BUSY_UTILIZATION, OLD_GC_FLOOR_BYTES, OWN_GC_BELOW_LIVE_BYTES, memoryReducingGc, startIdleMemoryReducer } from "./idle-memory-reducer.js";
+import {
+  BUSY_UTILIZATION,
+  memoryReducingGc,
+  OLD_GC_FLOOR_BYTES,
+  OWN_GC_BELOW_LIVE_BYTES,
+  startIdleMemoryReducer,
+} from "./idle-memory-reducer.js";
 
 const BUSY = 0.9;
 /** What the fuzz suite's health checks every 25 ms cost the loop on this machine: quiet. */
@@ -51,7 +57,10 @@ describe("startIdleMemoryReducer", () => {
     expect(collect).toHaveBeenCalledTimes(1);
     vi.advanceTimersByTime(5_000);
     expect(collect).toHaveBeenCalledTimes(2);
-    expect(logger.lines.filter((l) => l.msg === "idle: heap given back to the system").map((l) => l.level)).toEqual(["debug", "debug"]);
+    expect(logger.lines.filter((l) => l.msg === "idle: heap given back to the system").map((l) => l.level)).toEqual([
+      "debug",
+      "debug",
+    ]);
     reducer.stop();
   });
 

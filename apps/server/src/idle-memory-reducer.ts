@@ -93,10 +93,20 @@ export function startIdleMemoryReducer({
       gc();
     } catch (error) {
       // Not worth a crash: the server works without it.
-      logger.warn({ err: error instanceof Error ? error.message : String(error) }, "idle memory reducer: the GC failed");
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        "idle memory reducer: the GC failed",
+      );
       return false;
     }
-    logger.debug({ ms: Math.round(performance.now() - started), rssBeforeMiB: mib(rssBefore), rssAfterMiB: mib(process.memoryUsage.rss()) }, message);
+    logger.debug(
+      {
+        ms: Math.round(performance.now() - started),
+        rssBeforeMiB: mib(rssBefore),
+        rssAfterMiB: mib(process.memoryUsage.rss()),
+      },
+      message,
+    );
     return true;
   };
   const timer = setInterval(() => {

@@ -22,7 +22,9 @@ describe("InstrumentedSessionStore", () => {
     const store = new InstrumentedSessionStore({ store: new MemorySessionStore(), observe: (info) => seen.push(info) });
     await store.create(record("a"));
     await expect(store.create(record("a"))).rejects.toThrow(/exists/);
-    expect(await store.appendTurn("missing", 1, { drop: 0, append: [], conversation: null, lastActiveAt: 1 })).toBe("not-found");
+    expect(await store.appendTurn("missing", 1, { drop: 0, append: [], conversation: null, lastActiveAt: 1 })).toBe(
+      "not-found",
+    );
     expect(await store.size()).toBe(1);
     expect(seen.map(({ operation, ok }) => [operation, ok])).toEqual([
       ["create", true],

@@ -1,4 +1,4 @@
-import type { SessionRecord, SessionStore, RenewWrite, TurnWrite, WriteOutcome } from "@chatgptchatbot/core";
+import type { RenewWrite, SessionRecord, SessionStore, TurnWrite, WriteOutcome } from "@chatgptchatbot/core";
 
 /** The store operations, as metrics name them. */
 export type StoreOperation = "get" | "create" | "appendTurn" | "renew" | "delete" | "size" | "list";
@@ -7,7 +7,11 @@ export type StoreOperation = "get" | "create" | "appendTurn" | "renew" | "delete
  * One finished store operation: how long it took and whether it threw. A
  * fenced write answering "not-found" or "stale" did its job: not an error.
  */
-export type StoreObserver = (info: { readonly operation: StoreOperation; readonly seconds: number; readonly ok: boolean }) => void;
+export type StoreObserver = (info: {
+  readonly operation: StoreOperation;
+  readonly seconds: number;
+  readonly ok: boolean;
+}) => void;
 
 /**
  * A SessionStore that times every operation of the one it wraps and reports

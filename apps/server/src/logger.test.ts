@@ -78,7 +78,14 @@ describe("logging", () => {
     const { log, post } = setup("info");
     await post("/ask", "not json");
     const line = log.lines().find((l) => l.msg === "request");
-    expect(line).toMatchObject({ level: 30, name: "chatgptchatbot", method: "POST", path: "/ask", status: 400, ms: expect.any(Number) });
+    expect(line).toMatchObject({
+      level: 30,
+      name: "chatgptchatbot",
+      method: "POST",
+      path: "/ask",
+      status: 400,
+      ms: expect.any(Number),
+    });
   });
 
   it("logs prompts and replies at debug only", async () => {
@@ -96,11 +103,18 @@ describe("logging", () => {
   it("censors fields that would hold a raw credential", () => {
     const { log, logger } = setup("info");
     logger.info({ access_token: TOKEN, nested: { api_key: KEY, authorization: `Bearer ${KEY}` } }, "oops");
-    logger.info({ credential: TOKEN, config: JSON.stringify({ api_key: KEY }), nested: { api_keys: [KEY] } }, "oops again");
+    logger.info(
+      { credential: TOKEN, config: JSON.stringify({ api_key: KEY }), nested: { api_keys: [KEY] } },
+      "oops again",
+    );
     expect(log.text()).not.toContain(TOKEN);
     expect(log.text()).not.toContain(KEY);
     expect(log.lines()[0]).toMatchObject({ access_token: "[redacted]", nested: { api_key: "[redacted]" } });
-    expect(log.lines()[1]).toMatchObject({ credential: "[redacted]", config: "[redacted]", nested: { api_keys: "[redacted]" } });
+    expect(log.lines()[1]).toMatchObject({
+      credential: "[redacted]",
+      config: "[redacted]",
+      nested: { api_keys: "[redacted]" },
+    });
   });
 
   it("shows which key a failed upstream request used, masked (the backends' credentialMasked is not censored)", async () => {
@@ -138,7 +152,9 @@ describe("log formats", () => {
     const logger = createLogger({ level: "info", destination: out.stream, format: "pretty" });
     logger.info({ session: "1234abcd", api_key: KEY }, "session created");
     const text = out.text();
-    expect(text).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(chatgptchatbot\): session created\n {4}session: "1234abcd"\n {4}api_key: "\[redacted\]"\n$/);
+    expect(text).toMatch(
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(chatgptchatbot\): session created\n {4}session: "1234abcd"\n {4}api_key: "\[redacted\]"\n$/,
+    );
     expect(text).not.toContain(KEY);
     expect(() => JSON.parse(text)).toThrow();
   });
@@ -146,6 +162,8 @@ describe("log formats", () => {
   it("writes one JSON object a line by default", () => {
     const out = capture();
     createLogger({ level: "info", destination: out.stream }).info({ session: "1234abcd" }, "session created");
-    expect(out.lines()).toEqual([expect.objectContaining({ level: 30, msg: "session created", session: "1234abcd", name: "chatgptchatbot" })]);
+    expect(out.lines()).toEqual([
+      expect.objectContaining({ level: 30, msg: "session created", session: "1234abcd", name: "chatgptchatbot" }),
+    ]);
   });
 });

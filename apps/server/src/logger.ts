@@ -1,6 +1,6 @@
-import type { LogFormat, LogLevel } from "./config.js";
 import { type DestinationStream, type Logger as PinoLogger, pino } from "pino";
 import pinoPretty from "pino-pretty";
+import type { LogFormat, LogLevel } from "./config.js";
 
 export interface CreateLoggerOptions {
   /** ServerConfig's `logLevel` (LOG_LEVEL; --debug sets debug). */
@@ -20,7 +20,13 @@ export interface CreateLoggerOptions {
  * person at a terminal, JSON lines for everything else (a pipe, a file, a
  * container's log driver), which log collectors parse.
  */
-export function chooseLogFormat({ configured, isTerminal }: { configured: LogFormat | undefined; isTerminal: boolean }): LogFormat {
+export function chooseLogFormat({
+  configured,
+  isTerminal,
+}: {
+  configured: LogFormat | undefined;
+  isTerminal: boolean;
+}): LogFormat {
   return configured ?? (isTerminal ? "pretty" : "json");
 }
 
@@ -32,7 +38,14 @@ export function chooseLogFormat({ configured, isTerminal }: { configured: LogFor
  * session log it), so operators see which key was used and the mask stays
  * visible.
  */
-export const REDACTED_LOG_FIELDS: readonly string[] = ["config", "access_token", "api_key", "api_keys", "credential", "authorization"];
+export const REDACTED_LOG_FIELDS: readonly string[] = [
+  "config",
+  "access_token",
+  "api_key",
+  "api_keys",
+  "credential",
+  "authorization",
+];
 
 /**
  * The process logger of the `chatgptchatbot` command, for the pool, the
@@ -40,7 +53,13 @@ export const REDACTED_LOG_FIELDS: readonly string[] = ["config", "access_token",
  * `maskSecret`; as a second guard, {@link REDACTED_LOG_FIELDS} are censored
  * wherever they appear.
  */
-export function createLogger({ level, destination, name = "chatgptchatbot", format = "json", colorize = false }: CreateLoggerOptions): PinoLogger {
+export function createLogger({
+  level,
+  destination,
+  name = "chatgptchatbot",
+  format = "json",
+  colorize = false,
+}: CreateLoggerOptions): PinoLogger {
   const options = {
     name,
     level,
@@ -51,7 +70,13 @@ export function createLogger({ level, destination, name = "chatgptchatbot", form
   };
   if (format === "pretty") {
     // Redaction happens in pino, before pino-pretty sees a line. Synchronous, so no line is lost at exit.
-    const pretty = pinoPretty({ destination: destination ?? 1, sync: true, colorize, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" });
+    const pretty = pinoPretty({
+      destination: destination ?? 1,
+      sync: true,
+      colorize,
+      translateTime: "SYS:HH:MM:ss.l",
+      ignore: "pid,hostname",
+    });
     return pino(options, pretty);
   }
   return destination === undefined ? pino(options) : pino(options, destination);

@@ -25,7 +25,9 @@ describe("createMetrics", () => {
     expect(line(body, 'chatbot_calls_total{method="/ask",protocol="http",code="200"}')).toBe(1);
     expect(line(body, 'chatbot_call_duration_seconds_bucket{le="0.025",method="/ask",protocol="http"}')).toBe(1);
     expect(line(body, 'chatbot_upstream_requests_total{backend="openai",outcome="timeout"}')).toBe(1);
-    expect(line(body, 'chatbot_upstream_request_duration_seconds_bucket{le="30",backend="openai",outcome="timeout"}')).toBe(0);
+    expect(
+      line(body, 'chatbot_upstream_request_duration_seconds_bucket{le="30",backend="openai",outcome="timeout"}'),
+    ).toBe(0);
     expect(line(body, 'chatbot_upstream_retries_total{backend="chatgpt-web",outcome="http_5xx"}')).toBe(1);
     expect(line(body, 'chatbot_cooldown_refusals_total{kind="api-key"}')).toBe(1);
     expect(line(body, 'chatbot_first_segment_seconds_bucket{le="1",kind="api-key"}')).toBe(1);

@@ -1,6 +1,6 @@
 import type { UpstreamObserver } from "@chatgptchatbot/chatgpt-client";
 import type { PoolObserver } from "@chatgptchatbot/core";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { StoreObserver } from "./instrumented-store.js";
 
 /** One finished call of either transport (gRPC-server's and HTTP-server's CallRecord have this shape). */
@@ -133,7 +133,8 @@ export function createMetrics(): ServerMetrics {
     pool: {
       cooldownRefused: ({ kind }) => cooldownRefusals.inc({ kind }),
       firstSegment: ({ kind, seconds }) => firstSegment.observe({ kind }, seconds),
-      tokens: ({ kind, direction, tokens: n, reported }) => tokens.inc({ kind, direction, source: reported ? "upstream" : "counted" }, n),
+      tokens: ({ kind, direction, tokens: n, reported }) =>
+        tokens.inc({ kind, direction, source: reported ? "upstream" : "counted" }, n),
     },
     upstream: {
       request: ({ backend, outcome, seconds }) => {

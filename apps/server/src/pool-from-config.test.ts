@@ -20,24 +20,42 @@ function compose(env: Record<string, string>): SessionPool {
   const config = readConfig({ CHATBOT_SWEEP_INTERVAL: "0", ...env });
   const backends = createBackendsFromConfig({ config });
   const pool = createPoolFromConfig({ config, backends: backends.resolve });
-  cleanup.push(() => pool.close(), () => backends.close());
+  cleanup.push(
+    () => pool.close(),
+    () => backends.close(),
+  );
   return pool;
 }
 
 describe("createPoolFromConfig", () => {
   it("carries the session limit, the cooldown and the default key into the pool", async () => {
-    const pool = compose({ API_URL: fake.url, CHATBOT_MAX_SESSIONS: "1", CHATGPT_V3_COOLDOWN: "0", OPENAI_API_KEY: "sk-test-server-key-0001" });
+    const pool = compose({
+      API_URL: fake.url,
+      CHATBOT_MAX_SESSIONS: "1",
+      CHATGPT_V3_COOLDOWN: "0",
+      OPENAI_API_KEY: "sk-test-server-key-0001",
+    });
     const { sessionId } = await pool.create({ config: "" });
     expect(await pool.chat({ sessionId, prompt: "a" })).toBe("echo: a");
     expect(await pool.chat({ sessionId, prompt: "b" })).toBe("echo: b"); // no cooldown
-    expect(fake.requests.map((r) => r.headers.authorization)).toEqual(["Bearer sk-test-server-key-0001", "Bearer sk-test-server-key-0001"]);
+    expect(fake.requests.map((r) => r.headers.authorization)).toEqual([
+      "Bearer sk-test-server-key-0001",
+      "Bearer sk-test-server-key-0001",
+    ]);
     await expect(pool.create({ config: "" })).rejects.toMatchObject({ code: ErrorCode.TooManySessions });
   });
 
   it("carries the prompt size limits", async () => {
-    const pool = compose({ API_URL: fake.url, CHATBOT_MAX_PROMPT_CHARS: "3", CHATBOT_MAX_INITIAL_PROMPT_CHARS: "5", CHATGPT_V3_COOLDOWN: "0" });
+    const pool = compose({
+      API_URL: fake.url,
+      CHATBOT_MAX_PROMPT_CHARS: "3",
+      CHATBOT_MAX_INITIAL_PROMPT_CHARS: "5",
+      CHATGPT_V3_COOLDOWN: "0",
+    });
     const config = JSON.stringify({ version: 3, api_key: "sk-test-session-key-0004" });
-    await expect(pool.create({ config, initialPrompt: "123456" })).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
+    await expect(pool.create({ config, initialPrompt: "123456" })).rejects.toMatchObject({
+      code: ErrorCode.InvalidArgument,
+    });
     const { sessionId } = await pool.create({ config, initialPrompt: "12345" });
     await expect(pool.chat({ sessionId, prompt: "1234" })).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
     expect(await pool.chat({ sessionId, prompt: "123" })).toBe("echo: 123");
@@ -47,9 +65,12 @@ describe("createPoolFromConfig", () => {
     const run = "one, two, three, four, five, six, seven, eight, nine, ten, eleven, twelve, thirteen";
     const sentences = async (env: Record<string, string>): Promise<string[]> => {
       const pool = compose({ API_URL: fake.url, CHATGPT_V3_COOLDOWN: "0", ...env });
-      const { sessionId } = await pool.create({ config: JSON.stringify({ version: 3, api_key: "sk-test-session-key-0005" }) });
+      const { sessionId } = await pool.create({
+        config: JSON.stringify({ version: 3, api_key: "sk-test-session-key-0005" }),
+      });
       const out: string[] = [];
-      for await (const part of pool.chatStream({ sessionId, prompt: run })) if (part.type === "sentence") out.push(part.text);
+      for await (const part of pool.chatStream({ sessionId, prompt: run }))
+        if (part.type === "sentence") out.push(part.text);
       return out;
     };
     expect((await sentences({}))[0]).toBe("echo: one, two, three,"); // the first clause mark past the default 20
@@ -77,7 +98,9 @@ describe("createBackendsFromConfig", () => {
       CHATGPT_V3_COOLDOWN: "0",
     });
     fake.enqueueFault({ kind: "status", status: 500 });
-    const { sessionId } = await pool.create({ config: JSON.stringify({ version: 3, api_key: "sk-test-session-key-0003" }) });
+    const { sessionId } = await pool.create({
+      config: JSON.stringify({ version: 3, api_key: "sk-test-session-key-0003" }),
+    });
     await expect(pool.chat({ sessionId, prompt: "hi" })).rejects.toMatchObject({ code: ErrorCode.Upstream });
     expect(fake.requests).toHaveLength(1); // CHATBOT_MAX_RETRIES=0
     expect(await pool.chat({ sessionId, prompt: "hi" })).toBe("echo: hi");

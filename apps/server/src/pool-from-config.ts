@@ -61,7 +61,9 @@ export function createPoolFromConfig({
   observeStore?: StoreObserver;
 }): SessionPool {
   const measured =
-    observeStore === undefined ? store : new InstrumentedSessionStore({ store: store ?? new MemorySessionStore(), observe: observeStore });
+    observeStore === undefined
+      ? store
+      : new InstrumentedSessionStore({ store: store ?? new MemorySessionStore(), observe: observeStore });
   return new SessionPool({
     ...poolOptionsFromConfig(config),
     backends,

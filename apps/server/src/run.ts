@@ -147,7 +147,13 @@ export async function runServer({
   const guards = {
     ...(config.authTokens.length === 0 ? {} : { authorize: createTokenCheck({ tokens: config.authTokens }) }),
     publicMetrics: config.metricsPublic,
-    ...optional("allowHost", createHostAllowlist({ allowed: config.allowedHosts, boundHosts: [args.grpc?.host, args.http?.host].filter((h) => h !== undefined) })),
+    ...optional(
+      "allowHost",
+      createHostAllowlist({
+        allowed: config.allowedHosts,
+        boundHosts: [args.grpc?.host, args.http?.host].filter((h) => h !== undefined),
+      }),
+    ),
   };
 
   let grpc: GrpcServer | undefined;
@@ -245,7 +251,10 @@ function buildFallback(create: (() => NodeHandlerFn) | undefined, logger: Logger
   try {
     return create();
   } catch (error) {
-    logger.warn({ err: error instanceof Error ? error.message : String(error) }, "no browser playground: it cannot be served");
+    logger.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      "no browser playground: it cannot be served",
+    );
     return undefined;
   }
 }

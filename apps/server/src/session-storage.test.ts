@@ -1,12 +1,12 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryCoordinator, MemorySessionStore } from "@chatgptchatbot/core";
 import { parseRedisUrl, RedisCoordinator, RedisSessionStore } from "@chatgptchatbot/store-redis";
 import { SqliteCoordinator, SqliteSessionStore, SqliteStoreError } from "@chatgptchatbot/store-sqlite";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
+import { skipWithoutRedis, startTestRedis, type TestRedis } from "../test/redis-server.js";
 import { openSessionStorage, StoreOpenError } from "./session-storage.js";
 
 let folder: string;
@@ -28,7 +28,11 @@ describe("openSessionStorage", () => {
   });
 
   it("sqlite at the default path: $XDG_STATE_HOME/chatgptchatbot/sessions.db, owner-only, with its coordinator", async () => {
-    const storage = await openSessionStorage({ ...base, choice: { kind: "sqlite", file: undefined }, env: { XDG_STATE_HOME: folder } });
+    const storage = await openSessionStorage({
+      ...base,
+      choice: { kind: "sqlite", file: undefined },
+      env: { XDG_STATE_HOME: folder },
+    });
     const file = join(folder, "chatgptchatbot", "sessions.db");
     expect(storage.description).toEqual({ store: "sqlite", storePath: file });
     expect(storage.store).toBeInstanceOf(SqliteSessionStore);
@@ -41,7 +45,10 @@ describe("openSessionStorage", () => {
     const choice = { kind: "sqlite", file: join(folder, "s.db") } as const;
     const first = await openSessionStorage({ ...base, choice, env: {} });
     expect(await first.defaultSessionMemory!.load()).toBeUndefined();
-    await first.defaultSessionMemory!.save({ sessionId: "s-1", config: '{"version":3,"api_key":"sk-test-renewed-0002"}' });
+    await first.defaultSessionMemory!.save({
+      sessionId: "s-1",
+      config: '{"version":3,"api_key":"sk-test-renewed-0002"}',
+    });
     await first.close();
     const second = await openSessionStorage({ ...base, choice, env: {} });
     const loaded = await second.defaultSessionMemory!.load();
@@ -52,16 +59,18 @@ describe("openSessionStorage", () => {
   it("a file that is no store stops the open with one line naming it", async () => {
     const file = join(folder, "junk.db");
     writeFileSync(file, "this is not a database, just some text that is long enough ".repeat(100));
-    const error = await openSessionStorage({ ...base, choice: { kind: "sqlite", file }, env: {} }).catch((e: unknown) => e);
+    const error = await openSessionStorage({ ...base, choice: { kind: "sqlite", file }, env: {} }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(SqliteStoreError);
     expect((error as Error).message).toContain(file);
     expect((error as Error).message).not.toContain("\n");
   });
 
   it("no home folder and no XDG_STATE_HOME: says to set CHATBOT_STORE", async () => {
-    await expect(openSessionStorage({ ...base, homeDir: "", choice: { kind: "sqlite", file: undefined }, env: {} })).rejects.toThrow(
-      /CHATBOT_STORE/,
-    );
+    await expect(
+      openSessionStorage({ ...base, homeDir: "", choice: { kind: "sqlite", file: undefined }, env: {} }),
+    ).rejects.toThrow(/CHATBOT_STORE/);
   });
 });
 
@@ -108,7 +117,9 @@ describe.skipIf(skipWithoutRedis)("openSessionStorage on Redis", () => {
     const first = await openSessionStorage({ ...base, choice: redis(), env: {}, redisPrefix, key: KEY });
     await first.close();
     for (const key of [undefined, Buffer.alloc(32, 4).toString("base64")]) {
-      const error = await openSessionStorage({ ...base, choice: redis(), env: {}, redisPrefix, key }).catch((e: unknown) => e);
+      const error = await openSessionStorage({ ...base, choice: redis(), env: {}, redisPrefix, key }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(StoreOpenError);
       expect((error as Error).message).toMatch(/CHATBOT_STORE_KEY/);
       expect((error as Error).message).not.toContain("\n");
@@ -123,9 +134,13 @@ describe.skipIf(skipWithoutRedis)("openSessionStorage on Redis", () => {
     const closedUrl = `redis://:${PASSWORD}@127.0.0.1:${nothing.port}/0`;
     await nothing.close();
     for (const url of [wrong, closedUrl]) {
-      const error = await openSessionStorage({ ...base, choice: redis(url), env: {}, redisStartTimeoutMs: 500 }).catch((e: unknown) => e);
+      const error = await openSessionStorage({ ...base, choice: redis(url), env: {}, redisStartTimeoutMs: 500 }).catch(
+        (e: unknown) => e,
+      );
       expect(error, url).toBeInstanceOf(StoreOpenError);
-      expect((error as Error).message).toMatch(/^session store redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0: Redis did not answer within 0\.5 s/);
+      expect((error as Error).message).toMatch(
+        /^session store redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0: Redis did not answer within 0\.5 s/,
+      );
       expect((error as Error).message).not.toMatch(/not-the-password|test-only-storage-pass/);
     }
   });

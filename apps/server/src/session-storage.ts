@@ -1,4 +1,10 @@
-import { type Coordinator, type Logger, MemoryCoordinator, MemorySessionStore, type SessionStore } from "@chatgptchatbot/core";
+import {
+  type Coordinator,
+  type Logger,
+  MemoryCoordinator,
+  MemorySessionStore,
+  type SessionStore,
+} from "@chatgptchatbot/core";
 import type { DefaultSessionMemory, DefaultSessionSnapshot } from "@chatgptchatbot/http-server";
 import {
   checkStoreKey,
@@ -127,7 +133,15 @@ export async function openSessionStorage({
       };
     }
     case "redis":
-      return await openRedisStorage({ choice, key, serverCredentials, redisPrefix, zombieAfterMs, logger, redisStartTimeoutMs });
+      return await openRedisStorage({
+        choice,
+        key,
+        serverCredentials,
+        redisPrefix,
+        zombieAfterMs,
+        logger,
+        redisStartTimeoutMs,
+      });
   }
 }
 

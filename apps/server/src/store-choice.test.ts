@@ -23,7 +23,14 @@ describe("parseStoreChoice (CHATBOT_STORE)", () => {
   });
 
   it("refuses anything else naming the variable, never repeating what follows a scheme (it may be a password)", () => {
-    for (const bad of ["sqlite:", "postgres://user:hunter2@db/x", "Memory!", "file.db", "redis://:hunter2@host:6379/x", "redis://:hunter2@host/0?tls=1"]) {
+    for (const bad of [
+      "sqlite:",
+      "postgres://user:hunter2@db/x",
+      "Memory!",
+      "file.db",
+      "redis://:hunter2@host:6379/x",
+      "redis://:hunter2@host/0?tls=1",
+    ]) {
       let error: unknown;
       try {
         parseStoreChoice(bad, "CHATBOT_STORE");

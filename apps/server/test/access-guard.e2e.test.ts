@@ -6,8 +6,8 @@
  * controls exactly which Host, Origin and Sec-Fetch-* headers go out.
  */
 import { spawn } from "node:child_process";
-import { request } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,7 +41,12 @@ afterAll(async () => {
 /** One HTTP/1.1 request with exactly these headers (fetch does not let a test set Host). */
 function rawRequest(
   url: string,
-  { method = "GET", path, headers = {}, body }: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+  {
+    method = "GET",
+    path,
+    headers = {},
+    body,
+  }: { method?: string; path: string; headers?: Record<string, string>; body?: string },
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -59,7 +64,9 @@ function rawRequest(
 /** Runs the built program to its exit (for start failures): exit code, stdout and stderr. */
 function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, "--grpc", "127.0.0.1:0"], { env: { PATH: process.env.PATH ?? "", CHATBOT_STORE: "memory", ...env } });
+    const child = spawn(process.execPath, [MAIN, "--grpc", "127.0.0.1:0"], {
+      env: { PATH: process.env.PATH ?? "", CHATBOT_STORE: "memory", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -74,7 +81,9 @@ describe("access tokens (CHATBOT_AUTH_TOKENS_FILE)", { timeout: 30_000 }, () => 
   beforeAll(async () => {
     const file = join(dir, "tokens");
     writeFileSync(file, `# chatbot tokens\n${TOKEN}\n${OTHER_TOKEN}\n`);
-    program = await startBuiltProgram({ env: { CHATBOT_STORE: "memory", CHATBOT_AUTH_TOKENS_FILE: file, CHATGPT_V3_COOLDOWN: "0", API_URL: openai.url } });
+    program = await startBuiltProgram({
+      env: { CHATBOT_STORE: "memory", CHATBOT_AUTH_TOKENS_FILE: file, CHATGPT_V3_COOLDOWN: "0", API_URL: openai.url },
+    });
   });
 
   afterAll(async () => {
@@ -95,7 +104,11 @@ describe("access tokens (CHATBOT_AUTH_TOKENS_FILE)", { timeout: 30_000 }, () => 
     async (protocol) => {
       const client = createClient(ChatbotService, transports[protocol](program.grpcUrl));
       const sessionConfig = JSON.stringify({ version: 3, api_key: API_KEY });
-      for (const headers of [{}, { authorization: "Bearer test-server-token-e2e-9999" }, { authorization: `Basic ${TOKEN}` }]) {
+      for (const headers of [
+        {},
+        { authorization: "Bearer test-server-token-e2e-9999" },
+        { authorization: `Basic ${TOKEN}` },
+      ]) {
         const error = await client.newSession({ config: sessionConfig }, { headers }).then(
           () => undefined,
           (e: unknown) => ConnectError.from(e),
@@ -107,7 +120,9 @@ describe("access tokens (CHATBOT_AUTH_TOKENS_FILE)", { timeout: 30_000 }, () => 
       for (const token of [TOKEN, OTHER_TOKEN]) {
         const headers = { authorization: `Bearer ${token}` };
         const { sessionId } = await client.newSession({ config: sessionConfig }, { headers });
-        expect((await client.chat({ sessionId, prompt: `hi over ${protocol}` }, { headers })).response).toBe(`echo: hi over ${protocol}`);
+        expect((await client.chat({ sessionId, prompt: `hi over ${protocol}` }, { headers })).response).toBe(
+          `echo: hi over ${protocol}`,
+        );
       }
       expect(openai.requests.length - before).toBe(2);
       expect((await createClient(Health, transports[protocol](program.grpcUrl)).check({ service: "" })).status).toBe(1);
@@ -118,7 +133,11 @@ describe("access tokens (CHATBOT_AUTH_TOKENS_FILE)", { timeout: 30_000 }, () => 
     const ask = { method: "POST", path: "/ask", body: JSON.stringify({ prompt: "hello" }) };
     const refused = await rawRequest(program.httpUrl, ask);
     expect([refused.status, refused.headers["www-authenticate"]]).toEqual([401, "Bearer"]);
-    const renew = await rawRequest(program.httpUrl, { method: "POST", path: "/renew", body: JSON.stringify({ api_key: API_KEY, version: 3 }) });
+    const renew = await rawRequest(program.httpUrl, {
+      method: "POST",
+      path: "/renew",
+      body: JSON.stringify({ api_key: API_KEY, version: 3 }),
+    });
     expect(renew.status).toBe(401);
     expect((await rawRequest(program.httpUrl, { path: "/healthz" })).status).toBe(200);
     const renewed = await rawRequest(program.httpUrl, {
@@ -141,7 +160,10 @@ describe("access tokens (CHATBOT_AUTH_TOKENS_FILE)", { timeout: 30_000 }, () => 
   });
 
   it("the playground page itself loads without a token (its field is where the token is typed)", async () => {
-    const page = await rawRequest(program.grpcUrl, { path: "/", headers: { "sec-fetch-mode": "navigate", host: "localhost" } });
+    const page = await rawRequest(program.grpcUrl, {
+      path: "/",
+      headers: { "sec-fetch-mode": "navigate", host: "localhost" },
+    });
     expect(page.status).toBe(200);
     expect(page.body).toContain('id="server-token"');
   });
@@ -152,7 +174,9 @@ describe("the host guard", { timeout: 30_000 }, () => {
   let openPrograms: BuiltProgram[] = [];
 
   beforeAll(async () => {
-    program = await startBuiltProgram({ env: { CHATBOT_STORE: "memory", CHATGPT_V3_COOLDOWN: "0", OPENAI_API_KEY: API_KEY, API_URL: openai.url } });
+    program = await startBuiltProgram({
+      env: { CHATBOT_STORE: "memory", CHATGPT_V3_COOLDOWN: "0", OPENAI_API_KEY: API_KEY, API_URL: openai.url },
+    });
   });
 
   afterAll(async () => {
@@ -172,10 +196,16 @@ describe("the host guard", { timeout: 30_000 }, () => {
     const before = openai.requests.length;
     const grpcPort = new URL(program.grpcUrl).port;
     const httpPort = new URL(program.httpUrl).port;
-    const browsers: Record<string, string>[] = [{ origin: `http://evil.test:${grpcPort}` }, { "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors" }];
+    const browsers: Record<string, string>[] = [
+      { origin: `http://evil.test:${grpcPort}` },
+      { "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors" },
+    ];
     for (const browser of browsers) {
       const rpc = await newSession(program.grpcUrl, { host: `evil.test:${grpcPort}`, ...browser });
-      expect([rpc.status, rpc.body]).toEqual([403, "this server does not answer browsers under this host name (see CHATBOT_ALLOWED_HOSTS)\n"]);
+      expect([rpc.status, rpc.body]).toEqual([
+        403,
+        "this server does not answer browsers under this host name (see CHATBOT_ALLOWED_HOSTS)\n",
+      ]);
       const ask = await rawRequest(program.httpUrl, {
         method: "POST",
         path: "/ask",
@@ -195,13 +225,27 @@ describe("the host guard", { timeout: 30_000 }, () => {
     }
     // muvtuber's Go client dials a compose service name and sends no Origin.
     expect((await newSession(program.grpcUrl, { host: `chatbot:${port}` })).status).toBe(200);
-    const ask = await rawRequest(program.httpUrl, { method: "POST", path: "/ask", headers: { host: "chatbot:9006" }, body: '{"prompt":"hi"}' });
+    const ask = await rawRequest(program.httpUrl, {
+      method: "POST",
+      path: "/ask",
+      headers: { host: "chatbot:9006" },
+      body: '{"prompt":"hi"}',
+    });
     expect(ask.status).toBe(200);
   });
 
   it("allows CHATBOT_ALLOWED_HOSTS names, and * turns the check off", async () => {
-    const listed = await startBuiltProgram({ env: { CHATBOT_STORE: "memory", CHATBOT_ALLOWED_HOSTS: "chatbot.example.com", OPENAI_API_KEY: API_KEY, API_URL: openai.url } });
-    const off = await startBuiltProgram({ env: { CHATBOT_STORE: "memory", CHATBOT_ALLOWED_HOSTS: "*", OPENAI_API_KEY: API_KEY, API_URL: openai.url } });
+    const listed = await startBuiltProgram({
+      env: {
+        CHATBOT_STORE: "memory",
+        CHATBOT_ALLOWED_HOSTS: "chatbot.example.com",
+        OPENAI_API_KEY: API_KEY,
+        API_URL: openai.url,
+      },
+    });
+    const off = await startBuiltProgram({
+      env: { CHATBOT_STORE: "memory", CHATBOT_ALLOWED_HOSTS: "*", OPENAI_API_KEY: API_KEY, API_URL: openai.url },
+    });
     openPrograms.push(listed, off);
     const browser = (host: string) => ({ host, origin: `http://${host}` });
     expect((await newSession(listed.grpcUrl, browser("chatbot.example.com"))).status).toBe(200);
@@ -213,9 +257,21 @@ describe("the host guard", { timeout: 30_000 }, () => {
 
 describe("start failures", () => {
   it.each([
-    ["a missing tokens file", { CHATBOT_AUTH_TOKENS_FILE: "/nonexistent/chatbot-tokens" }, /^chatgptchatbot: CHATBOT_AUTH_TOKENS_FILE: cannot read "\/nonexistent\/chatbot-tokens": ENOENT \(see --help\)\n$/],
-    ["a short token", { CHATBOT_AUTH_TOKENS: `${TOKEN},short` }, /^chatgptchatbot: CHATBOT_AUTH_TOKENS: token 2 is shorter than 16 characters \(see --help\)\n$/],
-    ["an unknown log format", { LOG_FORMAT: "xml" }, /^chatgptchatbot: LOG_FORMAT: expected json or pretty, got "xml" \(see --help\)\n$/],
+    [
+      "a missing tokens file",
+      { CHATBOT_AUTH_TOKENS_FILE: "/nonexistent/chatbot-tokens" },
+      /^chatgptchatbot: CHATBOT_AUTH_TOKENS_FILE: cannot read "\/nonexistent\/chatbot-tokens": ENOENT \(see --help\)\n$/,
+    ],
+    [
+      "a short token",
+      { CHATBOT_AUTH_TOKENS: `${TOKEN},short` },
+      /^chatgptchatbot: CHATBOT_AUTH_TOKENS: token 2 is shorter than 16 characters \(see --help\)\n$/,
+    ],
+    [
+      "an unknown log format",
+      { LOG_FORMAT: "xml" },
+      /^chatgptchatbot: LOG_FORMAT: expected json or pretty, got "xml" \(see --help\)\n$/,
+    ],
   ])("stops with exit code 2 and one line for %s, quoting no token", async (_name, env, message) => {
     const { code, stdout, stderr } = await runToExit(env);
     expect(code).toBe(2);
@@ -256,8 +312,13 @@ describe("log formats", { timeout: 30_000 }, () => {
   }
 
   it("writes human-readable lines with LOG_FORMAT=pretty, keys masked and tokens absent", async () => {
-    const lines = await linesOf({ LOG_FORMAT: "pretty", OPENAI_API_KEY: API_KEY, CHATBOT_AUTH_TOKENS: TOKEN }, /listening/);
-    expect(lines.some((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(chatgptchatbot\): listening$/.test(line))).toBe(true);
+    const lines = await linesOf(
+      { LOG_FORMAT: "pretty", OPENAI_API_KEY: API_KEY, CHATBOT_AUTH_TOKENS: TOKEN },
+      /listening/,
+    );
+    expect(lines.some((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(chatgptchatbot\): listening$/.test(line))).toBe(
+      true,
+    );
     expect(lines.some((line) => /^ {4}accessTokens: 1$/.test(line))).toBe(true);
     expect(lines.some((line) => /INFO \(chatgptchatbot\): stopped$/.test(line))).toBe(true);
     for (const line of lines) expect(line.startsWith("{"), line).toBe(false); // no JSON object lines

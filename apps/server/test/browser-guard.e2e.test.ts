@@ -13,10 +13,10 @@
  *   upstream sees nothing.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createPlaygroundHandler } from "@chatgptchatbot/playground";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { type BrowserContext, chromium, type Page, type Request } from "playwright-core";
@@ -51,7 +51,9 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
 
   beforeAll(async () => {
     openai = await startFakeOpenAI();
-    program = await startBuiltProgram({ env: { CHATBOT_STORE: "memory", CHATBOT_AUTH_TOKENS: TOKEN, API_URL: openai.url, CHATGPT_V3_COOLDOWN: "0" } });
+    program = await startBuiltProgram({
+      env: { CHATBOT_STORE: "memory", CHATBOT_AUTH_TOKENS: TOKEN, API_URL: openai.url, CHATGPT_V3_COOLDOWN: "0" },
+    });
     grpcPort = new URL(program.grpcUrl).port;
     httpPort = new URL(program.httpUrl).port;
     const pageFiles = createPlaygroundHandler();
@@ -67,7 +69,14 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP evil.test 127.0.0.1", "--no-first-run", "--disable-background-networking"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--host-resolver-rules=MAP evil.test 127.0.0.1",
+        "--no-first-run",
+        "--disable-background-networking",
+      ],
     });
     context.setDefaultTimeout(15_000);
   }, 60_000);
@@ -82,7 +91,9 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
     if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  async function errorShown(page: Page): Promise<{ hidden: boolean; code: string | undefined; text: string; hint: string }> {
+  async function errorShown(
+    page: Page,
+  ): Promise<{ hidden: boolean; code: string | undefined; text: string; hint: string }> {
     return page.$eval("#error", (el) => ({
       hidden: el.hasAttribute("hidden"),
       code: el.getAttribute("data-code") ?? undefined,
@@ -128,13 +139,19 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
     await page.fill("#prompt", "Hello from localhost");
     await page.click("#send");
     await page.waitForSelector("body[data-busy=false]");
-    expect(await page.$$eval("#messages li .text", (items) => items.map((i) => i.textContent))).toContain("echo: Hello from localhost");
+    expect(await page.$$eval("#messages li .text", (items) => items.map((i) => i.textContent))).toContain(
+      "echo: Hello from localhost",
+    );
 
     const rpcs = sent.filter((r) => r.method() === "POST");
     expect(rpcs.map((r) => r.headers().authorization)).toEqual([undefined, `Bearer ${TOKEN}`, `Bearer ${TOKEN}`]);
     const stored = await page.evaluate(() => {
       const browser = globalThis as unknown as BrowserGlobals;
-      return { local: browser.localStorage.length, session: browser.sessionStorage.length, cookie: browser.document.cookie };
+      return {
+        local: browser.localStorage.length,
+        session: browser.sessionStorage.length,
+        cookie: browser.document.cookie,
+      };
     });
     expect(stored).toEqual({ local: 0, session: 0, cookie: "" });
     await page.close();
@@ -147,7 +164,11 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
     const origin = `http://evil.test:${grpcPort}`;
     const responses: { path: string; method: string; status: number }[] = [];
     page.on("response", (response) =>
-      responses.push({ path: new URL(response.url()).pathname, method: response.request().method(), status: response.status() }),
+      responses.push({
+        path: new URL(response.url()).pathname,
+        method: response.request().method(),
+        status: response.status(),
+      }),
     );
     await page.goto(`${origin}/`);
     await page.waitForLoadState("load");
@@ -178,10 +199,17 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
     // The HTTP API's port: a same-origin POST /ask from a page loaded under the foreign name.
     await page.goto(`http://evil.test:${httpPort}/healthz`);
     const ask = await page.evaluate(async (token) => {
-      const res = await fetch("/ask", { method: "POST", body: JSON.stringify({ prompt: "spend the key" }), headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch("/ask", {
+        method: "POST",
+        body: JSON.stringify({ prompt: "spend the key" }),
+        headers: { authorization: `Bearer ${token}` },
+      });
       return { status: res.status, text: await res.text() };
     }, TOKEN);
-    expect(ask).toEqual({ status: 403, text: "this server does not answer browsers under this host name (see CHATBOT_ALLOWED_HOSTS)" });
+    expect(ask).toEqual({
+      status: 403,
+      text: "this server does not answer browsers under this host name (see CHATBOT_ALLOWED_HOSTS)",
+    });
     expect(openai.requests.length).toBe(before);
     await page.close();
   });
@@ -192,7 +220,11 @@ describe.skipIf(skip)("the host guard and access tokens in Chromium", { timeout:
     const replies = await page.evaluate(
       async ({ token, apiKey }) => {
         const post = async (path: string, body: unknown) => {
-          const res = await fetch(path, { method: "POST", body: JSON.stringify(body), headers: { authorization: `Bearer ${token}` } });
+          const res = await fetch(path, {
+            method: "POST",
+            body: JSON.stringify(body),
+            headers: { authorization: `Bearer ${token}` },
+          });
           return `${res.status} ${await res.text()}`;
         };
         return [await post("/renew", { api_key: apiKey, version: 3 }), await post("/ask", { prompt: "hello" })];

@@ -28,7 +28,8 @@ export interface BuiltProgram {
 /** Resident and peak resident set size of a process, in bytes (Linux /proc). */
 export function memoryOf(pid: number): { rss: number; peakRss: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kB = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) * 1024;
+  const kB = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) * 1024;
   return { rss: kB("VmRSS"), peakRss: kB("VmHWM") };
 }
 

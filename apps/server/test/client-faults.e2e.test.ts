@@ -6,8 +6,9 @@
  * and without a stack (error level with a stack is for the server's own
  * bugs), and keeps answering everyone else.
  */
-import { connect } from "node:net";
+
 import * as http2 from "node:http2";
+import { connect } from "node:net";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,11 +71,22 @@ describe("client-caused conditions are logged below error level, without a stack
   it("malformed chunked bodies: Connect on the gRPC port, /ask and /renew on the HTTP port", async () => {
     const from = program.logs.length;
     const badChunk = "Transfer-Encoding: chunked\r\n";
-    expect(await rawHttp1(program.grpcUrl, `${post(CHAT_PATH, badChunk)}ZZZ\r\n{}\r\n0\r\n\r\n`)).toBe("HTTP/1.1 400 Bad Request");
-    expect(await rawHttp1(program.httpUrl!, `${post("/ask", badChunk)}ZZZ\r\n{}\r\n0\r\n\r\n`)).toBe("HTTP/1.1 400 Bad Request");
-    expect(await rawHttp1(program.httpUrl!, `${post("/renew", badChunk)}1\r\n{}\r\n0\r\n\r\n`)).toBe("HTTP/1.1 400 Bad Request");
+    expect(await rawHttp1(program.grpcUrl, `${post(CHAT_PATH, badChunk)}ZZZ\r\n{}\r\n0\r\n\r\n`)).toBe(
+      "HTTP/1.1 400 Bad Request",
+    );
+    expect(await rawHttp1(program.httpUrl!, `${post("/ask", badChunk)}ZZZ\r\n{}\r\n0\r\n\r\n`)).toBe(
+      "HTTP/1.1 400 Bad Request",
+    );
+    expect(await rawHttp1(program.httpUrl!, `${post("/renew", badChunk)}1\r\n{}\r\n0\r\n\r\n`)).toBe(
+      "HTTP/1.1 400 Bad Request",
+    );
     await until(() => program.logs.slice(from).filter((line) => line.msg === "request").length >= 2);
-    expect(program.logs.slice(from).filter((line) => line.msg === "request").map((line) => [line.level, line.status])).toEqual([
+    expect(
+      program.logs
+        .slice(from)
+        .filter((line) => line.msg === "request")
+        .map((line) => [line.level, line.status]),
+    ).toEqual([
       [30, 400],
       [30, 400],
     ]);
@@ -88,7 +100,12 @@ describe("client-caused conditions are logged below error level, without a stack
     await rawHttp1(program.httpUrl!, `${post("/ask", "Content-Length: 100\r\n")}{"prompt":`, 50);
     await rawHttp1(program.httpUrl!, `${post("/ask", "Transfer-Encoding: chunked\r\n")}40\r\n{"prompt":`, 50);
     await until(() => program.logs.slice(from).filter((line) => line.msg === "request").length >= 2);
-    expect(program.logs.slice(from).filter((line) => line.msg === "request").map((line) => [line.level, line.status])).toEqual([
+    expect(
+      program.logs
+        .slice(from)
+        .filter((line) => line.msg === "request")
+        .map((line) => [line.level, line.status]),
+    ).toEqual([
       [30, 400],
       [30, 400],
     ]);
@@ -99,7 +116,12 @@ describe("client-caused conditions are logged below error level, without a stack
     const from = program.logs.length;
     const session = http2.connect(program.grpcUrl);
     session.on("error", () => {});
-    const stream = session.request({ ":method": "POST", ":path": CHAT_PATH, "content-type": "application/grpc", te: "trailers" });
+    const stream = session.request({
+      ":method": "POST",
+      ":path": CHAT_PATH,
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
     stream.on("error", () => {});
     // A gRPC envelope announcing 50 bytes, of which 2 arrive; then RST_STREAM (CANCEL).
     stream.write(Buffer.from([0, 0, 0, 0, 50, 10, 3]));
@@ -117,7 +139,9 @@ describe("client-caused conditions are logged below error level, without a stack
     upstream.enqueueFault({ kind: "hang" });
     const controller = new AbortController();
     const pending = grpcError(client.unary(Chat, { sessionId, prompt: "hello" }, { signal: controller.signal }));
-    await until(() => upstream.requests.length > 0 && upstream.requests.at(-1)?.body.messages.at(-1).content === "hello");
+    await until(
+      () => upstream.requests.length > 0 && upstream.requests.at(-1)?.body.messages.at(-1).content === "hello",
+    );
     controller.abort();
     expect((await pending).code).toBe(grpc.status.CANCELLED);
     await upstream.waitForAbort(2000);

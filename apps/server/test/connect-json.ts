@@ -35,6 +35,12 @@ export async function connectCall({
 
 /** `grpc.health.v1.Health/Check` for the whole server: "SERVING", "NOT_SERVING", … */
 export async function healthOf(base: string): Promise<string> {
-  const reply = await connectCall({ base, service: "grpc.health.v1.Health", method: "Check", body: {}, timeoutMs: 5_000 });
+  const reply = await connectCall({
+    base,
+    service: "grpc.health.v1.Health",
+    method: "Check",
+    body: {},
+    timeoutMs: 5_000,
+  });
   return String(reply.body.status);
 }

@@ -14,10 +14,30 @@ import { type RunningProgram, startProgram } from "./program.js";
 
 const TRANSPORTS: { name: string; protocol: string; http: string; make: (baseUrl: string) => Transport }[] = [
   { name: "gRPC over HTTP/2", protocol: "grpc", http: "2.0", make: (baseUrl) => createGrpcTransport({ baseUrl }) },
-  { name: "gRPC-web over HTTP/1.1", protocol: "grpc-web", http: "1.1", make: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }) },
-  { name: "gRPC-web over HTTP/2", protocol: "grpc-web", http: "2.0", make: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "2" }) },
-  { name: "Connect over HTTP/1.1", protocol: "connect", http: "1.1", make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" }) },
-  { name: "Connect over HTTP/2", protocol: "connect", http: "2.0", make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2" }) },
+  {
+    name: "gRPC-web over HTTP/1.1",
+    protocol: "grpc-web",
+    http: "1.1",
+    make: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+  },
+  {
+    name: "gRPC-web over HTTP/2",
+    protocol: "grpc-web",
+    http: "2.0",
+    make: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "2" }),
+  },
+  {
+    name: "Connect over HTTP/1.1",
+    protocol: "connect",
+    http: "1.1",
+    make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+  },
+  {
+    name: "Connect over HTTP/2",
+    protocol: "connect",
+    http: "2.0",
+    make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2" }),
+  },
 ];
 
 describe("one port, three protocols, two HTTP versions", () => {
@@ -53,15 +73,26 @@ describe("one port, three protocols, two HTTP versions", () => {
 
     it("streams ChatStream's sentences then the whole reply, and logs one line for the stream", async () => {
       const client = createClient(ChatbotService, make(program.grpcUrl));
-      const { sessionId } = await client.newSession({ config: JSON.stringify({ version: 3, api_key: `sk-test-${protocol}-${http}-0002` }) });
+      const { sessionId } = await client.newSession({
+        config: JSON.stringify({ version: 3, api_key: `sk-test-${protocol}-${http}-0002` }),
+      });
       const got: string[] = [];
       for await (const m of client.chatStream({ sessionId, prompt: "One. Two? Three!" })) {
         got.push(m.response === "" ? `sentence: ${m.sentence}` : `response: ${m.response}`);
       }
-      expect(got).toEqual(["sentence: echo: One.", "sentence: Two?", "sentence: Three!", "response: echo: One. Two? Three!"]);
-      const again = ConnectError.from(await caught((async () => {
-        for await (const _ of client.chatStream({ sessionId, prompt: "too soon" })) got.push("unexpected");
-      })()));
+      expect(got).toEqual([
+        "sentence: echo: One.",
+        "sentence: Two?",
+        "sentence: Three!",
+        "response: echo: One. Two? Three!",
+      ]);
+      const again = ConnectError.from(
+        await caught(
+          (async () => {
+            for await (const _ of client.chatStream({ sessionId, prompt: "too soon" })) got.push("unexpected");
+          })(),
+        ),
+      );
       expect(again.code).toBe(Code.ResourceExhausted);
       const line = program.logs.findLast((l) => l.rpc === "ChatbotService/ChatStream" && l.code === "ok");
       expect(line).toMatchObject({ protocol, http, messages: 4, session: sessionId.slice(0, 8) });
@@ -72,10 +103,16 @@ describe("one port, three protocols, two HTTP versions", () => {
       const client = createClient(ChatbotService, make(program.grpcUrl));
       const invalid = ConnectError.from(await caught(client.newSession({ config: "{}" })));
       expect(invalid.code).toBe(Code.InvalidArgument);
-      expect(invalid.rawMessage).toBe("version & access_token|api_key is required: config has no version (1 = access token, 3 = API key)");
-      expect((ConnectError.from(await caught(client.chat({ sessionId: "", prompt: "x" })))).code).toBe(Code.InvalidArgument);
-      expect((ConnectError.from(await caught(client.chat({ sessionId: "unknown", prompt: "x" })))).code).toBe(Code.NotFound);
-      expect((ConnectError.from(await caught(client.deleteSession({ sessionId: "unknown" })))).code).toBe(Code.NotFound);
+      expect(invalid.rawMessage).toBe(
+        "version & access_token|api_key is required: config has no version (1 = access token, 3 = API key)",
+      );
+      expect(ConnectError.from(await caught(client.chat({ sessionId: "", prompt: "x" }))).code).toBe(
+        Code.InvalidArgument,
+      );
+      expect(ConnectError.from(await caught(client.chat({ sessionId: "unknown", prompt: "x" }))).code).toBe(
+        Code.NotFound,
+      );
+      expect(ConnectError.from(await caught(client.deleteSession({ sessionId: "unknown" }))).code).toBe(Code.NotFound);
 
       // The first lifecycle test used this key: it is cooling down now.
       const { sessionId } = await client.newSession({ config: JSON.stringify({ version: 3, api_key: apiKey }) });
@@ -99,8 +136,13 @@ describe("one port, three protocols, two HTTP versions", () => {
   });
 
   it("refuses a request message over 4 MiB with RESOURCE_EXHAUSTED", async () => {
-    const client = createClient(ChatbotService, createConnectTransport({ baseUrl: program.grpcUrl, httpVersion: "1.1" }));
-    const error = ConnectError.from(await caught(client.chat({ sessionId: "x", prompt: "a".repeat(4 * 1024 * 1024 + 1) })));
+    const client = createClient(
+      ChatbotService,
+      createConnectTransport({ baseUrl: program.grpcUrl, httpVersion: "1.1" }),
+    );
+    const error = ConnectError.from(
+      await caught(client.chat({ sessionId: "x", prompt: "a".repeat(4 * 1024 * 1024 + 1) })),
+    );
     expect(error.code).toBe(Code.ResourceExhausted);
     expect(openai.requests.some((r) => JSON.stringify(r.body).length > 4 * 1024 * 1024)).toBe(false);
   });

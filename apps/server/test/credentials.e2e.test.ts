@@ -15,7 +15,8 @@ const SERVER_KEY = "sk-test-operator-default-key-0001";
 const CLIENT_KEY = "sk-test-client-own-key-0002";
 
 /** Every Authorization header any of the fakes received. */
-const authorizations = (...fakes: (FakeOpenAI | FakeChatGPTWeb)[]) => fakes.flatMap((f) => f.requests.map((r) => r.headers.authorization));
+const authorizations = (...fakes: (FakeOpenAI | FakeChatGPTWeb)[]) =>
+  fakes.flatMap((f) => f.requests.map((r) => r.headers.authorization));
 
 describe("the server-side default credential", () => {
   let operator: FakeOpenAI; // the endpoint the operator configured
@@ -26,7 +27,9 @@ describe("the server-side default credential", () => {
   beforeAll(async () => {
     operator = await startFakeOpenAI();
     elsewhere = await startFakeOpenAI();
-    program = await startProgram({ env: { API_URL: operator.url, OPENAI_API_KEY: SERVER_KEY, CHATGPT_V3_COOLDOWN: "0" } });
+    program = await startProgram({
+      env: { API_URL: operator.url, OPENAI_API_KEY: SERVER_KEY, CHATGPT_V3_COOLDOWN: "0" },
+    });
     client = new GrpcJsClient(program.grpcUrl);
   });
   afterAll(async () => {
@@ -45,9 +48,13 @@ describe("the server-side default credential", () => {
   });
 
   it("refuses a config that names its own base_url without bringing its own key, and sends nothing there", async () => {
-    const error = await grpcError(client.unary(NewSession, { config: JSON.stringify({ version: 3, base_url: elsewhere.url }) }));
+    const error = await grpcError(
+      client.unary(NewSession, { config: JSON.stringify({ version: 3, base_url: elsewhere.url }) }),
+    );
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(error.details).toBe("version & access_token|api_key is required: a config that sets base_url must bring its own credential");
+    expect(error.details).toBe(
+      "version & access_token|api_key is required: a config that sets base_url must bring its own credential",
+    );
     expect(elsewhere.requests).toHaveLength(0);
   });
 
@@ -64,7 +71,11 @@ describe("the server-side default credential", () => {
     const rpc = `${program.grpcUrl}/muvtuber.chatbot.v2.ChatbotService/NewSession`;
     const preflight = await fetch(rpc, {
       method: "OPTIONS",
-      headers: { origin: "https://other.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+      headers: {
+        origin: "https://other.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
     });
     expect(preflight.status).toBe(403);
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
@@ -116,9 +127,13 @@ describe("the server-side default access token", () => {
   });
 
   it("refuses a version-1 config that names its own base_url without bringing its own token, and sends nothing there", async () => {
-    const error = await grpcError(client.unary(NewSession, { config: JSON.stringify({ version: 1, base_url: elsewhere.url }) }));
+    const error = await grpcError(
+      client.unary(NewSession, { config: JSON.stringify({ version: 1, base_url: elsewhere.url }) }),
+    );
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(error.details).toBe("version & access_token|api_key is required: a config that sets base_url must bring its own credential");
+    expect(error.details).toBe(
+      "version & access_token|api_key is required: a config that sets base_url must bring its own credential",
+    );
     expect(elsewhere.requests).toHaveLength(0);
   });
 

@@ -44,7 +44,9 @@ export function describeForeignClient(client: ForeignClient): void {
 
   const run = async (target: string, script: unknown[]): Promise<CallResult[]> => {
     const [command, ...args] = client.command();
-    const { stdout } = await promisify(execFile)(command, [...args, target, JSON.stringify(script)], { timeout: 60_000 });
+    const { stdout } = await promisify(execFile)(command, [...args, target, JSON.stringify(script)], {
+      timeout: 60_000,
+    });
     return stdout
       .trim()
       .split("\n")
@@ -96,7 +98,8 @@ export function describeForeignClient(client: ForeignClient): void {
         { method: "DeleteSession", request: { session_id: "" } },
       ]);
       expect(results).toHaveLength(11);
-      const [created, chat, cooled, other, otherChat, emptyPrompt, unknown, badConfig, deleted, deletedAgain, emptyId] = results;
+      const [created, chat, cooled, other, otherChat, emptyPrompt, unknown, badConfig, deleted, deletedAgain, emptyId] =
+        results;
 
       expect(created!.ok!.session_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(created!.ok!.initial_response ?? "").toBe("");
@@ -105,7 +108,10 @@ export function describeForeignClient(client: ForeignClient): void {
       expect(other!.ok!.session_id).not.toBe(created!.ok!.session_id);
       expect(otherChat!.ok).toEqual({ response: "echo: another key" }); // a different key is not slowed
       expect(emptyPrompt).toEqual({ code: "INVALID_ARGUMENT", details: "prompt is required" });
-      expect(unknown).toEqual({ code: "NOT_FOUND", details: "session not found: 00000000-0000-4000-8000-000000000000" });
+      expect(unknown).toEqual({
+        code: "NOT_FOUND",
+        details: "session not found: 00000000-0000-4000-8000-000000000000",
+      });
       expect(badConfig!.code).toBe("INVALID_ARGUMENT");
       expect(badConfig!.details).toMatch(/^version & access_token\|api_key is required: config is not valid JSON/);
       expect(deleted!.ok).toEqual({ session_id: created!.ok!.session_id });
@@ -156,12 +162,20 @@ export function describeForeignClient(client: ForeignClient): void {
       const last = messages.at(-1)!;
       // Every message but the last carries a sentence and no response; the last, Chat's reply and no sentence.
       expect(messages.length).toBeGreaterThan(3);
-      for (const m of messages.slice(0, -1)) expect([m.sentence !== undefined && m.sentence !== "", m.response ?? ""]).toEqual([true, ""]);
+      for (const m of messages.slice(0, -1))
+        expect([m.sentence !== undefined && m.sentence !== "", m.response ?? ""]).toEqual([true, ""]);
       expect(last.sentence ?? "").toBe("");
       expect(last.response).toBe(chat!.ok!.response);
       expect(last.response).toBe(SAMPLE_REPLIES.zh);
       const squeeze = (text: string) => text.replace(/\s+/g, "");
-      expect(squeeze(messages.slice(0, -1).map((m) => m.sentence).join(""))).toBe(squeeze(last.response!));
+      expect(
+        squeeze(
+          messages
+            .slice(0, -1)
+            .map((m) => m.sentence)
+            .join(""),
+        ),
+      ).toBe(squeeze(last.response!));
 
       // The fake's clock against the client's: the first sentence was in the client's hands before the upstream had
       // written half of its events.
@@ -174,9 +188,17 @@ export function describeForeignClient(client: ForeignClient): void {
 
       // Errors before the first message: Chat's codes, and no message at all.
       // (the streamed reply took a few of the 15 s)
-      expect(cooled).toEqual({ stream: [], code: "RESOURCE_EXHAUSTED", details: expect.stringMatching(/^cooling down: try again in 1[0-5] s$/) });
+      expect(cooled).toEqual({
+        stream: [],
+        code: "RESOURCE_EXHAUSTED",
+        details: expect.stringMatching(/^cooling down: try again in 1[0-5] s$/),
+      });
       expect(emptyPrompt).toEqual({ stream: [], code: "INVALID_ARGUMENT", details: "prompt is required" });
-      expect(unknown).toEqual({ stream: [], code: "NOT_FOUND", details: "session not found: 00000000-0000-4000-8000-000000000000" });
+      expect(unknown).toEqual({
+        stream: [],
+        code: "NOT_FOUND",
+        details: "session not found: 00000000-0000-4000-8000-000000000000",
+      });
     });
 
     it("ChatStream: an upstream that fails mid-reply ends the stream with UNAVAILABLE after its sentences; cancel aborts upstream", async () => {
@@ -194,7 +216,11 @@ export function describeForeignClient(client: ForeignClient): void {
       const aborted = openai.abortedRequests;
       const cancelled = await run(target, [
         { method: "NewSession", request: { config: config(key(7)) } },
-        { method: "ChatStream", request: { session_id: "$0.session_id", prompt: `${STREAM_PROMPT}en` }, cancel_after: 1 },
+        {
+          method: "ChatStream",
+          request: { session_id: "$0.session_id", prompt: `${STREAM_PROMPT}en` },
+          cancel_after: 1,
+        },
       ]);
       expect(cancelled[1]!.code).toBe("CANCELLED");
       expect(cancelled[1]!.stream!.map((m) => m.sentence)).toEqual(["Good evening, everyone!"]);

@@ -39,7 +39,13 @@ const HEALTH_BOUND_MS = 100;
 /** What each action may answer: the README's statuses for that call. */
 const CODES = {
   newSession: new Set([GrpcCode.OK, GrpcCode.INVALID_ARGUMENT, GrpcCode.RESOURCE_EXHAUSTED, GrpcCode.UNAVAILABLE]),
-  chat: new Set([GrpcCode.OK, GrpcCode.INVALID_ARGUMENT, GrpcCode.NOT_FOUND, GrpcCode.RESOURCE_EXHAUSTED, GrpcCode.UNAVAILABLE]),
+  chat: new Set([
+    GrpcCode.OK,
+    GrpcCode.INVALID_ARGUMENT,
+    GrpcCode.NOT_FOUND,
+    GrpcCode.RESOURCE_EXHAUSTED,
+    GrpcCode.UNAVAILABLE,
+  ]),
   deleteSession: new Set([GrpcCode.OK, GrpcCode.INVALID_ARGUMENT, GrpcCode.NOT_FOUND]),
   health: new Set([GrpcCode.OK, GrpcCode.NOT_FOUND]),
   // Bytes no client library writes: the call's own statuses, INVALID_ARGUMENT for what cannot be decoded, and
@@ -135,13 +141,17 @@ async function perform(action: HostileAction): Promise<string[]> {
         live.push(outcome.response!.sessionId);
         if (live.length > 50) live.shift();
       }
-      return rpcProblems(outcome, { secrets: [SERVER_KEY, SERVER_TOKEN, ...action.config.markers], codes: CODES.newSession });
+      return rpcProblems(outcome, {
+        secrets: [SERVER_KEY, SERVER_TOKEN, ...action.config.markers],
+        codes: CODES.newSession,
+      });
     }
     case "chat": {
       const outcome = await clients.chat(action.via, { sessionId: sessionId(action.session), prompt: action.prompt });
       const problems = rpcProblems(outcome, { secrets, codes: CODES.chat });
       // The fake echoes the prompt: a reply may hold anything the prompt held, but never a credential.
-      for (const secret of secrets) if (outcome.response?.response.includes(secret)) problems.push("the reply echoes a credential");
+      for (const secret of secrets)
+        if (outcome.response?.response.includes(secret)) problems.push("the reply echoes a credential");
       return problems;
     }
     case "deleteSession": {
@@ -157,8 +167,12 @@ async function perform(action: HostileAction): Promise<string[]> {
       for (const marker of action.markers) markers.add(marker);
       const outcome = await clients.http(`/${action.kind}`, action.body, { contentType: action.contentType });
       // A 200 from /ask is the model's reply (the echo of any prompt): only errors are checked for stacks.
-      const problems = outcome.status === 200 ? [] : httpProblems(outcome, { secrets: [SERVER_KEY, SERVER_TOKEN, ...action.markers] });
-      if (outcome.status === 200 && [SERVER_KEY, SERVER_TOKEN, ...action.markers].some((s) => outcome.body.includes(s))) {
+      const problems =
+        outcome.status === 200 ? [] : httpProblems(outcome, { secrets: [SERVER_KEY, SERVER_TOKEN, ...action.markers] });
+      if (
+        outcome.status === 200 &&
+        [SERVER_KEY, SERVER_TOKEN, ...action.markers].some((s) => outcome.body.includes(s))
+      ) {
         problems.push("a 200 body echoes a credential");
       }
       return problems;
@@ -192,18 +206,23 @@ async function runBatch(batch: HostileAction[]): Promise<void> {
       } catch (error) {
         // No answer at all (a reset, a hang past the deadline): as much a failure as a wrong one.
         const cause =
-          error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ""}` : String(error);
+          error instanceof Error
+            ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ""}`
+            : String(error);
         return { action: a, problems: [`no answer: ${cause}`] };
       }
     }),
   );
   const failed = results.filter((r) => r.problems.length > 0);
-  if (failed.length > 0) throw new Error(failed.map((r) => `${fc.stringify(r.action)}:\n  ${r.problems.join("\n  ")}`).join("\n"));
+  if (failed.length > 0)
+    throw new Error(failed.map((r) => `${fc.stringify(r.action)}:\n  ${r.problems.join("\n  ")}`).join("\n"));
   // Blamed on this batch: checks that went bad while it ran (and a poll interval after).
   await new Promise((resolve) => setTimeout(resolve, 30));
   const health = await poller.report();
   if (health.badCount > healthBefore) {
-    throw new Error(`health checks over ${HEALTH_BOUND_MS} ms or failing meanwhile: ${JSON.stringify(health.bad.slice(-5))}`);
+    throw new Error(
+      `health checks over ${HEALTH_BOUND_MS} ms or failing meanwhile: ${JSON.stringify(health.bad.slice(-5))}`,
+    );
   }
 }
 
@@ -223,7 +242,8 @@ describe(`fuzz the built program (seed ${SEED}, ${TIME_MS} ms)`, () => {
             await runBatch(batch);
           } catch (error) {
             keptCount++;
-            if (kept.length < 5) kept.push((error instanceof Error ? error.message : fc.stringify(error)).slice(0, 2000));
+            if (kept.length < 5)
+              kept.push((error instanceof Error ? error.message : fc.stringify(error)).slice(0, 2000));
           }
         }),
         {

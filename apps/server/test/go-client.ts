@@ -31,7 +31,13 @@ export async function buildGoClient(workDir: string): Promise<string> {
   await promisify(execFile)("go", ["build", "-o", binary, "chatbot_client.go"], {
     cwd: CLIENT_DIR,
     timeout: 300_000,
-    env: { ...process.env, GO111MODULE: "off", GOPATH: `${workDir}/gopath:${GOCODE}`, GOCACHE: join(workDir, "cache"), GOFLAGS: "" },
+    env: {
+      ...process.env,
+      GO111MODULE: "off",
+      GOPATH: `${workDir}/gopath:${GOCODE}`,
+      GOCACHE: join(workDir, "cache"),
+      GOFLAGS: "",
+    },
   });
   return binary;
 }

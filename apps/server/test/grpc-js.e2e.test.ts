@@ -15,9 +15,15 @@ import { GrpcJsClient, grpc, grpcError } from "./grpc-js-client.js";
 import { type RunningProgram, startProgram } from "./program.js";
 import { statusDetails } from "./status-details.js";
 
-const { newSession: NewSession, chat: Chat, deleteSession: DeleteSession, chatStream: ChatStream } = ChatbotService.method;
+const {
+  newSession: NewSession,
+  chat: Chat,
+  deleteSession: DeleteSession,
+  chatStream: ChatStream,
+} = ChatbotService.method;
 const Status = grpc.status;
-const v3 = (apiKey: string, extra: Record<string, unknown> = {}) => JSON.stringify({ version: 3, api_key: apiKey, ...extra });
+const v3 = (apiKey: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ version: 3, api_key: apiKey, ...extra });
 
 describe("ChatbotService over gRPC with a grpc-js client", () => {
   let openai: FakeOpenAI;
@@ -50,7 +56,10 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
   });
 
   it("drives a session through its whole life", async () => {
-    const created = await client.unary(NewSession, { config: v3("sk-test-lifecycle-0001"), initialPrompt: "You are a cat." });
+    const created = await client.unary(NewSession, {
+      config: v3("sk-test-lifecycle-0001"),
+      initialPrompt: "You are a cat.",
+    });
     expect(created.sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(created.initialResponse).toBe("");
 
@@ -82,18 +91,23 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
     it("INVALID_ARGUMENT for a missing or bad config, with the old message and the reason", async () => {
       const missing = await grpcError(client.unary(NewSession, { config: "" }));
       expect(missing.code).toBe(Status.INVALID_ARGUMENT);
-      expect(missing.details).toBe("version & access_token|api_key is required: config is empty and the server has no default credential");
+      expect(missing.details).toBe(
+        "version & access_token|api_key is required: config is empty and the server has no default credential",
+      );
       const noKey = await grpcError(client.unary(NewSession, { config: '{"version": 3}' }));
       expect(noKey.code).toBe(Status.INVALID_ARGUMENT);
       expect(noKey.details).toBe("version & access_token|api_key is required: config has no api_key");
-      const badVersion = await grpcError(client.unary(NewSession, { config: '{"version": 2, "api_key": "sk-test-x-000001"}' }));
+      const badVersion = await grpcError(
+        client.unary(NewSession, { config: '{"version": 2, "api_key": "sk-test-x-000001"}' }),
+      );
       expect(badVersion.code).toBe(Status.INVALID_ARGUMENT);
       expect(badVersion.details).toContain("unsupported version 2");
     });
 
     it("RESOURCE_EXHAUSTED when the session limit is reached", async () => {
       const ids: string[] = [];
-      for (let i = 0; i < 3; i++) ids.push((await client.unary(NewSession, { config: v3(`sk-test-limit-000${i}`) })).sessionId);
+      for (let i = 0; i < 3; i++)
+        ids.push((await client.unary(NewSession, { config: v3(`sk-test-limit-000${i}`) })).sessionId);
       const full = await grpcError(client.unary(NewSession, { config: v3("sk-test-limit-0009") }));
       expect(full.code).toBe(Status.RESOURCE_EXHAUSTED);
       expect(full.details).toContain("limit of 3");
@@ -103,7 +117,10 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
     it("UNAVAILABLE when the backend fails on the initial prompt", async () => {
       web.enqueueFault({ kind: "status", status: 500 });
       const error = await grpcError(
-        client.unary(NewSession, { config: JSON.stringify({ version: 1, access_token: "test-access-token-0002" }), initialPrompt: "hi" }),
+        client.unary(NewSession, {
+          config: JSON.stringify({ version: 1, access_token: "test-access-token-0002" }),
+          initialPrompt: "hi",
+        }),
       );
       expect(error.code).toBe(Status.UNAVAILABLE);
       expect(error.details).not.toContain("test-access-token-0002");
@@ -117,8 +134,13 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
       expect([noId.code, noId.details]).toEqual([Status.INVALID_ARGUMENT, "session_id is required"]);
       const noPrompt = await grpcError(client.unary(Chat, { sessionId, prompt: "" }));
       expect([noPrompt.code, noPrompt.details]).toEqual([Status.INVALID_ARGUMENT, "prompt is required"]);
-      const unknown = await grpcError(client.unary(Chat, { sessionId: "00000000-0000-4000-8000-000000000000", prompt: "x" }));
-      expect([unknown.code, unknown.details]).toEqual([Status.NOT_FOUND, "session not found: 00000000-0000-4000-8000-000000000000"]);
+      const unknown = await grpcError(
+        client.unary(Chat, { sessionId: "00000000-0000-4000-8000-000000000000", prompt: "x" }),
+      );
+      expect([unknown.code, unknown.details]).toEqual([
+        Status.NOT_FOUND,
+        "session not found: 00000000-0000-4000-8000-000000000000",
+      ]);
       await client.unary(DeleteSession, { sessionId });
     });
 
@@ -179,17 +201,22 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
     const aborts = openai.abortedRequests;
     const controller = new AbortController();
     const call = grpcError(client.unary(Chat, { sessionId, prompt: "never mind" }, { signal: controller.signal }));
-    await vi.waitFor(() => expect(openai.requests.at(-1)?.body.messages.at(-1)).toMatchObject({ content: "never mind" }));
+    await vi.waitFor(() =>
+      expect(openai.requests.at(-1)?.body.messages.at(-1)).toMatchObject({ content: "never mind" }),
+    );
     controller.abort();
     expect((await call).code).toBe(Status.CANCELLED);
     await openai.waitForAbort(5_000);
     expect(openai.abortedRequests).toBe(aborts + 1);
-    await vi.waitFor(() => expect(program.logs.some((l) => l.rpc === "ChatbotService/Chat" && l.code === "canceled")).toBe(true));
+    await vi.waitFor(() =>
+      expect(program.logs.some((l) => l.rpc === "ChatbotService/Chat" && l.code === "canceled")).toBe(true),
+    );
     await client.unary(DeleteSession, { sessionId });
   });
 
   it("ChatStream: sentences reach the client while the upstream still writes, then Chat's reply; errors; cancel", async () => {
-    const prompt = "One small step. Then another one, and another. We keep on walking until the end of the road. Are we there yet? Not quite!";
+    const prompt =
+      "One small step. Then another one, and another. We keep on walking until the end of the road. Are we there yet? Not quite!";
     const { sessionId } = await client.unary(NewSession, { config: v3("sk-test-stream-0001") });
     openai.enqueueFault({ kind: "trickle", intervalMs: 20 }); // an event every 20 ms
     const before = openai.eventTimes.length;
@@ -209,7 +236,9 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
     const cooled = client.serverStream(ChatStream, { sessionId, prompt: "again" });
     expect((await grpcError(cooled.ended)).code).toBe(Status.RESOURCE_EXHAUSTED);
     expect(cooled.messages).toEqual([]);
-    expect((await grpcError(client.serverStream(ChatStream, { sessionId: "nope", prompt: "x" }).ended)).code).toBe(Status.NOT_FOUND);
+    expect((await grpcError(client.serverStream(ChatStream, { sessionId: "nope", prompt: "x" }).ended)).code).toBe(
+      Status.NOT_FOUND,
+    );
     await client.unary(DeleteSession, { sessionId });
 
     const other = await client.unary(NewSession, { config: v3("sk-test-stream-0002") });
@@ -222,7 +251,10 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
     await openai.waitForAbort(5_000);
     expect(openai.abortedRequests).toBe(aborts + 1);
     await vi.waitFor(() =>
-      expect(program.logs.findLast((l) => l.rpc === "ChatbotService/ChatStream")).toMatchObject({ code: "canceled", messages: 1 }),
+      expect(program.logs.findLast((l) => l.rpc === "ChatbotService/ChatStream")).toMatchObject({
+        code: "canceled",
+        messages: 1,
+      }),
     );
     await client.unary(DeleteSession, { sessionId: other.sessionId });
   });
@@ -239,7 +271,9 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
   });
 
   it("answers the standard health check with SERVING", async () => {
-    expect((await client.unary(Health.method.check, { service: "" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await client.unary(Health.method.check, { service: "" })).status).toBe(
+      HealthCheckResponse_ServingStatus.SERVING,
+    );
     const named = await client.unary(Health.method.check, { service: "muvtuber.chatbot.v2.ChatbotService" });
     expect(named.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
     expect((await grpcError(client.unary(Health.method.check, { service: "no.Such" }))).code).toBe(Status.NOT_FOUND);
@@ -248,16 +282,23 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
   it("lists the service and describes its methods through reflection, v1 and v1alpha", async () => {
     // v1alpha has the same message shapes under another package name: one type serves both here.
     type Method = typeof v1.ServerReflection.method.serverReflectionInfo;
-    const methods = [v1.ServerReflection.method.serverReflectionInfo, v1alpha.ServerReflection.method.serverReflectionInfo];
+    const methods = [
+      v1.ServerReflection.method.serverReflectionInfo,
+      v1alpha.ServerReflection.method.serverReflectionInfo,
+    ];
     for (const method of methods as unknown as Method[]) {
       const [list, file] = await client.bidi(method, [
         { messageRequest: { case: "listServices", value: "" } },
         { messageRequest: { case: "fileContainingSymbol", value: "muvtuber.chatbot.v2.ChatbotService" } },
       ]);
-      const services = list?.messageResponse.case === "listServicesResponse" ? list.messageResponse.value.service.map((s) => s.name) : [];
+      const services =
+        list?.messageResponse.case === "listServicesResponse"
+          ? list.messageResponse.value.service.map((s) => s.name)
+          : [];
       expect(services).toContain("muvtuber.chatbot.v2.ChatbotService");
       expect(services).toContain("grpc.health.v1.Health");
-      const protos = file?.messageResponse.case === "fileDescriptorResponse" ? file.messageResponse.value.fileDescriptorProto : [];
+      const protos =
+        file?.messageResponse.case === "fileDescriptorResponse" ? file.messageResponse.value.fileDescriptorProto : [];
       const registry = createFileRegistry(
         create(FileDescriptorSetSchema, { file: protos.map((b) => fromBinary(FileDescriptorProtoSchema, b)) }),
       );
@@ -265,7 +306,12 @@ describe("ChatbotService over gRPC with a grpc-js client", () => {
       expect(service?.methods.map((m) => [m.name, m.methodKind, m.input.typeName, m.output.typeName])).toEqual([
         ["NewSession", "unary", "muvtuber.chatbot.v2.NewSessionRequest", "muvtuber.chatbot.v2.NewSessionResponse"],
         ["Chat", "unary", "muvtuber.chatbot.v2.ChatRequest", "muvtuber.chatbot.v2.ChatResponse"],
-        ["DeleteSession", "unary", "muvtuber.chatbot.v2.DeleteSessionRequest", "muvtuber.chatbot.v2.DeleteSessionResponse"],
+        [
+          "DeleteSession",
+          "unary",
+          "muvtuber.chatbot.v2.DeleteSessionRequest",
+          "muvtuber.chatbot.v2.DeleteSessionResponse",
+        ],
         ["ChatStream", "server_streaming", "muvtuber.chatbot.v2.ChatRequest", "muvtuber.chatbot.v2.ChatStreamResponse"],
       ]);
     }

@@ -69,7 +69,9 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
 
 /** A JSON text nested `depth` deep around `inner` (built as text: JSON.stringify would overflow). */
 function nestedJson(depth: number, kind: "array" | "object", inner: string): string {
-  return kind === "array" ? `${"[".repeat(depth)}${inner}${"]".repeat(depth)}` : `${'{"a":'.repeat(depth)}${inner}${"}".repeat(depth)}`;
+  return kind === "array"
+    ? `${"[".repeat(depth)}${inner}${"]".repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}${inner}${"}".repeat(depth)}`;
 }
 
 const deepJson = fc
@@ -84,7 +86,10 @@ const anyJsonText: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
   { weight: 2, arbitrary: hostileText.map((t) => JSON.stringify(t)) },
   { weight: 1, arbitrary: deepJson },
-  { weight: 1, arbitrary: fc.constantFrom("null", "true", "-0", "1e308", "-1", "3.5", "[]", "{}", '"3"', "[3]", '{"$ref":"#"}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom("null", "true", "-0", "1e308", "-1", "3.5", "[]", "{}", '"3"', "[3]", '{"$ref":"#"}'),
+  },
 );
 
 /**
@@ -129,7 +134,8 @@ export function hostileConfig({ baseUrls }: { baseUrls: readonly string[] }): fc
       })),
     },
   );
-  const optional = (value: fc.Arbitrary<string>): fc.Arbitrary<string | undefined> => fc.option(value, { nil: undefined, freq: 3 });
+  const optional = (value: fc.Arbitrary<string>): fc.Arbitrary<string | undefined> =>
+    fc.option(value, { nil: undefined, freq: 3 });
   const object = fc
     .record({
       version: fc.option(version, { nil: undefined, freq: 8 }),
@@ -139,7 +145,14 @@ export function hostileConfig({ baseUrls }: { baseUrls: readonly string[] }): fc
       base_url: optional(
         fc.oneof(
           fc.constantFrom(...baseUrls.map((u) => JSON.stringify(u))),
-          fc.constantFrom('"not a url"', '""', '"http://127.0.0.1:1/v1"', '"ftp://127.0.0.1/"', '"javascript:alert(1)"', '"http://[::1"'),
+          fc.constantFrom(
+            '"not a url"',
+            '""',
+            '"http://127.0.0.1:1/v1"',
+            '"ftp://127.0.0.1/"',
+            '"javascript:alert(1)"',
+            '"http://[::1"',
+          ),
           anyJsonText,
         ),
       ),
@@ -162,7 +175,11 @@ export function hostileConfig({ baseUrls }: { baseUrls: readonly string[] }): fc
     {
       weight: 1,
       arbitrary: fc
-        .oneof(hostileText, deepJson, fc.constantFrom("", "null", "[]", "3", '{"version":3', '{"version":3,}', "{\u0000}"))
+        .oneof(
+          hostileText,
+          deepJson,
+          fc.constantFrom("", "null", "[]", "3", '{"version":3', '{"version":3,}', "{\u0000}"),
+        )
         .map((text) => ({ text, markers: [] })),
     },
   );
@@ -205,9 +222,15 @@ function httpBody(fields: fc.Arbitrary<string>): fc.Arbitrary<Uint8Array> {
         .tuple(fc.string({ maxLength: 20 }), invalidUtf8, fc.string({ maxLength: 20 }))
         .map(([a, bad, b]) => concat(utf8(`{"prompt":"${a}`), bad, utf8(`${b}"}`))),
     },
-    { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((a) => concat(utf8(`{"prompt":"${a}`), Uint8Array.of(0), utf8('"}'))) },
+    {
+      weight: 1,
+      arbitrary: fc.string({ maxLength: 40 }).map((a) => concat(utf8(`{"prompt":"${a}`), Uint8Array.of(0), utf8('"}'))),
+    },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 1_048_000, max: 1_200_000 }).map((n) => utf8(`{"prompt":"${"x".repeat(n)}"}`)) },
+    {
+      weight: 1,
+      arbitrary: fc.integer({ min: 1_048_000, max: 1_200_000 }).map((n) => utf8(`{"prompt":"${"x".repeat(n)}"}`)),
+    },
   );
 }
 
@@ -237,7 +260,12 @@ const rawProto: fc.Arbitrary<Uint8Array> = fc.oneof(
 /** A raw gRPC request body: well-framed hostile protobuf, or frames that lie about their length or are cut. */
 const rawGrpcBody: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 3, arbitrary: rawProto.map((m) => grpcFrame(m)) },
-  { weight: 1, arbitrary: fc.tuple(rawProto, fc.integer({ min: 0, max: 0xffffffff })).map(([m, length]) => grpcFrame(m, { length })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(rawProto, fc.integer({ min: 0, max: 0xffffffff }))
+      .map(([m, length]) => grpcFrame(m, { length })),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 4 }) },
   { weight: 1, arbitrary: fc.tuple(rawProto, rawProto).map(([a, b]) => concat(grpcFrame(a), grpcFrame(b))) },
 );
@@ -259,7 +287,9 @@ const rawHttpRequest: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc
     .tuple(fc.constantFrom("/ask", "/renew"), fc.integer({ min: 20, max: 10_000_000 }))
     .map(([path, length]) =>
-      utf8(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{"prompt":"cut`),
+      utf8(
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{"prompt":"cut`,
+      ),
     ),
   fc
     .constantFrom(
@@ -274,11 +304,21 @@ const rawHttpRequest: fc.Arbitrary<Uint8Array> = fc.oneof(
 );
 
 export type HostileAction =
-  | { readonly kind: "newSession"; readonly via: Via; readonly config: HostileConfig; readonly initialPrompt: string | undefined }
+  | {
+      readonly kind: "newSession";
+      readonly via: Via;
+      readonly config: HostileConfig;
+      readonly initialPrompt: string | undefined;
+    }
   | { readonly kind: "chat"; readonly via: Via; readonly session: SessionRef; readonly prompt: string }
   | { readonly kind: "deleteSession"; readonly via: Via; readonly session: SessionRef }
   | { readonly kind: "health"; readonly service: string }
-  | { readonly kind: "ask" | "renew"; readonly body: Uint8Array; readonly contentType: string; readonly markers: readonly string[] }
+  | {
+      readonly kind: "ask" | "renew";
+      readonly body: Uint8Array;
+      readonly contentType: string;
+      readonly markers: readonly string[];
+    }
   | { readonly kind: "rawHttp"; readonly bytes: Uint8Array }
   | { readonly kind: "rawGrpc"; readonly path: string; readonly body: Uint8Array }
   | { readonly kind: "rawConnect"; readonly path: string; readonly contentType: string; readonly body: Uint8Array };
@@ -288,10 +328,13 @@ function summarize(value: unknown): unknown {
   if (typeof value === "string") return value.length <= 60 ? value : `${value.slice(0, 40)}…(${value.length} chars)`;
   if (value instanceof Uint8Array) {
     const text = Buffer.from(value.subarray(0, 40)).toString("latin1");
-    return value.length <= 40 ? `bytes:${JSON.stringify(text)}` : `bytes:${JSON.stringify(text)}…(${value.length} bytes)`;
+    return value.length <= 40
+      ? `bytes:${JSON.stringify(text)}`
+      : `bytes:${JSON.stringify(text)}…(${value.length} bytes)`;
   }
   if (Array.isArray(value)) return value.map(summarize);
-  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, summarize(v)]));
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, summarize(v)]));
   return value;
 }
 
@@ -316,7 +359,10 @@ export function hostileAction({ baseUrls }: { baseUrls: readonly string[] }): fc
         initialPrompt: fc.option(hostileText, { nil: undefined }),
       }),
     },
-    { weight: 6, arbitrary: fc.record({ kind: fc.constant("chat" as const), via, session: sessionRef, prompt: hostileText }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({ kind: fc.constant("chat" as const), via, session: sessionRef, prompt: hostileText }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("deleteSession" as const), via, session: sessionRef }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("health" as const), service: hostileText }) },
     {
@@ -332,10 +378,18 @@ export function hostileAction({ baseUrls }: { baseUrls: readonly string[] }): fc
       weight: 2,
       arbitrary: fc
         .record({ renew, contentType: fc.constantFrom("application/json", "text/plain", "") })
-        .map(({ renew: r, contentType }) => ({ kind: "renew" as const, body: r.body, markers: r.markers, contentType })),
+        .map(({ renew: r, contentType }) => ({
+          kind: "renew" as const,
+          body: r.body,
+          markers: r.markers,
+          contentType,
+        })),
     },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("rawHttp" as const), bytes: rawHttpRequest }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant("rawGrpc" as const), path: methodPaths, body: rawGrpcBody }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ kind: fc.constant("rawGrpc" as const), path: methodPaths, body: rawGrpcBody }),
+    },
     {
       weight: 2,
       arbitrary: fc.oneof(

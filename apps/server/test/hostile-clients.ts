@@ -67,7 +67,10 @@ export class HostileClients {
     // on the client's side (ECONNRESET), which must not be blamed on the server.
     const nodeOptions = { agent: new Agent({ keepAlive: false }) };
     this.#connect = {
-      "connect-json": createClient(ChatbotService, createConnectTransport({ baseUrl: urls.grpcUrl, httpVersion: "1.1", nodeOptions })),
+      "connect-json": createClient(
+        ChatbotService,
+        createConnectTransport({ baseUrl: urls.grpcUrl, httpVersion: "1.1", nodeOptions }),
+      ),
       "connect-binary": createClient(
         ChatbotService,
         createConnectTransport({ baseUrl: urls.grpcUrl, httpVersion: "1.1", useBinaryFormat: true, nodeOptions }),
@@ -80,17 +83,22 @@ export class HostileClients {
     via: Via,
     input: { config: string; initialPrompt?: string },
   ): Promise<RpcOutcome<{ sessionId: string; initialResponse: string }>> {
-    if (via === "grpc") return this.#viaGrpc(this.#grpc.unary(ChatbotService.method.newSession, input, { deadlineMs: this.deadlineMs }));
+    if (via === "grpc")
+      return this.#viaGrpc(this.#grpc.unary(ChatbotService.method.newSession, input, { deadlineMs: this.deadlineMs }));
     return this.#viaConnect(this.#connect[via].newSession(input, { timeoutMs: this.deadlineMs }));
   }
 
   chat(via: Via, input: { sessionId: string; prompt: string }): Promise<RpcOutcome<{ response: string }>> {
-    if (via === "grpc") return this.#viaGrpc(this.#grpc.unary(ChatbotService.method.chat, input, { deadlineMs: this.deadlineMs }));
+    if (via === "grpc")
+      return this.#viaGrpc(this.#grpc.unary(ChatbotService.method.chat, input, { deadlineMs: this.deadlineMs }));
     return this.#viaConnect(this.#connect[via].chat(input, { timeoutMs: this.deadlineMs }));
   }
 
   deleteSession(via: Via, input: { sessionId: string }): Promise<RpcOutcome<{ sessionId: string }>> {
-    if (via === "grpc") return this.#viaGrpc(this.#grpc.unary(ChatbotService.method.deleteSession, input, { deadlineMs: this.deadlineMs }));
+    if (via === "grpc")
+      return this.#viaGrpc(
+        this.#grpc.unary(ChatbotService.method.deleteSession, input, { deadlineMs: this.deadlineMs }),
+      );
     return this.#viaConnect(this.#connect[via].deleteSession(input, { timeoutMs: this.deadlineMs }));
   }
 
@@ -120,7 +128,11 @@ export class HostileClients {
    * arrives before the upload ends (413 for an oversized body) counts even if
    * the server then closes the socket under the rest of the upload.
    */
-  http(path: string, body: string | Uint8Array, { contentType = "application/json" }: { contentType?: string } = {}): Promise<HttpOutcome> {
+  http(
+    path: string,
+    body: string | Uint8Array,
+    { contentType = "application/json" }: { contentType?: string } = {},
+  ): Promise<HttpOutcome> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         req.destroy();
@@ -139,7 +151,8 @@ export class HostileClients {
         const done = (): void => {
           clearTimeout(timer);
           const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
           resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString("utf8"), headers });
         };
         res.on("end", done);
@@ -186,10 +199,16 @@ export class HostileClients {
         session.destroy();
         reject(new Error(`raw gRPC call unanswered after ${this.deadlineMs} ms`));
       }, this.deadlineMs);
-      const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
+      const req = session.request({
+        ":method": "POST",
+        ":path": path,
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
       const headers: Record<string, string> = {};
       const take = (h: http2.IncomingHttpHeaders): void => {
-        for (const [k, v] of Object.entries(h)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : String(v);
+        for (const [k, v] of Object.entries(h))
+          if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : String(v);
       };
       req.on("response", take);
       req.on("trailers", take);

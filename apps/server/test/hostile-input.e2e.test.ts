@@ -11,14 +11,27 @@
  * 6–7 since hostile-upstream (terminator, log levels), item 8 (found by the
  * fuzz suite) since src/undecodable-request.ts.
  */
-import { type FakeChatGPTWeb, type FakeOpenAI, type RecordedRequest, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
+
 import { ChatbotService } from "@chatgptchatbot/proto";
+import {
+  type FakeChatGPTWeb,
+  type FakeOpenAI,
+  type RecordedRequest,
+  startFakeChatGPTWeb,
+  startFakeOpenAI,
+} from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type BuiltProgram, memoryOf, startBuiltProgram } from "./built-program.js";
+import { GrpcJsClient, grpcError } from "./grpc-js-client.js";
 import { type HealthReport, startHealthPoller } from "./health-poller.js";
 import { GrpcCode, grpcFrame, HostileClients, VIAS } from "./hostile-clients.js";
-import { GrpcJsClient, grpcError } from "./grpc-js-client.js";
-import { DOCUMENTED_HTTP_STATUSES, errorLogLines, httpProblems, MAX_MESSAGE_CHARS, rpcProblems } from "./reply-checks.js";
+import {
+  DOCUMENTED_HTTP_STATUSES,
+  errorLogLines,
+  httpProblems,
+  MAX_MESSAGE_CHARS,
+  rpcProblems,
+} from "./reply-checks.js";
 
 const SERVER_KEY = "sk-test-hostile-server-key-0001";
 const SERVER_TOKEN = "eyJhbGciOiJSUzI1NiJ9.test-hostile-server-token";
@@ -120,19 +133,27 @@ describe("1. long prompts do not stall the server (hostile-core)", () => {
     { name: "30 k CJK characters", prompt: () => "漢字仮名交じり文中文字符".repeat(2_500) },
   ];
 
-  it.each(cases)("Chat with $name: answered (OK or INVALID_ARGUMENT) while health answers within 100 ms", async ({ prompt }) => {
-    const sessionId = await newSession();
-    const { result, health } = await whileHealthPolled(() => clients.chat("grpc", { sessionId, prompt: prompt() }));
-    expect(rpcProblems(result, { codes: new Set([GrpcCode.OK, GrpcCode.INVALID_ARGUMENT]) })).toEqual([]);
-    expectHealthy(health);
-  });
+  it.each(cases)(
+    "Chat with $name: answered (OK or INVALID_ARGUMENT) while health answers within 100 ms",
+    async ({ prompt }) => {
+      const sessionId = await newSession();
+      const { result, health } = await whileHealthPolled(() => clients.chat("grpc", { sessionId, prompt: prompt() }));
+      expect(rpcProblems(result, { codes: new Set([GrpcCode.OK, GrpcCode.INVALID_ARGUMENT]) })).toEqual([]);
+      expectHealthy(health);
+    },
+  );
 
-  it.each(cases)("/ask with $name: answered (200, 400 or 413) while health answers within 100 ms", async ({ prompt }) => {
-    const { result, health } = await whileHealthPolled(() => clients.http("/ask", JSON.stringify({ prompt: prompt() })));
-    expect(httpProblems(result)).toEqual([]);
-    expect([200, 400, 413]).toContain(result.status);
-    expectHealthy(health);
-  });
+  it.each(cases)(
+    "/ask with $name: answered (200, 400 or 413) while health answers within 100 ms",
+    async ({ prompt }) => {
+      const { result, health } = await whileHealthPolled(() =>
+        clients.http("/ask", JSON.stringify({ prompt: prompt() })),
+      );
+      expect(httpProblems(result)).toEqual([]);
+      expect([200, 400, 413]).toContain(result.status);
+      expectHealthy(health);
+    },
+  );
 
   it("an initial prompt of 100 kB of `x`: answered while health answers within 100 ms", async () => {
     const { result, health } = await whileHealthPolled(() =>
@@ -167,14 +188,18 @@ describe("2. special tokens are ordinary text (hostile-core)", () => {
 
   it("every special token of the tokenizers, in a prompt → OK", async () => {
     const sessionId = await newSession();
-    const prompt = "<|endoftext|> <|im_start|>system<|im_sep|> <|im_end|> <|fim_prefix|><|fim_middle|><|fim_suffix|> <|endofprompt|>";
+    const prompt =
+      "<|endoftext|> <|im_start|>system<|im_sep|> <|im_end|> <|fim_prefix|><|fim_middle|><|fim_suffix|> <|endofprompt|>";
     const outcome = await clients.chat("grpc", { sessionId, prompt });
     expect(outcome.code, outcome.message).toBe(GrpcCode.OK);
     expect(outcome.response?.response).toBe(`echo: ${prompt}`);
   });
 
   it("as an initial_prompt → OK, and the session chats", async () => {
-    const created = await clients.newSession("grpc", { config: JSON.stringify({ version: 3 }), initialPrompt: `You are ${PROMPT}.` });
+    const created = await clients.newSession("grpc", {
+      config: JSON.stringify({ version: 3 }),
+      initialPrompt: `You are ${PROMPT}.`,
+    });
     expect(created.code, created.message).toBe(GrpcCode.OK);
     const outcome = await clients.chat("grpc", { sessionId: created.response!.sessionId, prompt: "hi" });
     expect(outcome.code, outcome.message).toBe(GrpcCode.OK);
@@ -210,21 +235,24 @@ describe("3. credentials that can never be sent are refused (hostile-core)", () 
   ];
 
   describe.each(BAD)("a credential with $name", ({ value }) => {
-    it.each(VIAS)("NewSession over %s → INVALID_ARGUMENT naming the field, never the value; nothing sent upstream", async (via) => {
-      const before = openai.requests.length + web.requests.length;
-      for (const config of [
-        { version: 3, api_key: value },
-        { version: 1, access_token: value },
-      ]) {
-        const field = "api_key" in config ? "api_key" : "access_token";
-        const outcome = await clients.newSession(via, { config: JSON.stringify(config), initialPrompt: "hi" });
-        expect(outcome.code, `${field}: ${outcome.message}`).toBe(GrpcCode.INVALID_ARGUMENT);
-        expect(outcome.message).toContain(field);
-        expect(rpcProblems(outcome, { secrets: [value.trim()] })).toEqual([]);
-        if (value.trim().length >= 3) expect(outcome.message).not.toContain(value.trim().slice(0, 16));
-      }
-      expect(openai.requests.length + web.requests.length).toBe(before);
-    });
+    it.each(VIAS)(
+      "NewSession over %s → INVALID_ARGUMENT naming the field, never the value; nothing sent upstream",
+      async (via) => {
+        const before = openai.requests.length + web.requests.length;
+        for (const config of [
+          { version: 3, api_key: value },
+          { version: 1, access_token: value },
+        ]) {
+          const field = "api_key" in config ? "api_key" : "access_token";
+          const outcome = await clients.newSession(via, { config: JSON.stringify(config), initialPrompt: "hi" });
+          expect(outcome.code, `${field}: ${outcome.message}`).toBe(GrpcCode.INVALID_ARGUMENT);
+          expect(outcome.message).toContain(field);
+          expect(rpcProblems(outcome, { secrets: [value.trim()] })).toEqual([]);
+          if (value.trim().length >= 3) expect(outcome.message).not.toContain(value.trim().slice(0, 16));
+        }
+        expect(openai.requests.length + web.requests.length).toBe(before);
+      },
+    );
 
     it("/renew → 400 naming the field; the default session keeps its credential", async () => {
       for (const body of [{ version: 3, api_key: value }, { access_token: value }]) {
@@ -241,20 +269,26 @@ describe("3. credentials that can never be sent are refused (hostile-core)", () 
 });
 
 describe("4. client values in status messages are bounded and escaped (hostile-core)", () => {
-  it.each([20_000, 200_000])("a config whose version is %i characters → INVALID_ARGUMENT with a short message", async (length) => {
-    for (const via of VIAS) {
-      const outcome = await clients.newSession(via, {
-        config: JSON.stringify({ version: "v".repeat(length), api_key: "sk-test-long-version" }),
-      });
-      expect(outcome.code, `${via}: ${outcome.message.slice(0, 200)}`).toBe(GrpcCode.INVALID_ARGUMENT);
-      expect(rpcProblems(outcome)).toEqual([]);
-    }
-  });
+  it.each([20_000, 200_000])(
+    "a config whose version is %i characters → INVALID_ARGUMENT with a short message",
+    async (length) => {
+      for (const via of VIAS) {
+        const outcome = await clients.newSession(via, {
+          config: JSON.stringify({ version: "v".repeat(length), api_key: "sk-test-long-version" }),
+        });
+        expect(outcome.code, `${via}: ${outcome.message.slice(0, 200)}`).toBe(GrpcCode.INVALID_ARGUMENT);
+        expect(rpcProblems(outcome)).toEqual([]);
+      }
+    },
+  );
 
   it("a 100,000-character session_id → INVALID_ARGUMENT with a short message (Chat and DeleteSession, every protocol)", async () => {
     const sessionId = "s".repeat(100_000);
     for (const via of VIAS) {
-      for (const outcome of [await clients.chat(via, { sessionId, prompt: "hi" }), await clients.deleteSession(via, { sessionId })]) {
+      for (const outcome of [
+        await clients.chat(via, { sessionId, prompt: "hi" }),
+        await clients.deleteSession(via, { sessionId }),
+      ]) {
         expect(outcome.code, `${via}: ${outcome.message.slice(0, 200)}`).toBe(GrpcCode.INVALID_ARGUMENT);
         expect(rpcProblems(outcome)).toEqual([]);
       }
@@ -268,7 +302,9 @@ describe("4. client values in status messages are bounded and escaped (hostile-c
   });
 
   it("control characters in an echoed value are escaped, not passed through", async () => {
-    const outcome = await clients.newSession("grpc", { config: JSON.stringify({ version: "3\u0000\r\nx-injected: 1\u001b[31m" }) });
+    const outcome = await clients.newSession("grpc", {
+      config: JSON.stringify({ version: "3\u0000\r\nx-injected: 1\u001b[31m" }),
+    });
     expect(outcome.code).toBe(GrpcCode.INVALID_ARGUMENT);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the assertion is that no control character is echoed.
     expect(outcome.message).not.toMatch(/[\u0000-\u001f\u007f]/);
@@ -283,7 +319,9 @@ describe("5. deep nesting (hostile-core)", () => {
     ["100,000 nested arrays", nested(100_000)],
   ])("a config whose version is %s → INVALID_ARGUMENT over every protocol", async (_name, version) => {
     for (const via of VIAS) {
-      const outcome = await clients.newSession(via, { config: `{"version":${version},"api_key":"sk-test-deep-nesting"}` });
+      const outcome = await clients.newSession(via, {
+        config: `{"version":${version},"api_key":"sk-test-deep-nesting"}`,
+      });
       expect(outcome.code, `${via}: ${outcome.message.slice(0, 200)}`).toBe(GrpcCode.INVALID_ARGUMENT);
       expect(rpcProblems(outcome)).toEqual([]);
     }
@@ -354,7 +392,11 @@ describe("7. client-caused conditions are logged below error level, without a st
     openai.enqueueFault({ kind: "hang" });
     const grpcClient = new GrpcJsClient(program.grpcUrl);
     const controller = new AbortController();
-    const call = grpcClient.unary(ChatbotService.method.chat, { sessionId, prompt: "hang up on me" }, { signal: controller.signal });
+    const call = grpcClient.unary(
+      ChatbotService.method.chat,
+      { sessionId, prompt: "hang up on me" },
+      { signal: controller.signal },
+    );
     await vi.waitFor(() =>
       expect(openai.requests.at(-1)?.body).toMatchObject({
         messages: expect.arrayContaining([expect.objectContaining({ content: "hang up on me" })]),
@@ -375,7 +417,11 @@ describe("7. client-caused conditions are logged below error level, without a st
   // (BENCHMARKS.md, "Memory under hostile input").
   it("nothing is retained per malformed chunked body: 2,000 of them within a capped heap, RSS under 200 MB", async () => {
     const capped = await startBuiltProgram({
-      env: { OPENAI_API_KEYS: SERVER_KEY, API_URL: openai.url, NODE_OPTIONS: "--max-old-space-size=64 --max-semi-space-size=1" },
+      env: {
+        OPENAI_API_KEYS: SERVER_KEY,
+        API_URL: openai.url,
+        NODE_OPTIONS: "--max-old-space-size=64 --max-semi-space-size=1",
+      },
     });
     const cappedClients = new HostileClients(capped);
     try {
@@ -398,7 +444,11 @@ describe("7. client-caused conditions are logged below error level, without a st
 });
 
 describe("8. a request body that is not protobuf is the client's mistake (found by the fuzz suite; src/undecodable-request.ts)", () => {
-  const NOT_PROTOBUF = [Uint8Array.of(0x00), Uint8Array.of(0xff, 0xff, 0xff), Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f)];
+  const NOT_PROTOBUF = [
+    Uint8Array.of(0x00),
+    Uint8Array.of(0xff, 0xff, 0xff),
+    Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f),
+  ];
   const NEW_SESSION = "/muvtuber.chatbot.v2.ChatbotService/NewSession";
 
   it("over gRPC → INVALID_ARGUMENT, not INTERNAL", async () => {
@@ -417,7 +467,9 @@ describe("8. a request body that is not protobuf is the client's mistake (found 
         body: grpcFrame(bytes),
       });
       const text = Buffer.from(await response.arrayBuffer()).toString("latin1");
-      expect(response.headers.get("grpc-status") ?? /grpc-status:\s*(\d+)/i.exec(text)?.[1], text).toBe(String(GrpcCode.INVALID_ARGUMENT));
+      expect(response.headers.get("grpc-status") ?? /grpc-status:\s*(\d+)/i.exec(text)?.[1], text).toBe(
+        String(GrpcCode.INVALID_ARGUMENT),
+      );
     }
   });
 

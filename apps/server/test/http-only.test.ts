@@ -73,10 +73,16 @@ describe("chatgptchatbot --http host:port (the HTTP API alone)", () => {
   it("refuses a version-1 /renew with 400 when CHATGPT_BASE_URL is unset: a token goes only to a base URL the operator named", async () => {
     const server = run(["--http", "127.0.0.1:0"], { API_URL: upstream.url, CHATBOT_SWEEP_INTERVAL: "0" });
     const { url } = await server.listening;
-    const res = await fetch(`${url}/renew`, { method: "POST", body: JSON.stringify({ access_token: "eyJ-test-token-no-base-0001" }) });
+    const res = await fetch(`${url}/renew`, {
+      method: "POST",
+      body: JSON.stringify({ access_token: "eyJ-test-token-no-base-0001" }),
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/needs a base_url.*the server has no CHATGPT_BASE_URL/);
-    const key = await fetch(`${url}/renew`, { method: "POST", body: JSON.stringify({ api_key: "sk-test-still-fine-0002", version: 3 }) });
+    const key = await fetch(`${url}/renew`, {
+      method: "POST",
+      body: JSON.stringify({ api_key: "sk-test-still-fine-0002", version: 3 }),
+    });
     expect(key.status).toBe(200);
     server.stop("test over");
     expect(await server.exit).toBe(0);
@@ -92,8 +98,16 @@ describe("chatgptchatbot --http host:port (the HTTP API alone)", () => {
     [["--bogus"], {}, /^chatgptchatbot: arguments: /],
     [["--http", "host:port"], {}, /^chatgptchatbot: --http: /],
     [["--http", "127.0.0.1:0"], { LOG_LEVEL: "loud" }, /^chatgptchatbot: LOG_LEVEL: /],
-    [["--http", "127.0.0.1:0"], { HTTPS_PROXY: "::bad" }, /^chatgptchatbot: HTTPS_PROXY: expected a proxy URL like http:\/\/host:port \(see --help\)\n$/],
-    [["--http", "127.0.0.1:0"], { HTTP_PROXY: "socks5://127.0.0.1:1080" }, /^chatgptchatbot: HTTP_PROXY: expected an http:\/\/ or https:\/\/ proxy URL/],
+    [
+      ["--http", "127.0.0.1:0"],
+      { HTTPS_PROXY: "::bad" },
+      /^chatgptchatbot: HTTPS_PROXY: expected a proxy URL like http:\/\/host:port \(see --help\)\n$/,
+    ],
+    [
+      ["--http", "127.0.0.1:0"],
+      { HTTP_PROXY: "socks5://127.0.0.1:1080" },
+      /^chatgptchatbot: HTTP_PROXY: expected an http:\/\/ or https:\/\/ proxy URL/,
+    ],
   ])("exits 2 for a bad flag or variable (%j %j) with one line on stderr", async (argv, env, message) => {
     const server = run(argv, env);
     expect(await server.exit).toBe(2);
@@ -107,7 +121,9 @@ describe("chatgptchatbot --http host:port (the HTTP API alone)", () => {
     const second = run(["--http", `127.0.0.1:${port}`], { CHATBOT_SWEEP_INTERVAL: "0" });
     expect(await second.exit).toBe(1);
     expect(second.log.text()).toContain("EADDRINUSE");
-    expect(second.stderr.text()).toMatch(new RegExp(`^chatgptchatbot: cannot listen: .*EADDRINUSE.*127\\.0\\.0\\.1:${port}\\n$`));
+    expect(second.stderr.text()).toMatch(
+      new RegExp(`^chatgptchatbot: cannot listen: .*EADDRINUSE.*127\\.0\\.0\\.1:${port}\\n$`),
+    );
     first.stop("test over");
     expect(await first.exit).toBe(0);
   });

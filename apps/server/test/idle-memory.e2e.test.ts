@@ -73,7 +73,7 @@ describe("the idle memory reducer in the program", () => {
     expect(duringLoad.length).toBe(afterStart);
 
     // Then only health checks: the reduction follows within idle + two check intervals.
-    const healthUntil = Date.now() + (IDLE_GC_AFTER_S * 1000) * 3 + 2_000;
+    const healthUntil = Date.now() + IDLE_GC_AFTER_S * 1000 * 3 + 2_000;
     while (Date.now() < healthUntil && reductions().length === afterStart) {
       expect((await fetch(`${program.httpUrl}/healthz`)).status).toBe(200);
       await sleep(25);

@@ -34,7 +34,10 @@ afterAll(async () => {
 });
 
 /** A Connect JSON call with fetch, as curl would make it. */
-async function connectJson(method: string, body: unknown): Promise<{ status: number; json: { code?: string; message?: string } }> {
+async function connectJson(
+  method: string,
+  body: unknown,
+): Promise<{ status: number; json: { code?: string; message?: string } }> {
   const res = await fetch(`${program.grpcUrl}/muvtuber.chatbot.v2.ChatbotService/${method}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -71,11 +74,16 @@ describe("prompt size limits", () => {
   it("a 100 kB prompt of x is INVALID_ARGUMENT at once, and health is answered meanwhile", async () => {
     const { sessionId } = await client.unary(NewSession, { config: V3 });
     const before = openai.requests.length;
-    const chats = Array.from({ length: 5 }, () => grpcError(client.unary(Chat, { sessionId, prompt: "x".repeat(100_000) })));
+    const chats = Array.from({ length: 5 }, () =>
+      grpcError(client.unary(Chat, { sessionId, prompt: "x".repeat(100_000) })),
+    );
     const health = await client.unary(Health.method.check, { service: "" });
     expect(health.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
     for (const error of await Promise.all(chats)) {
-      expect([error.code, error.details]).toEqual([grpc.status.INVALID_ARGUMENT, "prompt is too long: the limit is 4000 characters"]);
+      expect([error.code, error.details]).toEqual([
+        grpc.status.INVALID_ARGUMENT,
+        "prompt is too long: the limit is 4000 characters",
+      ]);
     }
     expect(openai.requests.length).toBe(before);
   });
@@ -96,12 +104,15 @@ describe("credentials that could never be sent", () => {
     ["a NUL", "sk-test-nul\u0000x", "api_key must be visible ASCII only"],
     ["Cyrillic", "sk-test-ключ", "api_key must be visible ASCII only"],
     ["a single space", " ", "api_key must not be empty or only whitespace"],
-  ])("an api_key with %s is INVALID_ARGUMENT at NewSession, naming the field, never the value", async (_name, key, reason) => {
-    const error = await grpcError(client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: key }) }));
-    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(error.details).toContain(reason);
-    expectBounded(error.details);
-  });
+  ])(
+    "an api_key with %s is INVALID_ARGUMENT at NewSession, naming the field, never the value",
+    async (_name, key, reason) => {
+      const error = await grpcError(client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: key }) }));
+      expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(error.details).toContain(reason);
+      expectBounded(error.details);
+    },
+  );
 });
 
 describe("client values in status messages are short", () => {
@@ -116,7 +127,9 @@ describe("client values in status messages are short", () => {
   });
 
   it("a version nested 10,000 deep is INVALID_ARGUMENT, not INTERNAL", async () => {
-    const error = await grpcError(client.unary(NewSession, { config: `{"version": ${nested(10_000)}, "api_key": "${KEY}"}` }));
+    const error = await grpcError(
+      client.unary(NewSession, { config: `{"version": ${nested(10_000)}, "api_key": "${KEY}"}` }),
+    );
     expect([error.code, error.details]).toEqual([
       grpc.status.INVALID_ARGUMENT,
       "version & access_token|api_key is required: config nests deeper than 32 levels",
@@ -139,12 +152,18 @@ describe("client values in status messages are short", () => {
   it("an unknown session_id of a normal length stays NOT_FOUND, quoted short", async () => {
     const id = "n".repeat(128);
     const chat = await grpcError(client.unary(Chat, { sessionId: id, prompt: "hi" }));
-    expect([chat.code, chat.details]).toEqual([grpc.status.NOT_FOUND, `session not found: "${"n".repeat(40)}…" (128 characters)`]);
+    expect([chat.code, chat.details]).toEqual([
+      grpc.status.NOT_FOUND,
+      `session not found: "${"n".repeat(40)}…" (128 characters)`,
+    ]);
   });
 
   it("a 100,000-character health service name is NOT_FOUND with a short message", async () => {
     const error = await grpcError(client.unary(Health.method.check, { service: "h".repeat(100_000) }));
-    expect([error.code, error.details]).toEqual([grpc.status.NOT_FOUND, `unknown service "${"h".repeat(40)}…" (100000 characters)`]);
+    expect([error.code, error.details]).toEqual([
+      grpc.status.NOT_FOUND,
+      `unknown service "${"h".repeat(40)}…" (100000 characters)`,
+    ]);
   });
 
   it("the program logged none of it at error level", () => {

@@ -14,7 +14,11 @@ import { stateFolder } from "./state-folder.js";
 
 const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
-function start(env: Record<string, string>): { child: ChildProcess; lines: Record<string, unknown>[]; exit: Promise<number | null> } {
+function start(env: Record<string, string>): {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  exit: Promise<number | null>;
+} {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run pnpm build first`);
   const state = stateFolder(); // the default store in a temp folder, never the real home
   const child = spawn(process.execPath, [MAIN, "--grpc", "127.0.0.1:0"], {
@@ -69,7 +73,12 @@ describe("node dist/main.js", () => {
 
   it("with the background sweep running (CHATBOT_SWEEP_INTERVAL=1), exits 0 promptly on SIGTERM", async () => {
     openai = await startFakeOpenAI();
-    const program = start({ API_URL: openai.url, CHATGPT_V3_COOLDOWN: "0", CHATBOT_SWEEP_INTERVAL: "1", CHATBOT_RENEW_INTERVAL: "1" });
+    const program = start({
+      API_URL: openai.url,
+      CHATGPT_V3_COOLDOWN: "0",
+      CHATBOT_SWEEP_INTERVAL: "1",
+      CHATBOT_RENEW_INTERVAL: "1",
+    });
     child = program.child;
     await vi.waitFor(() => expect(program.lines.some((l) => l.msg === "listening")).toBe(true), { timeout: 10_000 });
     const url = program.lines.find((l) => l.msg === "listening")!.grpc as string;
@@ -80,7 +89,9 @@ describe("node dist/main.js", () => {
     });
     client.close();
     // The sweep is live: it renews the conversation once it is older than a second.
-    await vi.waitFor(() => expect(program.lines.some((l) => l.msg === "conversation renewed")).toBe(true), { timeout: 5_000 });
+    await vi.waitFor(() => expect(program.lines.some((l) => l.msg === "conversation renewed")).toBe(true), {
+      timeout: 5_000,
+    });
 
     const signalled = performance.now();
     child.kill("SIGTERM");

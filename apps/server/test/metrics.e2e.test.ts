@@ -20,7 +20,8 @@ const SERVER_KEY = "sk-test-metrics-server-0001";
 const SESSION_KEY = "sk-test-metrics-session-0002";
 const CHAT = "muvtuber.chatbot.v2.ChatbotService/Chat";
 /** promtool's lint lines about prom-client's default Node metrics (not ours, names fixed by the library). */
-const PROM_CLIENT_DEFAULTS_LINT = /^nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/;
+const PROM_CLIENT_DEFAULTS_LINT =
+  /^nodejs_active_(handles|requests|resources)_total non-counter metrics should not have "_total" suffix$/;
 
 let openai: FakeOpenAI | undefined;
 let program: BuiltProgram | undefined;
@@ -49,9 +50,13 @@ describe("GET /metrics (the built program)", () => {
     const { sessionId } = await client.unary(ChatbotService.method.newSession, {
       config: JSON.stringify({ version: 3, api_key: SESSION_KEY }),
     });
-    expect((await client.unary(ChatbotService.method.chat, { sessionId, prompt: "hi" })).response).toBe("Hello there. How are you today?");
+    expect((await client.unary(ChatbotService.method.chat, { sessionId, prompt: "hi" })).response).toBe(
+      "Hello there. How are you today?",
+    );
     // The key's 15 s cooldown refuses the next chat at once.
-    await expect(client.unary(ChatbotService.method.chat, { sessionId, prompt: "again" })).rejects.toMatchObject({ code: 8 });
+    await expect(client.unary(ChatbotService.method.chat, { sessionId, prompt: "again" })).rejects.toMatchObject({
+      code: 8,
+    });
     const ask = await fetch(`${program.httpUrl}/ask`, { method: "POST", body: JSON.stringify({ prompt: "hello" }) });
     expect(ask.status).toBe(200);
 
@@ -77,14 +82,18 @@ describe("GET /metrics (the built program)", () => {
     expect(moved("chatbot_cooldown_refusals_total", { kind: "api-key" })).toBe(1);
     // The fake reports no usage in its stream: the tokens are counted here.
     expect(moved("chatbot_tokens_total", { kind: "api-key", direction: "sent", source: "counted" })).toBeGreaterThan(0);
-    expect(moved("chatbot_tokens_total", { kind: "api-key", direction: "received", source: "counted" })).toBeGreaterThan(0);
+    expect(
+      moved("chatbot_tokens_total", { kind: "api-key", direction: "received", source: "counted" }),
+    ).toBeGreaterThan(0);
     expect(moved("chatbot_store_operation_duration_seconds_count", { operation: "appendTurn" })).toBe(2);
     expect(sampleValue(onGrpc, "chatbot_store_errors_total")).toBe(0);
     expect(sampleValue(onGrpc, "chatbot_sessions")).toBe(2); // the gRPC session and /ask's default session
     expect(hasMetric(onGrpc, "process_cpu_user_seconds_total")).toBe(true);
     expect(hasMetric(onGrpc, "nodejs_eventloop_lag_seconds")).toBe(true);
     // One registry behind both ports.
-    expect(sampleValue(onHttp, "chatbot_upstream_requests_total")).toBe(sampleValue(onGrpc, "chatbot_upstream_requests_total"));
+    expect(sampleValue(onHttp, "chatbot_upstream_requests_total")).toBe(
+      sampleValue(onGrpc, "chatbot_upstream_requests_total"),
+    );
 
     // Never a credential, a prompt or a session id in a label.
     for (const text of [onGrpc, onHttp]) {
@@ -117,7 +126,9 @@ describe("GET /metrics with access tokens (the built program)", () => {
       expect(await res.text()).not.toContain(token);
     }
     await program.stop();
-    program = await startBuiltProgram({ env: { API_URL: openai.url, CHATBOT_AUTH_TOKENS: token, CHATBOT_METRICS_PUBLIC: "true" } });
+    program = await startBuiltProgram({
+      env: { API_URL: openai.url, CHATBOT_AUTH_TOKENS: token, CHATBOT_METRICS_PUBLIC: "true" },
+    });
     for (const base of [program.grpcUrl, program.httpUrl]) expect((await fetch(`${base}/metrics`)).status).toBe(200);
   });
 });

@@ -29,7 +29,9 @@ function importsOf(packageDir: string): Set<string> {
 }
 
 function dependenciesOf(packageDir: string): string[] {
-  const manifest = JSON.parse(readFileSync(join(ROOT, packageDir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(ROOT, packageDir, "package.json"), "utf8")) as {
+    dependencies?: Record<string, string>;
+  };
   return Object.keys(manifest.dependencies ?? {});
 }
 
@@ -46,7 +48,10 @@ describe("package layers", () => {
   ])("%s is a library that imports neither the other transport nor the program", (dir, forbidden) => {
     const imports = importsOf(dir);
     for (const name of forbidden) {
-      expect([...imports].filter((s) => s === name || s.startsWith(`${name}/`)), name).toEqual([]);
+      expect(
+        [...imports].filter((s) => s === name || s.startsWith(`${name}/`)),
+        name,
+      ).toEqual([]);
       expect(dependenciesOf(dir), name).not.toContain(name);
     }
     const manifest = JSON.parse(readFileSync(join(ROOT, dir, "package.json"), "utf8")) as { bin?: unknown };
@@ -57,7 +62,9 @@ describe("package layers", () => {
     const imports = importsOf("apps/server");
     expect(imports).toContain("@chatgptchatbot/grpc-server");
     expect(imports).toContain("@chatgptchatbot/http-server");
-    const manifest = JSON.parse(readFileSync(join(ROOT, "apps/server/package.json"), "utf8")) as { bin?: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(ROOT, "apps/server/package.json"), "utf8")) as {
+      bin?: Record<string, string>;
+    };
     expect(manifest.bin).toEqual({ chatgptchatbot: "./dist/main.js" });
   });
 });

@@ -4,10 +4,10 @@
  */
 import { createServer } from "node:net";
 import { maskSecret } from "@chatgptchatbot/core";
+import { createPlaygroundFallback } from "@chatgptchatbot/playground";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "@chatgptchatbot/proto/health";
 import { v1 } from "@chatgptchatbot/proto/reflection";
-import { createPlaygroundFallback } from "@chatgptchatbot/playground";
 import { type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runServer } from "../src/run.js";
@@ -20,8 +20,12 @@ const { newSession: NewSession, chat: Chat } = ChatbotService.method;
 async function listServices(url: string): Promise<string[]> {
   const client = new GrpcJsClient(url);
   try {
-    const [list] = await client.bidi(v1.ServerReflection.method.serverReflectionInfo, [{ messageRequest: { case: "listServices", value: "" } }]);
-    return list?.messageResponse.case === "listServicesResponse" ? list.messageResponse.value.service.map((s) => s.name) : [];
+    const [list] = await client.bidi(v1.ServerReflection.method.serverReflectionInfo, [
+      { messageRequest: { case: "listServices", value: "" } },
+    ]);
+    return list?.messageResponse.case === "listServicesResponse"
+      ? list.messageResponse.value.service.map((s) => s.name)
+      : [];
   } finally {
     client.close();
   }
@@ -54,7 +58,9 @@ describe("the command line", () => {
   it("stops on a bad variable with one line naming it, exit code 2", async () => {
     const { code, stderr } = run([], { CHATGPT_COOLDOWN: "soon" });
     expect(await code).toBe(2);
-    expect(stderr).toEqual(['chatgptchatbot: CHATGPT_COOLDOWN: expected a number of seconds from 0 to 2147483, got "soon" (see --help)\n']);
+    expect(stderr).toEqual([
+      'chatgptchatbot: CHATGPT_COOLDOWN: expected a number of seconds from 0 to 2147483, got "soon" (see --help)\n',
+    ]);
   });
 
   it("stops on a bad flag with one line naming it, exit code 2", async () => {
@@ -143,9 +149,15 @@ describe("both transports in one process", () => {
       argv: ["--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"],
       env: { API_URL: openai.url, CHATGPT_V3_COOLDOWN: "60" },
     });
-    const renew = await fetch(`${program.httpUrl}/renew`, { method: "POST", body: JSON.stringify({ version: 3, api_key: key }) });
+    const renew = await fetch(`${program.httpUrl}/renew`, {
+      method: "POST",
+      body: JSON.stringify({ version: 3, api_key: key }),
+    });
     expect(renew.status).toBe(200);
-    const ask = await fetch(`${program.httpUrl}/ask`, { method: "POST", body: JSON.stringify({ prompt: "over http" }) });
+    const ask = await fetch(`${program.httpUrl}/ask`, {
+      method: "POST",
+      body: JSON.stringify({ prompt: "over http" }),
+    });
     expect(await ask.text()).toBe("echo: over http");
 
     const client = new GrpcJsClient(program.grpcUrl);
@@ -163,7 +175,10 @@ describe("both transports in one process", () => {
       argv: ["--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"],
       env: { API_URL: openai.url, CHATGPT_BASE_URL: web.url, CHATGPT_COOLDOWN: "0" },
     });
-    const renew = await fetch(`${program.httpUrl}/renew`, { method: "POST", body: JSON.stringify({ access_token: token }) });
+    const renew = await fetch(`${program.httpUrl}/renew`, {
+      method: "POST",
+      body: JSON.stringify({ access_token: token }),
+    });
     expect(renew.status).toBe(200);
     const ask = await fetch(`${program.httpUrl}/ask`, { method: "POST", body: JSON.stringify({ prompt: "hi" }) });
     expect(await ask.text()).toBe("echo: hi");
@@ -185,7 +200,9 @@ describe("--debug", () => {
     const program = await startProgram({ argv: ["--grpc", "127.0.0.1:0", "--debug"], env: { API_URL: openai.url } });
     expect(await listServices(program.grpcUrl)).toContain("muvtuber.chatbot.v2.ChatbotService");
     const client = new GrpcJsClient(program.grpcUrl);
-    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: "sk-test-debug-0001" }) });
+    const { sessionId } = await client.unary(NewSession, {
+      config: JSON.stringify({ version: 3, api_key: "sk-test-debug-0001" }),
+    });
     expect((await client.unary(Chat, { sessionId, prompt: "a debug prompt" })).response).toBe("echo: a debug prompt");
     client.close();
     expect(await program.stop()).toBe(0);
@@ -204,7 +221,9 @@ describe("--debug", () => {
     );
     expect(refused?.code).toBe(grpc.status.UNIMPLEMENTED);
     const client = new GrpcJsClient(program.grpcUrl);
-    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: "sk-test-debug-0002" }) });
+    const { sessionId } = await client.unary(NewSession, {
+      config: JSON.stringify({ version: 3, api_key: "sk-test-debug-0002" }),
+    });
     await client.unary(Chat, { sessionId, prompt: "a private prompt" });
     client.close();
     expect(await program.stop()).toBe(0);
@@ -219,7 +238,9 @@ describe("graceful shutdown", () => {
     const openai = await startFakeOpenAI({ reply: () => "a slow but complete reply, word by word" });
     const program = await startProgram({ env: { API_URL: openai.url, CHATGPT_V3_COOLDOWN: "0" } });
     const client = new GrpcJsClient(program.grpcUrl);
-    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: "sk-test-shutdown-0001" }) });
+    const { sessionId } = await client.unary(NewSession, {
+      config: JSON.stringify({ version: 3, api_key: "sk-test-shutdown-0001" }),
+    });
 
     openai.enqueueFault({ kind: "trickle", intervalMs: 50 });
     const reply = client.unary(Chat, { sessionId, prompt: "take your time" });
@@ -251,7 +272,9 @@ describe("graceful shutdown", () => {
     const program = await startProgram({ env: { API_URL: openai.url, CHATGPT_V3_COOLDOWN: "0" } });
     const client = new GrpcJsClient(program.grpcUrl);
     const watcher = new GrpcJsClient(program.grpcUrl);
-    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: "sk-test-draining-0001" }) });
+    const { sessionId } = await client.unary(NewSession, {
+      config: JSON.stringify({ version: 3, api_key: "sk-test-draining-0001" }),
+    });
     const watch = watcher.serverStream(Health.method.watch, { service: "" });
     await vi.waitFor(() => expect(watch.messages.map((m) => m.status)).toEqual([ServingStatus.SERVING]));
 
@@ -281,7 +304,9 @@ describe("graceful shutdown", () => {
     const openai = await startFakeOpenAI();
     const program = await startProgram({ env: { API_URL: openai.url, CHATBOT_SHUTDOWN_TIMEOUT: "0.2" } });
     const client = new GrpcJsClient(program.grpcUrl);
-    const { sessionId } = await client.unary(NewSession, { config: JSON.stringify({ version: 3, api_key: "sk-test-shutdown-0002" }) });
+    const { sessionId } = await client.unary(NewSession, {
+      config: JSON.stringify({ version: 3, api_key: "sk-test-shutdown-0002" }),
+    });
     openai.enqueueFault({ kind: "hang" });
     const call = grpcError(client.unary(Chat, { sessionId, prompt: "never answered" }));
     await vi.waitFor(() => expect(openai.requests).toHaveLength(1));

@@ -58,7 +58,10 @@ export async function startProgram({
     ...(createFallback === undefined ? {} : { createFallback }),
     onListening,
   }).finally(() => state.remove());
-  const urls = await Promise.race([listening, exited.then((code) => Promise.reject(new Error(`exited with ${code}: ${stderr.join("")}`)))]);
+  const urls = await Promise.race([
+    listening,
+    exited.then((code) => Promise.reject(new Error(`exited with ${code}: ${stderr.join("")}`))),
+  ]);
   return {
     grpcUrl: urls.grpc ?? "",
     httpUrl: urls.http,

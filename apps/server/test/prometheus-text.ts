@@ -13,7 +13,8 @@ export function sampleValue(text: string, name: string, labels: Record<string, s
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
     if (match === null || match[1] !== name) continue;
     const have = new Map<string, string>();
-    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) have.set(pair[1]!, pair[2]!);
+    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      have.set(pair[1]!, pair[2]!);
     if (Object.entries(labels).every(([key, value]) => have.get(key) === value)) sum += Number(match[3]);
   }
   return sum;
@@ -27,6 +28,7 @@ export function hasMetric(text: string, name: string): boolean {
 /** Runs `promtool check <what>` with `input` on stdin (or a file argument); its exit status and output. */
 export function promtool(args: string[], input?: string): { status: number | null; output: string } {
   const result = spawnSync("promtool", args, { input, encoding: "utf8", timeout: 30_000 });
-  if (result.error !== undefined) throw new Error(`promtool could not run (apt-get install prometheus): ${result.error.message}`);
+  if (result.error !== undefined)
+    throw new Error(`promtool could not run (apt-get install prometheus): ${result.error.message}`);
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }

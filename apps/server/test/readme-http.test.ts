@@ -59,7 +59,8 @@ async function curlWithFetch(args: string[]): Promise<string> {
     else if (arg === "-H") {
       const [name, ...value] = args[++i]!.split(":");
       headers[name!.trim().toLowerCase()] = value.join(":").trim();
-    } else if (arg === "-N") continue; // no output buffering: fetch reads the whole answer anyway
+    } else if (arg === "-N")
+      continue; // no output buffering: fetch reads the whole answer anyway
     else if (arg.startsWith("-")) throw new Error(`the fetch stand-in for curl does not know ${arg}`);
     else url = arg;
   }
@@ -130,9 +131,14 @@ describe("README: the legacy HTTP API", () => {
     for (const step of steps) {
       const [program, ...args] = shellWords(step.command.replaceAll("localhost:9006", `127.0.0.1:${port}`));
       expect(program).toBe("curl");
-      const output = curl ? (await promisify(execFile)("curl", ["--silent", "--show-error", ...args])).stdout : await curlWithFetch(args);
+      const output = curl
+        ? (await promisify(execFile)("curl", ["--silent", "--show-error", ...args])).stdout
+        : await curlWithFetch(args);
       // An event stream ends with a blank line, which the README block cannot show after its last event.
-      expect({ command: step.command, output: output.trimEnd() }).toEqual({ command: step.command, output: step.output });
+      expect({ command: step.command, output: output.trimEnd() }).toEqual({
+        command: step.command,
+        output: step.output,
+      });
     }
 
     // The access token went to the ChatGPT-web proxy, the API key to the OpenAI-compatible API.

@@ -53,7 +53,8 @@ function steps(): { command: string; output: string }[] {
 /** Splits a shell command line into words ('…' literal, "…" with backslash escapes, plain words). */
 function shellWords(line: string): string[] {
   const words: string[] = [];
-  for (const m of line.matchAll(/'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g)) words.push(m[1] ?? m[2]?.replace(/\\(.)/g, "$1") ?? m[3]!);
+  for (const m of line.matchAll(/'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g))
+    words.push(m[1] ?? m[2]?.replace(/\\(.)/g, "$1") ?? m[3]!);
   return words;
 }
 
@@ -68,7 +69,9 @@ class Grpcurl {
   constructor(readonly client: GrpcJsClient) {}
 
   async #reflect(request: v1.ServerReflectionRequest["messageRequest"]): Promise<v1.ServerReflectionResponse> {
-    const [response] = await this.client.bidi(v1.ServerReflection.method.serverReflectionInfo, [{ messageRequest: request }]);
+    const [response] = await this.client.bidi(v1.ServerReflection.method.serverReflectionInfo, [
+      { messageRequest: request },
+    ]);
     if (response === undefined) throw new Error("no reflection response");
     return response;
   }
@@ -76,7 +79,9 @@ class Grpcurl {
   async #registryFor(symbol: string): Promise<FileRegistry> {
     const response = await this.#reflect({ case: "fileContainingSymbol", value: symbol });
     if (response.messageResponse.case !== "fileDescriptorResponse") throw new Error(`symbol not found: ${symbol}`);
-    const files = response.messageResponse.value.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b));
+    const files = response.messageResponse.value.fileDescriptorProto.map((b) =>
+      fromBinary(FileDescriptorProtoSchema, b),
+    );
     return createFileRegistry(create(FileDescriptorSetSchema, { file: files }));
   }
 
@@ -91,7 +96,10 @@ class Grpcurl {
     const [, verb, symbol] = rest; // rest[0] is the address
     if (verb === "list" && symbol === undefined) {
       const response = await this.#reflect({ case: "listServices", value: "" });
-      const names = response.messageResponse.case === "listServicesResponse" ? response.messageResponse.value.service.map((s) => s.name) : [];
+      const names =
+        response.messageResponse.case === "listServicesResponse"
+          ? response.messageResponse.value.service.map((s) => s.name)
+          : [];
       return names.sort().join("\n");
     }
     if (verb === "list" || verb === "describe") {
@@ -104,7 +112,10 @@ class Grpcurl {
         `service ${service.name} {`,
         ...methods.map((m) => {
           const stream = (streaming: boolean) => (streaming ? "stream " : "");
-          const [ins, outs] = [m.methodKind === "client_streaming" || m.methodKind === "bidi_streaming", m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming"];
+          const [ins, outs] = [
+            m.methodKind === "client_streaming" || m.methodKind === "bidi_streaming",
+            m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming",
+          ];
           return `  rpc ${m.name} ( ${stream(ins)}.${m.input.typeName} ) returns ( ${stream(outs)}.${m.output.typeName} );`;
         }),
         "}",

@@ -3,4 +3,4 @@
  * package; `.ci/run` installs it): store-redis's launcher, shared rather
  * than copied so both suites start Redis the same way.
  */
-export { type TestRedis, skipWithoutRedis, startTestRedis } from "../../../packages/store-redis/test/redis-server.js";
+export { skipWithoutRedis, startTestRedis, type TestRedis } from "../../../packages/store-redis/test/redis-server.js";

@@ -15,7 +15,15 @@ import { skipWithoutRedis, startTestRedis, type TestRedis } from "./redis-server
 const SERVER_KEY = "sk-test-replicas-operator-0001";
 
 /** Starts two replicas on one Redis, with the same environment. */
-async function startPair({ redis, fake, env = {} }: { redis: TestRedis; fake: FakeOpenAI; env?: Record<string, string> }) {
+async function startPair({
+  redis,
+  fake,
+  env = {},
+}: {
+  redis: TestRedis;
+  fake: FakeOpenAI;
+  env?: Record<string, string>;
+}) {
   const shared = {
     CHATBOT_STORE: redis.url(),
     CHATBOT_REDIS_PREFIX: `e2e-${randomUUID().slice(0, 8)}:`,
@@ -32,7 +40,12 @@ async function startPair({ redis, fake, env = {} }: { redis: TestRedis; fake: Fa
 const newSession = (program: BuiltProgram, config = "") =>
   connectCall({ base: program.grpcUrl, method: "NewSession", body: { config } });
 const chat = (program: BuiltProgram, sessionId: string, prompt: string, timeoutMs?: number) =>
-  connectCall({ base: program.grpcUrl, method: "Chat", body: { sessionId, prompt }, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  connectCall({
+    base: program.grpcUrl,
+    method: "Chat",
+    body: { sessionId, prompt },
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
 const remove = (program: BuiltProgram, sessionId: string) =>
   connectCall({ base: program.grpcUrl, method: "DeleteSession", body: { sessionId } });
 
@@ -40,12 +53,17 @@ const remove = (program: BuiltProgram, sessionId: string) =>
 const lastMessages = (fake: FakeOpenAI): Array<{ role: string; content: string }> =>
   (fake.requests.at(-1)?.body.messages ?? []) as Array<{ role: string; content: string }>;
 
-async function until<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs: number): Promise<{ value: T; ms: number }> {
+async function until<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<{ value: T; ms: number }> {
   const start = performance.now();
   for (;;) {
     const value = await probe().catch((error: unknown) => error as T);
     if (accept(value)) return { value, ms: performance.now() - start };
-    if (performance.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
+    if (performance.now() - start > timeoutMs)
+      throw new Error(`not within ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -94,11 +112,15 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis with requirepass", 
     expect(replies.map((reply) => reply.body.response)).toEqual(prompts.map((prompt) => `echo: ${prompt}`));
     // One more turn shows the whole history as the store holds it.
     await chat(a, sessionId, "last");
-    const history = lastMessages(fake).filter((m) => m.role !== "system").slice(0, -1);
+    const history = lastMessages(fake)
+      .filter((m) => m.role !== "system")
+      .slice(0, -1);
     expect(history).toHaveLength(40);
     const users = history.filter((_, i) => i % 2 === 0);
     expect(users.every((m) => m.role === "user")).toBe(true);
-    expect(history.filter((_, i) => i % 2 === 1)).toEqual(users.map((m) => ({ role: "assistant", content: `echo: ${m.content}` })));
+    expect(history.filter((_, i) => i % 2 === 1)).toEqual(
+      users.map((m) => ({ role: "assistant", content: `echo: ${m.content}` })),
+    );
     expect(users.map((m) => m.content).sort()).toEqual([...prompts].sort());
   });
 
@@ -119,7 +141,9 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis with requirepass", 
   });
 
   it("Redis restarted mid-run: UNAVAILABLE within 3 s, health NOT_SERVING within 5 s, then every session works again", async () => {
-    const sessions = await Promise.all([newSession(a), newSession(b), newSession(a)]).then((all) => all.map((r) => String(r.body.sessionId)));
+    const sessions = await Promise.all([newSession(a), newSession(b), newSession(a)]).then((all) =>
+      all.map((r) => String(r.body.sessionId)),
+    );
     for (const sessionId of sessions) expect((await chat(b, sessionId, "before")).status).toBe(200);
     expect(await healthOf(a.grpcUrl)).toBe("SERVING");
 
@@ -132,16 +156,30 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis with requirepass", 
     expect(created.body.code).toBe("unavailable");
 
     const notServing = await Promise.all(
-      [a, b].map((program) => until(() => healthOf(program.grpcUrl), (status) => status === "NOT_SERVING", 5_000)),
+      [a, b].map((program) =>
+        until(
+          () => healthOf(program.grpcUrl),
+          (status) => status === "NOT_SERVING",
+          5_000,
+        ),
+      ),
     );
     expect(notServing.every(({ ms }) => ms < 5_000)).toBe(true);
     expect((await fetch(`${a.httpUrl}/healthz`)).status).toBe(503);
 
     await redis.start();
     for (const program of [a, b]) {
-      await until(() => healthOf(program.grpcUrl), (status) => status === "SERVING", 10_000);
+      await until(
+        () => healthOf(program.grpcUrl),
+        (status) => status === "SERVING",
+        10_000,
+      );
       for (const sessionId of sessions) {
-        const { value } = await until(() => chat(program, sessionId, "after"), (reply) => reply.status === 200, 10_000);
+        const { value } = await until(
+          () => chat(program, sessionId, "after"),
+          (reply) => reply.status === 200,
+          10_000,
+        );
         expect(value.body.response).toBe("echo: after");
       }
     }
@@ -152,15 +190,26 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis with requirepass", 
 
   it("the HTTP API's default session is one for both replicas, and a renew on A is taken up by B", async () => {
     const ask = (program: BuiltProgram, prompt: string) =>
-      fetch(`${program.httpUrl}/ask`, { method: "POST", body: JSON.stringify({ prompt }) }).then(async (res) => ({ status: res.status, text: await res.text() }));
+      fetch(`${program.httpUrl}/ask`, { method: "POST", body: JSON.stringify({ prompt }) }).then(async (res) => ({
+        status: res.status,
+        text: await res.text(),
+      }));
     // The very first asks reach both replicas at once: they still agree on one session.
     expect(await Promise.all([ask(a, "first"), ask(b, "second")])).toEqual([
       { status: 200, text: "echo: first" },
       { status: 200, text: "echo: second" },
     ]);
     expect(await ask(a, "next")).toEqual({ status: 200, text: "echo: next" });
-    expect(lastMessages(fake).filter((m) => m.role === "user").map((m) => m.content).sort()).toEqual(["first", "next", "second"]);
-    const renewed = await fetch(`${a.httpUrl}/renew`, { method: "POST", body: JSON.stringify({ api_key: "sk-test-replicas-renewed-0002", version: 3 }) });
+    expect(
+      lastMessages(fake)
+        .filter((m) => m.role === "user")
+        .map((m) => m.content)
+        .sort(),
+    ).toEqual(["first", "next", "second"]);
+    const renewed = await fetch(`${a.httpUrl}/renew`, {
+      method: "POST",
+      body: JSON.stringify({ api_key: "sk-test-replicas-renewed-0002", version: 3 }),
+    });
     expect(renewed.status).toBe(200);
     expect(await ask(b, "third")).toEqual({ status: 200, text: "echo: third" });
     expect(fake.requests.at(-1)?.headers.authorization).toBe("Bearer sk-test-replicas-renewed-0002");
@@ -173,7 +222,11 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis with requirepass", 
     const sent = fake.requests.length;
     fake.enqueueFault({ kind: "hang" });
     const hanging = chat(a, sessionId, "never answered").catch(() => undefined);
-    await until(async () => fake.requests.length, (n) => n > sent, 5_000); // A holds the turn, inside the upstream call
+    await until(
+      async () => fake.requests.length,
+      (n) => n > sent,
+      5_000,
+    ); // A holds the turn, inside the upstream call
     a.child.kill("SIGKILL");
     await a.exited;
     await hanging;
@@ -182,7 +235,11 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis with requirepass", 
     expect(reply.body.response).toBe("echo: after the kill");
     expect(performance.now() - started).toBeLessThan(15_000); // the lease is 10 s
     // The killed turn wrote nothing: B's history goes on from "before".
-    expect(lastMessages(fake).filter((m) => m.role !== "system").map((m) => m.content)).toEqual(["before", "echo: before", "after the kill"]);
+    expect(
+      lastMessages(fake)
+        .filter((m) => m.role !== "system")
+        .map((m) => m.content),
+    ).toEqual(["before", "echo: before", "after the kill"]);
   }, 60_000);
 });
 

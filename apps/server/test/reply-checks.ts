@@ -28,7 +28,10 @@ export const MAX_MESSAGE_CHARS = 1024;
 const STACK = /\n\s*at \S|\bat [^\s()]+ \([^)]*:\d+:\d+\)|node:internal|\/dist\/[\w./-]+\.js|\.[cm]?[jt]s:\d+:\d+/;
 
 /** Every reason `text` (a status message or reply body) is not acceptable; empty when it is. */
-export function textProblems(text: string, { secrets = [], maxChars }: { secrets?: readonly string[]; maxChars?: number }): string[] {
+export function textProblems(
+  text: string,
+  { secrets = [], maxChars }: { secrets?: readonly string[]; maxChars?: number },
+): string[] {
   const problems: string[] = [];
   if (STACK.test(text)) problems.push(`shows a stack trace: ${JSON.stringify(text.slice(0, 300))}`);
   for (const secret of secrets) {
@@ -44,7 +47,8 @@ export function rpcProblems(
   { secrets = [], codes = DOCUMENTED_RPC_CODES }: { secrets?: readonly string[]; codes?: ReadonlySet<number> } = {},
 ): string[] {
   const problems = textProblems(outcome.message, { secrets, maxChars: MAX_MESSAGE_CHARS }).map((p) => `message ${p}`);
-  if (!codes.has(outcome.code)) problems.unshift(`undocumented status ${outcome.code}: ${JSON.stringify(outcome.message.slice(0, 300))}`);
+  if (!codes.has(outcome.code))
+    problems.unshift(`undocumented status ${outcome.code}: ${JSON.stringify(outcome.message.slice(0, 300))}`);
   return problems;
 }
 
@@ -53,9 +57,10 @@ export function httpProblems(
   outcome: { status: number | undefined; body: string },
   { secrets = [], maxBodyChars }: { secrets?: readonly string[]; maxBodyChars?: number } = {},
 ): string[] {
-  const problems = textProblems(outcome.body, { secrets, ...(maxBodyChars === undefined ? {} : { maxChars: maxBodyChars }) }).map(
-    (p) => `body ${p}`,
-  );
+  const problems = textProblems(outcome.body, {
+    secrets,
+    ...(maxBodyChars === undefined ? {} : { maxChars: maxBodyChars }),
+  }).map((p) => `body ${p}`);
   if (outcome.status === undefined || !DOCUMENTED_HTTP_STATUSES.has(outcome.status)) {
     problems.unshift(`undocumented status ${outcome.status}: ${JSON.stringify(outcome.body.slice(0, 300))}`);
   }
@@ -64,5 +69,7 @@ export function httpProblems(
 
 /** Log lines at error level or above (pino: 50+), or with a stack: the program's own bugs only. */
 export function errorLogLines(logs: readonly Record<string, unknown>[]): Record<string, unknown>[] {
-  return logs.filter((line) => (typeof line.level === "number" && line.level >= 50) || JSON.stringify(line).includes('"stack"'));
+  return logs.filter(
+    (line) => (typeof line.level === "number" && line.level >= 50) || JSON.stringify(line).includes('"stack"'),
+  );
 }

@@ -101,7 +101,8 @@ async function startProgram(env: Record<string, string> = {}): Promise<Program> 
   const program = spawnProgram(env);
   await vi.waitFor(
     () => {
-      if (program.child.exitCode !== null) throw new Error(`exited with ${program.child.exitCode}: ${program.stderr()}`);
+      if (program.child.exitCode !== null)
+        throw new Error(`exited with ${program.child.exitCode}: ${program.stderr()}`);
       expect(program.lines.some((l) => l.msg === "listening")).toBe(true);
     },
     { timeout: 20_000, interval: 20 },
@@ -137,7 +138,9 @@ describe("a restart of the program (SQLite, the default store)", () => {
 
       await startProgram();
       client = new GrpcJsClient(`http://127.0.0.1:${grpcPort}`);
-      expect((await client.unary(ChatbotService.method.chat, { sessionId, prompt: "three" })).response).toBe("echo: three");
+      expect((await client.unary(ChatbotService.method.chat, { sessionId, prompt: "three" })).response).toBe(
+        "echo: three",
+      );
       client.close();
       expect(sentMessages()).toEqual([
         { role: "system", content: "You are a cat." },
@@ -155,7 +158,9 @@ describe("a restart of the program (SQLite, the default store)", () => {
     const env = { CHATGPT_V3_COOLDOWN: "60" };
     const first = await startProgram(env);
     let client = new GrpcJsClient(`http://127.0.0.1:${grpcPort}`);
-    const { sessionId } = await client.unary(ChatbotService.method.newSession, { config: config("sk-test-cooldown-0002") });
+    const { sessionId } = await client.unary(ChatbotService.method.newSession, {
+      config: config("sk-test-cooldown-0002"),
+    });
     await client.unary(ChatbotService.method.chat, { sessionId, prompt: "once" });
     client.close();
     await stop(first, "SIGKILL");
@@ -176,7 +181,9 @@ describe("a restart of the program (SQLite, the default store)", () => {
     let program = await startProgram(env);
     let client = new GrpcJsClient(`http://127.0.0.1:${grpcPort}`);
     for (let i = 0; i < 4; i++) {
-      const { sessionId } = await client.unary(ChatbotService.method.newSession, { config: config(`sk-test-kill-000${i}`) });
+      const { sessionId } = await client.unary(ChatbotService.method.newSession, {
+        config: config(`sk-test-kill-000${i}`),
+      });
       sessions.push(sessionId);
       acknowledged.set(sessionId, []);
     }
@@ -211,8 +218,12 @@ describe("a restart of the program (SQLite, the default store)", () => {
       client = new GrpcJsClient(`http://127.0.0.1:${grpcPort}`);
     }
     for (const sessionId of sessions) {
-      expect((await client.unary(ChatbotService.method.chat, { sessionId, prompt: "after" })).response).toBe("echo: after");
-      const history = sentMessages().filter((m) => m.role === "user").map((m) => m.content);
+      expect((await client.unary(ChatbotService.method.chat, { sessionId, prompt: "after" })).response).toBe(
+        "echo: after",
+      );
+      const history = sentMessages()
+        .filter((m) => m.role === "user")
+        .map((m) => m.content);
       const acked = acknowledged.get(sessionId)!;
       expect(acked.length).toBeGreaterThan(0);
       // Every acknowledged turn is stored, in order; at most one turn in flight per kill beyond them.
@@ -229,11 +240,15 @@ describe("a restart of the program (SQLite, the default store)", () => {
     const renewal = JSON.stringify({ api_key: "sk-test-renewed-http-0003", version: 3 });
     const renew = await fetch(`${http}/renew`, { method: "POST", body: renewal });
     expect(renew.status).toBe(200);
-    expect(await (await fetch(`${http}/ask`, { method: "POST", body: JSON.stringify({ prompt: "hello" }) })).text()).toBe("echo: hello");
+    expect(
+      await (await fetch(`${http}/ask`, { method: "POST", body: JSON.stringify({ prompt: "hello" }) })).text(),
+    ).toBe("echo: hello");
     await stop(first, "SIGKILL");
 
     await startProgram();
-    expect(await (await fetch(`${http}/ask`, { method: "POST", body: JSON.stringify({ prompt: "again" }) })).text()).toBe("echo: again");
+    expect(
+      await (await fetch(`${http}/ask`, { method: "POST", body: JSON.stringify({ prompt: "again" }) })).text(),
+    ).toBe("echo: again");
     expect(openai.requests.at(-1)!.headers.authorization).toBe("Bearer sk-test-renewed-http-0003");
     expect(sentMessages().filter((m) => m.role !== "system")).toEqual([
       { role: "user", content: "hello" },

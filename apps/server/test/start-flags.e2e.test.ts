@@ -17,11 +17,18 @@ import { describe, expect, it } from "vitest";
 const SERVER = fileURLToPath(new URL("..", import.meta.url));
 const MAIN = join(SERVER, "dist", "main.js");
 const PROBE = join(mkdtempSync(join(tmpdir(), "start-flags-")), "probe.cjs");
-writeFileSync(PROBE, `process.on("exit", () => process.stderr.write("heap_size_limit=" + require("node:v8").getHeapStatistics().heap_size_limit + "\\n"));\n`);
+writeFileSync(
+  PROBE,
+  `process.on("exit", () => process.stderr.write("heap_size_limit=" + require("node:v8").getHeapStatistics().heap_size_limit + "\\n"));\n`,
+);
 
 /** V8's heap size limit in a plain `node` started with these flags. */
 function limitWith(flags: string[]): number {
-  return Number(execFileSync(process.execPath, [...flags, "-p", "require('node:v8').getHeapStatistics().heap_size_limit"], { encoding: "utf8" }));
+  return Number(
+    execFileSync(process.execPath, [...flags, "-p", "require('node:v8').getHeapStatistics().heap_size_limit"], {
+      encoding: "utf8",
+    }),
+  );
 }
 
 /** Runs `command --help` (the server prints its usage and exits); returns the probe's figure. */
@@ -47,7 +54,8 @@ describe("the command's V8 flags", () => {
   });
 
   it("the start script runs it the same way", () => {
-    const start = (JSON.parse(readFileSync(join(SERVER, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+    const start = (JSON.parse(readFileSync(join(SERVER, "package.json"), "utf8")) as { scripts: { start: string } })
+      .scripts.start;
     expect(limitOf("sh", ["-c", `${start} "$@"`, "start"])).toBe(semi1);
   });
 
@@ -56,7 +64,9 @@ describe("the command's V8 flags", () => {
     expect(semi16).not.toBe(semi1);
     expect(limitOf(MAIN, [], "--max-semi-space-size=16")).toBe(semi16);
     // Other flags of the operator's are kept, and the default still applies.
-    expect(limitOf(MAIN, [], "--max-old-space-size=512")).toBe(limitWith(["--max-semi-space-size=1", "--max-old-space-size=512"]));
+    expect(limitOf(MAIN, [], "--max-old-space-size=512")).toBe(
+      limitWith(["--max-semi-space-size=1", "--max-old-space-size=512"]),
+    );
   });
 
   it("node dist/main.js (no first line) keeps V8's defaults", () => {

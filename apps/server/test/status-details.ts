@@ -2,10 +2,10 @@
 import { create, createFileRegistry, type DescMessage, fromBinary } from "@bufbuild/protobuf";
 import {
   type Any,
-  FieldDescriptorProto_Label as Label,
-  FieldDescriptorProto_Type as Type,
   FileDescriptorProtoSchema,
   file_google_protobuf_any,
+  FieldDescriptorProto_Label as Label,
+  FieldDescriptorProto_Type as Type,
 } from "@bufbuild/protobuf/wkt";
 import type * as grpc from "@grpc/grpc-js";
 
@@ -21,7 +21,14 @@ const registry = createFileRegistry(
         field: [
           { name: "code", jsonName: "code", number: 1, label: Label.OPTIONAL, type: Type.INT32 },
           { name: "message", jsonName: "message", number: 2, label: Label.OPTIONAL, type: Type.STRING },
-          { name: "details", jsonName: "details", number: 3, label: Label.REPEATED, type: Type.MESSAGE, typeName: ".google.protobuf.Any" },
+          {
+            name: "details",
+            jsonName: "details",
+            number: 3,
+            label: Label.REPEATED,
+            type: Type.MESSAGE,
+            typeName: ".google.protobuf.Any",
+          },
         ],
       },
     ],

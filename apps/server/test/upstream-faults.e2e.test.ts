@@ -13,7 +13,13 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { RetryInfoSchema } from "@chatgptchatbot/grpc-server";
 import { ChatbotService } from "@chatgptchatbot/proto";
-import { type FakeChatGPTWeb, type FakeOpenAI, type Fault, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import {
+  type FakeChatGPTWeb,
+  type FakeOpenAI,
+  type Fault,
+  startFakeChatGPTWeb,
+  startFakeOpenAI,
+} from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrpcJsClient, grpc, grpcError } from "./grpc-js-client.js";
 import { type RunningProgram, startProgram } from "./program.js";
@@ -95,9 +101,19 @@ const CASES: readonly FaultCase[] = [
     message: both(/^the upstream reported an error: model crashed$/),
     http: 502,
   },
-  { name: "an end without terminator", fault: { kind: "unterminated" }, message: both(/^the upstream reply ended early$/), http: 502 },
+  {
+    name: "an end without terminator",
+    fault: { kind: "unterminated" },
+    message: both(/^the upstream reply ended early$/),
+    http: 502,
+  },
   { name: "a hang past the timeout", fault: { kind: "hang" }, message: timedOut, http: 503, timeout: true },
-  { name: "connection refused", fault: "refused", message: both(/^could not connect to the upstream \(ECONNREFUSED\)$/), http: 503 },
+  {
+    name: "connection refused",
+    fault: "refused",
+    message: both(/^could not connect to the upstream \(ECONNREFUSED\)$/),
+    http: 503,
+  },
   { name: "a slow trickle", fault: TRICKLE, message: timedOut, http: 503, timeout: true },
 ];
 
@@ -184,7 +200,9 @@ const BACKENDS: readonly BackendUnderTest[] = [
       // other parent, and its conversation keeps whole turns only: the thread holds exactly the successful turns.
       const last = web.requests.at(-1)?.body;
       const thread = web.conversations.get(last?.conversation_id ?? "");
-      expect(thread?.messages.filter((message) => message.role === "user").map((message) => message.text)).toEqual(prompts);
+      expect(thread?.messages.filter((message) => message.role === "user").map((message) => message.text)).toEqual(
+        prompts,
+      );
       expect(last?.parent_message_id).toBe(thread?.messages.at(-3)?.id);
     },
   },
@@ -237,7 +255,9 @@ describe.each(BACKENDS)("upstream faults, $name backend", (backend) => {
       expect(error.code).toBe(grpc.status.UNAVAILABLE);
       expect(error.details).toMatch(testCase.message[backend.name]);
       expectWithinBound(testCase, elapsedMs);
-      const retryInfo = statusDetails(error)?.details.find((detail) => detail.typeUrl === "type.googleapis.com/google.rpc.RetryInfo");
+      const retryInfo = statusDetails(error)?.details.find(
+        (detail) => detail.typeUrl === "type.googleapis.com/google.rpc.RetryInfo",
+      );
       if (testCase.retryAfter === undefined) expect(retryInfo).toBeUndefined();
       else {
         const info = fromBinary(RetryInfoSchema, retryInfo!.value) as unknown as { retryDelay: { seconds: bigint } };
@@ -253,7 +273,8 @@ describe.each(BACKENDS)("upstream faults, $name backend", (backend) => {
 
   describe("over the legacy HTTP API: /ask", () => {
     const prompts: string[] = [];
-    const ask = (prompt: string) => fetch(`${program.httpUrl}/ask`, { method: "POST", body: JSON.stringify({ prompt }) });
+    const ask = (prompt: string) =>
+      fetch(`${program.httpUrl}/ask`, { method: "POST", body: JSON.stringify({ prompt }) });
 
     beforeAll(async () => {
       // A new default session under this backend's credential; its first turn starts the history.
@@ -264,28 +285,37 @@ describe.each(BACKENDS)("upstream faults, $name backend", (backend) => {
       prompts.push(first);
     });
 
-    it.each(CASES)("$name → its documented status, then the next ask succeeds with the history intact", async (testCase) => {
-      const prompt = promptFor(testCase, `failed ${testCase.name}`);
-      const { result: response, elapsedMs } = await withFault(backend, testCase.fault, () => ask(prompt));
-      const body = await response.text();
-      expect({ status: response.status, body }).toEqual({
-        status: testCase.http,
-        body: expect.stringMatching(testCase.message[backend.name]),
-      });
-      expectWithinBound(testCase, elapsedMs);
-      expect(response.headers.get("retry-after")).toBe(testCase.retryAfter === undefined ? null : String(testCase.retryAfter));
+    it.each(CASES)(
+      "$name → its documented status, then the next ask succeeds with the history intact",
+      async (testCase) => {
+        const prompt = promptFor(testCase, `failed ${testCase.name}`);
+        const { result: response, elapsedMs } = await withFault(backend, testCase.fault, () => ask(prompt));
+        const body = await response.text();
+        expect({ status: response.status, body }).toEqual({
+          status: testCase.http,
+          body: expect.stringMatching(testCase.message[backend.name]),
+        });
+        expectWithinBound(testCase, elapsedMs);
+        expect(response.headers.get("retry-after")).toBe(
+          testCase.retryAfter === undefined ? null : String(testCase.retryAfter),
+        );
 
-      const next = `after ${testCase.name}`;
-      const answer = await ask(next);
-      expect({ status: answer.status, body: await answer.text() }).toEqual({ status: 200, body: `echo: ${next}` });
-      prompts.push(next);
-      backend.expectHistory(prompts);
-    });
+        const next = `after ${testCase.name}`;
+        const answer = await ask(next);
+        expect({ status: answer.status, body: await answer.text() }).toEqual({ status: 200, body: `echo: ${next}` });
+        prompts.push(next);
+        backend.expectHistory(prompts);
+      },
+    );
   });
 
   it("logged each failure as a warning, never at error level and never with a credential", () => {
-    expect(program.logs.filter((line) => line.msg === "upstream request failed").length).toBeGreaterThanOrEqual(CASES.length);
-    const errors = program.logs.filter((line) => typeof line.level === "number" ? line.level >= 50 : line.level === "error");
+    expect(program.logs.filter((line) => line.msg === "upstream request failed").length).toBeGreaterThanOrEqual(
+      CASES.length,
+    );
+    const errors = program.logs.filter((line) =>
+      typeof line.level === "number" ? line.level >= 50 : line.level === "error",
+    );
     expect(errors).toEqual([]);
     const text = JSON.stringify(program.logs);
     expect(text).not.toContain(API_KEY);

@@ -9,10 +9,6 @@ import {
   type SessionPoolOptions,
 } from "@chatgptchatbot/core";
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
-import { afterEach, describe, expect, it } from "vitest";
-import { type Backends, type BackendsOptions, createBackends } from "./backends.js";
-import { ChatGPTWebBackend } from "./chatgpt-web/chatgpt-web-backend.js";
-import { OpenAIBackend } from "./openai/openai-backend.js";
 import {
   ACCESS_TOKEN,
   API_KEY,
@@ -23,6 +19,10 @@ import {
   startConnectionCounter,
   startScriptedServer,
 } from "@chatgptchatbot/testkit/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Backends, type BackendsOptions, createBackends } from "./backends.js";
+import { ChatGPTWebBackend } from "./chatgpt-web/chatgpt-web-backend.js";
+import { OpenAIBackend } from "./openai/openai-backend.js";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -48,7 +48,12 @@ function backends(options: BackendsOptions): Backends {
 }
 
 function pool(built: Backends, options: Partial<SessionPoolOptions> = {}): SessionPool {
-  const instance = new SessionPool({ backends: built.resolve, sweepIntervalMs: 0, cooldown: { apiKeyMs: 0, accessTokenMs: 0 }, ...options });
+  const instance = new SessionPool({
+    backends: built.resolve,
+    sweepIntervalMs: 0,
+    cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
+    ...options,
+  });
   cleanup.push(() => instance.close());
   return instance;
 }
@@ -68,7 +73,9 @@ describe("createBackends", () => {
     const built = backends({});
     expect(() => built.resolve(sessionConfig({ kind: "access-token", version: 1 }))).toThrow(ChatbotError);
     expect(() => built.resolve(sessionConfig({ kind: "access-token", version: 1 }))).toThrow(/base_url/);
-    expect(built.resolve(sessionConfig({ kind: "access-token", version: 1, baseUrl: "http://127.0.0.1:9/api" }))).toBe(built.chatgptWeb);
+    expect(built.resolve(sessionConfig({ kind: "access-token", version: 1, baseUrl: "http://127.0.0.1:9/api" }))).toBe(
+      built.chatgptWeb,
+    );
   });
 
   it("validates its options", () => {
@@ -95,7 +102,11 @@ describe("createBackends", () => {
     const fake = await fakeOpenAI();
     const web = await fakeWeb();
     const delays: number[] = [];
-    const built = createBackends({ apiUrl: fake.url, chatgptBaseUrl: web.url, sleep: async (ms) => void delays.push(ms) });
+    const built = createBackends({
+      apiUrl: fake.url,
+      chatgptBaseUrl: web.url,
+      sleep: async (ms) => void delays.push(ms),
+    });
     await Promise.all([built.close(), built.close()]);
     const sessions = pool(built);
     const { sessionId } = await sessions.create({ config: v3() });
@@ -121,7 +132,10 @@ describe("SessionPool with the API-key backend (end to end)", () => {
   it("sends the initial prompt as system prompt and the multi-turn history exactly", async () => {
     const fake = await fakeOpenAI();
     const sessions = pool(backends({ apiUrl: fake.url }));
-    const { sessionId, initialResponse } = await sessions.create({ config: v3({ filter: false }), initialPrompt: "You are Mimi." });
+    const { sessionId, initialResponse } = await sessions.create({
+      config: v3({ filter: false }),
+      initialPrompt: "You are Mimi.",
+    });
     expect(initialResponse).toBe("");
     expect(fake.requests).toHaveLength(0); // nothing asked at creation
 
@@ -155,8 +169,14 @@ describe("SessionPool with the API-key backend (end to end)", () => {
     const sessions = pool(backends({ apiUrl: fake.url }));
     const budget = 120;
     const system = "You are Mimi, a cheerful streamer.";
-    const { sessionId } = await sessions.create({ config: v3({ max_tokens: budget, filter: false }), initialPrompt: system });
-    const prompts = Array.from({ length: 8 }, (_, i) => `comment number ${i + 1} from the chat about the weather today`);
+    const { sessionId } = await sessions.create({
+      config: v3({ max_tokens: budget, filter: false }),
+      initialPrompt: system,
+    });
+    const prompts = Array.from(
+      { length: 8 },
+      (_, i) => `comment number ${i + 1} from the chat about the weather today`,
+    );
     for (const prompt of prompts) await sessions.chat({ sessionId, prompt });
 
     const count = await loadTokenCounter(undefined);
@@ -219,7 +239,9 @@ describe("SessionPool with the API-key backend (end to end)", () => {
     const sessions = pool(backends({ apiUrl: fake.url }));
     const { sessionId } = await sessions.create({ config: v3() });
     const controller = new AbortController();
-    const pending = rejection(sessions.chat({ sessionId, prompt: "one two three four five", signal: controller.signal }));
+    const pending = rejection(
+      sessions.chat({ sessionId, prompt: "one two three four five", signal: controller.signal }),
+    );
     while (fake.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
     controller.abort();
     expect((await pending).code).toBe(ErrorCode.Aborted);
@@ -244,12 +266,18 @@ describe("SessionPool with the access-token backend (end to end)", () => {
   it("asks the initial prompt at creation, returns its reply, and continues that conversation", async () => {
     const fake = await fakeWeb();
     const sessions = pool(backends({ chatgptBaseUrl: fake.url }));
-    const { sessionId, initialResponse } = await sessions.create({ config: v1(), initialPrompt: "You are Mimi. Say hi." });
+    const { sessionId, initialResponse } = await sessions.create({
+      config: v1(),
+      initialPrompt: "You are Mimi. Say hi.",
+    });
     expect(initialResponse).toBe("echo: You are Mimi. Say hi.");
     expect(await sessions.chat({ sessionId, prompt: "how are you" })).toBe("echo: how are you");
     expect(fake.conversations.size).toBe(1);
     const [thread] = [...fake.conversations.values()];
-    expect(thread!.messages.filter((m) => m.role === "user").map((m) => m.text)).toEqual(["You are Mimi. Say hi.", "how are you"]);
+    expect(thread!.messages.filter((m) => m.role === "user").map((m) => m.text)).toEqual([
+      "You are Mimi. Say hi.",
+      "how are you",
+    ]);
   });
 
   it("a renew starts a new conversation and asks the initial prompt again", async () => {
@@ -272,7 +300,10 @@ describe("SessionPool with the access-token backend (end to end)", () => {
   it("uses the session's own base_url when the server has none", async () => {
     const fake = await fakeWeb();
     const sessions = pool(backends({}));
-    const { sessionId, initialResponse } = await sessions.create({ config: v1({ base_url: fake.url }), initialPrompt: "hi" });
+    const { sessionId, initialResponse } = await sessions.create({
+      config: v1({ base_url: fake.url }),
+      initialPrompt: "hi",
+    });
     expect(initialResponse).toBe("echo: hi");
     expect(await sessions.chat({ sessionId, prompt: "yo" })).toBe("echo: yo");
   });
@@ -328,7 +359,17 @@ describe("keep-alive when the reply's end trails its last event", () => {
       req.resume();
       res.on("close", () => ended++);
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(sse([{ id: "c", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta: { content: "hi" }, finish_reason: "stop" }] }]));
+      res.write(
+        sse([
+          {
+            id: "c",
+            object: "chat.completion.chunk",
+            created: 0,
+            model: "m",
+            choices: [{ index: 0, delta: { content: "hi" }, finish_reason: "stop" }],
+          },
+        ]),
+      );
       void delay(20).then(() => res.end());
     });
     cleanup.push(() => server.close());
@@ -350,7 +391,12 @@ describe("keep-alive when the reply's end trails its last event", () => {
       res.on("close", () => ended++);
       turn++;
       res.writeHead(200, { "content-type": "text/event-stream" });
-      const message = { id: `m${turn}`, author: { role: "assistant" }, content: { content_type: "text", parts: ["hi"] }, status: "finished_successfully" };
+      const message = {
+        id: `m${turn}`,
+        author: { role: "assistant" },
+        content: { content_type: "text", parts: ["hi"] },
+        status: "finished_successfully",
+      };
       res.write(sse([{ message, conversation_id: "c1", error: null }]));
       void delay(20).then(() => res.end());
     });

@@ -11,10 +11,10 @@ import {
 import type { Dispatcher } from "undici";
 import { ChatGPTWebBackend } from "./chatgpt-web/chatgpt-web-backend.js";
 import { createUpstreamDispatcher } from "./http/dispatcher.js";
-import { OpenAIBackend } from "./openai/openai-backend.js";
 import { describeProxy, type ProxyEnv, readProxySettings, usesProxy } from "./http/proxy-settings.js";
 import type { Sleep } from "./http/retry.js";
 import { createUndiciFetch } from "./http/undici-fetch.js";
+import { OpenAIBackend } from "./openai/openai-backend.js";
 import type { UpstreamObserver } from "./upstream-observer.js";
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -77,7 +77,8 @@ export function createBackends(options: BackendsOptions = {}): Backends {
   if (!Number.isFinite(requestTimeoutMs) || requestTimeoutMs <= 0) {
     throw new RangeError(`requestTimeoutMs must be a positive number, got ${requestTimeoutMs}`);
   }
-  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new RangeError(`maxRetries must be a whole number >= 0, got ${maxRetries}`);
+  if (!Number.isInteger(maxRetries) || maxRetries < 0)
+    throw new RangeError(`maxRetries must be a whole number >= 0, got ${maxRetries}`);
   const logger = options.logger ?? silentLogger;
   const apiUrl = nonEmpty(options.apiUrl);
   const chatgptBaseUrl = nonEmpty(options.chatgptBaseUrl);
@@ -93,7 +94,14 @@ export function createBackends(options: BackendsOptions = {}): Backends {
     );
   }
   const dispatcher: Dispatcher = createUpstreamDispatcher({ proxy });
-  const common = { requestTimeoutMs, maxRetries, logger, model: nonEmpty(options.model), sleep: options.sleep, observer: options.observer };
+  const common = {
+    requestTimeoutMs,
+    maxRetries,
+    logger,
+    model: nonEmpty(options.model),
+    sleep: options.sleep,
+    observer: options.observer,
+  };
   const openai = new OpenAIBackend({
     ...common,
     apiUrl,

@@ -16,8 +16,8 @@ import {
 import { rejection } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "./http/dispatcher.js";
-import { OpenAIBackend } from "./openai/openai-backend.js";
 import { createUndiciFetch } from "./http/undici-fetch.js";
+import { OpenAIBackend } from "./openai/openai-backend.js";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -69,23 +69,29 @@ describe("chatStream over the API-key backend", () => {
   });
 
   const forms: ReasoningForm[] = ["reasoning_content", "reasoning", "think-tag"];
-  it.each(forms)("%s: no sentence, reply or later request holds the reasoning; Chat and ChatStream agree", async (form) => {
-    const { fake, pool } = await setup({ reply: () => SAMPLE_REPLIES.en, reasoning: { form, text: SAMPLE_REASONING.en } });
-    for (const filter of [true, false]) {
-      const { sessionId } = await pool.create({ config: config(filter) });
-      const first = fake.requests.length;
-      const chatted = await pool.chat({ sessionId, prompt: "hello" });
-      const streamed = await collect(pool.chatStream({ sessionId, prompt: "hello" }));
-      expect(chatted).toBe(filter ? filterReply(SAMPLE_REPLIES.en) : SAMPLE_REPLIES.en);
-      expect(streamed.at(-1)).toEqual({ type: "done", reply: chatted });
-      const sentences = streamed.flatMap((part) => (part.type === "sentence" ? [part.text] : []));
-      expect(sentences.length).toBeGreaterThan(3);
-      expect(sentences.join(" ")).not.toMatch(/viewer is greeting|think>/);
-      // The history sent with the second request holds the first reply, never its reasoning.
-      expect(sentText(fake, first + 1)).toContain("Good evening, everyone!");
-      expect(sentText(fake, first + 1)).not.toMatch(/viewer is greeting|think>/);
-    }
-  });
+  it.each(forms)(
+    "%s: no sentence, reply or later request holds the reasoning; Chat and ChatStream agree",
+    async (form) => {
+      const { fake, pool } = await setup({
+        reply: () => SAMPLE_REPLIES.en,
+        reasoning: { form, text: SAMPLE_REASONING.en },
+      });
+      for (const filter of [true, false]) {
+        const { sessionId } = await pool.create({ config: config(filter) });
+        const first = fake.requests.length;
+        const chatted = await pool.chat({ sessionId, prompt: "hello" });
+        const streamed = await collect(pool.chatStream({ sessionId, prompt: "hello" }));
+        expect(chatted).toBe(filter ? filterReply(SAMPLE_REPLIES.en) : SAMPLE_REPLIES.en);
+        expect(streamed.at(-1)).toEqual({ type: "done", reply: chatted });
+        const sentences = streamed.flatMap((part) => (part.type === "sentence" ? [part.text] : []));
+        expect(sentences.length).toBeGreaterThan(3);
+        expect(sentences.join(" ")).not.toMatch(/viewer is greeting|think>/);
+        // The history sent with the second request holds the first reply, never its reasoning.
+        expect(sentText(fake, first + 1)).toContain("Good evening, everyone!");
+        expect(sentText(fake, first + 1)).not.toMatch(/viewer is greeting|think>/);
+      }
+    },
+  );
 
   it("a consumer that leaves mid-stream closes the upstream connection and stores nothing", async () => {
     const reply = (request: { body: { messages: { content: string }[] } }) =>

@@ -2,8 +2,8 @@ import { type AskPart, ChatbotError, ErrorCode, silentLogger } from "@chatgptcha
 import { AttemptDeadline } from "./http/attempt-deadline.js";
 import { withRetries } from "./http/retry.js";
 import { decideUpstreamRetry, upstreamFailure, type VendorErrors } from "./upstream-failure.js";
-import type { UpstreamOptions } from "./upstream-options.js";
 import { failureOutcome, type UpstreamBackendName, UpstreamMeter } from "./upstream-observer.js";
+import type { UpstreamOptions } from "./upstream-options.js";
 
 /** One request to an upstream, as a backend builds it. */
 export interface UpstreamCall<Reply> {
@@ -59,7 +59,9 @@ export interface UpstreamAttemptsOptions<Reply> {
  * +14 % CPU per request of the backend alone (apps/bench's components,
  * 16 events a reply). Nothing happens before the first `next()`, as with a generator.
  */
-export function runUpstreamAttempts<Reply>(options: UpstreamAttemptsOptions<Reply>): AsyncGenerator<AskPart, void, undefined> {
+export function runUpstreamAttempts<Reply>(
+  options: UpstreamAttemptsOptions<Reply>,
+): AsyncGenerator<AskPart, void, undefined> {
   return new UpstreamAttempts(options);
 }
 
@@ -139,7 +141,10 @@ class UpstreamAttempts<Reply> implements AsyncGenerator<AskPart, void, undefined
         onRetry: ({ retry, delayMs, error }) => {
           const failure = this.#map(error);
           meter.retry(failureOutcome({ failure, caught: error, timedOut: false }));
-          this.#logger.info({ ...call.logFields, retry, delayMs, err: failure.message }, "upstream request failed, retrying");
+          this.#logger.info(
+            { ...call.logFields, retry, delayMs, err: failure.message },
+            "upstream request failed, retrying",
+          );
         },
         ...(settings.sleep === undefined ? {} : { sleep: settings.sleep }),
       });
@@ -188,9 +193,14 @@ class UpstreamAttempts<Reply> implements AsyncGenerator<AskPart, void, undefined
   /** Maps a failure, logs it (not the caller's abort) and ends the request. */
   #fail(error: unknown): ChatbotError {
     const mapped = this.#map(error);
-    this.#meter?.failed(failureOutcome({ failure: mapped, caught: error, timedOut: this.#deadline?.timedOut ?? false }));
+    this.#meter?.failed(
+      failureOutcome({ failure: mapped, caught: error, timedOut: this.#deadline?.timedOut ?? false }),
+    );
     if (mapped.code !== ErrorCode.Aborted) {
-      this.#logger.warn({ ...this.#call?.logFields, status: mapped.upstreamStatus, err: mapped.message }, "upstream request failed");
+      this.#logger.warn(
+        { ...this.#call?.logFields, status: mapped.upstreamStatus, err: mapped.message },
+        "upstream request failed",
+      );
     }
     this.#close();
     return mapped;

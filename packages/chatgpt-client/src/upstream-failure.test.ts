@@ -18,12 +18,16 @@ describe("upstreamFailure", () => {
   });
 
   it("gives the deadline's reason for a timed-out attempt, or for the vendor's own timer", () => {
-    const timedOut = upstreamFailure(new Error("aborted"), { credential: API_KEY, signal: live, deadline: { ...onTime, timedOut: true } });
+    const timedOut = upstreamFailure(new Error("aborted"), {
+      credential: API_KEY,
+      signal: live,
+      deadline: { ...onTime, timedOut: true },
+    });
     expect(timedOut.message).toBe("the upstream timed out after 1 s");
     const vendor = { isTimeout: (error: unknown) => error instanceof RangeError };
-    expect(upstreamFailure(new RangeError("late"), { credential: API_KEY, signal: live, deadline: onTime, vendor }).message).toBe(
-      "the upstream timed out after 1 s",
-    );
+    expect(
+      upstreamFailure(new RangeError("late"), { credential: API_KEY, signal: live, deadline: onTime, vendor }).message,
+    ).toBe("the upstream timed out after 1 s");
   });
 
   it("keeps a ChatbotError, reads transport failures, asks the vendor, else Internal without the credential", () => {
@@ -43,8 +47,14 @@ describe("upstreamFailure", () => {
 
 describe("decideUpstreamRetry", () => {
   it("retries 429 and 5xx answers with their Retry-After, not other statuses", () => {
-    expect(decideUpstreamRetry(ChatbotError.upstream("x", { status: 429, retryAfterMs: 30 }))).toEqual({ retry: true, retryAfterMs: 30 });
-    expect(decideUpstreamRetry(ChatbotError.upstream("x", { status: 503 }))).toEqual({ retry: true, retryAfterMs: undefined });
+    expect(decideUpstreamRetry(ChatbotError.upstream("x", { status: 429, retryAfterMs: 30 }))).toEqual({
+      retry: true,
+      retryAfterMs: 30,
+    });
+    expect(decideUpstreamRetry(ChatbotError.upstream("x", { status: 503 }))).toEqual({
+      retry: true,
+      retryAfterMs: undefined,
+    });
     expect(decideUpstreamRetry(ChatbotError.upstream("x", { status: 401 }))).toEqual({ retry: false });
   });
 

@@ -38,13 +38,17 @@ export interface FailureContext {
  * vendor's reading; else Internal (a bug, not an upstream failure; the cause
  * is kept for logs). The credential never appears in the message or the kept cause.
  */
-export function upstreamFailure(error: unknown, { credential, signal, deadline, vendor }: FailureContext): ChatbotError {
+export function upstreamFailure(
+  error: unknown,
+  { credential, signal, deadline, vendor }: FailureContext,
+): ChatbotError {
   if (signal.aborted) {
     if (error instanceof ChatbotError && error.code === ErrorCode.Aborted) return error;
     return ChatbotError.aborted(undefined, safeCause(error, credential));
   }
   const cause = safeCause(error, credential);
-  if (deadline.timedOut || vendor?.isTimeout?.(error) === true) return ChatbotError.upstream(deadline.message, { cause });
+  if (deadline.timedOut || vendor?.isTimeout?.(error) === true)
+    return ChatbotError.upstream(deadline.message, { cause });
   if (error instanceof ChatbotError) return error;
   const transport = transportFailure(error);
   if (transport !== undefined) return ChatbotError.upstream(transport.reason, { cause });
@@ -60,7 +64,8 @@ export function upstreamFailure(error: unknown, { credential, signal, deadline, 
 export function decideUpstreamRetry(error: unknown, vendor?: VendorErrors): RetryDecision {
   if (error instanceof ChatbotError) {
     const status = error.upstreamStatus;
-    if (status !== undefined && (status === 429 || status >= 500)) return { retry: true, retryAfterMs: error.retryAfterMs };
+    if (status !== undefined && (status === 429 || status >= 500))
+      return { retry: true, retryAfterMs: error.retryAfterMs };
     return { retry: false };
   }
   const transport = transportFailure(error);

@@ -10,7 +10,10 @@ afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
 
-type Seen = { requests: { backend: string; outcome: string; seconds: number }[]; retries: { backend: string; outcome: string }[] };
+type Seen = {
+  requests: { backend: string; outcome: string; seconds: number }[];
+  retries: { backend: string; outcome: string }[];
+};
 
 /** Backends whose observer records what they report, and a pool over them. */
 function setUp(options: { apiUrl?: string; chatgptBaseUrl?: string; requestTimeoutMs?: number; maxRetries?: number }): {
@@ -23,8 +26,15 @@ function setUp(options: { apiUrl?: string; chatgptBaseUrl?: string; requestTimeo
     retry: (info) => seen.retries.push({ ...info }),
   };
   const built: Backends = createBackends({ sleep: async () => {}, observer, ...options });
-  const pool = new SessionPool({ backends: built.resolve, sweepIntervalMs: 0, cooldown: { apiKeyMs: 0, accessTokenMs: 0 } });
-  cleanup.push(() => built.close(), () => pool.close());
+  const pool = new SessionPool({
+    backends: built.resolve,
+    sweepIntervalMs: 0,
+    cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
+  });
+  cleanup.push(
+    () => built.close(),
+    () => pool.close(),
+  );
   return { seen, pool };
 }
 
@@ -63,7 +73,8 @@ describe("UpstreamObserver", () => {
     const { seen, pool } = setUp({ apiUrl: openai.url, requestTimeoutMs: 300, maxRetries: 0 });
     const { sessionId } = await pool.create({ config: v3 });
     openai.enqueueFault({ kind: "status", status: 401 }, { kind: "malformed" }, { kind: "hang" });
-    for (let i = 0; i < 3; i++) await expect(pool.chat({ sessionId, prompt: `try ${i}` })).rejects.toBeInstanceOf(ChatbotError);
+    for (let i = 0; i < 3; i++)
+      await expect(pool.chat({ sessionId, prompt: `try ${i}` })).rejects.toBeInstanceOf(ChatbotError);
     await openai.close();
     await expect(pool.chat({ sessionId, prompt: "nobody home" })).rejects.toBeInstanceOf(ChatbotError);
     expect(seen.requests.map((r) => r.outcome)).toEqual(["http_4xx", "malformed", "timeout", "network"]);

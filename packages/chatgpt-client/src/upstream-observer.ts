@@ -8,7 +8,15 @@ import { transportFailure } from "./http/transport-failure.js";
  * "http_4xx" / "http_5xx" (an error status), "malformed" (a 2xx whose reply
  * was unreadable, reported an error, or ended early), "other".
  */
-export type UpstreamOutcome = "ok" | "aborted" | "timeout" | "network" | "http_4xx" | "http_5xx" | "malformed" | "other";
+export type UpstreamOutcome =
+  | "ok"
+  | "aborted"
+  | "timeout"
+  | "network"
+  | "http_4xx"
+  | "http_5xx"
+  | "malformed"
+  | "other";
 
 /** Which backend spoke to the upstream. */
 export type UpstreamBackendName = "openai" | "chatgpt-web";
@@ -20,7 +28,11 @@ export type UpstreamBackendName = "openai" | "chatgpt-web";
  */
 export interface UpstreamObserver {
   /** A request ended (after its retries), `seconds` after it started, up to the end of its reply. */
-  request?(info: { readonly backend: UpstreamBackendName; readonly outcome: UpstreamOutcome; readonly seconds: number }): void;
+  request?(info: {
+    readonly backend: UpstreamBackendName;
+    readonly outcome: UpstreamOutcome;
+    readonly seconds: number;
+  }): void;
   /** A failed attempt is retried; `outcome` is why it failed. */
   retry?(info: { readonly backend: UpstreamBackendName; readonly outcome: UpstreamOutcome }): void;
 }
@@ -98,7 +110,11 @@ export class UpstreamMeter {
     if (this.#reported) return;
     this.#reported = true;
     try {
-      this.#observer?.request?.({ backend: this.#backend, outcome, seconds: (performance.now() - this.#started) / 1000 });
+      this.#observer?.request?.({
+        backend: this.#backend,
+        outcome,
+        seconds: (performance.now() - this.#started) / 1000,
+      });
     } catch {
       // A metric never fails a request.
     }

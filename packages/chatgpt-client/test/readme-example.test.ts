@@ -40,7 +40,11 @@ describe("README example", () => {
     await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
     await writeFile(join(dir, "example.js"), code!);
 
-    const env = { PATH: process.env.PATH, API_URL: `${fake.url}/chat/completions`, OPENAI_API_KEY: "sk-test-readme-0000000000000000" };
+    const env = {
+      PATH: process.env.PATH,
+      API_URL: `${fake.url}/chat/completions`,
+      OPENAI_API_KEY: "sk-test-readme-0000000000000000",
+    };
     const { stdout } = await promisify(execFile)(process.execPath, ["example.js"], { cwd: dir, env });
     expect(stdout).toBe(printed);
     expect(fake.requests).toHaveLength(1);

@@ -55,12 +55,17 @@ describe("backend kinds", () => {
     expect(refusal(() => parseSessionConfig('{"api_key": "x"}', { kinds: WITH_LOCAL }))).toMatch(
       /no version \(1 = access token, 3 = API key, 7 = local key\)$/,
     );
-    expect(refusal(() => parseSessionConfig('{"version": 7}', { kinds: WITH_LOCAL }))).toMatch(/config has no api_key$/);
+    expect(refusal(() => parseSessionConfig('{"version": 7}', { kinds: WITH_LOCAL }))).toMatch(
+      /config has no api_key$/,
+    );
     const own = parseSessionConfig('{"version": 7, "api_key": "lk-test-1"}', { kinds: WITH_LOCAL });
     expect(own).toMatchObject({ kind: "local-model", version: 7, filter: false, credentials: ["lk-test-1"] });
     // Its server default credentials are keyed by kind.
     const defaults = { kinds: WITH_LOCAL, credentials: { "local-model": ["lk-test-server"] } };
-    expect(parseSessionConfig('{"version": 7}', defaults)).toMatchObject({ credentials: ["lk-test-server"], serverCredential: true });
+    expect(parseSessionConfig('{"version": 7}', defaults)).toMatchObject({
+      credentials: ["lk-test-server"],
+      serverCredential: true,
+    });
     expect(parseSessionConfig("", defaults).kind).toBe("local-model");
 
     // The pool routes by kind and cools the kind's credentials down by its own interval.

@@ -118,6 +118,10 @@ export interface CooldownOptions {
 export function cooldownFor(spec: BackendKindSpec, options: CooldownOptions = {}): number {
   const named =
     options.byKind?.[spec.kind] ??
-    (spec.kind === API_KEY_KIND ? options.apiKeyMs : spec.kind === ACCESS_TOKEN_KIND ? options.accessTokenMs : undefined);
+    (spec.kind === API_KEY_KIND
+      ? options.apiKeyMs
+      : spec.kind === ACCESS_TOKEN_KIND
+        ? options.accessTokenMs
+        : undefined);
   return named ?? spec.defaultCooldownMs;
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { rejection } from "@chatgptchatbot/testkit/testing";
+import { describe, expect, it } from "vitest";
 import { type AskPart, collectReply } from "./backend.js";
 import { ErrorCode } from "./errors.js";
 
@@ -15,7 +15,12 @@ describe("collectReply", () => {
         { type: "text", text: "Hello, " },
         { type: "reasoning", text: "and more" },
         { type: "text", text: "world." },
-        { type: "finish", conversation: { conversationId: "c9" }, finishReason: "stop", usage: { completionTokens: 3 } },
+        {
+          type: "finish",
+          conversation: { conversationId: "c9" },
+          finishReason: "stop",
+          usage: { completionTokens: 3 },
+        },
       ),
     );
     expect(collected).toEqual({
@@ -25,7 +30,10 @@ describe("collectReply", () => {
   });
 
   it("a bare finish hands on nothing: the pool keeps the previous conversation", async () => {
-    expect(await collectReply(stream({ type: "text", text: "ok" }, { type: "finish" }))).toEqual({ text: "ok", result: {} });
+    expect(await collectReply(stream({ type: "text", text: "ok" }, { type: "finish" }))).toEqual({
+      text: "ok",
+      result: {},
+    });
     const cleared = await collectReply(stream({ type: "finish", conversation: null }));
     expect(cleared).toEqual({ text: "", result: { conversation: null } });
   });

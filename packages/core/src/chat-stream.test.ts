@@ -1,13 +1,14 @@
-import type { AskPart, AskRequest } from "./backend.js";
-import { afterEach, describe, expect, it } from "vitest";
 import { deferred, rejection, ScriptedBackend, untilAborted, upstreamDown } from "@chatgptchatbot/testkit/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import type { AskPart, AskRequest } from "./backend.js";
 import type { ChatStreamPart } from "./chat-stream.js";
 import { ErrorCode } from "./errors.js";
 import { filterReply } from "./reply-filter.js";
 import { segmentText } from "./segmenter.js";
 import { SessionPool, type SessionPoolOptions } from "./session-pool.js";
 
-const V3 = (options: { filter?: boolean } = {}) => JSON.stringify({ version: 3, api_key: "sk-test-stream", ...options });
+const V3 = (options: { filter?: boolean } = {}) =>
+  JSON.stringify({ version: 3, api_key: "sk-test-stream", ...options });
 
 const pools: SessionPool[] = [];
 function makePool(backend: ScriptedBackend, options: Partial<SessionPoolOptions> = {}): SessionPool {
@@ -76,7 +77,9 @@ describe("SessionPool.chatStream", () => {
   });
 
   it("cleans sentences for speech when the session filters, and sends none with nothing to say", async () => {
-    const backend = new ScriptedBackend({ script: parts(text("**Hello** there! 😀\n"), text("🎉🎉\n"), text("Bye :)")) });
+    const backend = new ScriptedBackend({
+      script: parts(text("**Hello** there! 😀\n"), text("🎉🎉\n"), text("Bye :)")),
+    });
     const pool = makePool(backend);
     const { sessionId } = await pool.create({ config: V3({ filter: true }) });
     expect(await collect(pool.chatStream({ sessionId, prompt: "hi" }))).toEqual([
@@ -88,7 +91,12 @@ describe("SessionPool.chatStream", () => {
 
   it("never speaks, returns, stores or sends again the reasoning", async () => {
     const backend = new ScriptedBackend({
-      script: parts(thought("The viewer greets me. "), text("Hi there! "), thought("SECRET plan."), text("Nice to see you.")),
+      script: parts(
+        thought("The viewer greets me. "),
+        text("Hi there! "),
+        thought("SECRET plan."),
+        text("Nice to see you."),
+      ),
     });
     const pool = makePool(backend);
     const { sessionId } = await pool.create({ config: V3({ filter: false }) });
@@ -109,7 +117,8 @@ describe("SessionPool.chatStream", () => {
     const backend = new ScriptedBackend();
     const pool = makePool(backend, { cooldown: { apiKeyMs: 10_000 }, now: () => now, limits: { promptChars: 10 } });
     const { sessionId } = await pool.create({ config: V3() });
-    const first = (input: Parameters<SessionPool["chatStream"]>[0]) => pool.chatStream(input)[Symbol.asyncIterator]().next();
+    const first = (input: Parameters<SessionPool["chatStream"]>[0]) =>
+      pool.chatStream(input)[Symbol.asyncIterator]().next();
     for (const input of [
       { sessionId: "", prompt: "hi" },
       { sessionId, prompt: "" },
@@ -124,7 +133,10 @@ describe("SessionPool.chatStream", () => {
     }
     expect(backend.requests).toHaveLength(0);
     // One stream takes the key once; while it cools down both are refused alike.
-    expect((await collect(pool.chatStream({ sessionId, prompt: "hi" }))).at(-1)).toEqual({ type: "done", reply: "echo: hi" });
+    expect((await collect(pool.chatStream({ sessionId, prompt: "hi" }))).at(-1)).toEqual({
+      type: "done",
+      reply: "echo: hi",
+    });
     now += 5_000;
     const streamed = await rejection(first({ sessionId, prompt: "hi" }));
     const chatted = await rejection(pool.chat({ sessionId, prompt: "hi" }));
@@ -260,9 +272,14 @@ describe("SessionPool.chatStream", () => {
     const backend = new ScriptedBackend({ script: () => run });
     const pool = makePool(backend, { segments: { firstMinLength: 200, maxLength: 40 } });
     const { sessionId } = await pool.create({ config: V3({ filter: false }) });
-    const sentences = (await collect(pool.chatStream({ sessionId, prompt: "count" }))).filter((p) => p.type === "sentence");
+    const sentences = (await collect(pool.chatStream({ sessionId, prompt: "count" }))).filter(
+      (p) => p.type === "sentence",
+    );
     expect(sentences.length).toBeGreaterThan(1);
-    for (const sentence of sentences) expect(sentence.type === "sentence" && sentence.text.length).toBeLessThanOrEqual(40);
-    expect(() => new SessionPool({ backends: () => backend, sweepIntervalMs: 0, segments: { maxLength: 10 } })).toThrow(RangeError);
+    for (const sentence of sentences)
+      expect(sentence.type === "sentence" && sentence.text.length).toBeLessThanOrEqual(40);
+    expect(() => new SessionPool({ backends: () => backend, sweepIntervalMs: 0, segments: { maxLength: 10 } })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -3,7 +3,9 @@ import { Cooldown } from "./cooldown.js";
 
 function clock(start = 1_000_000) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => {
+  return {
+    now: () => t,
+    advance: (ms: number) => {
       t += ms;
     },
   };

@@ -2,9 +2,12 @@ import { describe, expect, it } from "vitest";
 import { credentialProblem, MAX_CREDENTIAL_CHARS } from "./credential.js";
 
 describe("credentialProblem", () => {
-  it.each(["sk-test-abc123", "eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl", "!~", "x".repeat(MAX_CREDENTIAL_CHARS)])("accepts %#", (value) => {
-    expect(credentialProblem(value)).toBeUndefined();
-  });
+  it.each(["sk-test-abc123", "eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl", "!~", "x".repeat(MAX_CREDENTIAL_CHARS)])(
+    "accepts %#",
+    (value) => {
+      expect(credentialProblem(value)).toBeUndefined();
+    },
+  );
 
   it.each([
     ["empty", ""],

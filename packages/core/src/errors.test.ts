@@ -58,6 +58,8 @@ describe("messages bounded for gRPC metadata", () => {
     const error = ChatbotError.invalidArgument(`bad: ${"x".repeat(50_000)}`);
     expect(error.message.length).toBe(MAX_ERROR_MESSAGE_CHARS);
     expect(error.message.endsWith("…")).toBe(true);
-    expect(ChatbotError.upstream("y".repeat(MAX_ERROR_MESSAGE_CHARS)).message).toBe("y".repeat(MAX_ERROR_MESSAGE_CHARS));
+    expect(ChatbotError.upstream("y".repeat(MAX_ERROR_MESSAGE_CHARS)).message).toBe(
+      "y".repeat(MAX_ERROR_MESSAGE_CHARS),
+    );
   });
 });

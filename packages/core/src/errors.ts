@@ -89,7 +89,10 @@ export class ChatbotError extends Error {
   }
 
   static sessionNotFound(sessionId: string): ChatbotError {
-    return new ChatbotError({ code: ErrorCode.SessionNotFound, message: `session not found: ${clientIdentifier(sessionId)}` });
+    return new ChatbotError({
+      code: ErrorCode.SessionNotFound,
+      message: `session not found: ${clientIdentifier(sessionId)}`,
+    });
   }
 
   static cooldown(retryAfterMs: number): ChatbotError {
@@ -134,8 +137,5 @@ function boundedMessage(message: string): string {
 
 /** True for the errors an aborted fetch / AbortSignal produces. */
 export function isAbortError(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    (error.name === "AbortError" || (error as { code?: unknown }).code === "ABORT_ERR")
-  );
+  return error instanceof Error && (error.name === "AbortError" || (error as { code?: unknown }).code === "ABORT_ERR");
 }

@@ -26,10 +26,7 @@ describe("fitHistory", () => {
   });
 
   it("never keeps an assistant reply without its question", () => {
-    const odd: HistoryEntry[] = [
-      { role: "assistant", content: "greeting", tokens: 5 },
-      ...turn(10, 10),
-    ];
+    const odd: HistoryEntry[] = [{ role: "assistant", content: "greeting", tokens: 5 }, ...turn(10, 10)];
     expect(fitHistory(odd, 0, 20)).toBe(1);
     expect(odd[fitHistory(odd, 0, 20)]!.role).toBe("user");
   });

@@ -2,10 +2,11 @@
  * Regression tests for issue 10 at the pool: what a stranger may type (or an
  * upstream may answer) never crashes a turn and is refused before any work.
  */
+
+import { rejection, ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorCode } from "./errors.js";
 import { SessionPool, type SessionPoolOptions } from "./session-pool.js";
-import { rejection, ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 
 const V3 = JSON.stringify({ version: 3, api_key: "sk-test-hostile" });
 const pools: SessionPool[] = [];
@@ -62,7 +63,9 @@ describe("prompt size limits", () => {
     expect(error.message).toBe("prompt is too long: the limit is 100 characters");
     expect(backend.requests).toHaveLength(0);
     // Checked before the session: an unknown session gets the same answer, not NOT_FOUND.
-    expect((await rejection(pool.chat({ sessionId: "nope", prompt: "x".repeat(101) }))).code).toBe(ErrorCode.InvalidArgument);
+    expect((await rejection(pool.chat({ sessionId: "nope", prompt: "x".repeat(101) }))).code).toBe(
+      ErrorCode.InvalidArgument,
+    );
     expect(await pool.chat({ sessionId, prompt: "x".repeat(100) })).toBe(`echo: ${"x".repeat(100)}`);
   });
 
@@ -83,7 +86,9 @@ describe("prompt size limits", () => {
     const { sessionId } = await pool.create({ config: V3, initialPrompt: "s".repeat(10_000) });
     await pool.chat({ sessionId, prompt: "p".repeat(4_000) });
     expect((await rejection(pool.chat({ sessionId, prompt: "p".repeat(4_001) }))).code).toBe(ErrorCode.InvalidArgument);
-    expect((await rejection(pool.create({ config: V3, initialPrompt: "s".repeat(10_001) }))).code).toBe(ErrorCode.InvalidArgument);
+    expect((await rejection(pool.create({ config: V3, initialPrompt: "s".repeat(10_001) }))).code).toBe(
+      ErrorCode.InvalidArgument,
+    );
   });
 
   it("the largest accepted prompt without spaces is answered and counted", async () => {

@@ -1,4 +1,4 @@
-import { type Backend, collectReply, type ConversationState } from "./backend.js";
+import { type Backend, type ConversationState, collectReply } from "./backend.js";
 import { ChatbotError } from "./errors.js";
 import { filterReply } from "./reply-filter.js";
 import type { SessionConfig } from "./session-config.js";
@@ -33,7 +33,15 @@ export async function askInitialPrompt({
   const credential = config.credentials[0]!;
   try {
     const { text, result } = await collectReply(
-      backend.ask({ prompt: initialPrompt, systemPrompt: "", history: [], conversation: null, credential, config, signal }),
+      backend.ask({
+        prompt: initialPrompt,
+        systemPrompt: "",
+        history: [],
+        conversation: null,
+        credential,
+        config,
+        signal,
+      }),
     );
     return { initialResponse: config.filter ? filterReply(text) : text, conversation: result.conversation ?? null };
   } catch (error) {

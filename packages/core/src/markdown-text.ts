@@ -8,7 +8,8 @@
  */
 
 /** Lines that are nothing but markup: code fences (```ts, ~~~), horizontal rules (---, ***), table rulers (|---|:-:|). */
-const MARKUP_LINE = /^[ \t]*(?:(?:`{3,}|~{3,})[\w+#.-]*[ \t]*|(?:[-*_][ \t]*){3,}|\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?)$/;
+const MARKUP_LINE =
+  /^[ \t]*(?:(?:`{3,}|~{3,})[\w+#.-]*[ \t]*|(?:[-*_][ \t]*){3,}|\|?(?:[ \t]*:?-+:?[ \t]*\|)+(?:[ \t]*:?-+:?[ \t]*)?)$/;
 
 /** Line prefixes: block quotes, headings, bullets (-, *, +, •) and task boxes. */
 const LINE_PREFIX = /^[ \t]*(?:>[ \t]?)*[ \t]*(?:#{1,6}[ \t]+|[-*+•][ \t]+(?:\[[ xX]\][ \t]+)?)?/;
@@ -41,7 +42,10 @@ function stripLine(line: string): string {
   if (/#/.test(prefix)) text = text.replace(HEADING_CLOSE, "");
   return text
     .replace(INLINE_CODE, "$2")
-    .replace(IMAGE_OR_LINK, (_match, inline: string | undefined, reference: string | undefined) => inline ?? reference ?? "")
+    .replace(
+      IMAGE_OR_LINK,
+      (_match, inline: string | undefined, reference: string | undefined) => inline ?? reference ?? "",
+    )
     .replace(AUTOLINK, "$1")
     .replace(STRONG, "$2")
     .replace(EMPHASIS_STAR, "$1")

@@ -4,7 +4,9 @@ import { MemoryCoordinator } from "./memory-coordinator.js";
 
 describeCoordinatorConformance("in process", () => {
   let now = 1_000_000;
-  return { coordinator: new MemoryCoordinator({ now: () => now }), advance: (ms) => {
+  return {
+    coordinator: new MemoryCoordinator({ now: () => now }),
+    advance: (ms) => {
       now += ms;
     },
   };

@@ -1,3 +1,4 @@
+import { Cooldown } from "./cooldown.js";
 import type {
   Coordinator,
   CredentialGrant,
@@ -7,7 +8,6 @@ import type {
   TurnLease,
   TurnRequest,
 } from "./coordinator.js";
-import { Cooldown } from "./cooldown.js";
 import { TurnQueue } from "./turn-queue.js";
 
 /** Past this many tracked credentials, cooled-down ones are forgotten on the next acquire. */

@@ -1,5 +1,5 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AskPart } from "./backend.js";
 import { ErrorCode } from "./errors.js";
 import type { PoolObserver } from "./pool-observer.js";
@@ -69,7 +69,10 @@ describe("SessionPool observer", () => {
     const sent = message("You are terse.") + message("first") + message("echo: first") + message("second");
     expect(events).toEqual([
       { hook: "tokens", info: { kind: "api-key", direction: "sent", tokens: sent, reported: false } },
-      { hook: "tokens", info: { kind: "api-key", direction: "received", tokens: count("echo: second"), reported: false } },
+      {
+        hook: "tokens",
+        info: { kind: "api-key", direction: "received", tokens: count("echo: second"), reported: false },
+      },
     ]);
   });
 
@@ -91,7 +94,8 @@ describe("SessionPool observer", () => {
     await pool.chat({ sessionId, prompt: "no stream" });
     expect(events.filter((e) => e.hook === "firstSegment")).toEqual([]);
     const sentences: string[] = [];
-    for await (const part of pool.chatStream({ sessionId, prompt: "stream" })) if (part.type === "sentence") sentences.push(part.text);
+    for await (const part of pool.chatStream({ sessionId, prompt: "stream" }))
+      if (part.type === "sentence") sentences.push(part.text);
     expect(sentences.length).toBeGreaterThan(1);
     const first = events.filter((e) => e.hook === "firstSegment");
     expect(first).toHaveLength(1);

@@ -14,7 +14,9 @@ function rejection(run: () => void): ChatbotError | undefined {
 describe("checkPromptLength", () => {
   it("accepts a text up to the limit, counting an emoji as one character", () => {
     expect(rejection(() => checkPromptLength({ field: "prompt", text: "x".repeat(10), maxChars: 10 }))).toBeUndefined();
-    expect(rejection(() => checkPromptLength({ field: "prompt", text: "😀".repeat(10), maxChars: 10 }))).toBeUndefined();
+    expect(
+      rejection(() => checkPromptLength({ field: "prompt", text: "😀".repeat(10), maxChars: 10 })),
+    ).toBeUndefined();
     expect(rejection(() => checkPromptLength({ field: "prompt", text: "", maxChars: 1 }))).toBeUndefined();
   });
 
@@ -28,7 +30,11 @@ describe("checkPromptLength", () => {
   });
 
   it("counts a lone surrogate as one character", () => {
-    expect(rejection(() => checkPromptLength({ field: "prompt", text: "\uD800".repeat(10), maxChars: 10 }))).toBeUndefined();
-    expect(rejection(() => checkPromptLength({ field: "prompt", text: "\uDC00".repeat(11), maxChars: 10 }))).toBeDefined();
+    expect(
+      rejection(() => checkPromptLength({ field: "prompt", text: "\uD800".repeat(10), maxChars: 10 })),
+    ).toBeUndefined();
+    expect(
+      rejection(() => checkPromptLength({ field: "prompt", text: "\uDC00".repeat(11), maxChars: 10 })),
+    ).toBeDefined();
   });
 });

@@ -33,7 +33,7 @@ describe("filterReply", () => {
     "See https://example.com/a:b?x=1 for details.",
     "Ratio 3:2, list: apples; bananas (ripe) and pears.",
     "第一：准备好；第二：开始直播。",
-    "He said \"hi\" (quietly) - then left...",
+    'He said "hi" (quietly) - then left...',
     "Use std::vector<int> in C++; it's fine.",
     "价格是 ¥100，时间是 8:00。",
     "价格:3元，比分3:0，时间12:30开始。",

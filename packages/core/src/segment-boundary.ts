@@ -24,9 +24,46 @@ const ASCII_CLAUSE_MARKS = new Set([",", ";", ":"]);
  * Left out on purpose: words that as often end a sentence ("etc", "no", "co").
  */
 const ABBREVIATIONS = new Set([
-  "mr", "mrs", "ms", "mx", "dr", "prof", "sr", "jr", "st", "mt", "ft", "vs", "cf", "al", "approx", "dept", "est", "fig",
-  "gen", "gov", "inc", "ltd", "corp", "capt", "col", "lt", "sgt", "rev", "sen", "rep", "jan", "feb", "aug", "sept", "oct",
-  "nov", "dec", "ph.d", "vol", "pp",
+  "mr",
+  "mrs",
+  "ms",
+  "mx",
+  "dr",
+  "prof",
+  "sr",
+  "jr",
+  "st",
+  "mt",
+  "ft",
+  "vs",
+  "cf",
+  "al",
+  "approx",
+  "dept",
+  "est",
+  "fig",
+  "gen",
+  "gov",
+  "inc",
+  "ltd",
+  "corp",
+  "capt",
+  "col",
+  "lt",
+  "sgt",
+  "rev",
+  "sen",
+  "rep",
+  "jan",
+  "feb",
+  "aug",
+  "sept",
+  "oct",
+  "nov",
+  "dec",
+  "ph.d",
+  "vol",
+  "pp",
 ]);
 
 /** A run of final marks or closers longer than this ends the segment anyway (bounds the lookahead on hostile input). */
@@ -119,7 +156,14 @@ function sentenceEnd(text: string, start: number, index: number, final: boolean)
  * cut at its last clause mark (when that keeps at least half the width) or
  * space, else before the character that does not fit.
  */
-export function findSegmentEnd({ text, start, first, final, firstMinLength, maxLength }: BoundaryOptions): number | undefined {
+export function findSegmentEnd({
+  text,
+  start,
+  first,
+  final,
+  firstMinLength,
+  maxLength,
+}: BoundaryOptions): number | undefined {
   let width = 0;
   let lastClause = -1;
   let lastClauseWidth = 0;
@@ -137,7 +181,8 @@ export function findSegmentEnd({ text, start, first, final, firstMinLength, maxL
       if (lastSpace > start) return lastSpace;
       if (lastClause > start) return lastClause;
       let cut = index;
-      while (cut > start + 1 && continuesCharacter(text, cut)) cut -= /[\udc00-\udfff]/.test(text[cut - 1] ?? "") ? 2 : 1;
+      while (cut > start + 1 && continuesCharacter(text, cut))
+        cut -= /[\udc00-\udfff]/.test(text[cut - 1] ?? "") ? 2 : 1;
       return cut;
     }
     width += charWidthUnits;

@@ -11,10 +11,69 @@ import { textWidth } from "./text-width.js";
 
 /** Pieces of text that exercise every rule: finals, closers, clause marks, abbreviations, numbers, URLs, CJK, emoji. */
 const PIECES = [
-  "你好", "今天天气很好", "我们", "こんにちは", "ですね", "東京", "Hello", "world", "Mr.", "Dr.", "e.g.", "U.S.",
-  "etc.", "3.14", "10:30", "v1.2.3", "1,000", "https://example.com/a.b", "a.b@example.org", "J.", "I", "ok", "the",
-  "and", ".", "!", "?", "…", "...", "?!", "。", "！", "？", "；", "，", "、", "：", ",", ";", ":", "」", "』", "”", "’",
-  "）", ")", "]", '"', "'", "「", "（", " ", " ", " ", "\n", "\t", "😊", "👨‍👩‍👧", "𠮷", "**", "- ", "# ", "`",
+  "你好",
+  "今天天气很好",
+  "我们",
+  "こんにちは",
+  "ですね",
+  "東京",
+  "Hello",
+  "world",
+  "Mr.",
+  "Dr.",
+  "e.g.",
+  "U.S.",
+  "etc.",
+  "3.14",
+  "10:30",
+  "v1.2.3",
+  "1,000",
+  "https://example.com/a.b",
+  "a.b@example.org",
+  "J.",
+  "I",
+  "ok",
+  "the",
+  "and",
+  ".",
+  "!",
+  "?",
+  "…",
+  "...",
+  "?!",
+  "。",
+  "！",
+  "？",
+  "；",
+  "，",
+  "、",
+  "：",
+  ",",
+  ";",
+  ":",
+  "」",
+  "』",
+  "”",
+  "’",
+  "）",
+  ")",
+  "]",
+  '"',
+  "'",
+  "「",
+  "（",
+  " ",
+  " ",
+  " ",
+  "\n",
+  "\t",
+  "😊",
+  "👨‍👩‍👧",
+  "𠮷",
+  "**",
+  "- ",
+  "# ",
+  "`",
   "[link](https://x.y)",
 ];
 
@@ -61,9 +120,14 @@ const options = fc.record({
 describe("Segmenter properties", () => {
   it("gives the same segments however the text is split into deltas", () => {
     fc.assert(
-      fc.property(fc.oneof(text, anyText), fc.array(fc.nat(), { maxLength: 40 }), options, (source, points, lengths) => {
-        expect(streamed(splitAt(source, points), lengths)).toEqual(segmentText(source, lengths));
-      }),
+      fc.property(
+        fc.oneof(text, anyText),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        options,
+        (source, points, lengths) => {
+          expect(streamed(splitAt(source, points), lengths)).toEqual(segmentText(source, lengths));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -92,7 +156,9 @@ describe("Segmenter properties", () => {
     fc.assert(
       fc.property(fc.oneof(text, anyText), options, (source, lengths) => {
         for (const segment of segmentText(source, lengths)) {
-          expect(textWidth(segment.replace(/[.!?。！？…；」』”’）)\]"']+$/u, ""))).toBeLessThanOrEqual(lengths.maxLength);
+          expect(textWidth(segment.replace(/[.!?。！？…；」』”’）)\]"']+$/u, ""))).toBeLessThanOrEqual(
+            lengths.maxLength,
+          );
         }
       }),
       { numRuns: 500 },

@@ -14,19 +14,28 @@ describe("segmentText: Chinese, Japanese, English and mixed text", () => {
   // [reply text, the segments text-to-speech gets] with the default lengths (first segment may end at a clause mark
   // from width 20, a CJK character counting 2; segments wider than 160 are cut).
   const cases: [string, string[]][] = [
-    ["你好！我是小助手。", ["你好！","我是小助手。"]],
-    ["今天天气很好。我们去公园吧？好啊！", ["今天天气很好。","我们去公园吧？","好啊！"]],
-    ["他说：「你好。」然后走了。", ["他说：「你好。」","然后走了。"]],
-    ["『ありがとう。』と彼女は言った。", ["『ありがとう。』","と彼女は言った。"]],
-    ["真的吗？！太好了……我等不及了。", ["真的吗？！","太好了……","我等不及了。"]],
+    ["你好！我是小助手。", ["你好！", "我是小助手。"]],
+    ["今天天气很好。我们去公园吧？好啊！", ["今天天气很好。", "我们去公园吧？", "好啊！"]],
+    ["他说：「你好。」然后走了。", ["他说：「你好。」", "然后走了。"]],
+    ["『ありがとう。』と彼女は言った。", ["『ありがとう。』", "と彼女は言った。"]],
+    ["真的吗？！太好了……我等不及了。", ["真的吗？！", "太好了……", "我等不及了。"]],
     ["圆周率约等于3.14。", ["圆周率约等于3.14。"]],
-    ["会议在10:30开始。请准时到达。", ["会议在10:30开始。","请准时到达。"]],
+    ["会议在10:30开始。请准时到达。", ["会议在10:30开始。", "请准时到达。"]],
     ["请访问https://example.com/docs.html了解详情。", ["请访问https://example.com/docs.html了解详情。"]],
-    ["我的邮箱是alice.wang@example.com，欢迎来信。", ["我的邮箱是alice.wang@example.com，","欢迎来信。"]],
-    ["第一行\n第二行\n\n第三行", ["第一行","第二行","第三行"]],
-    ["这是一个非常非常长的句子没有任何标点符号它会一直持续下去直到超过最大长度为止然后被切断因为我们需要让语音合成尽快开始工作而不是等待整个句子结束这样用户体验会更好一些", ["这是一个非常非常长的句子没有任何标点符号它会一直持续下去直到超过最大长度为止然后被切断因为我们需要让语音合成尽快开始工作而不是等待整个句子结束这样用户体验会更好","一些"]],
-    ["今天的直播内容非常丰富，我们先来聊聊最近的新闻，然后玩一会儿游戏。", ["今天的直播内容非常丰富，","我们先来聊聊最近的新闻，然后玩一会儿游戏。"]],
-    ["好的；我明白了；谢谢。", ["好的；","我明白了；","谢谢。"]],
+    ["我的邮箱是alice.wang@example.com，欢迎来信。", ["我的邮箱是alice.wang@example.com，", "欢迎来信。"]],
+    ["第一行\n第二行\n\n第三行", ["第一行", "第二行", "第三行"]],
+    [
+      "这是一个非常非常长的句子没有任何标点符号它会一直持续下去直到超过最大长度为止然后被切断因为我们需要让语音合成尽快开始工作而不是等待整个句子结束这样用户体验会更好一些",
+      [
+        "这是一个非常非常长的句子没有任何标点符号它会一直持续下去直到超过最大长度为止然后被切断因为我们需要让语音合成尽快开始工作而不是等待整个句子结束这样用户体验会更好",
+        "一些",
+      ],
+    ],
+    [
+      "今天的直播内容非常丰富，我们先来聊聊最近的新闻，然后玩一会儿游戏。",
+      ["今天的直播内容非常丰富，", "我们先来聊聊最近的新闻，然后玩一会儿游戏。"],
+    ],
+    ["好的；我明白了；谢谢。", ["好的；", "我明白了；", "谢谢。"]],
     ["（笑）真的假的？", ["（笑）真的假的？"]],
     ["版本v2.1.0已经发布了！", ["版本v2.1.0已经发布了！"]],
     ["价格是¥99.9元。", ["价格是¥99.9元。"]],
@@ -34,54 +43,75 @@ describe("segmentText: Chinese, Japanese, English and mixed text", () => {
     ["", []],
     ["   ", []],
     ["啊！！！", ["啊！！！"]],
-    ["こんにちは。今日はいい天気ですね！", ["こんにちは。","今日はいい天気ですね！"]],
-    ["散歩に行きましょうか？はい、行きましょう。", ["散歩に行きましょうか？","はい、行きましょう。"]],
-    ["東京は日本の首都です。人口は約1400万人です。", ["東京は日本の首都です。","人口は約1400万人です。"]],
-    ["えっ、本当ですか？信じられない……", ["えっ、本当ですか？","信じられない……"]],
+    ["こんにちは。今日はいい天気ですね！", ["こんにちは。", "今日はいい天気ですね！"]],
+    ["散歩に行きましょうか？はい、行きましょう。", ["散歩に行きましょうか？", "はい、行きましょう。"]],
+    ["東京は日本の首都です。人口は約1400万人です。", ["東京は日本の首都です。", "人口は約1400万人です。"]],
+    ["えっ、本当ですか？信じられない……", ["えっ、本当ですか？", "信じられない……"]],
     ["日本語の文章、ちょっと長めの文章を書いてみますね。", ["日本語の文章、ちょっと長めの文章を書いてみますね。"]],
     ["「はい」と答えた。", ["「はい」と答えた。"]],
-    ["カタカナのテキスト。ひらがなのテキスト。", ["カタカナのテキスト。","ひらがなのテキスト。"]],
-    ["Hello there. How are you?", ["Hello there.","How are you?"]],
-    ["Mr. Smith went to Washington. He met Dr. Jones.", ["Mr. Smith went to Washington.","He met Dr. Jones."]],
-    ["Pi is about 3.14159. That's enough digits.", ["Pi is about 3.14159.","That's enough digits."]],
-    ["The meeting starts at 10:30. Don't be late!", ["The meeting starts at 10:30.","Don't be late!"]],
-    ["Version 1.2.3 is out. Please upgrade.", ["Version 1.2.3 is out.","Please upgrade."]],
-    ["For example, e.g. this one, is fine. And i.e. that too.", ["For example, e.g. this one,","is fine.","And i.e. that too."]],
-    ["The U.S. economy grew last year. Experts were surprised.", ["The U.S. economy grew last year.","Experts were surprised."]],
-    ["Visit https://example.com/a.b?c=1 for details. Thanks!", ["Visit https://example.com/a.b?c=1 for details.","Thanks!"]],
-    ["Email me at john.doe@example.org. I reply fast.", ["Email me at john.doe@example.org.","I reply fast."]],
-    ["He said, \"Stop.\" Then he left.", ["He said, \"Stop.\"","Then he left."]],
-    ["Really?! No way... Yes way.", ["Really?!","No way...","Yes way."]],
-    ["(This is an aside.) Back to the point.", ["(This is an aside.)","Back to the point."]],
-    ["Well, I was thinking about it, and honestly, I'm not sure it's right for us right now.", ["Well, I was thinking about it,","and honestly, I'm not sure it's right for us right now."]],
-    ["Line one\nLine two", ["Line one","Line two"]],
-    ["1. First item\n2. Second item", ["1. First item","2. Second item"]],
-    ["It costs $3. Cheap!", ["It costs $3.","Cheap!"]],
-    ["J. K. Rowling wrote it. I read it.", ["J. K. Rowling wrote it.","I read it."]],
-    ["So did I. Then we left.", ["So did I.","Then we left."]],
+    ["カタカナのテキスト。ひらがなのテキスト。", ["カタカナのテキスト。", "ひらがなのテキスト。"]],
+    ["Hello there. How are you?", ["Hello there.", "How are you?"]],
+    ["Mr. Smith went to Washington. He met Dr. Jones.", ["Mr. Smith went to Washington.", "He met Dr. Jones."]],
+    ["Pi is about 3.14159. That's enough digits.", ["Pi is about 3.14159.", "That's enough digits."]],
+    ["The meeting starts at 10:30. Don't be late!", ["The meeting starts at 10:30.", "Don't be late!"]],
+    ["Version 1.2.3 is out. Please upgrade.", ["Version 1.2.3 is out.", "Please upgrade."]],
+    [
+      "For example, e.g. this one, is fine. And i.e. that too.",
+      ["For example, e.g. this one,", "is fine.", "And i.e. that too."],
+    ],
+    [
+      "The U.S. economy grew last year. Experts were surprised.",
+      ["The U.S. economy grew last year.", "Experts were surprised."],
+    ],
+    [
+      "Visit https://example.com/a.b?c=1 for details. Thanks!",
+      ["Visit https://example.com/a.b?c=1 for details.", "Thanks!"],
+    ],
+    ["Email me at john.doe@example.org. I reply fast.", ["Email me at john.doe@example.org.", "I reply fast."]],
+    ['He said, "Stop." Then he left.', ['He said, "Stop."', "Then he left."]],
+    ["Really?! No way... Yes way.", ["Really?!", "No way...", "Yes way."]],
+    ["(This is an aside.) Back to the point.", ["(This is an aside.)", "Back to the point."]],
+    [
+      "Well, I was thinking about it, and honestly, I'm not sure it's right for us right now.",
+      ["Well, I was thinking about it,", "and honestly, I'm not sure it's right for us right now."],
+    ],
+    ["Line one\nLine two", ["Line one", "Line two"]],
+    ["1. First item\n2. Second item", ["1. First item", "2. Second item"]],
+    ["It costs $3. Cheap!", ["It costs $3.", "Cheap!"]],
+    ["J. K. Rowling wrote it. I read it.", ["J. K. Rowling wrote it.", "I read it."]],
+    ["So did I. Then we left.", ["So did I.", "Then we left."]],
     ["Wait", ["Wait"]],
-    ["The quick brown fox jumps over the lazy dog and keeps on running through the forest and the fields and the meadows without ever stopping for a rest or a drink of water from the stream", ["The quick brown fox jumps over the lazy dog and keeps on running through the forest and the fields and the meadows without ever stopping for a rest or a drink","of water from the stream"]],
-    ["Numbers like 1,000,000 and ratios like 3:2 stay whole. Good.", ["Numbers like 1,000,000 and ratios like 3:2 stay whole.","Good."]],
-    ["We sell apples, pears, etc. and more.", ["We sell apples, pears,","etc. and more."]],
-    ["It ends with a quote: 'done.' Next.", ["It ends with a quote:","'done.'","Next."]],
-    ["Ph.D. students work hard. Very hard.", ["Ph.D. students work hard.","Very hard."]],
-    ["We met at 5 p.m. yesterday. It was fun.", ["We met at 5 p.m. yesterday.","It was fun."]],
+    [
+      "The quick brown fox jumps over the lazy dog and keeps on running through the forest and the fields and the meadows without ever stopping for a rest or a drink of water from the stream",
+      [
+        "The quick brown fox jumps over the lazy dog and keeps on running through the forest and the fields and the meadows without ever stopping for a rest or a drink",
+        "of water from the stream",
+      ],
+    ],
+    [
+      "Numbers like 1,000,000 and ratios like 3:2 stay whole. Good.",
+      ["Numbers like 1,000,000 and ratios like 3:2 stay whole.", "Good."],
+    ],
+    ["We sell apples, pears, etc. and more.", ["We sell apples, pears,", "etc. and more."]],
+    ["It ends with a quote: 'done.' Next.", ["It ends with a quote:", "'done.'", "Next."]],
+    ["Ph.D. students work hard. Very hard.", ["Ph.D. students work hard.", "Very hard."]],
+    ["We met at 5 p.m. yesterday. It was fun.", ["We met at 5 p.m. yesterday.", "It was fun."]],
     ["Hi!", ["Hi!"]],
-    ["我爱Python。It is great!", ["我爱Python。","It is great!"]],
-    ["这是version 2.0版本。Very nice.", ["这是version 2.0版本。","Very nice."]],
-    ["我用ChatGPT写代码, 效率很高.真的!", ["我用ChatGPT写代码, 效率很高.","真的!"]],
-    ["OK，我们开始吧！First, let's check the mic.", ["OK，我们开始吧！","First, let's check the mic."]],
-    ["你好 world! 这是mixed text。", ["你好 world!","这是mixed text。"]],
-    ["他在U.S.工作。后来回国了。", ["他在U.S.工作。","后来回国了。"]],
-    ["请看README.md文件。Thanks.", ["请看README.md文件。","Thanks."]],
+    ["我爱Python。It is great!", ["我爱Python。", "It is great!"]],
+    ["这是version 2.0版本。Very nice.", ["这是version 2.0版本。", "Very nice."]],
+    ["我用ChatGPT写代码, 效率很高.真的!", ["我用ChatGPT写代码, 效率很高.", "真的!"]],
+    ["OK，我们开始吧！First, let's check the mic.", ["OK，我们开始吧！", "First, let's check the mic."]],
+    ["你好 world! 这是mixed text。", ["你好 world!", "这是mixed text。"]],
+    ["他在U.S.工作。后来回国了。", ["他在U.S.工作。", "后来回国了。"]],
+    ["请看README.md文件。Thanks.", ["请看README.md文件。", "Thanks."]],
     ["今天是2024.05.01，天气晴。", ["今天是2024.05.01，天气晴。"]],
     ["Hello，世界。", ["Hello，世界。"]],
-    ["I said「こんにちは」. She smiled.", ["I said「こんにちは」.","She smiled."]],
-    ["東京 is the capital. 北京也是首都。", ["東京 is the capital.","北京也是首都。"]],
-    ["AI助手：你好！How can I help?", ["AI助手：你好！","How can I help?"]],
-    ["## 标题\n- 第一点\n- 第二点", ["## 标题","- 第一点","- 第二点"]],
-    ["Go to **the store**. Buy *milk*.", ["Go to **the store**.","Buy *milk*."]],
-    ["这个表情😊很可爱。Next one 🎉!", ["这个表情😊很可爱。","Next one 🎉!"]],
+    ["I said「こんにちは」. She smiled.", ["I said「こんにちは」.", "She smiled."]],
+    ["東京 is the capital. 北京也是首都。", ["東京 is the capital.", "北京也是首都。"]],
+    ["AI助手：你好！How can I help?", ["AI助手：你好！", "How can I help?"]],
+    ["## 标题\n- 第一点\n- 第二点", ["## 标题", "- 第一点", "- 第二点"]],
+    ["Go to **the store**. Buy *milk*.", ["Go to **the store**.", "Buy *milk*."]],
+    ["这个表情😊很可爱。Next one 🎉!", ["这个表情😊很可爱。", "Next one 🎉!"]],
   ];
 
   it("has at least 60 cases", () => {
@@ -128,7 +158,10 @@ describe("Segmenter while streaming", () => {
 
   it("ends only the first segment early at a clause mark", () => {
     const text = "First of all, thank you for coming, everyone, it means a lot to all of us here tonight.";
-    expect(segmentText(text)).toEqual(["First of all, thank you for coming,", "everyone, it means a lot to all of us here tonight."]);
+    expect(segmentText(text)).toEqual([
+      "First of all, thank you for coming,",
+      "everyone, it means a lot to all of us here tonight.",
+    ]);
     expect(segmentText(text, { firstMinLength: 200 })).toEqual([text]);
   });
 
@@ -140,9 +173,15 @@ describe("Segmenter while streaming", () => {
     ]);
     // A clause mark that would leave less than half the width goes unused; the last space is taken instead.
     const early = "aaaa bbbb cccc, dddd eeee ffff gggg hhhhhh iiii";
-    expect(segmentText(early, { maxLength: 40, firstMinLength: 100 })).toEqual(["aaaa bbbb cccc, dddd eeee ffff gggg", "hhhhhh iiii"]);
+    expect(segmentText(early, { maxLength: 40, firstMinLength: 100 })).toEqual([
+      "aaaa bbbb cccc, dddd eeee ffff gggg",
+      "hhhhhh iiii",
+    ]);
     const exact = "aaaa bbbb cccc, dddd eeee ffff gggg hhhh iiii";
-    expect(segmentText(exact, { maxLength: 40, firstMinLength: 100 })).toEqual(["aaaa bbbb cccc, dddd eeee ffff gggg hhhh", "iiii"]);
+    expect(segmentText(exact, { maxLength: 40, firstMinLength: 100 })).toEqual([
+      "aaaa bbbb cccc, dddd eeee ffff gggg hhhh",
+      "iiii",
+    ]);
     expect(segmentText("x".repeat(100), { maxLength: 40 })).toEqual(["x".repeat(40), "x".repeat(40), "x".repeat(20)]);
     expect(segmentText("字".repeat(30), { maxLength: 40 })).toEqual(["字".repeat(20), "字".repeat(10)]);
   });

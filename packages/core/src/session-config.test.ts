@@ -84,7 +84,10 @@ describe("parseSessionConfig", () => {
     ['{"version": 1, "access_token": "\\t\\n"}', /^access_token must not be empty or only whitespace$/],
     [`{"version": 3, "api_key": "${"k".repeat(4_097)}"}`, /^api_key must be at most 4096 characters$/],
     ['{"version": 3, "api_keys": ["sk-test-a", "sk-test-ü"]}', /^api_keys\[1\] must be visible ASCII only/],
-    [`{"version": 3, "api_keys": ${JSON.stringify(Array.from({ length: 65 }, (_, i) => `sk-test-${i}`))}}`, /^api_keys must hold at most 64 keys$/],
+    [
+      `{"version": 3, "api_keys": ${JSON.stringify(Array.from({ length: 65 }, (_, i) => `sk-test-${i}`))}}`,
+      /^api_keys must hold at most 64 keys$/,
+    ],
     [`{"version": "${"v".repeat(200_000)}"}`, /^unsupported version "v{40}…" \(200000 characters\): use 1/],
     [`{"version": "\\u0000\\r\\n"}`, /^unsupported version "\\u0000\\u000d\\u000a": use 1/],
     [`{"version": ${"[".repeat(10_000)}${"]".repeat(10_000)}}`, /^config nests deeper than 32 levels$/],
@@ -138,17 +141,25 @@ describe("parseSessionConfig", () => {
     const defaults = { allowedUpstreamHosts: ["api.deepseek.com", "127.0.0.1:8080"] };
 
     it("admits listed hosts, by host or host:port", () => {
-      expect(parseSessionConfig('{"version": 3, "api_key": "sk-test-a", "base_url": "https://API.deepseek.com/v1"}', defaults).baseUrl).toBe(
-        "https://API.deepseek.com/v1",
-      );
-      expect(parseSessionConfig('{"version": 3, "api_key": "sk-test-a", "base_url": "http://127.0.0.1:8080/v1"}', defaults).baseUrl).toBeDefined();
+      expect(
+        parseSessionConfig(
+          '{"version": 3, "api_key": "sk-test-a", "base_url": "https://API.deepseek.com/v1"}',
+          defaults,
+        ).baseUrl,
+      ).toBe("https://API.deepseek.com/v1");
+      expect(
+        parseSessionConfig('{"version": 3, "api_key": "sk-test-a", "base_url": "http://127.0.0.1:8080/v1"}', defaults)
+          .baseUrl,
+      ).toBeDefined();
     });
 
     it("refuses other hosts", () => {
-      expect(reason('{"version": 3, "api_key": "sk-test-a", "base_url": "http://169.254.169.254/latest"}', defaults)).toBe(
-        "base_url host 169.254.169.254 is not in the server's allowlist of upstream hosts",
-      );
-      expect(reason('{"version": 3, "api_key": "sk-test-a", "base_url": "http://127.0.0.1:9999/v1"}', defaults)).toMatch(/not in the server's allowlist/);
+      expect(
+        reason('{"version": 3, "api_key": "sk-test-a", "base_url": "http://169.254.169.254/latest"}', defaults),
+      ).toBe("base_url host 169.254.169.254 is not in the server's allowlist of upstream hosts");
+      expect(
+        reason('{"version": 3, "api_key": "sk-test-a", "base_url": "http://127.0.0.1:9999/v1"}', defaults),
+      ).toMatch(/not in the server's allowlist/);
     });
   });
 

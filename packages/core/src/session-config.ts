@@ -106,7 +106,9 @@ export function parseSessionConfig(raw: string, defaults: SessionConfigDefaults 
   let spec: BackendKindSpec;
   if (obj.version === undefined || obj.version === null) {
     if (trimmed !== "") {
-      throw invalid(`config has no version (${kinds.describeVersions((k) => `${k.version} = ${k.credentialLabel}`).join(", ")})`);
+      throw invalid(
+        `config has no version (${kinds.describeVersions((k) => `${k.version} = ${k.credentialLabel}`).join(", ")})`,
+      );
     }
     const preferred = kinds.specs.find((k) => serverCredentials(k.kind).length > 0);
     if (preferred === undefined) throw invalid("config is empty and the server has no default credential");
@@ -237,7 +239,11 @@ function optionalBaseUrl(value: unknown, allowedHosts: readonly string[] | undef
   if (url.protocol !== "http:" && url.protocol !== "https:") throw invalid("base_url must be an http or https URL");
   if (url.username !== "" || url.password !== "") throw invalid("base_url must not carry user info");
   const allowed = nonEmpty(allowedHosts).map((h) => h.toLowerCase());
-  if (allowed.length > 0 && !allowed.includes(url.host.toLowerCase()) && !allowed.includes(url.hostname.toLowerCase())) {
+  if (
+    allowed.length > 0 &&
+    !allowed.includes(url.host.toLowerCase()) &&
+    !allowed.includes(url.hostname.toLowerCase())
+  ) {
     throw invalid(`base_url host ${clientIdentifier(url.host)} is not in the server's allowlist of upstream hosts`);
   }
   return value.trim();

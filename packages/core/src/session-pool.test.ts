@@ -1,11 +1,11 @@
+import { rejection, ScriptedBackend, upstreamDown } from "@chatgptchatbot/testkit/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ErrorCode } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { MemoryCoordinator } from "./memory-coordinator.js";
 import { MAX_SESSION_ID_CHARS } from "./session-id.js";
-import { MemorySessionStore } from "./session-store.js";
 import { SessionPool, type SessionPoolOptions } from "./session-pool.js";
-import { rejection, ScriptedBackend, upstreamDown } from "@chatgptchatbot/testkit/testing";
+import { MemorySessionStore } from "./session-store.js";
 
 const V3 = (key = "sk-test-a") => JSON.stringify({ version: 3, api_key: key });
 const V1 = (token = "tok-test-a") => JSON.stringify({ version: 1, access_token: token });
@@ -114,7 +114,9 @@ describe("SessionPool lifecycle", () => {
     expect(get).not.toHaveBeenCalled();
     expect(remove).not.toHaveBeenCalled();
     // An unknown id of a normal length is still NOT_FOUND, as before.
-    expect(await codeOf(pool.chat({ sessionId: "x".repeat(MAX_SESSION_ID_CHARS), prompt: "hi" }))).toBe(ErrorCode.SessionNotFound);
+    expect(await codeOf(pool.chat({ sessionId: "x".repeat(MAX_SESSION_ID_CHARS), prompt: "hi" }))).toBe(
+      ErrorCode.SessionNotFound,
+    );
   });
 
   it("never shows credentials in session info", async () => {
@@ -137,15 +139,29 @@ describe("SessionPool lifecycle", () => {
   });
 
   it("reports a backend failure on the initial prompt as Upstream and stores nothing", async () => {
-    const pool = makePool(new ScriptedBackend({ initialPrompt: "ask", script: () => { throw upstreamDown(); } }));
+    const pool = makePool(
+      new ScriptedBackend({
+        initialPrompt: "ask",
+        script: () => {
+          throw upstreamDown();
+        },
+      }),
+    );
     expect(await codeOf(pool.create({ config: V1(), initialPrompt: "hi" }))).toBe(ErrorCode.Upstream);
     expect(await pool.size()).toBe(0);
   });
 
   it("maps an unexpected backend exception to Internal without leaking it", async () => {
-    const pool = makePool(new ScriptedBackend({ script: () => { throw new TypeError("secret internals at x.js:1"); } }), {
-      cooldown: { apiKeyMs: 0 },
-    });
+    const pool = makePool(
+      new ScriptedBackend({
+        script: () => {
+          throw new TypeError("secret internals at x.js:1");
+        },
+      }),
+      {
+        cooldown: { apiKeyMs: 0 },
+      },
+    );
     const { sessionId } = await pool.create({ config: V3() });
     const error = await rejection(pool.chat({ sessionId, prompt: "hi" }));
     expect(error.code).toBe(ErrorCode.Internal);
@@ -355,7 +371,11 @@ describe("capacity, eviction and renew", () => {
   });
 
   it("when full, evicts zombies first, the most idle one first, and never an active session", async () => {
-    const pool = makePool(new ScriptedBackend(), { maxSessions: 3, renewIntervalMs: 15 * MIN, cooldown: { apiKeyMs: 0 } });
+    const pool = makePool(new ScriptedBackend(), {
+      maxSessions: 3,
+      renewIntervalMs: 15 * MIN,
+      cooldown: { apiKeyMs: 0 },
+    });
     const oldest = (await pool.create({ config: V3() })).sessionId;
     vi.advanceTimersByTime(5 * MIN);
     const older = (await pool.create({ config: V3() })).sessionId;
@@ -378,7 +398,11 @@ describe("capacity, eviction and renew", () => {
   });
 
   it("evicts the most idle of several zombies first", async () => {
-    const pool = makePool(new ScriptedBackend(), { maxSessions: 3, renewIntervalMs: 15 * MIN, cooldown: { apiKeyMs: 0 } });
+    const pool = makePool(new ScriptedBackend(), {
+      maxSessions: 3,
+      renewIntervalMs: 15 * MIN,
+      cooldown: { apiKeyMs: 0 },
+    });
     const a = (await pool.create({ config: V3() })).sessionId;
     vi.advanceTimersByTime(1 * MIN);
     const b = (await pool.create({ config: V3() })).sessionId;

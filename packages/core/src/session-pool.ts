@@ -9,13 +9,13 @@ import { fitHistory, type HistoryEntry } from "./history.js";
 import { askInitialPrompt, type FreshConversation, SILENT_START } from "./initial-prompt.js";
 import { type Logger, shortId, silentLogger } from "./logger.js";
 import { MemoryCoordinator } from "./memory-coordinator.js";
-import { filterReply } from "./reply-filter.js";
-import { checkPromptLength, DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
 import { notify, type PoolObserver } from "./pool-observer.js";
+import { checkPromptLength, DEFAULT_MAX_INITIAL_PROMPT_CHARS, DEFAULT_MAX_PROMPT_CHARS } from "./prompt-limits.js";
+import { filterReply } from "./reply-filter.js";
+import { Segmenter } from "./segmenter.js";
 import { parseSessionConfig, type SessionConfig, type SessionConfigDefaults } from "./session-config.js";
 import { checkSessionId, isPlausibleSessionId } from "./session-id.js";
 import { MemorySessionStore, type SessionRecord, type SessionStore, type WriteOutcome } from "./session-store.js";
-import { Segmenter } from "./segmenter.js";
 import { SessionSweeper, type SweepReport } from "./session-sweeper.js";
 import { SessionTurns } from "./session-turns.js";
 import { loadTokenCounter, MESSAGE_OVERHEAD_TOKENS } from "./token-counter.js";
@@ -209,10 +209,7 @@ export class SessionPool {
         lastActiveAt: now,
       };
       await this.#store.create(record);
-      this.#log.info(
-        { session: shortId(record.id), version: parsed.version, model: parsed.model },
-        "session created",
-      );
+      this.#log.info({ session: shortId(record.id), version: parsed.version, model: parsed.model }, "session created");
       return { sessionId: record.id, initialResponse: record.initialResponse };
     } finally {
       await slot.release();
@@ -253,7 +250,10 @@ export class SessionPool {
   }
 
   /** One chat turn; `sentences` false: only `done` (chat() needs no segmenter). */
-  async *#converse({ sessionId, prompt, signal }: ChatInput, sentences: boolean): AsyncGenerator<ChatStreamPart, void, undefined> {
+  async *#converse(
+    { sessionId, prompt, signal }: ChatInput,
+    sentences: boolean,
+  ): AsyncGenerator<ChatStreamPart, void, undefined> {
     this.#assertOpen();
     const started = performance.now();
     checkSessionId(sessionId); // before the turn: a made-up id must not create keys in a shared store
@@ -282,10 +282,15 @@ export class SessionPool {
       const count = await loadTokenCounter(config.model);
       const promptTokens = count(prompt) + MESSAGE_OVERHEAD_TOKENS;
       // What no longer fits will never be sent again: the store drops it with this turn.
-      const drop = fitHistory(record.history, record.systemTokens + promptTokens + REPLY_PRIMING_TOKENS, config.maxTokens);
+      const drop = fitHistory(
+        record.history,
+        record.systemTokens + promptTokens + REPLY_PRIMING_TOKENS,
+        config.maxTokens,
+      );
       const history = drop > 0 ? record.history.slice(drop) : record.history;
       // Counted now: the in-process store appends to this very array when the turn is written.
-      const sentCounted = backend.initialPrompt === "system" ? record.systemTokens + tokensOf(history) + promptTokens : promptTokens;
+      const sentCounted =
+        backend.initialPrompt === "system" ? record.systemTokens + tokensOf(history) + promptTokens : promptTokens;
       const segmenter = sentences ? new Segmenter({ ...this.#segments, filter: config.filter }) : undefined;
 
       // Only text parts make the reply: reasoning is dropped here, so it is never spoken, stored or sent again.
@@ -416,12 +421,27 @@ export class SessionPool {
   }
 
   /** Reports a turn's tokens: the upstream's usage where it gave it, else the counts made here. */
-  #countTokens({ kind, usage, sent, received }: { kind: string; usage: AskUsage | undefined; sent: number; received: number }): void {
+  #countTokens({
+    kind,
+    usage,
+    sent,
+    received,
+  }: {
+    kind: string;
+    usage: AskUsage | undefined;
+    sent: number;
+    received: number;
+  }): void {
     if (this.#observer?.tokens === undefined) return;
     const reportedSent = usage?.promptTokens;
     const reportedReceived = usage?.completionTokens;
     const reported = (n: number | undefined): boolean => n !== undefined;
-    notify(this.#observer, "tokens", { kind, direction: "sent", tokens: reportedSent ?? sent, reported: reported(reportedSent) });
+    notify(this.#observer, "tokens", {
+      kind,
+      direction: "sent",
+      tokens: reportedSent ?? sent,
+      reported: reported(reportedSent),
+    });
     notify(this.#observer, "tokens", {
       kind,
       direction: "received",
@@ -451,7 +471,8 @@ export class SessionPool {
 /** A fenced write that did not happen: the session is gone, or another holder's turn superseded this one. */
 function assertWritten(outcome: WriteOutcome, sessionId: string): void {
   if (outcome === "not-found") throw ChatbotError.sessionNotFound(sessionId);
-  if (outcome === "stale") throw ChatbotError.unavailable("the session's turn was lost before its reply was saved; try again");
+  if (outcome === "stale")
+    throw ChatbotError.unavailable("the session's turn was lost before its reply was saved; try again");
 }
 
 function tokensOf(entries: readonly HistoryEntry[]): number {

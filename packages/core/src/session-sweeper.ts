@@ -71,7 +71,10 @@ export class SessionSweeper {
           }
         } catch (error) {
           report.failed.push(record.id);
-          this.#log.error({ session: shortId(record.id), err: ChatbotError.from(error).message }, "sweep failed for a session");
+          this.#log.error(
+            { session: shortId(record.id), err: ChatbotError.from(error).message },
+            "sweep failed for a session",
+          );
         }
       }
     } catch (error) {
@@ -85,7 +88,9 @@ export class SessionSweeper {
   /** The zombies now, the most idle first. */
   async zombies(): Promise<SessionRecord[]> {
     const now = this.#now();
-    return (await this.#store.list()).filter((r) => this.#isZombie(r, now)).sort((a, b) => a.lastActiveAt - b.lastActiveAt);
+    return (await this.#store.list())
+      .filter((r) => this.#isZombie(r, now))
+      .sort((a, b) => a.lastActiveAt - b.lastActiveAt);
   }
 
   /**

@@ -3,8 +3,8 @@ import {
   boundedCounter,
   COUNT_PIECE_CHARS,
   countingPieces,
-  encodingForModel,
   EXACT_COUNT_CHARS,
+  encodingForModel,
   loadTokenCounter,
 } from "./token-counter.js";
 
@@ -44,17 +44,22 @@ describe("counting hostile text", () => {
     "今天的直播好开心，谢谢大家的礼物！主播说：“我们下次再见。” ",
     "function add(a, b) {\n  return a + b; // 1234567 + 89\n}\n",
     "Grüße aus Köln — ça va? 🎉🎉 ",
-  ].join("").repeat(40);
+  ]
+    .join("")
+    .repeat(40);
 
-  it.each(["o200k_base-model", "gpt-4"])("counts ordinary text exactly as the encoder does in one piece (%s)", async (model) => {
-    const count = await loadTokenCounter(model);
-    const encoder =
-      encodingForModel(model) === "cl100k_base"
-        ? await import("gpt-tokenizer/encoding/cl100k_base")
-        : await import("gpt-tokenizer/encoding/o200k_base");
-    expect(natural.length).toBeGreaterThan(COUNT_PIECE_CHARS * 20);
-    expect(count(natural)).toBe(encoder.countTokens(natural));
-  });
+  it.each(["o200k_base-model", "gpt-4"])(
+    "counts ordinary text exactly as the encoder does in one piece (%s)",
+    async (model) => {
+      const count = await loadTokenCounter(model);
+      const encoder =
+        encodingForModel(model) === "cl100k_base"
+          ? await import("gpt-tokenizer/encoding/cl100k_base")
+          : await import("gpt-tokenizer/encoding/o200k_base");
+      expect(natural.length).toBeGreaterThan(COUNT_PIECE_CHARS * 20);
+      expect(count(natural)).toBe(encoder.countTokens(natural));
+    },
+  );
 
   it("counts special tokens as ordinary text instead of throwing (prompt, initial prompt or reply)", async () => {
     for (const model of [undefined, "gpt-4"]) {
@@ -78,7 +83,8 @@ describe("counting hostile text", () => {
 
   it("cuts before a space that follows a word, so ordinary pieces split where the encoder splits", () => {
     const words = "hello world ".repeat(50);
-    for (const piece of [...countingPieces(words)].slice(1)) expect(piece.startsWith(" ") && piece[1] !== " ").toBe(true);
+    for (const piece of [...countingPieces(words)].slice(1))
+      expect(piece.startsWith(" ") && piece[1] !== " ").toBe(true);
   });
 
   it("counts long runs without spaces close to the truth, never under it by more than a token per piece", async () => {

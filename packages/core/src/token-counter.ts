@@ -67,7 +67,9 @@ export function loadTokenCounter(model: string | undefined): Promise<TokenCounte
   let counter = loaded.get(encoding);
   if (counter === undefined) {
     const module: Promise<Encoder> =
-      encoding === "cl100k_base" ? import("gpt-tokenizer/encoding/cl100k_base") : import("gpt-tokenizer/encoding/o200k_base");
+      encoding === "cl100k_base"
+        ? import("gpt-tokenizer/encoding/cl100k_base")
+        : import("gpt-tokenizer/encoding/o200k_base");
     counter = module.then((encoder) => {
       encoder.setMergeCacheSize(MERGE_CACHE_ENTRIES);
       return boundedCounter((piece) => encoder.countTokens(piece, AS_TEXT));

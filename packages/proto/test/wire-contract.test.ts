@@ -30,13 +30,17 @@ function fields(message: DescMessage): string[] {
 
 /** Each method as `name: kind input → output`, and its gRPC path. */
 function methods(service: DescService): string[] {
-  return service.methods.map((m) => `/${service.typeName}/${m.name}: ${m.methodKind} ${m.input.typeName} → ${m.output.typeName}`);
+  return service.methods.map(
+    (m) => `/${service.typeName}/${m.name}: ${m.methodKind} ${m.input.typeName} → ${m.output.typeName}`,
+  );
 }
 
 describe("muvtuber.chatbot.v2", () => {
   it("is the package of the file, which holds exactly the service and its seven messages", () => {
     expect(file_muvtuber_chatbot_v2_chatbot.proto.package).toBe("muvtuber.chatbot.v2");
-    expect(file_muvtuber_chatbot_v2_chatbot.services.map((s) => s.typeName)).toEqual(["muvtuber.chatbot.v2.ChatbotService"]);
+    expect(file_muvtuber_chatbot_v2_chatbot.services.map((s) => s.typeName)).toEqual([
+      "muvtuber.chatbot.v2.ChatbotService",
+    ]);
     expect(file_muvtuber_chatbot_v2_chatbot.messages.map((m) => m.typeName)).toEqual([
       "muvtuber.chatbot.v2.NewSessionRequest",
       "muvtuber.chatbot.v2.NewSessionResponse",
@@ -72,14 +76,19 @@ describe("muvtuber.chatbot.v2", () => {
   });
 
   it("ChatResponse keeps field 1 reserved (a removed field's number is never reused)", () => {
-    expect(ChatResponseSchema.proto.reservedRange.map(({ start, end }) => ({ start, end }))).toEqual([{ start: 1, end: 2 }]);
+    expect(ChatResponseSchema.proto.reservedRange.map(({ start, end }) => ({ start, end }))).toEqual([
+      { start: 1, end: 2 },
+    ]);
   });
 
   it("encodes to the bytes clients expect, and back", () => {
     const reply = toBinary(ChatResponseSchema, create(ChatResponseSchema, { response: "hi" }));
     expect(reply).toEqual(new Uint8Array([0x12, 0x02, 0x68, 0x69])); // field 2, length-delimited, "hi"
     expect(fromBinary(ChatResponseSchema, reply).response).toBe("hi");
-    const request = toBinary(NewSessionRequestSchema, create(NewSessionRequestSchema, { config: "a", initialPrompt: "b" }));
+    const request = toBinary(
+      NewSessionRequestSchema,
+      create(NewSessionRequestSchema, { config: "a", initialPrompt: "b" }),
+    );
     expect(request).toEqual(new Uint8Array([0x0a, 0x01, 0x61, 0x12, 0x01, 0x62])); // field 1 "a", field 2 "b"
     expect(fromBinary(NewSessionRequestSchema, request)).toMatchObject({ config: "a", initialPrompt: "b" });
     const segment = toBinary(ChatStreamResponseSchema, create(ChatStreamResponseSchema, { sentence: "a" }));
@@ -89,13 +98,19 @@ describe("muvtuber.chatbot.v2", () => {
   });
 
   it("the three unary methods are declared exactly as before ChatStream was added (their wire paths and types)", () => {
-    const unary = file_muvtuber_chatbot_v2_chatbot.proto.service[0]?.method.slice(0, 3).map((m) => [m.name, m.inputType, m.outputType]);
+    const unary = file_muvtuber_chatbot_v2_chatbot.proto.service[0]?.method
+      .slice(0, 3)
+      .map((m) => [m.name, m.inputType, m.outputType]);
     expect(unary).toEqual([
       ["NewSession", ".muvtuber.chatbot.v2.NewSessionRequest", ".muvtuber.chatbot.v2.NewSessionResponse"],
       ["Chat", ".muvtuber.chatbot.v2.ChatRequest", ".muvtuber.chatbot.v2.ChatResponse"],
       ["DeleteSession", ".muvtuber.chatbot.v2.DeleteSessionRequest", ".muvtuber.chatbot.v2.DeleteSessionResponse"],
     ]);
-    expect(file_muvtuber_chatbot_v2_chatbot.proto.service[0]?.method.slice(0, 3).some((m) => m.serverStreaming || m.clientStreaming)).toBe(false);
+    expect(
+      file_muvtuber_chatbot_v2_chatbot.proto.service[0]?.method
+        .slice(0, 3)
+        .some((m) => m.serverStreaming || m.clientStreaming),
+    ).toBe(false);
   });
 });
 

@@ -6,6 +6,7 @@
  * because testkit cannot import chatgpt-client (whose tests use testkit), and
  * core carries no transport.
  */
-export { parseServerSentEvents, readServerSentEvents, SSEDecoder } from "./sse-decoder.js";
+
 export type { ServerSentEvent } from "./sse-decoder.js";
+export { parseServerSentEvents, readServerSentEvents, SSEDecoder } from "./sse-decoder.js";
 export { formatSSE, SSE_DONE } from "./sse-encoder.js";

@@ -89,7 +89,9 @@ export class SSEDecoder {
 }
 
 /** The events of a byte stream, as they complete. */
-export async function* readServerSentEvents(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<ServerSentEvent, void, undefined> {
+export async function* readServerSentEvents(
+  chunks: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<ServerSentEvent, void, undefined> {
   const decoder = new SSEDecoder();
   for await (const chunk of chunks) yield* decoder.push(chunk);
   yield* decoder.end();

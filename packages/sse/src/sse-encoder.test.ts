@@ -16,20 +16,24 @@ describe("formatSSE", () => {
     // Payloads without CR (a CR inside data is a line break on the wire) nor a leading space after the first line.
     const payload = fc.string({ unit: "grapheme", maxLength: 40 }).map((s) => s.replace(/\r/g, ""));
     fc.assert(
-      fc.property(fc.array(payload, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (payloads, cuts) => {
-        const bytes = new TextEncoder().encode(payloads.map(formatSSE).join(""));
-        const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
-        const decoder = new SSEDecoder();
-        const events = [];
-        let from = 0;
-        for (const to of [...points, bytes.length]) {
-          events.push(...decoder.push(bytes.subarray(from, to)));
-          from = to;
-        }
-        events.push(...decoder.end());
-        // An empty payload is an event with one empty data line: it is dispatched as "".
-        expect(events.map(({ data }) => data)).toEqual(payloads);
-      }),
+      fc.property(
+        fc.array(payload, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (payloads, cuts) => {
+          const bytes = new TextEncoder().encode(payloads.map(formatSSE).join(""));
+          const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
+          const decoder = new SSEDecoder();
+          const events = [];
+          let from = 0;
+          for (const to of [...points, bytes.length]) {
+            events.push(...decoder.push(bytes.subarray(from, to)));
+            from = to;
+          }
+          events.push(...decoder.end());
+          // An empty payload is an event with one empty data line: it is dispatched as "".
+          expect(events.map(({ data }) => data)).toEqual(payloads);
+        },
+      ),
     );
   });
 });

@@ -102,11 +102,16 @@ export function decodeRecord(
     ? serverCredentials[config.kind]
     : decodeCredentials({ stored: hash.get("credentials") ?? "", id, cipher });
   if (credentials === undefined || credentials.length === 0) {
-    return { ok: false, reason: config.serverCredential ? `no server credential of kind ${config.kind}` : "credentials unreadable (key?)" };
+    return {
+      ok: false,
+      reason: config.serverCredential ? `no server credential of kind ${config.kind}` : "credentials unreadable (key?)",
+    };
   }
   const conversation = parseJson(hash.get("conversation"));
   if (conversation !== null && !isConversation(conversation)) return { ok: false, reason: "conversation unreadable" };
-  const numbers = ["systemTokens", "createdAt", "conversationStartedAt", "lastActiveAt"].map((field) => Number(hash.get(field)));
+  const numbers = ["systemTokens", "createdAt", "conversationStartedAt", "lastActiveAt"].map((field) =>
+    Number(hash.get(field)),
+  );
   if (!numbers.every(Number.isFinite)) return { ok: false, reason: "timestamps unreadable" };
   const initialPrompt = hash.get("initialPrompt");
   const initialResponse = hash.get("initialResponse");
@@ -158,7 +163,10 @@ function decodeCredentials({
 }
 
 function isConversation(value: unknown): value is ConversationState {
-  return isObject(value) && Object.values(value).every((field) => field === null || ["string", "number", "boolean"].includes(typeof field));
+  return (
+    isObject(value) &&
+    Object.values(value).every((field) => field === null || ["string", "number", "boolean"].includes(typeof field))
+  );
 }
 
 function parseJson(json: string | undefined): unknown {

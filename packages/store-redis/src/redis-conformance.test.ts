@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describeCoordinatorConformance, describeSessionStoreConformance } from "@chatgptchatbot/testkit/testing";
 import { afterAll, beforeAll, describe } from "vitest";
-import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
+import { skipWithoutRedis, startTestRedis, type TestRedis } from "../test/redis-server.js";
 import { RedisConnection } from "./redis-connection.js";
 import { RedisCoordinator } from "./redis-coordinator.js";
 import { RedisSessionStore } from "./redis-session-store.js";

@@ -1,7 +1,7 @@
 import { type Logger, silentLogger } from "@chatgptchatbot/core";
 import { Redis, type RedisOptions, ReplyError } from "ioredis";
 import { RedisKeys } from "./redis-keys.js";
-import { type RedisEndpoint, describeRedisEndpoint, parseRedisUrl } from "./redis-url.js";
+import { describeRedisEndpoint, parseRedisUrl, type RedisEndpoint } from "./redis-url.js";
 import { storeUnavailable } from "./store-unavailable.js";
 
 /** A command without a reply after this long fails (well inside the 3 s the pool may spend on a store call). */
@@ -44,7 +44,12 @@ export class RedisConnection {
   /** Logged once per outage, not once per reconnect attempt. */
   #down = false;
 
-  constructor({ url, prefix, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS, logger = silentLogger }: RedisConnectionOptions) {
+  constructor({
+    url,
+    prefix,
+    commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS,
+    logger = silentLogger,
+  }: RedisConnectionOptions) {
     this.endpoint = typeof url === "string" ? parseRedisUrl(url) : url;
     this.keys = new RedisKeys({ prefix });
     this.logger = logger;
@@ -113,7 +118,8 @@ export class RedisConnection {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.client.status === "ready" && (await this.ping())) return;
-      if (this.#closed || Date.now() >= deadline) throw storeUnavailable(new Error(`Redis at ${this.describe()} is not ready`));
+      if (this.#closed || Date.now() >= deadline)
+        throw storeUnavailable(new Error(`Redis at ${this.describe()} is not ready`));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -144,7 +150,10 @@ export class RedisConnection {
    * it), made on first use; it resubscribes by itself after a reconnect.
    */
   #untilReady(): Promise<void> {
-    const waitMs = this.#notReadySince === undefined ? this.#commandTimeoutMs : this.#notReadySince + this.#commandTimeoutMs - Date.now();
+    const waitMs =
+      this.#notReadySince === undefined
+        ? this.#commandTimeoutMs
+        : this.#notReadySince + this.#commandTimeoutMs - Date.now();
     if (waitMs <= 0) return Promise.reject(new Error(`Redis at ${this.describe()} is unreachable`));
     return new Promise((resolve, reject) => {
       const ready = (): void => {
@@ -162,7 +171,10 @@ export class RedisConnection {
   subscriber(): Redis {
     if (this.#subscriber === undefined) {
       // Its one command (SUBSCRIBE) may wait for the connection: nothing else is sent on it.
-      this.#subscriber = this.#watch(new Redis({ ...this.#options, enableOfflineQueue: true, autoResubscribe: true }), "subscriber");
+      this.#subscriber = this.#watch(
+        new Redis({ ...this.#options, enableOfflineQueue: true, autoResubscribe: true }),
+        "subscriber",
+      );
     }
     return this.#subscriber;
   }
@@ -182,7 +194,10 @@ export class RedisConnection {
     client.on("error", (error: Error) => {
       if (this.#down || this.#closed) return;
       this.#down = true;
-      this.logger.warn({ redis: this.describe(), role, err: error.message }, "session store: Redis unreachable; retrying");
+      this.logger.warn(
+        { redis: this.describe(), role, err: error.message },
+        "session store: Redis unreachable; retrying",
+      );
     });
     client.on("ready", () => {
       if (!this.#down) return;

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { HistoryEntry, TurnLease } from "@chatgptchatbot/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
+import { skipWithoutRedis, startTestRedis, type TestRedis } from "../test/redis-server.js";
 import { sessionRecord as record } from "../test/session-record.js";
 import { RedisConnection } from "./redis-connection.js";
 import { RedisCoordinator } from "./redis-coordinator.js";
@@ -89,7 +89,12 @@ describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
     const held = await a.coordinator.acquireTurn({ sessionId: "s" });
     const order: string[] = [];
     const waiters: Promise<void>[] = [];
-    for (const [name, side] of [["b1", b], ["a1", a], ["b2", b], ["a2", a]] as const) {
+    for (const [name, side] of [
+      ["b1", b],
+      ["a1", a],
+      ["b2", b],
+      ["a2", a],
+    ] as const) {
       waiters.push(
         side.coordinator.acquireTurn({ sessionId: "s" }).then(async (lease) => {
           order.push(name);
@@ -113,11 +118,23 @@ describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
     a.coordinator.close();
     const next = await b.coordinator.acquireTurn({ sessionId: "s" });
     expect(next.token).toBeGreaterThan(old.token);
-    const fresh = { drop: 0, append: [{ role: "user" as const, content: "new", tokens: 1 }], conversation: { turn: 2 }, lastActiveAt: 2 };
+    const fresh = {
+      drop: 0,
+      append: [{ role: "user" as const, content: "new", tokens: 1 }],
+      conversation: { turn: 2 },
+      lastActiveAt: 2,
+    };
     expect(await b.store.appendTurn("s", next.token, fresh)).toBe("written");
-    const stale = { drop: 1, append: [{ role: "user" as const, content: "stale", tokens: 1 }], conversation: null, lastActiveAt: 9 };
+    const stale = {
+      drop: 1,
+      append: [{ role: "user" as const, content: "stale", tokens: 1 }],
+      conversation: null,
+      lastActiveAt: 9,
+    };
     expect(await a.store.appendTurn("s", old.token, stale)).toBe("stale");
-    expect(await a.store.renew("s", old.token, { initialResponse: "stale", conversation: null, conversationStartedAt: 9 })).toBe("stale");
+    expect(
+      await a.store.renew("s", old.token, { initialResponse: "stale", conversation: null, conversationStartedAt: 9 }),
+    ).toBe("stale");
     expect((await a.store.get("s"))?.history.map((e) => e.content)).toEqual(["new"]);
     // Its release frees nothing: the turn is the new holder's.
     await old.release();
@@ -150,7 +167,9 @@ describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
   it("a holder SIGKILLed mid-turn: its lease expires and a waiter on another replica gets the turn", async () => {
     const prefix = `t-${randomUUID().slice(0, 8)}:`;
     const leaseMs = 2_000;
-    const child = spawn(process.execPath, [HOLDER, server.url(), prefix, "s", String(leaseMs)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [HOLDER, server.url(), prefix, "s", String(leaseMs)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     closers.push(() => {
       if (child.exitCode === null) child.kill("SIGKILL");
     });
@@ -211,7 +230,10 @@ describe.skipIf(skipWithoutRedis)("RedisCoordinator across replicas", () => {
     const a = replica(prefix);
     const b = replica(prefix);
     const credential = "sk-test-shared-cooldown-000001";
-    expect(await a.coordinator.acquireCredential({ credentials: [credential], intervalMs: 30_000 })).toEqual({ ok: true, credential });
+    expect(await a.coordinator.acquireCredential({ credentials: [credential], intervalMs: 30_000 })).toEqual({
+      ok: true,
+      credential,
+    });
     const refused = await b.coordinator.acquireCredential({ credentials: [credential], intervalMs: 30_000 });
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.retryAfterMs).toBeGreaterThan(28_000);

@@ -60,7 +60,8 @@ export class RedisCoordinator implements Coordinator {
       ["leaseMs", leaseMs],
       ["pollMs", pollMs],
     ] as const) {
-      if (!Number.isSafeInteger(value) || value < 10) throw new RangeError(`${name} must be an integer of at least 10 ms`);
+      if (!Number.isSafeInteger(value) || value < 10)
+        throw new RangeError(`${name} must be an integer of at least 10 ms`);
     }
     this.#connection = connection;
     this.#leaseMs = leaseMs;
@@ -72,7 +73,9 @@ export class RedisCoordinator implements Coordinator {
     if (credentials.length === 0) throw new RangeError("no credential to acquire");
     if (intervalMs <= 0) return { ok: true, credential: credentials[0]! };
     const keys = credentials.map((credential) => this.#connection.keys.cooldown(credential));
-    const reply = Number(await this.#connection.run((client) => ACQUIRE_CREDENTIAL.run(client, keys, [Math.ceil(intervalMs)])));
+    const reply = Number(
+      await this.#connection.run((client) => ACQUIRE_CREDENTIAL.run(client, keys, [Math.ceil(intervalMs)])),
+    );
     if (reply > 0) return { ok: true, credential: credentials[reply - 1]! };
     return { ok: false, retryAfterMs: -reply };
   }
@@ -84,7 +87,9 @@ export class RedisCoordinator implements Coordinator {
     const lineKeys = this.#lineKeys(sessionId);
     /** Takes a ticket; the turn too, when nobody holds it or waits ahead. */
     const enqueue = async (): Promise<{ ticket: string; token?: string }> => {
-      const reply = await this.#connection.run((client) => ENQUEUE.run(client, lineKeys, [waiterPrefix, this.#leaseMs, this.#leaseMs]));
+      const reply = await this.#connection.run((client) =>
+        ENQUEUE.run(client, lineKeys, [waiterPrefix, this.#leaseMs, this.#leaseMs]),
+      );
       const [ticket, token] = reply as [string, string | undefined];
       return token === undefined ? { ticket } : { ticket, token };
     };
@@ -121,7 +126,9 @@ export class RedisCoordinator implements Coordinator {
     } catch (error) {
       // Leave the line (best effort: if Redis is down, the heartbeat expires and the ticket is skipped).
       const args = [ticket, keys.turnWaiter(sessionId, ticket), keys.turnChannel, sessionId];
-      await this.#connection.run((client) => LEAVE_LINE.run(client, [keys.turnQueue(sessionId)], args)).catch(() => undefined);
+      await this.#connection
+        .run((client) => LEAVE_LINE.run(client, [keys.turnQueue(sessionId)], args))
+        .catch(() => undefined);
       throw error;
     }
   }
@@ -129,7 +136,9 @@ export class RedisCoordinator implements Coordinator {
   async tryAcquireTurn(sessionId: string): Promise<TurnLease | undefined> {
     const waiterPrefix = this.#connection.keys.turnWaiterPrefix(sessionId);
     const lineKeys = this.#lineKeys(sessionId);
-    const reply = await this.#connection.run((client) => TRY_TAKE_TURN.run(client, lineKeys, [this.#leaseMs, waiterPrefix]));
+    const reply = await this.#connection.run((client) =>
+      TRY_TAKE_TURN.run(client, lineKeys, [this.#leaseMs, waiterPrefix]),
+    );
     if (!Array.isArray(reply)) return undefined;
     const [ticket, token] = reply as [string, string];
     return this.#lease({ sessionId, ticket, token: Number(token) });
@@ -171,7 +180,12 @@ export class RedisCoordinator implements Coordinator {
   /** The keys of a session's line, in the order the turn scripts take them. */
   #lineKeys(sessionId: string): string[] {
     const keys = this.#connection.keys;
-    return [keys.turnLease(sessionId), keys.turnQueue(sessionId), keys.turnFence(sessionId), keys.turnTickets(sessionId)];
+    return [
+      keys.turnLease(sessionId),
+      keys.turnQueue(sessionId),
+      keys.turnFence(sessionId),
+      keys.turnTickets(sessionId),
+    ];
   }
 
   /** A turn just taken: handed back at once if the caller gave up meanwhile. */
@@ -201,7 +215,9 @@ export class RedisCoordinator implements Coordinator {
     let extendedAt = Date.now();
     const timer = this.#every(this.#leaseMs / 3, async () => {
       try {
-        const still = await this.#connection.run((client) => EXTEND_TURN.run(client, [leaseKey], [ticket, this.#leaseMs]));
+        const still = await this.#connection.run((client) =>
+          EXTEND_TURN.run(client, [leaseKey], [ticket, this.#leaseMs]),
+        );
         if (still === 1) extendedAt = Date.now();
         else lose(new Error("the session's turn lease expired"));
       } catch (error) {

@@ -14,7 +14,9 @@ export class RedisKeys {
 
   constructor({ prefix = DEFAULT_REDIS_PREFIX }: { prefix?: string } = {}) {
     if (prefix.length > MAX_PREFIX_LENGTH || /[\s\p{Cc}]/u.test(prefix)) {
-      throw new RangeError(`a Redis key prefix is at most ${MAX_PREFIX_LENGTH} characters, without spaces or control characters`);
+      throw new RangeError(
+        `a Redis key prefix is at most ${MAX_PREFIX_LENGTH} characters, without spaces or control characters`,
+      );
     }
     this.prefix = prefix;
   }

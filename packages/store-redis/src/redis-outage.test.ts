@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ChatbotError, ErrorCode } from "@chatgptchatbot/core";
 import { caught } from "@chatgptchatbot/testkit/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
+import { skipWithoutRedis, startTestRedis, type TestRedis } from "../test/redis-server.js";
 import { sessionRecord as record } from "../test/session-record.js";
 import { RedisConnection } from "./redis-connection.js";
 import { RedisCoordinator } from "./redis-coordinator.js";
@@ -35,7 +35,11 @@ function replica({
   url = server.url(),
   prefix = `t-${randomUUID().slice(0, 8)}:`,
   leaseMs,
-}: { url?: string; prefix?: string; leaseMs?: number } = {}) {
+}: {
+  url?: string;
+  prefix?: string;
+  leaseMs?: number;
+} = {}) {
   const connection = new RedisConnection({ url, prefix });
   const coordinator = new RedisCoordinator({ connection, leaseMs, pollMs: 50 });
   closers.push(async () => {
@@ -70,7 +74,12 @@ describe.skipIf(skipWithoutRedis)("Redis down", () => {
     const b = replica({ prefix: a.connection.keys.prefix });
     await a.store.create(record("s"));
     const first = await a.coordinator.acquireTurn({ sessionId: "s" });
-    const before = { drop: 0, append: [{ role: "user" as const, content: "before", tokens: 2 }], conversation: null, lastActiveAt: 2 };
+    const before = {
+      drop: 0,
+      append: [{ role: "user" as const, content: "before", tokens: 2 }],
+      conversation: null,
+      lastActiveAt: 2,
+    };
     expect(await a.store.appendTurn("s", first.token, before)).toBe("written");
     await first.release();
     expect(a.connection.isReady()).toBe(true);
@@ -79,12 +88,16 @@ describe.skipIf(skipWithoutRedis)("Redis down", () => {
     expect(await eventually(() => !a.connection.isReady() && !b.connection.isReady(), 5_000)).toBeLessThan(5_000);
     expect(await a.connection.ping()).toBe(false);
     await failsFast(() => a.store.get("s"));
-    await failsFast(() => b.store.appendTurn("s", first.token + 1, { drop: 0, append: [], conversation: null, lastActiveAt: 3 }));
+    await failsFast(() =>
+      b.store.appendTurn("s", first.token + 1, { drop: 0, append: [], conversation: null, lastActiveAt: 3 }),
+    );
     await failsFast(() => a.store.size());
     await failsFast(() => a.store.list());
     await failsFast(() => a.store.create(record("t")));
     await failsFast(() => b.store.delete("s"));
-    await failsFast(() => a.coordinator.acquireCredential({ credentials: ["sk-test-outage-0000000000001"], intervalMs: 1_000 }));
+    await failsFast(() =>
+      a.coordinator.acquireCredential({ credentials: ["sk-test-outage-0000000000001"], intervalMs: 1_000 }),
+    );
     await failsFast(() => a.coordinator.acquireTurn({ sessionId: "s", signal: AbortSignal.timeout(60_000) }));
     await failsFast(() => b.coordinator.tryAcquireTurn("s"));
     await failsFast(() => a.coordinator.reserveSlot({ limit: 10, occupied: async () => 0 }));
@@ -97,7 +110,12 @@ describe.skipIf(skipWithoutRedis)("Redis down", () => {
     await eventually(() => a.connection.isReady() && b.connection.isReady(), 10_000);
     // The restarted server has forgotten the scripts: they load again on NOSCRIPT.
     const lease = await b.coordinator.acquireTurn({ sessionId: "s" });
-    const after = { drop: 0, append: [{ role: "user" as const, content: "after", tokens: 2 }], conversation: null, lastActiveAt: 4 };
+    const after = {
+      drop: 0,
+      append: [{ role: "user" as const, content: "after", tokens: 2 }],
+      conversation: null,
+      lastActiveAt: 4,
+    };
     expect(await b.store.appendTurn("s", lease.token, after)).toBe("written");
     await lease.release();
     expect((await a.store.get("s"))?.history.map((e) => e.content)).toEqual(["before", "after"]);

@@ -22,7 +22,8 @@ export class RedisScript {
   }
 
   async run(client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    if (this.#keys !== undefined && keys.length !== this.#keys) throw new RangeError(`script takes ${this.#keys} keys, got ${keys.length}`);
+    if (this.#keys !== undefined && keys.length !== this.#keys)
+      throw new RangeError(`script takes ${this.#keys} keys, got ${keys.length}`);
     try {
       return await client.evalsha(this.#sha, keys.length, ...keys, ...args);
     } catch (error) {

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { recordingLogger } from "@chatgptchatbot/testkit/testing";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
-import { TEST_CONFIG, sessionRecord } from "../test/session-record.js";
+import { skipWithoutRedis, startTestRedis, type TestRedis } from "../test/redis-server.js";
+import { sessionRecord, TEST_CONFIG } from "../test/session-record.js";
 import { testSealer } from "../test/test-sealer.js";
 import { RedisConnection } from "./redis-connection.js";
 import { RedisSessionStore, type RedisSessionStoreOptions } from "./redis-session-store.js";
@@ -59,7 +59,12 @@ describe.skipIf(skipWithoutRedis)("RedisSessionStore", () => {
     const history = `${prefix}session:{a}:history`;
     expect(await raw.pttl(hash)).toBeGreaterThan(59_000);
     await raw.pexpire(hash, 5_000);
-    await store.appendTurn("a", 1, { drop: 0, append: [{ role: "user", content: "hi", tokens: 5 }], conversation: null, lastActiveAt: 2 });
+    await store.appendTurn("a", 1, {
+      drop: 0,
+      append: [{ role: "user", content: "hi", tokens: 5 }],
+      conversation: null,
+      lastActiveAt: 2,
+    });
     expect(await raw.pttl(hash)).toBeGreaterThan(59_000);
     expect(await raw.pttl(history)).toBeGreaterThan(59_000);
     await raw.pexpire(hash, 5_000);
@@ -75,7 +80,9 @@ describe.skipIf(skipWithoutRedis)("RedisSessionStore", () => {
     expect(await store.get("short")).toBeUndefined();
     expect(await store.size()).toBe(0);
     expect(await store.list()).toEqual([]);
-    expect(await store.appendTurn("short", 1, { drop: 0, append: [], conversation: null, lastActiveAt: 1 })).toBe("not-found");
+    expect(await store.appendTurn("short", 1, { drop: 0, append: [], conversation: null, lastActiveAt: 1 })).toBe(
+      "not-found",
+    );
   });
 
   it("with no TTL, records stay", async () => {
@@ -94,7 +101,12 @@ describe.skipIf(skipWithoutRedis)("RedisSessionStore", () => {
     await store.create(record("a", { history: entries }));
     const history = `${prefix}session:{a}:history`;
     const before = await raw.lrange(history, 2, -1);
-    const turn = { drop: 2, append: [{ role: "user" as const, content: "new", tokens: 5 }], conversation: { turn: 1 }, lastActiveAt: 9 };
+    const turn = {
+      drop: 2,
+      append: [{ role: "user" as const, content: "new", tokens: 5 }],
+      conversation: { turn: 1 },
+      lastActiveAt: 9,
+    };
     await store.appendTurn("a", 1, turn);
     const after = await raw.lrange(history, 0, -1);
     expect(after.slice(0, -1)).toEqual(before);
@@ -132,10 +144,10 @@ describe.skipIf(skipWithoutRedis)("RedisSessionStore", () => {
     await store.create(record("good"));
     await store.create(record("bad"));
     await raw.hset(`${prefix}session:{bad}`, "config", "{not json");
-    await raw.rpush(`${prefix}session:{good}:history`, "[\"user\",\"ok\",3]");
+    await raw.rpush(`${prefix}session:{good}:history`, '["user","ok",3]');
     expect(await store.get("bad")).toBeUndefined();
     expect((await store.list()).map((r) => r.id)).toEqual(["good"]);
-    await raw.rpush(`${prefix}session:{good}:history`, "[\"system\",\"injected\",3]");
+    await raw.rpush(`${prefix}session:{good}:history`, '["system","injected",3]');
     expect(await store.get("good")).toBeUndefined();
   });
 
@@ -145,7 +157,12 @@ describe.skipIf(skipWithoutRedis)("RedisSessionStore", () => {
     // Make the history key the wrong type: RPUSH fails inside the script, after the fence check.
     await raw.del(`${prefix}session:{a}:history`);
     await raw.set(`${prefix}session:{a}:history`, "not a list");
-    const turn = { drop: 0, append: [{ role: "user" as const, content: "x", tokens: 1 }], conversation: { turn: 5 }, lastActiveAt: 99 };
+    const turn = {
+      drop: 0,
+      append: [{ role: "user" as const, content: "x", tokens: 1 }],
+      conversation: { turn: 5 },
+      lastActiveAt: 99,
+    };
     await expect(store.appendTurn("a", 5, turn)).rejects.toThrow("session store unavailable");
     const fields = await raw.hgetall(`${prefix}session:{a}`);
     expect(fields.fence).toBe("0");

@@ -1,14 +1,21 @@
 import type { RenewWrite, SessionRecord, SessionStore, TurnWrite, WriteOutcome } from "@chatgptchatbot/core";
 import {
   type CredentialSealer,
-  type ServerCredentials,
   decodeRecord,
   encodeConversation,
   encodeEntry,
   encodeFields,
+  type ServerCredentials,
 } from "./record-codec.js";
 import type { RedisConnection } from "./redis-connection.js";
-import { APPEND_TURN, COUNT_SESSIONS, CREATE_SESSION, DELETE_SESSION, READ_SESSION, RENEW_SESSION } from "./session-scripts.js";
+import {
+  APPEND_TURN,
+  COUNT_SESSIONS,
+  CREATE_SESSION,
+  DELETE_SESSION,
+  READ_SESSION,
+  RENEW_SESSION,
+} from "./session-scripts.js";
 
 export interface RedisSessionStoreOptions {
   /** The connection it shares with the {@link RedisCoordinator}. */
@@ -75,7 +82,9 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async size(): Promise<number> {
-    return Number(await this.#connection.run((client) => COUNT_SESSIONS.run(client, [this.#connection.keys.sessionIndex], [])));
+    return Number(
+      await this.#connection.run((client) => COUNT_SESSIONS.run(client, [this.#connection.keys.sessionIndex], [])),
+    );
   }
 
   async list(): Promise<SessionRecord[]> {
@@ -102,7 +111,10 @@ export class RedisSessionStore implements SessionStore {
     const decoded = decodeRecord(id, fields, history, this.#codec);
     if (decoded.ok) return decoded.record;
     // A record this replica cannot read is reported and treated as absent, never served half-read.
-    this.#connection.logger.warn({ session: id.slice(0, 8), problem: decoded.reason }, "session store: unreadable record skipped");
+    this.#connection.logger.warn(
+      { session: id.slice(0, 8), problem: decoded.reason },
+      "session store: unreadable record skipped",
+    );
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RedisUrlError, describeRedisEndpoint, parseRedisUrl } from "./redis-url.js";
+import { describeRedisEndpoint, parseRedisUrl, RedisUrlError } from "./redis-url.js";
 
 describe("parseRedisUrl", () => {
   it("reads a password without a user, a port and a database", () => {

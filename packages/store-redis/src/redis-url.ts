@@ -46,7 +46,8 @@ export function parseRedisUrl(text: string): RedisEndpoint {
   if (url.search !== "" || url.hash !== "") throw new RedisUrlError("the Redis URL takes no query or fragment");
   const port = url.port === "" ? DEFAULT_PORT : Number(url.port);
   const path = url.pathname.replace(/^\//, "");
-  if (path !== "" && !/^\d{1,7}$/.test(path)) throw new RedisUrlError(`the database must be a number, as in redis://host:6379/0`);
+  if (path !== "" && !/^\d{1,7}$/.test(path))
+    throw new RedisUrlError(`the database must be a number, as in redis://host:6379/0`);
   const db = path === "" ? 0 : Number(path);
   if (db > MAX_DB) throw new RedisUrlError(`the database number ${db} is too large`);
   return {

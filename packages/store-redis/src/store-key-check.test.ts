@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
+import { skipWithoutRedis, startTestRedis, type TestRedis } from "../test/redis-server.js";
 import { testSealer } from "../test/test-sealer.js";
 import { RedisConnection } from "./redis-connection.js";
-import { RedisStoreKeyError, checkStoreKey } from "./store-key-check.js";
+import { checkStoreKey, RedisStoreKeyError } from "./store-key-check.js";
 
 describe.skipIf(skipWithoutRedis)("checkStoreKey", () => {
   let server: TestRedis;
@@ -32,7 +32,9 @@ describe.skipIf(skipWithoutRedis)("checkStoreKey", () => {
     await expect(wrong).rejects.toThrow(RedisStoreKeyError);
     await expect(wrong).rejects.toThrow(/CHATBOT_STORE_KEY is not the key this store was written with$/);
     const none = checkStoreKey({ connection: connect(prefix), cipher: undefined });
-    await expect(none).rejects.toThrow(/^session store redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0 .*CHATBOT_STORE_KEY is not set/);
+    await expect(none).rejects.toThrow(
+      /^session store redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0 .*CHATBOT_STORE_KEY is not set/,
+    );
     await expect(none).rejects.not.toThrow(/test-only-key-check-pass/);
   });
 

@@ -30,7 +30,9 @@ export async function checkStoreKey({
   const key = `${connection.keys.prefix}key-check`;
   const where = `session store ${connection.describe()} (prefix ${JSON.stringify(connection.keys.prefix)})`;
   if (cipher !== undefined) {
-    const sealed = Buffer.from(cipher.seal({ plaintext: KEY_CHECK_PLAINTEXT, context: KEY_CHECK_CONTEXT })).toString("base64");
+    const sealed = Buffer.from(cipher.seal({ plaintext: KEY_CHECK_PLAINTEXT, context: KEY_CHECK_CONTEXT })).toString(
+      "base64",
+    );
     await connection.run((client) => client.set(key, sealed, "NX"));
   }
   const stored = await connection.run((client) => client.get(key));

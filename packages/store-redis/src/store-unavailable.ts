@@ -15,5 +15,7 @@ export function storeUnavailable(cause: unknown): ChatbotError {
 
 /** Whether an error is the one {@link storeUnavailable} builds. */
 export function isStoreUnavailable(error: unknown): boolean {
-  return error instanceof ChatbotError && error.code === ErrorCode.Unavailable && error.message === STORE_UNAVAILABLE_MESSAGE;
+  return (
+    error instanceof ChatbotError && error.code === ErrorCode.Unavailable && error.message === STORE_UNAVAILABLE_MESSAGE
+  );
 }

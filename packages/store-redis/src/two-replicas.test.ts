@@ -5,9 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { ChatbotError, ErrorCode, SessionPool, type SessionPoolOptions } from "@chatgptchatbot/core";
-import { ScriptedBackend, caught, sessionConfig } from "@chatgptchatbot/testkit/testing";
+import { caught, ScriptedBackend, sessionConfig } from "@chatgptchatbot/testkit/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type TestRedis, skipWithoutRedis, startTestRedis } from "../test/redis-server.js";
+import { skipWithoutRedis, startTestRedis, type TestRedis } from "../test/redis-server.js";
 import { RedisConnection } from "./redis-connection.js";
 import { RedisCoordinator } from "./redis-coordinator.js";
 import { RedisSessionStore } from "./redis-session-store.js";
@@ -90,9 +90,13 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis", () => {
     );
     expect(replies).toEqual(Array.from({ length: 20 }, (_, n) => `echo: prompt ${n}`));
     // Each request saw every turn before it and nothing else: the history it was sent grows by two each time.
-    const seen = [...a.backend.requests, ...b.backend.requests].map((request) => request.history.length).sort((x, y) => x - y);
+    const seen = [...a.backend.requests, ...b.backend.requests]
+      .map((request) => request.history.length)
+      .sort((x, y) => x - y);
     expect(seen).toEqual(Array.from({ length: 20 }, (_, n) => 2 * n));
-    const history = b.backend.requests.concat(a.backend.requests).sort((x, y) => y.history.length - x.history.length)[0]?.history ?? [];
+    const history =
+      b.backend.requests.concat(a.backend.requests).sort((x, y) => y.history.length - x.history.length)[0]?.history ??
+      [];
     expect(history).toHaveLength(38);
     for (let i = 0; i < history.length; i += 2) {
       expect(history[i]?.role).toBe("user");
@@ -109,7 +113,7 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis", () => {
     await a.pool.delete(sessionId);
     const error = await caught(b.pool.chat({ sessionId, prompt: "still there?" }));
     expect((error as ChatbotError).code).toBe(ErrorCode.SessionNotFound);
-    expect((await caught(b.pool.delete(sessionId)) as ChatbotError).code).toBe(ErrorCode.SessionNotFound);
+    expect(((await caught(b.pool.delete(sessionId))) as ChatbotError).code).toBe(ErrorCode.SessionNotFound);
   });
 
   it("the session limit holds across replicas, even for simultaneous creates", async () => {
@@ -124,7 +128,10 @@ describe.skipIf(skipWithoutRedis)("two replicas on one Redis", () => {
   });
 
   it("a renewal due is done once, whichever replicas sweep", async () => {
-    const [a, b] = twoReplicas({ renewIntervalMs: 200, zombieAfterMs: 60_000 }, () => new ScriptedBackend({ initialPrompt: "ask" }));
+    const [a, b] = twoReplicas(
+      { renewIntervalMs: 200, zombieAfterMs: 60_000 },
+      () => new ScriptedBackend({ initialPrompt: "ask" }),
+    );
     const { sessionId } = await a.pool.create({ config: sessionConfig(), initialPrompt: "Be a cat." });
     await a.pool.chat({ sessionId, prompt: "hi" });
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestRedis, skipWithoutRedis, startTestRedis } from "./redis-server.js";
+import { skipWithoutRedis, startTestRedis, type TestRedis } from "./redis-server.js";
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 

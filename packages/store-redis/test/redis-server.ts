@@ -39,13 +39,21 @@ async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
 
 /** Starts `redis-server` from PATH (Debian's package) on 127.0.0.1, optionally with `requirepass`. */
-export async function startTestRedis({ password, persist = false }: { password?: string; persist?: boolean } = {}): Promise<TestRedis> {
+export async function startTestRedis({
+  password,
+  persist = false,
+}: {
+  password?: string;
+  persist?: boolean;
+} = {}): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), "chatbot-redis-"));
   let port = await freePort();
   let child: ChildProcess | undefined;
@@ -116,7 +124,8 @@ export async function startTestRedis({ password, persist = false }: { password?:
     get pid() {
       return child?.pid;
     },
-    url: (db = 0) => `redis://${password === undefined ? "" : `:${encodeURIComponent(password)}@`}127.0.0.1:${port}/${db}`,
+    url: (db = 0) =>
+      `redis://${password === undefined ? "" : `:${encodeURIComponent(password)}@`}127.0.0.1:${port}/${db}`,
     stop,
     start: launch,
     close: async () => {

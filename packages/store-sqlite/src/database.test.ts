@@ -1,4 +1,4 @@
-import { closeSync, openSync, statSync, writeFileSync, writeSync, readFileSync, chmodSync } from "node:fs";
+import { chmodSync, closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

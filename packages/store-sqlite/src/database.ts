@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { migrate, pragmaNumber, type Migration } from "./schema.js";
+import { type Migration, migrate, pragmaNumber } from "./schema.js";
 import { toStoreError } from "./sqlite-failure.js";
 import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
 

@@ -22,7 +22,9 @@ export function defaultStorePath({
   // The specification says a relative value is invalid and must be ignored.
   if (xdg !== undefined && xdg !== "" && isAbsolute(xdg)) return join(xdg, "chatgptchatbot", "sessions.db");
   if (!isAbsolute(homeDir)) {
-    throw new Error("no absolute home folder and no absolute XDG_STATE_HOME: set CHATBOT_STORE to sqlite:/absolute/path");
+    throw new Error(
+      "no absolute home folder and no absolute XDG_STATE_HOME: set CHATBOT_STORE to sqlite:/absolute/path",
+    );
   }
   return join(homeDir, ".local", "state", "chatgptchatbot", "sessions.db");
 }

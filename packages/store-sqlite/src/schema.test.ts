@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tempFolder } from "../test/fixtures.js";
-import { APPLICATION_ID, migrate, pragmaNumber, type Migration } from "./schema.js";
+import { APPLICATION_ID, type Migration, migrate, pragmaNumber } from "./schema.js";
 
 let folder: ReturnType<typeof tempFolder>;
 let db: DatabaseSync;
@@ -19,9 +19,9 @@ afterEach(() => {
 const v1: Migration = { version: 1, sql: "CREATE TABLE a (x INTEGER)" };
 const v2: Migration = { version: 2, sql: "ALTER TABLE a ADD COLUMN y TEXT NOT NULL DEFAULT 'none'" };
 const tables = (): string[] =>
-  (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map(
-    (row) => row.name,
-  );
+  (
+    db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>
+  ).map((row) => row.name);
 
 describe("migrate", () => {
   it("takes a new file through every step and marks it as ours", () => {

@@ -1,5 +1,4 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { ACCESS_TOKEN_KIND, API_KEY_KIND } from "@chatgptchatbot/core";
 import type {
   ConversationState,
   HistoryEntry,
@@ -9,8 +8,9 @@ import type {
   TurnWrite,
   WriteOutcome,
 } from "@chatgptchatbot/core";
+import { ACCESS_TOKEN_KIND, API_KEY_KIND } from "@chatgptchatbot/core";
 import { CooldownTable } from "./cooldown-table.js";
-import { isSealed, type CredentialCipher } from "./credential-cipher.js";
+import { type CredentialCipher, isSealed } from "./credential-cipher.js";
 import { decodeConfig, decodeConversation, decodeCredentials } from "./record-codec.js";
 import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
 
@@ -192,7 +192,11 @@ export class SessionTable {
     const history: HistoryEntry[] = [];
     for (const message of messages) {
       if (message.role !== "user" && message.role !== "assistant") {
-        throw new SqliteStoreError({ problem: SqliteStoreProblem.Corrupt, file: this.#file, detail: "a message has an unknown role" });
+        throw new SqliteStoreError({
+          problem: SqliteStoreProblem.Corrupt,
+          file: this.#file,
+          detail: "a message has an unknown role",
+        });
       }
       history.push({ role: message.role, content: message.content, tokens: message.tokens });
     }
@@ -225,9 +229,15 @@ export class SessionTable {
   readState(name: string): string | undefined {
     const row = this.#sql.selectMeta.get(stateKey(name)) as { value: Uint8Array } | undefined;
     if (row === undefined) return undefined;
-    const text = isSealed(row.value) ? this.#cipher?.open({ sealed: row.value, context: stateKey(name) }) : decodeUtf8(row.value);
+    const text = isSealed(row.value)
+      ? this.#cipher?.open({ sealed: row.value, context: stateKey(name) })
+      : decodeUtf8(row.value);
     if (text === undefined) {
-      throw new SqliteStoreError({ problem: SqliteStoreProblem.Corrupt, file: this.#file, detail: `the saved ${name} is unreadable` });
+      throw new SqliteStoreError({
+        problem: SqliteStoreProblem.Corrupt,
+        file: this.#file,
+        detail: `the saved ${name} is unreadable`,
+      });
     }
     return text;
   }
@@ -279,7 +289,8 @@ export class SessionTable {
     return this.#transaction(() => {
       const state = encodeConversation(conversation);
       if (placement !== undefined) {
-        if (this.#sql.updateTurnBySid.get(state, lastActiveAt, fence, placement.sid, fence) === undefined) return this.#refusal(id);
+        if (this.#sql.updateTurnBySid.get(state, lastActiveAt, fence, placement.sid, fence) === undefined)
+          return this.#refusal(id);
         if (drop > 0) this.#sql.deleteBefore.run(placement.sid, placement.first + drop);
         append.forEach((entry, i) => {
           this.#sql.insertMessage.run(placement.sid, placement.next + i, entry.role, entry.content, entry.tokens);
@@ -289,7 +300,8 @@ export class SessionTable {
       const updated = this.#sql.updateTurn.get(state, lastActiveAt, fence, id, fence) as { sid: number } | undefined;
       if (updated === undefined) return this.#refusal(id);
       if (drop > 0) this.#sql.deleteOldest.run(updated.sid, updated.sid, drop);
-      for (const entry of append) this.#sql.appendMessage.run(updated.sid, entry.role, entry.content, entry.tokens, updated.sid);
+      for (const entry of append)
+        this.#sql.appendMessage.run(updated.sid, entry.role, entry.content, entry.tokens, updated.sid);
       return "written";
     });
   }
@@ -380,7 +392,11 @@ export class SessionTable {
       if (decoded === undefined) throw fail("its credentials cannot be decrypted or read");
       credentials = decoded;
     }
-    const config: SessionConfig = { ...base, credentials: [...credentials], serverCredential: row.credentials === null };
+    const config: SessionConfig = {
+      ...base,
+      credentials: [...credentials],
+      serverCredential: row.credentials === null,
+    };
     let conversation: ConversationState | null = null;
     if (row.conversation !== null) {
       const decoded = decodeConversation(row.conversation);
@@ -450,8 +466,12 @@ function prepareStatements(db: DatabaseSync) {
     highestFence: p("SELECT max(fence) AS fence FROM sessions"),
     // The fence test is in the WHERE: a refused write changes nothing, and
     // an accepted one raises the stored fence in the same statement.
-    updateTurn: p("UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE id = ? AND fence <= ? RETURNING sid"),
-    updateTurnBySid: p("UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE sid = ? AND fence <= ? RETURNING sid"),
+    updateTurn: p(
+      "UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE id = ? AND fence <= ? RETURNING sid",
+    ),
+    updateTurnBySid: p(
+      "UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE sid = ? AND fence <= ? RETURNING sid",
+    ),
     deleteBefore: p("DELETE FROM messages WHERE sid = ? AND seq < ?"),
     updateRenew: p(
       `UPDATE sessions SET initial_response = ?, conversation = ?, conversation_started_at = ?, fence = ?
@@ -460,7 +480,9 @@ function prepareStatements(db: DatabaseSync) {
     deleteSession: p("DELETE FROM sessions WHERE id = ?"),
     deleteMessages: p("DELETE FROM messages WHERE sid = ?"),
     // The oldest `?` entries: a walk of the primary key's first rows, no scan.
-    deleteOldest: p("DELETE FROM messages WHERE sid = ? AND seq IN (SELECT seq FROM messages WHERE sid = ? ORDER BY seq LIMIT ?)"),
+    deleteOldest: p(
+      "DELETE FROM messages WHERE sid = ? AND seq IN (SELECT seq FROM messages WHERE sid = ? ORDER BY seq LIMIT ?)",
+    ),
     insertMessage: p("INSERT INTO messages (sid, seq, role, content, tokens) VALUES (?, ?, ?, ?, ?)"),
     // The next sequence number comes from the primary key's last entry (one
     // index lookup), so appending needs no read of the history first.

@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatbotError, ErrorCode } from "@chatgptchatbot/core";
 import { describeCoordinatorConformance } from "@chatgptchatbot/testkit/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeRecord, tempFolder, turn } from "../test/fixtures.js";
 import { SessionTable } from "./session-table.js";
 import { SqliteCoordinator } from "./sqlite-coordinator.js";
@@ -81,7 +81,9 @@ describe("SqliteCoordinator across a restart", () => {
       .join("\n");
     expect(disk).not.toContain("sk-test-never-on-disk-ABCD");
     const db = new DatabaseSync(file, { readOnly: true });
-    const rows = db.prepare("SELECT credential_hash, last_used_at FROM cooldowns").all() as Array<{ credential_hash: Uint8Array }>;
+    const rows = db.prepare("SELECT credential_hash, last_used_at FROM cooldowns").all() as Array<{
+      credential_hash: Uint8Array;
+    }>;
     db.close();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.credential_hash).toHaveLength(32);
@@ -92,7 +94,9 @@ describe("SqliteCoordinator across a restart", () => {
     await store.create(makeRecord({ id: "s-1", turns: 1 }));
     // An earlier process whose clock was an hour ahead.
     const ahead = (1_700_000_000_000 + 3_600_000) * 1000;
-    expect(await store.appendTurn("s-1", ahead, { drop: 0, append: turn(1), conversation: null, lastActiveAt: 1 })).toBe("written");
+    expect(
+      await store.appendTurn("s-1", ahead, { drop: 0, append: turn(1), conversation: null, lastActiveAt: 1 }),
+    ).toBe("written");
     const coordinator = restart({ now: 1_700_000_000_000 });
     const lease = await coordinator.acquireTurn({ sessionId: "s-1" });
     expect(lease.token).toBeGreaterThan(ahead);
@@ -119,13 +123,17 @@ describe("SqliteCoordinator across a restart", () => {
     const store = new SqliteSessionStore({ table: new SessionTable({ db, file, cipher: undefined }) });
     opened.push(store);
     const coordinator = new SqliteCoordinator({ store, now: () => 1_700_000_000_000 });
-    const error = await coordinator.acquireCredential({ credentials: ["sk-test-ro-1111"], intervalMs: 1_000 }).catch((e: unknown) => e);
+    const error = await coordinator
+      .acquireCredential({ credentials: ["sk-test-ro-1111"], intervalMs: 1_000 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChatbotError);
     expect((error as ChatbotError).code).toBe(ErrorCode.Unavailable);
     expect((error as ChatbotError).message).toBe("session store unavailable");
     expect(((error as ChatbotError).cause as SqliteStoreError).problem).toBe(SqliteStoreProblem.Unavailable);
     // Not recorded in memory either: nothing was handed out.
-    const again = await coordinator.acquireCredential({ credentials: ["sk-test-ro-1111"], intervalMs: 1_000 }).catch((e: unknown) => e);
+    const again = await coordinator
+      .acquireCredential({ credentials: ["sk-test-ro-1111"], intervalMs: 1_000 })
+      .catch((e: unknown) => e);
     expect(again).toBeInstanceOf(ChatbotError);
   });
 });

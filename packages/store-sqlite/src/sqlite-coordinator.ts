@@ -1,18 +1,18 @@
 import {
   ChatbotError,
-  ErrorCode,
-  MemoryCoordinator,
   type Coordinator,
   type CredentialGrant,
   type CredentialRequest,
+  ErrorCode,
+  MemoryCoordinator,
   type SlotRequest,
   type SlotReservation,
   type TurnLease,
   type TurnRequest,
 } from "@chatgptchatbot/core";
 import type { CooldownTable } from "./cooldown-table.js";
-import type { SqliteSessionStore } from "./sqlite-session-store.js";
 import { toStoreError } from "./sqlite-failure.js";
+import type { SqliteSessionStore } from "./sqlite-session-store.js";
 
 /** Past this many tracked credentials, cooled-down ones are forgotten on the next acquire (memory and file). */
 const PRUNE_ABOVE = 1024;

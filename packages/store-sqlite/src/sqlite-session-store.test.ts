@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatbotError, ErrorCode, type SessionRecord, type TurnWrite } from "@chatgptchatbot/core";
 import { describeSessionStoreConformance } from "@chatgptchatbot/testkit/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeRecord, tempFolder, turn } from "../test/fixtures.js";
 import { openDatabase } from "./database.js";
 import { SessionTable } from "./session-table.js";
@@ -48,7 +48,10 @@ function installAudit(): { counts: () => Record<string, number> } {
   `);
   return {
     counts: () => {
-      const rows = db.prepare("SELECT op, count(*) AS n FROM audit GROUP BY op").all() as Array<{ op: string; n: number }>;
+      const rows = db.prepare("SELECT op, count(*) AS n FROM audit GROUP BY op").all() as Array<{
+        op: string;
+        n: number;
+      }>;
       db.exec("DELETE FROM audit");
       return Object.fromEntries(rows.map((row) => [row.op, row.n]));
     },
@@ -78,7 +81,8 @@ function chat(n: number, drop = 0): TurnWrite {
 }
 
 describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $cache)", ({ cache }) => {
-  const open = (options: Partial<SqliteSessionStoreOptions> = {}): SqliteSessionStore => openStore({ cache, ...options });
+  const open = (options: Partial<SqliteSessionStoreOptions> = {}): SqliteSessionStore =>
+    openStore({ cache, ...options });
 
   it("round-trips every field of a record, across a reopen", async () => {
     const record = { ...makeRecord({ id: "s-1", turns: 3 }), initialResponse: "Hi chat!" };
@@ -98,7 +102,14 @@ describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $
     const base = makeRecord({ id: "s-2" });
     const record: SessionRecord = {
       ...base,
-      config: { ...base.config, model: undefined, temperature: undefined, kind: "access-token", version: 1, filter: false },
+      config: {
+        ...base.config,
+        model: undefined,
+        temperature: undefined,
+        kind: "access-token",
+        version: 1,
+        filter: false,
+      },
       conversation: null,
     };
     const store = open();
@@ -161,7 +172,9 @@ describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $
     expect(await store.appendTurn("s-1", 5_000, chat(1))).toBe("written");
     const again = reopen(store);
     expect(await again.appendTurn("s-1", 4_999, chat(2))).toBe("stale");
-    expect(await again.renew("s-1", 4_999, { initialResponse: "", conversation: null, conversationStartedAt: 1 })).toBe("stale");
+    expect(await again.renew("s-1", 4_999, { initialResponse: "", conversation: null, conversationStartedAt: 1 })).toBe(
+      "stale",
+    );
     expect(await again.appendTurn("s-2", 1, chat(2))).toBe("written");
     expect((await again.get("s-1"))!.history).toEqual([...turn(0), ...turn(1)]);
     expect(await again.appendTurn("s-1", 5_000, chat(2))).toBe("written");
@@ -188,7 +201,10 @@ describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $
     expect((await again.list()).map((r) => r.id)).toEqual(["s-1"]);
     await again.create(makeRecord({ id: "s-2" }));
     expect(await again.appendTurn("s-1", 1, chat(1))).toBe("written");
-    expect((await again.list()).map((r) => [r.id, r.history.length]).sort()).toEqual([["s-1", 4], ["s-2", 0]]);
+    expect((await again.list()).map((r) => [r.id, r.history.length]).sort()).toEqual([
+      ["s-1", 4],
+      ["s-2", 0],
+    ]);
     await again.delete("s-1");
     expect((await again.list()).map((r) => r.id)).toEqual(["s-2"]);
     expect(await again.get("s-1")).toBeUndefined();
@@ -202,7 +218,9 @@ describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $
     const listed = await again.list();
     expect(listed.map((r) => r.id).sort()).toEqual(["s-1", "s-2"]);
     expect(await again.appendTurn("s-1", 1, chat(5, 2))).toBe("written");
-    expect(await again.renew("s-2", 1, { initialResponse: "new", conversation: null, conversationStartedAt: 7 })).toBe("written");
+    expect(await again.renew("s-2", 1, { initialResponse: "new", conversation: null, conversationStartedAt: 7 })).toBe(
+      "written",
+    );
     expect((await again.get("s-1"))!.history).toEqual([...turn(1), ...turn(5)]);
     expect((await again.get("s-1"))!.conversation).toEqual({ conversationId: "c", turn: 5 });
     expect((await again.get("s-2"))!.history).toEqual([]);
@@ -210,18 +228,25 @@ describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $
     // Read now: later turns go by the read placement.
     expect(await again.appendTurn("s-1", 2, chat(6, 2))).toBe("written");
     expect((await again.get("s-1"))!.history).toEqual([...turn(5), ...turn(6)]);
-    expect(JSON.parse(JSON.stringify(await again.list()))).toEqual(JSON.parse(JSON.stringify(await reopen(again).list())));
+    expect(JSON.parse(JSON.stringify(await again.list()))).toEqual(
+      JSON.parse(JSON.stringify(await reopen(again).list())),
+    );
   });
 
   it("lists activity without reading histories", async () => {
     const store = open();
     await store.create(makeRecord({ id: "s-1", turns: 2, now: 1000 }));
-    expect(await store.listActivity()).toEqual([{ id: "s-1", createdAt: 1000, conversationStartedAt: 1001, lastActiveAt: 1002 }]);
+    expect(await store.listActivity()).toEqual([
+      { id: "s-1", createdAt: 1000, conversationStartedAt: 1001, lastActiveAt: 1002 },
+    ]);
   });
 });
 
 /** Runs `check` on the store, then on the same file reopened (what a restart reads). */
-async function beforeAndAfterReopen(store: SqliteSessionStore, check: (reader: SqliteSessionStore) => Promise<void>): Promise<void> {
+async function beforeAndAfterReopen(
+  store: SqliteSessionStore,
+  check: (reader: SqliteSessionStore) => Promise<void>,
+): Promise<void> {
   await check(store);
   await check(reopen(store));
 }
@@ -245,7 +270,10 @@ describe("credentials at rest", () => {
 
     // The operator rotated the key: the session follows the server's current default.
     const rotated = open({ serverCredentials: { apiKeys: ["sk-test-server-rotated-BBBB"] } });
-    expect((await rotated.get("s-1"))!.config).toEqual({ ...record.config, credentials: ["sk-test-server-rotated-BBBB"] });
+    expect((await rotated.get("s-1"))!.config).toEqual({
+      ...record.config,
+      credentials: ["sk-test-server-rotated-BBBB"],
+    });
   });
 
   it("treats a session whose server credential is no longer configured as absent (it stays stored)", async () => {
@@ -323,7 +351,9 @@ describe("credentials at rest", () => {
     const db = new DatabaseSync(file);
     db.exec("UPDATE sessions SET credentials = (SELECT credentials FROM sessions WHERE id = 's-1') WHERE id = 's-2'");
     db.close();
-    const error = await open({ key: KEY }).get("s-2").catch((e: unknown) => e);
+    const error = await open({ key: KEY })
+      .get("s-2")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChatbotError);
     expect((error as ChatbotError).code).toBe(ErrorCode.Unavailable);
     expect(((error as ChatbotError).cause as SqliteStoreError).problem).toBe(SqliteStoreProblem.Corrupt);
@@ -357,7 +387,10 @@ describe("a disk that refuses writes", () => {
     const store = open({ maxBytes: 64 * 1024 });
     await store.create(makeRecord({ id: "s-1", turns: 2 }));
     const before = JSON.parse(JSON.stringify(await store.get("s-1")));
-    const huge: TurnWrite = { ...chat(3, 2), append: [{ role: "user", content: "x".repeat(200_000), tokens: 1 }, turn(3)[1]!] };
+    const huge: TurnWrite = {
+      ...chat(3, 2),
+      append: [{ role: "user", content: "x".repeat(200_000), tokens: 1 }, turn(3)[1]!],
+    };
     const error = await store.appendTurn("s-1", 1, huge).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChatbotError);
     expect((error as ChatbotError).code).toBe(ErrorCode.Unavailable);

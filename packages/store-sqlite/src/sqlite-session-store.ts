@@ -9,13 +9,13 @@ import {
   type TurnWrite,
   type WriteOutcome,
 } from "@chatgptchatbot/core";
-import { openDatabase, type OpenDatabaseOptions } from "./database.js";
+import { type OpenDatabaseOptions, openDatabase } from "./database.js";
 import {
   advance,
   type Placement,
-  SessionTable,
   type ServerCredentials,
   type SessionActivity,
+  SessionTable,
   type StoredSession,
 } from "./session-table.js";
 import { toStoreError } from "./sqlite-failure.js";

@@ -33,7 +33,8 @@ export function applyStoreKey({
       throw new SqliteStoreError({
         problem: SqliteStoreProblem.KeyRequired,
         file,
-        detail: "its credentials are encrypted, but CHATBOT_STORE_KEY is not set; set it to the key the store was written with",
+        detail:
+          "its credentials are encrypted, but CHATBOT_STORE_KEY is not set; set it to the key the store was written with",
       });
     }
     return undefined;
@@ -58,9 +59,11 @@ export function applyStoreKey({
 function sealExisting({ db, cipher }: { db: DatabaseSync; cipher: CredentialCipher }): void {
   db.exec("BEGIN IMMEDIATE");
   try {
-    const rows = db
-      .prepare("SELECT sid, id, credentials FROM sessions WHERE credentials IS NOT NULL")
-      .all() as Array<{ sid: number; id: string; credentials: Uint8Array }>;
+    const rows = db.prepare("SELECT sid, id, credentials FROM sessions WHERE credentials IS NOT NULL").all() as Array<{
+      sid: number;
+      id: string;
+      credentials: Uint8Array;
+    }>;
     const update = db.prepare("UPDATE sessions SET credentials = ? WHERE sid = ?");
     for (const row of rows) {
       if (isSealed(row.credentials)) continue;
@@ -74,7 +77,10 @@ function sealExisting({ db, cipher }: { db: DatabaseSync; cipher: CredentialCiph
     const updateState = db.prepare("UPDATE meta SET value = ? WHERE key = ?");
     for (const state of states) {
       if (isSealed(state.value)) continue;
-      updateState.run(cipher.seal({ plaintext: Buffer.from(state.value).toString("utf8"), context: state.key }), state.key);
+      updateState.run(
+        cipher.seal({ plaintext: Buffer.from(state.value).toString("utf8"), context: state.key }),
+        state.key,
+      );
     }
     db.prepare("INSERT INTO meta (key, value) VALUES ('key_check', ?)").run(
       cipher.seal({ plaintext: KEY_CHECK_PLAINTEXT, context: KEY_CHECK_CONTEXT }),

@@ -13,10 +13,25 @@ for (let i = 0; i < sessions; i++) {
   if ((await store.get(id)) !== undefined) continue;
   await store.create({
     id,
-    config: { kind: "api-key", version: 3, credentials: [`sk-test-crash-${i}`], serverCredential: false, model: undefined,
-      baseUrl: undefined, temperature: undefined, maxTokens: 3000, filter: false },
-    initialPrompt: "", initialResponse: "", systemTokens: 0, history: [], conversation: null,
-    createdAt: Date.now(), conversationStartedAt: Date.now(), lastActiveAt: Date.now(),
+    config: {
+      kind: "api-key",
+      version: 3,
+      credentials: [`sk-test-crash-${i}`],
+      serverCredential: false,
+      model: undefined,
+      baseUrl: undefined,
+      temperature: undefined,
+      maxTokens: 3000,
+      filter: false,
+    },
+    initialPrompt: "",
+    initialResponse: "",
+    systemTokens: 0,
+    history: [],
+    conversation: null,
+    createdAt: Date.now(),
+    conversationStartedAt: Date.now(),
+    lastActiveAt: Date.now(),
   });
 }
 process.stdout.write("ready\n");
@@ -38,7 +53,8 @@ for (let n = 0; ; n++) {
   const id = `crash-${n % sessions}`;
   const record = await store.get(id);
   const last = record.history.at(-1);
-  const turn = last === undefined ? Number(record.conversation?.turn ?? 0) + 1 : Number(/^answer (\d+)/.exec(last.content)[1]) + 1;
+  const turn =
+    last === undefined ? Number(record.conversation?.turn ?? 0) + 1 : Number(/^answer (\d+)/.exec(last.content)[1]) + 1;
   // Drop the oldest turn like the pool does once the budget is reached, so deletes are exercised too.
   const outcome = await store.appendTurn(id, ++fence, {
     drop: record.history.length >= 20 ? 2 : 0,

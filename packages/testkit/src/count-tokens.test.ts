@@ -28,7 +28,9 @@ describe("countPromptTokens", () => {
   });
 
   it("adds a message's name and 1 more token for it", () => {
-    expect(countPromptTokens([{ role: "user", content: "hello there, how are you", name: "Mimi" }])).toBe(3 + (3 + 1 + 6) + (1 + 2));
+    expect(countPromptTokens([{ role: "user", content: "hello there, how are you", name: "Mimi" }])).toBe(
+      3 + (3 + 1 + 6) + (1 + 2),
+    );
   });
 
   it("counts a Chinese prompt by its real tokens", () => {

@@ -10,7 +10,7 @@ afterEach(async () => {
   await fake?.close();
 });
 
-it("grows the reply 1–4 characters per event with pieces: \"tokens\"", async () => {
+it('grows the reply 1–4 characters per event with pieces: "tokens"', async () => {
   fake = await startFakeChatGPTWeb({ reply: () => SAMPLE_REPLIES.zh, pieces: "tokens" });
   const res = await fetch(`${fake.url}/conversation`, {
     method: "POST",

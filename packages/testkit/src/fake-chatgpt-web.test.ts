@@ -20,12 +20,22 @@ interface WebEvent {
 }
 
 function next(
-  { prompt, messageId, parentMessageId, conversationId }: { prompt: string; messageId: string; parentMessageId: string; conversationId?: string },
+  {
+    prompt,
+    messageId,
+    parentMessageId,
+    conversationId,
+  }: { prompt: string; messageId: string; parentMessageId: string; conversationId?: string },
   init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<Response> {
   return fetch(`${fake.url}/conversation`, {
     method: "POST",
-    headers: { authorization: "Bearer access-token", "content-type": "application/json", accept: "text/event-stream", ...init.headers },
+    headers: {
+      authorization: "Bearer access-token",
+      "content-type": "application/json",
+      accept: "text/event-stream",
+      ...init.headers,
+    },
     body: JSON.stringify({
       action: "next",
       messages: [{ id: messageId, author: { role: "user" }, content: { content_type: "text", parts: [prompt] } }],
@@ -63,7 +73,11 @@ describe("startFakeChatGPTWeb", () => {
     expect(parts[0]).not.toBe(parts.at(-2));
     expect(parts.at(-1)).toBe("echo: hello there friend");
     expect(turn1.slice(0, -1).every((event) => event.message.status === "in_progress")).toBe(true);
-    expect(turn1.at(-1)?.message).toMatchObject({ author: { role: "assistant" }, content: { content_type: "text" }, status: "finished_successfully" });
+    expect(turn1.at(-1)?.message).toMatchObject({
+      author: { role: "assistant" },
+      content: { content_type: "text" },
+      status: "finished_successfully",
+    });
     expect(turn1.every((event) => event.error === null)).toBe(true);
     const conversationId = turn1[0]?.conversation_id ?? "";
     expect(conversationId).toMatch(uuid);
@@ -118,7 +132,11 @@ describe("startFakeChatGPTWeb", () => {
 
   it("validates the body: action next, a message id and parent_message_id", async () => {
     const post = (body: unknown) =>
-      fetch(`${fake.url}/conversation`, { method: "POST", headers: { authorization: "Bearer t" }, body: JSON.stringify(body) });
+      fetch(`${fake.url}/conversation`, {
+        method: "POST",
+        headers: { authorization: "Bearer t" },
+        body: JSON.stringify(body),
+      });
     const message = { id: "m", author: { role: "user" }, content: { content_type: "text", parts: ["hi"] } };
     for (const body of [
       { action: "variant", messages: [message], parent_message_id: "p" },
@@ -145,7 +163,10 @@ describe("startFakeChatGPTWeb", () => {
 
 describe("startFakeChatGPTWeb: faults", () => {
   it("status: answers {detail} like the real service, with Retry-After", async () => {
-    fake.enqueueFault({ kind: "status", status: 429, retryAfter: 3600 }, { kind: "status", status: 401, message: "token expired" });
+    fake.enqueueFault(
+      { kind: "status", status: 429, retryAfter: 3600 },
+      { kind: "status", status: 401, message: "token expired" },
+    );
     const limited = await next({ prompt: "a", messageId: "m", parentMessageId: "p" });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("3600");
@@ -178,9 +199,13 @@ describe("startFakeChatGPTWeb: faults", () => {
 
   it("error-event: part of the reply, then an event whose `error` is set, then [DONE]; the turn is not kept", async () => {
     fake.enqueueFault({ kind: "error-event", message: "Something went wrong" });
-    const payloads = parseSSE(await (await next({ prompt: "one two three four", messageId: "m", parentMessageId: "p" })).text());
+    const payloads = parseSSE(
+      await (await next({ prompt: "one two three four", messageId: "m", parentMessageId: "p" })).text(),
+    );
     expect(payloads.at(-1)).toBe("[DONE]");
-    const parsed = payloads.slice(0, -1).map((data) => JSON.parse(data) as { message: WebEvent["message"] | null; error: unknown });
+    const parsed = payloads
+      .slice(0, -1)
+      .map((data) => JSON.parse(data) as { message: WebEvent["message"] | null; error: unknown });
     expect(parsed.at(-1)).toMatchObject({ message: null, error: "Something went wrong" });
     expect(parsed.slice(0, -1).every((event) => event.message?.status === "in_progress")).toBe(true);
     expect(fake.conversations.size).toBe(0);
@@ -201,10 +226,19 @@ describe("startFakeChatGPTWeb: faults", () => {
     const conversationId = first[0]?.conversation_id ?? "";
     const replyId = first.at(-1)?.message.id ?? "";
     fake.enqueueFault({ kind: "cut" });
-    await (await next({ prompt: "b", messageId: "m2", parentMessageId: replyId, conversationId })).text().catch(() => "");
-    const retried = await events(await next({ prompt: "b", messageId: "m3", parentMessageId: replyId, conversationId }));
+    await (await next({ prompt: "b", messageId: "m2", parentMessageId: replyId, conversationId }))
+      .text()
+      .catch(() => "");
+    const retried = await events(
+      await next({ prompt: "b", messageId: "m3", parentMessageId: replyId, conversationId }),
+    );
     expect(retried.at(-1)?.message.status).toBe("finished_successfully");
-    expect(fake.conversations.get(conversationId)?.messages.map((message) => message.id)).toEqual(["m1", replyId, "m3", retried.at(-1)?.message.id]);
+    expect(fake.conversations.get(conversationId)?.messages.map((message) => message.id)).toEqual([
+      "m1",
+      replyId,
+      "m3",
+      retried.at(-1)?.message.id,
+    ]);
   });
 
   it("hang: a client abort is counted", async () => {

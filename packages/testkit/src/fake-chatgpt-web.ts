@@ -51,7 +51,10 @@ const defaultDetails: Record<number, string> = {
   500: "Something went wrong, please try reloading the conversation.",
 };
 
-function sendDetail(res: ServerResponse, { status, detail, retryAfter }: { status: number; detail: string; retryAfter?: number }): void {
+function sendDetail(
+  res: ServerResponse,
+  { status, detail, retryAfter }: { status: number; detail: string; retryAfter?: number },
+): void {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
   res.writeHead(status, headers);
@@ -71,14 +74,21 @@ function parseNextAction(body: unknown): NextAction | string {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return "Request body must be a JSON object";
   const record = body as Record<string, unknown>;
   if (record.action !== "next") return `Unsupported action: ${JSON.stringify(record.action)}`;
-  const message = Array.isArray(record.messages) ? (record.messages.at(-1) as Record<string, unknown> | undefined) : undefined;
+  const message = Array.isArray(record.messages)
+    ? (record.messages.at(-1) as Record<string, unknown> | undefined)
+    : undefined;
   if (typeof message !== "object" || message === null) return "messages must hold the user message";
   if (typeof message.id !== "string" || message.id === "") return "The message needs an id";
   const content = message.content as { content_type?: unknown; parts?: unknown } | undefined;
-  if (content?.content_type !== "text" || !Array.isArray(content.parts) || !content.parts.every((part) => typeof part === "string")) {
+  if (
+    content?.content_type !== "text" ||
+    !Array.isArray(content.parts) ||
+    !content.parts.every((part) => typeof part === "string")
+  ) {
     return "The message content must be {content_type: 'text', parts: string[]}";
   }
-  if (typeof record.parent_message_id !== "string" || record.parent_message_id === "") return "parent_message_id is required";
+  if (typeof record.parent_message_id !== "string" || record.parent_message_id === "")
+    return "parent_message_id is required";
   const conversationId = record.conversation_id;
   if (conversationId !== undefined && conversationId !== null && typeof conversationId !== "string") {
     return "conversation_id must be a string";

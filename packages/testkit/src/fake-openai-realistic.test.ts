@@ -37,7 +37,9 @@ function chat(server: FakeOpenAI, stream: boolean): Promise<Response> {
 async function deltas(res: Response): Promise<Delta[]> {
   const payloads = parseSSE(await res.text());
   expect(payloads.at(-1)).toBe("[DONE]");
-  const chunks = payloads.slice(0, -1).map((data) => JSON.parse(data) as { choices: { delta: Delta; finish_reason: string | null }[] });
+  const chunks = payloads
+    .slice(0, -1)
+    .map((data) => JSON.parse(data) as { choices: { delta: Delta; finish_reason: string | null }[] });
   expect(chunks[0]?.choices[0]?.delta.role).toBe("assistant");
   expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe("stop");
   return chunks.slice(1, -1).map((chunk) => chunk.choices[0]?.delta ?? {});
@@ -74,16 +76,29 @@ describe("startFakeOpenAI: realistic streaming", () => {
     expect(thinking.map((delta) => delta.reasoning_content).join("")).toBe(SAMPLE_REASONING.zh);
     for (const delta of thinking) expect(delta.content).toBeNull();
     expect(all.slice(0, thinking.length)).toEqual(thinking);
-    expect(all.slice(thinking.length).map((delta) => delta.content).join("")).toBe(SAMPLE_REPLIES.zh);
+    expect(
+      all
+        .slice(thinking.length)
+        .map((delta) => delta.content)
+        .join(""),
+    ).toBe(SAMPLE_REPLIES.zh);
   });
 
   it("sends reasoning deltas (content empty) before the reply", async () => {
-    const server = await start({ reply: () => SAMPLE_REPLIES.en, reasoning: { form: "reasoning", text: () => SAMPLE_REASONING.en } });
+    const server = await start({
+      reply: () => SAMPLE_REPLIES.en,
+      reasoning: { form: "reasoning", text: () => SAMPLE_REASONING.en },
+    });
     const all = await deltas(await chat(server, true));
     const thinking = all.filter((delta) => delta.reasoning !== undefined);
     expect(thinking.map((delta) => delta.reasoning).join("")).toBe(SAMPLE_REASONING.en);
     for (const delta of thinking) expect(delta.content).toBe("");
-    expect(all.slice(thinking.length).map((delta) => delta.content).join("")).toBe(SAMPLE_REPLIES.en);
+    expect(
+      all
+        .slice(thinking.length)
+        .map((delta) => delta.content)
+        .join(""),
+    ).toBe(SAMPLE_REPLIES.en);
   });
 
   it("puts <think>…</think> at the start of the content, cut across events like any text", async () => {
@@ -98,9 +113,16 @@ describe("startFakeOpenAI: realistic streaming", () => {
   });
 
   it("answers non-streaming requests with the reasoning in the message and counts its tokens", async () => {
-    const server = await start({ reply: () => "好的。", reasoning: { form: "reasoning_content", text: SAMPLE_REASONING.zh } });
+    const server = await start({
+      reply: () => "好的。",
+      reasoning: { form: "reasoning_content", text: SAMPLE_REASONING.zh },
+    });
     const body = await json(await chat(server, false));
-    expect(body.choices[0].message).toMatchObject({ role: "assistant", content: "好的。", reasoning_content: SAMPLE_REASONING.zh });
+    expect(body.choices[0].message).toMatchObject({
+      role: "assistant",
+      content: "好的。",
+      reasoning_content: SAMPLE_REASONING.zh,
+    });
     expect(body.usage.completion_tokens_details.reasoning_tokens).toBeGreaterThan(10);
     expect(body.usage.completion_tokens).toBeGreaterThan(body.usage.completion_tokens_details.reasoning_tokens);
   });

@@ -60,7 +60,12 @@ describe("startFakeOpenAI: normal replies", () => {
       object: "chat.completion",
       model: "gpt-test",
       choices: [
-        { index: 0, message: { role: "assistant", content: expectedText, refusal: null }, logprobs: null, finish_reason: "stop" },
+        {
+          index: 0,
+          message: { role: "assistant", content: expectedText, refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
       ],
       // o200k_base: 3 + (3 + "system" 1 + "You are terse." 4) + (3 + "user" 1 + 6) prompt tokens; the reply's 8.
       usage: { prompt_tokens: 21, completion_tokens: 8, total_tokens: 29 },
@@ -74,7 +79,11 @@ describe("startFakeOpenAI: normal replies", () => {
     await chat({ model: "a", messages });
     await chat({ model: "b", messages }, { headers: { "x-trace": "2" } });
     expect(fake.requests).toHaveLength(2);
-    expect(fake.requests[0]).toMatchObject({ method: "POST", path: "/v1/chat/completions", body: { model: "a", messages } });
+    expect(fake.requests[0]).toMatchObject({
+      method: "POST",
+      path: "/v1/chat/completions",
+      body: { model: "a", messages },
+    });
     expect(fake.requests[1]?.headers).toMatchObject({ authorization: "Bearer sk-test", "x-trace": "2" });
   });
 
@@ -91,7 +100,11 @@ describe("startFakeOpenAI: normal replies", () => {
       expect(chunk).toMatchObject({ object: "chat.completion.chunk", model: "gpt-test" });
       expect(chunk).not.toHaveProperty("usage");
     }
-    expect(chunks[0]?.choices[0]).toMatchObject({ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null });
+    expect(chunks[0]?.choices[0]).toMatchObject({
+      index: 0,
+      delta: { role: "assistant", content: "" },
+      finish_reason: null,
+    });
     const content = chunks.slice(1, -1).map((chunk) => {
       expect(chunk.choices[0]?.finish_reason).toBeNull();
       return chunk.choices[0]?.delta.content;
@@ -126,7 +139,15 @@ describe("startFakeOpenAI: normal replies", () => {
   it("reads text parts of array content", async () => {
     const res = await chat({
       model: "m",
-      messages: [{ role: "user", content: [{ type: "text", text: "from " }, { type: "text", text: "parts" }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "from " },
+            { type: "text", text: "parts" },
+          ],
+        },
+      ],
     });
     expect((await json(res)).choices[0].message.content).toBe("echo: from parts");
   });
@@ -145,7 +166,12 @@ describe("startFakeOpenAI: normal replies", () => {
       expect(res.status).toBe(401);
       const body = await json(res);
       expect(body).toEqual({
-        error: { message: expect.stringContaining("API key"), type: "invalid_request_error", param: null, code: "invalid_api_key" },
+        error: {
+          message: expect.stringContaining("API key"),
+          type: "invalid_request_error",
+          param: null,
+          code: "invalid_api_key",
+        },
       });
     }
     expect(fake.requests).toHaveLength(2);
@@ -155,7 +181,10 @@ describe("startFakeOpenAI: normal replies", () => {
     const bad = await chat({ messages });
     expect(bad.status).toBe(400);
     expect((await json(bad)).error.type).toBe("invalid_request_error");
-    const unknown = await fetch(`${fake.origin}/chat/completions`, { method: "POST", headers: { authorization: "Bearer k" } });
+    const unknown = await fetch(`${fake.origin}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer k" },
+    });
     expect(unknown.status).toBe(404);
     expect((await json(unknown)).error.message).toBe("Invalid URL (POST /chat/completions)");
     expect(fake.requests).toHaveLength(1);
@@ -228,7 +257,9 @@ describe("startFakeOpenAI: faults", () => {
     const text = await (await chat({ model: "m", messages, stream: true })).text();
     const payloads = parseSSE(text);
     expect(payloads).not.toContain("[DONE]");
-    expect(JSON.parse(payloads.at(-1) ?? "")).toEqual({ error: { message: "overloaded mid-reply", type: "server_error", param: null, code: null } });
+    expect(JSON.parse(payloads.at(-1) ?? "")).toEqual({
+      error: { message: "overloaded mid-reply", type: "server_error", param: null, code: null },
+    });
     expect(text).toContain("event: error\ndata: ");
     const chunks = payloads.slice(0, -1).map((data) => JSON.parse(data) as Chunk);
     expect(chunks.length).toBeGreaterThan(0);
@@ -241,7 +272,9 @@ describe("startFakeOpenAI: faults", () => {
     const payloads = parseSSE(await res.text());
     expect(payloads).not.toContain("[DONE]");
     const chunks = payloads.map((data) => JSON.parse(data) as Chunk);
-    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe("echo: hello there, how are you");
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")).toBe(
+      "echo: hello there, how are you",
+    );
     expect(chunks.every((chunk) => chunk.choices[0]?.finish_reason === null)).toBe(true);
     // The next request is answered normally again.
     expect(parseSSE(await (await chat({ model: "m", messages, stream: true })).text()).at(-1)).toBe("[DONE]");

@@ -84,12 +84,24 @@ const defaultMessages: Record<number, string> = {
 
 function sendError(
   res: ServerResponse,
-  { status, message, retryAfter, param = null }: { status: number; message?: string; retryAfter?: number; param?: string | null },
+  {
+    status,
+    message,
+    retryAfter,
+    param = null,
+  }: { status: number; message?: string; retryAfter?: number; param?: string | null },
 ): void {
   const body: OpenAIErrorBody = {
-    error: { message: message ?? defaultMessages[status] ?? `Request failed with status ${status}`, param, ...errorKind(status) },
+    error: {
+      message: message ?? defaultMessages[status] ?? `Request failed with status ${status}`,
+      param,
+      ...errorKind(status),
+    },
   };
-  const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": `req_${randomBytes(16).toString("hex")}` };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-request-id": `req_${randomBytes(16).toString("hex")}`,
+  };
   if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
   res.writeHead(status, headers);
   res.end(JSON.stringify(body));
@@ -115,7 +127,9 @@ interface ChatMessage {
 }
 
 /** The messages of a chat completion body, or an error message saying why it is invalid. */
-function parseChatBody(body: unknown): { model: string; messages: ChatMessage[]; stream: boolean; includeUsage: boolean } | string {
+function parseChatBody(
+  body: unknown,
+): { model: string; messages: ChatMessage[]; stream: boolean; includeUsage: boolean } | string {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)";
   }
@@ -284,7 +298,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const events = [
       formatSSE(chunk({ role: "assistant", content: "", refusal: null }, null)),
       ...(separate === undefined ? [] : split(thinking)).map((piece) =>
-        formatSSE(chunk({ content: separate === "reasoning_content" ? null : "", [separate ?? "reasoning"]: piece }, null)),
+        formatSSE(
+          chunk({ content: separate === "reasoning_content" ? null : "", [separate ?? "reasoning"]: piece }, null),
+        ),
       ),
       ...chunks.map((content) => formatSSE(chunk({ content }, null))),
     ];
@@ -296,8 +312,16 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     if (fault?.kind === "error-event") {
       // Part of the reply, then the error event OpenAI-compatible servers send mid-stream, and the end.
       const partial = events.slice(0, Math.max(1, Math.ceil(events.length / 2)));
-      const error = { error: { message: fault.message ?? defaultMessages[503], type: "server_error", param: null, code: null } };
-      await sendEventStream({ res, tracker, headers, events: [...partial, `event: error\n${formatSSE(error)}`], intervalMs: chunkDelayMs });
+      const error = {
+        error: { message: fault.message ?? defaultMessages[503], type: "server_error", param: null, code: null },
+      };
+      await sendEventStream({
+        res,
+        tracker,
+        headers,
+        events: [...partial, `event: error\n${formatSSE(error)}`],
+        intervalMs: chunkDelayMs,
+      });
       return;
     }
     events.push(formatSSE(chunk({}, "stop")));
@@ -347,7 +371,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         }
         res.writeHead(200, { "content-type": "application/json" });
         res.end(
-          JSON.stringify({ object: "list", data: models.map((id) => ({ id, object: "model", created, owned_by: "system" })) }),
+          JSON.stringify({
+            object: "list",
+            data: models.map((id) => ({ id, object: "model", created, owned_by: "system" })),
+          }),
         );
         return;
       }

@@ -1,6 +1,6 @@
 import { request } from "node:http";
-import { createServer, type AddressInfo } from "node:net";
 import type { Socket } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type FakeOpenAI, startFakeOpenAI } from "./fake-openai.js";
 import { type HttpProxy, isLoopbackHost, startHttpProxy } from "./http-proxy.js";
@@ -16,15 +16,25 @@ afterEach(async () => {
 });
 
 /** Sends `method target` to the proxy (absolute-form) with node:http and collects the reply. */
-function viaProxy(
-  { method, target, headers = {}, body }: { method: string; target: string; headers?: Record<string, string>; body?: string },
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function viaProxy({
+  method,
+  target,
+  headers = {},
+  body,
+}: {
+  method: string;
+  target: string;
+  headers?: Record<string, string>;
+  body?: string;
+}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   const { port } = new URL(proxy.url);
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port: Number(port), method, path: target, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -66,7 +76,11 @@ describe("startHttpProxy", () => {
     const res = await viaProxy({
       method: "POST",
       target,
-      headers: { authorization: "Bearer via-proxy", "content-type": "application/json", "proxy-authorization": "Basic secret" },
+      headers: {
+        authorization: "Bearer via-proxy",
+        "content-type": "application/json",
+        "proxy-authorization": "Basic secret",
+      },
       body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "through the proxy" }], stream: true }),
     });
     expect(res.status).toBe(200);
@@ -107,17 +121,19 @@ describe("startHttpProxy", () => {
 
   // A refused target answers 403; had the proxy tried to connect it would answer 502 (see
   // above) or hang, since nothing off loopback is reachable here.
-  it.each(["http://10.0.0.1/", "http://example.com/v1/models", "http://localhost.evil.test/", "http://127.0.0.1.nip.io/"])(
-    "refuses absolute-form %s with 403 without connecting",
-    async (target) => {
-      const started = Date.now();
-      const res = await viaProxy({ method: "GET", target });
-      expect(res.status).toBe(403);
-      expect(res.body).toContain("non-loopback");
-      expect(Date.now() - started).toBeLessThan(1000);
-      expect(proxy.requests).toEqual([{ method: "GET", target }]);
-    },
-  );
+  it.each([
+    "http://10.0.0.1/",
+    "http://example.com/v1/models",
+    "http://localhost.evil.test/",
+    "http://127.0.0.1.nip.io/",
+  ])("refuses absolute-form %s with 403 without connecting", async (target) => {
+    const started = Date.now();
+    const res = await viaProxy({ method: "GET", target });
+    expect(res.status).toBe(403);
+    expect(res.body).toContain("non-loopback");
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(proxy.requests).toEqual([{ method: "GET", target }]);
+  });
 
   it("refuses CONNECT to a non-loopback host with 403", async () => {
     const tunnel = await connectVia("10.0.0.1:443");
@@ -141,7 +157,13 @@ describe("startHttpProxy", () => {
 
 describe("isLoopbackHost", () => {
   it("accepts only 127.0.0.1, localhost and ::1", () => {
-    expect(["127.0.0.1", "localhost", "LOCALHOST", "[::1]", "::1"].map(isLoopbackHost)).toEqual([true, true, true, true, true]);
+    expect(["127.0.0.1", "localhost", "LOCALHOST", "[::1]", "::1"].map(isLoopbackHost)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect(["10.0.0.1", "127.0.0.2", "0.0.0.0", "localhost.evil.test", "[::]", ""].map(isLoopbackHost)).toEqual([
       false,
       false,

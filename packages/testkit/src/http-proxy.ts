@@ -1,4 +1,4 @@
-import { type IncomingHttpHeaders, request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { connect } from "node:net";
 import { startLocalServer } from "./local-server.js";
 
@@ -106,7 +106,9 @@ export async function startHttpProxy(): Promise<HttpProxy> {
     requests.push({ method: "CONNECT", target });
     clientSocket.on("error", () => {});
     const refuse = (status: string, reason: string) => {
-      clientSocket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(reason)}\r\nconnection: close\r\n\r\n${reason}`);
+      clientSocket.end(
+        `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(reason)}\r\nconnection: close\r\n\r\n${reason}`,
+      );
     };
     let url: URL;
     try {

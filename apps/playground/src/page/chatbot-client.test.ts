@@ -4,7 +4,7 @@ import { ChatbotService } from "@chatgptchatbot/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createChatbotClient, normalizeServerUrl, parseProtocol, PROTOCOLS } from "./chatbot-client.js";
+import { createChatbotClient, normalizeServerUrl, PROTOCOLS, parseProtocol } from "./chatbot-client.js";
 import { describeError } from "./error-text.js";
 
 describe("normalizeServerUrl", () => {
@@ -46,7 +46,8 @@ describe.each(PROTOCOLS)("createChatbotClient over %s", (protocol) => {
           },
           chat(request) {
             seen.push({ method: "Chat", body: { sessionId: request.sessionId, prompt: request.prompt } });
-            if (request.prompt === "again") throw new ConnectError("cooling down: try again in 12 s", Code.ResourceExhausted);
+            if (request.prompt === "again")
+              throw new ConnectError("cooling down: try again in 12 s", Code.ResourceExhausted);
             return { response: `echo: ${request.prompt}` };
           },
           deleteSession(request) {
@@ -70,7 +71,10 @@ describe.each(PROTOCOLS)("createChatbotClient over %s", (protocol) => {
 
   it("creates a session, chats and reads errors as the page shows them", async () => {
     const client = createChatbotClient({ serverUrl: baseUrl, protocol });
-    const created = await client.newSession({ config: '{"version":3,"api_key":"sk-test-x"}', initialPrompt: "you are a cat" });
+    const created = await client.newSession({
+      config: '{"version":3,"api_key":"sk-test-x"}',
+      initialPrompt: "you are a cat",
+    });
     expect(created).toMatchObject({ sessionId: "session-1", initialResponse: "hello, you are a cat" });
 
     expect((await client.chat({ sessionId: "session-1", prompt: "hi" })).response).toBe("echo: hi");
@@ -100,6 +104,9 @@ describe.each(PROTOCOLS)("createChatbotClient over %s", (protocol) => {
     const client = createChatbotClient({ serverUrl: baseUrl, protocol, accessToken: " test-server-token-page-0001 " });
     await client.chat({ sessionId: "session-1", prompt: "hi" });
     await client.deleteSession({ sessionId: "gone" }).catch(() => undefined);
-    expect(authorizations.slice(before)).toEqual(["Bearer test-server-token-page-0001", "Bearer test-server-token-page-0001"]);
+    expect(authorizations.slice(before)).toEqual([
+      "Bearer test-server-token-page-0001",
+      "Bearer test-server-token-page-0001",
+    ]);
   });
 });

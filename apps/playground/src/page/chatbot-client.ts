@@ -2,9 +2,10 @@
  * A ChatbotService client over the protocol the page picked, both through
  * `@connectrpc/connect-web` (fetch), with the shared generated descriptor.
  */
+
+import { ChatbotService } from "@chatgptchatbot/proto";
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import { ChatbotService } from "@chatgptchatbot/proto";
 
 /** The browser protocols the server speaks on its one port. */
 export type PlaygroundProtocol = "connect" | "grpc-web";
@@ -31,7 +32,13 @@ export interface ChatbotClientOptions {
  *
  * @throws TypeError when `serverUrl` is not an http(s) URL.
  */
-export function createChatbotClient({ serverUrl, protocol, timeoutMs = 120_000, fetch, accessToken = "" }: ChatbotClientOptions): ChatbotClient {
+export function createChatbotClient({
+  serverUrl,
+  protocol,
+  timeoutMs = 120_000,
+  fetch,
+  accessToken = "",
+}: ChatbotClientOptions): ChatbotClient {
   const baseUrl = normalizeServerUrl(serverUrl);
   const token = accessToken.trim();
   const interceptors = token === "" ? [] : [bearer(token)];

@@ -3,9 +3,10 @@
  * Connect protocol names it (`resource_exhausted`, `not_found`...), and for a
  * cooldown the seconds left.
  */
+
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 
 export interface ErrorView {
   /** The numeric status code. */
@@ -48,7 +49,8 @@ export function describeError(error: unknown): ErrorView {
     codeName,
     message,
     text: message === "" ? `[${codeName}]` : `[${codeName}] ${message}`,
-    retryAfterSeconds: code === Code.ResourceExhausted || code === Code.Unavailable ? retryAfterSeconds(connectError) : undefined,
+    retryAfterSeconds:
+      code === Code.ResourceExhausted || code === Code.Unavailable ? retryAfterSeconds(connectError) : undefined,
     hint: isNetworkFailure(error, connectError) ? NETWORK_HINT : HINTS.get(code),
   };
 }

@@ -155,7 +155,8 @@ ui.newSession.addEventListener("click", () => {
     ui.messages.replaceChildren();
     if (initialPrompt.trim() !== "") addMessage("initial-prompt", initialPrompt);
     if (response.initialResponse !== "") addMessage("assistant", response.initialResponse);
-    else if (initialPrompt.trim() !== "") addMessage("note", "No initial response: this backend keeps the initial prompt as its system prompt.");
+    else if (initialPrompt.trim() !== "")
+      addMessage("note", "No initial response: this backend keeps the initial prompt as its system prompt.");
     ui.sessionStatus.textContent = "Session open.";
     ui.prompt.focus();
   });

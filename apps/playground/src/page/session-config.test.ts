@@ -3,8 +3,18 @@ import { parseVersion, sessionConfigJson } from "./session-config.js";
 
 describe("sessionConfigJson", () => {
   it("puts an API key under api_key for version 3", () => {
-    const json = sessionConfigJson({ version: 3, credential: " sk-test-abc ", model: "gpt-4o-mini", baseUrl: "http://127.0.0.1:9/v1" });
-    expect(JSON.parse(json)).toEqual({ version: 3, api_key: "sk-test-abc", model: "gpt-4o-mini", base_url: "http://127.0.0.1:9/v1" });
+    const json = sessionConfigJson({
+      version: 3,
+      credential: " sk-test-abc ",
+      model: "gpt-4o-mini",
+      baseUrl: "http://127.0.0.1:9/v1",
+    });
+    expect(JSON.parse(json)).toEqual({
+      version: 3,
+      api_key: "sk-test-abc",
+      model: "gpt-4o-mini",
+      base_url: "http://127.0.0.1:9/v1",
+    });
   });
 
   it("puts an access token under access_token for version 1", () => {

@@ -1,9 +1,18 @@
 import { ErrorCode, maskSecret } from "@chatgptchatbot/core";
 import { type FakeChatGPTWeb, startFakeChatGPTWeb } from "@chatgptchatbot/testkit";
+import {
+  ACCESS_TOKEN,
+  askRequest,
+  drain,
+  everythingIn,
+  recordingLogger,
+  rejection,
+  sessionConfig,
+  startScriptedServer,
+} from "@chatgptchatbot/testkit/testing";
 import { Agent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "../http/dispatcher.js";
-import { ACCESS_TOKEN, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { ChatGPTWebBackend, type ChatGPTWebBackendOptions, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web-backend.js";
 
 let fake: FakeChatGPTWeb;
@@ -43,7 +52,9 @@ function backend(options: Partial<ChatGPTWebBackendOptions> = {}) {
 describe("ChatGPTWebBackend: conversation", () => {
   it("posts an action `next` with the token, streams the growing reply as deltas, returns the conversation pointer", async () => {
     const { backend: b } = backend();
-    const { deltas, text, result, parts } = await drain(b.ask(askRequest({ config: v1(), prompt: "hello there, streamer" })));
+    const { deltas, text, result, parts } = await drain(
+      b.ask(askRequest({ config: v1(), prompt: "hello there, streamer" })),
+    );
     expect(text).toBe("echo: hello there, streamer");
     expect(deltas.length).toBeGreaterThan(1);
     const [request] = fake.requests;
@@ -70,8 +81,12 @@ describe("ChatGPTWebBackend: conversation", () => {
   it("continues the conversation from the returned pointer, turn after turn", async () => {
     const { backend: b } = backend();
     const first = await drain(b.ask(askRequest({ config: v1(), prompt: "one" })));
-    const second = await drain(b.ask(askRequest({ config: v1(), prompt: "two", conversation: first.result.conversation ?? null })));
-    const third = await drain(b.ask(askRequest({ config: v1(), prompt: "three", conversation: second.result.conversation ?? null })));
+    const second = await drain(
+      b.ask(askRequest({ config: v1(), prompt: "two", conversation: first.result.conversation ?? null })),
+    );
+    const third = await drain(
+      b.ask(askRequest({ config: v1(), prompt: "three", conversation: second.result.conversation ?? null })),
+    );
     expect(third.text).toBe("echo: three");
     expect(fake.conversations.size).toBe(1);
     const [conversationId, thread] = [...fake.conversations.entries()][0]!;
@@ -83,7 +98,10 @@ describe("ChatGPTWebBackend: conversation", () => {
       "user:three",
       "assistant:echo: three",
     ]);
-    expect(fake.requests[1]!.body).toMatchObject({ conversation_id: conversationId, parent_message_id: thread.messages[1]!.id });
+    expect(fake.requests[1]!.body).toMatchObject({
+      conversation_id: conversationId,
+      parent_message_id: thread.messages[1]!.id,
+    });
     expect(third.result.conversation).toEqual({ conversationId, parentMessageId: thread.messages[5]!.id });
   });
 
@@ -129,7 +147,11 @@ describe("ChatGPTWebBackend: failures", () => {
     const error = await rejection(
       drain(b.ask(askRequest({ config: v1(), conversation: { conversationId: "gone", parentMessageId: "x" } }))),
     );
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 404, message: "the upstream answered 404: Conversation not found" });
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      upstreamStatus: 404,
+      message: "the upstream answered 404: Conversation not found",
+    });
   });
 
   it("retries 429 and 5xx with Retry-After, then succeeds", async () => {
@@ -144,11 +166,19 @@ describe("ChatGPTWebBackend: failures", () => {
 
   it("stops at the retry bound", async () => {
     const { backend: b, delays } = backend({ maxRetries: 1 });
-    fake.enqueueFault({ kind: "status", status: 503 }, { kind: "status", status: 502, message: "proxy down" }, { kind: "status", status: 500 });
+    fake.enqueueFault(
+      { kind: "status", status: 503 },
+      { kind: "status", status: 502, message: "proxy down" },
+      { kind: "status", status: 500 },
+    );
     const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
     expect(fake.requests).toHaveLength(2);
     expect(delays).toHaveLength(1);
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 502, message: "the upstream answered 502: proxy down" });
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      upstreamStatus: 502,
+      message: "the upstream answered 502: proxy down",
+    });
   });
 
   it("a malformed event stream → Upstream", async () => {
@@ -187,13 +217,19 @@ describe("ChatGPTWebBackend: failures", () => {
     const deltas: string[] = [];
     const error = await rejection(
       (async () => {
-        for await (const delta of b.ask(askRequest({ config: v1(), prompt: "one two three four five six seven eight nine ten" }))) {
+        for await (const delta of b.ask(
+          askRequest({ config: v1(), prompt: "one two three four five six seven eight nine ten" }),
+        )) {
           if (delta.type === "text") deltas.push(delta.text);
         }
       })(),
     );
     const elapsed = performance.now() - started;
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream timed out after 400 ms", upstreamStatus: undefined });
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      message: "the upstream timed out after 400 ms",
+      upstreamStatus: undefined,
+    });
     expect(deltas.length).toBeGreaterThan(1); // events were arriving when the deadline cut the reply
     expect(elapsed).toBeGreaterThanOrEqual(390);
     expect(elapsed).toBeLessThan(650);
@@ -228,13 +264,20 @@ describe("ChatGPTWebBackend: failures", () => {
     const { createServer } = await import("node:http");
     const server = createServer((_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
-      res.end(`data: ${JSON.stringify({ message: null, conversation_id: "c", error: "Something went wrong. Try again." })}\n\ndata: [DONE]\n\n`);
+      res.end(
+        `data: ${JSON.stringify({ message: null, conversation_id: "c", error: "Something went wrong. Try again." })}\n\ndata: [DONE]\n\n`,
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
     const { port } = server.address() as { port: number };
-    const error = await rejection(drain(b.ask(askRequest({ config: v1({ baseUrl: `http://127.0.0.1:${port}/api` }) }))));
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reported an error: Something went wrong. Try again." });
+    const error = await rejection(
+      drain(b.ask(askRequest({ config: v1({ baseUrl: `http://127.0.0.1:${port}/api` }) }))),
+    );
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      message: "the upstream reported an error: Something went wrong. Try again.",
+    });
   });
 
   describe("a reply is complete at [DONE] or at a finished assistant message", () => {
@@ -262,23 +305,29 @@ describe("ChatGPTWebBackend: failures", () => {
       return drain(b.ask(askRequest({ config: v1() })));
     }
 
-    it("an event stream that closes cleanly with neither → Upstream \"ended early\"", async () => {
+    it('an event stream that closes cleanly with neither → Upstream "ended early"', async () => {
       const error = await rejection(replyFrom([message("Hel", "in_progress"), message("Hello, wor", "in_progress")]));
       expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reply ended early" });
       expect(error.upstreamStatus).toBe(200); // the upstream answered: UNAVAILABLE over gRPC, 502 (not 503) over HTTP
     });
 
-    it("a stream that closes before any message, ended early too (not \"no assistant message\")", async () => {
+    it('a stream that closes before any message, ended early too (not "no assistant message")', async () => {
       expect(await rejection(replyFrom([": ping\n\n"]))).toMatchObject({ message: "the upstream reply ended early" });
-      expect(await rejection(replyFrom(["data: [DONE]\n\n"]))).toMatchObject({ message: "the upstream's reply held no assistant message" });
+      expect(await rejection(replyFrom(["data: [DONE]\n\n"]))).toMatchObject({
+        message: "the upstream's reply held no assistant message",
+      });
     });
 
     it("a finished message without [DONE] is complete, and so is [DONE] after in-progress messages", async () => {
-      expect(await replyFrom([message("Hel", "in_progress"), message("Hello", "finished_successfully")])).toMatchObject({
-        text: "Hello",
-        result: { conversation: { conversationId: "c-1", parentMessageId: "m-1" } },
-      });
-      expect(await replyFrom([message("Hel", "in_progress"), message("Hello", "in_progress"), "data: [DONE]\n\n"])).toMatchObject({
+      expect(await replyFrom([message("Hel", "in_progress"), message("Hello", "finished_successfully")])).toMatchObject(
+        {
+          text: "Hello",
+          result: { conversation: { conversationId: "c-1", parentMessageId: "m-1" } },
+        },
+      );
+      expect(
+        await replyFrom([message("Hel", "in_progress"), message("Hello", "in_progress"), "data: [DONE]\n\n"]),
+      ).toMatchObject({
         text: "Hello",
       });
     });
@@ -331,7 +380,9 @@ describe("ChatGPTWebBackend: abort", () => {
     const { backend: b, logger } = backend({ requestTimeoutMs: 5000 });
     fake.enqueueFault({ kind: "trickle", intervalMs: 60 });
     const controller = new AbortController();
-    const stream = b.ask(askRequest({ config: v1(), prompt: "one two three four five six", signal: controller.signal }));
+    const stream = b.ask(
+      askRequest({ config: v1(), prompt: "one two three four five six", signal: controller.signal }),
+    );
     expect((await stream.next()).done).toBe(false);
     controller.abort();
     expect((await rejection(drain(stream))).code).toBe(ErrorCode.Aborted);

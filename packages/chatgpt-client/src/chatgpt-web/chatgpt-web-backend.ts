@@ -79,11 +79,22 @@ export class ChatGPTWebBackend implements Backend {
     const model = config.model ?? this.#model;
     const previous = readConversationState(request.conversation);
     const body = JSON.stringify(
-      nextActionBody({ prompt: request.prompt, model, messageId: randomUUID(), conversation: previous, rootParentId: randomUUID() }),
+      nextActionBody({
+        prompt: request.prompt,
+        model,
+        messageId: randomUUID(),
+        conversation: previous,
+        rootParentId: randomUUID(),
+      }),
     );
     return {
       backend: "chatgpt-web",
-      logFields: { backend: "chatgpt-web", upstream: new URL(url).origin, model, credentialMasked: maskSecret(credential) },
+      logFields: {
+        backend: "chatgpt-web",
+        upstream: new URL(url).origin,
+        model,
+        credentialMasked: maskSecret(credential),
+      },
       open: (attemptSignal) => this.#open({ url, body, credential, signal: attemptSignal }),
       read: (response, readToEnd) => this.#read(response, { credential, previous, readToEnd }),
     };
@@ -127,7 +138,9 @@ export class ChatGPTWebBackend implements Backend {
         const update = readConversationEvent(data);
         if (update === undefined) continue;
         if (update.kind === "error") {
-          throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`, { status });
+          throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`, {
+            status,
+          });
         }
         if (update.role !== "assistant") continue;
         messageId = update.messageId;

@@ -12,7 +12,8 @@ export function conversationUrl(base: string): string {
   } catch (error) {
     throw ChatbotError.invalidArgument("base_url is not a valid http(s) URL", error);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw ChatbotError.invalidArgument("base_url must be an http or https URL");
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw ChatbotError.invalidArgument("base_url must be an http or https URL");
   const path = url.pathname.replace(/\/+$/, "").replace(/\/conversation$/, "");
   return `${url.origin}${path}/conversation${url.search}`;
 }

@@ -1,8 +1,8 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { nextMacrotask, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { Agent, request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { bodyStream } from "./body-stream.js";
-import { nextMacrotask, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

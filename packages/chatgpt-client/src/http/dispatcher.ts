@@ -23,7 +23,10 @@ const DEFAULT_KEEP_ALIVE_MS = 30_000;
  *
  * Timeouts are not set here: each request passes its own.
  */
-export function createUpstreamDispatcher({ proxy, keepAliveTimeoutMs = DEFAULT_KEEP_ALIVE_MS }: UpstreamDispatcherOptions = {}): Dispatcher {
+export function createUpstreamDispatcher({
+  proxy,
+  keepAliveTimeoutMs = DEFAULT_KEEP_ALIVE_MS,
+}: UpstreamDispatcherOptions = {}): Dispatcher {
   const agentOptions = { keepAliveTimeout: keepAliveTimeoutMs };
   if (proxy === undefined || (proxy.httpProxy === undefined && proxy.httpsProxy === undefined)) {
     return new Agent(agentOptions);

@@ -5,7 +5,13 @@ import { describeProxy, readProxySettings, usesProxy } from "./proxy-settings.js
 describe("readProxySettings", () => {
   it("reads either case, lower case first, and ignores empty values", () => {
     expect(
-      readProxySettings({ HTTP_PROXY: "http://upper:1", http_proxy: "http://lower:2", HTTPS_PROXY: "http://s:3", no_proxy: "", NO_PROXY: "localhost" }),
+      readProxySettings({
+        HTTP_PROXY: "http://upper:1",
+        http_proxy: "http://lower:2",
+        HTTPS_PROXY: "http://s:3",
+        no_proxy: "",
+        NO_PROXY: "localhost",
+      }),
     ).toEqual({ httpProxy: "http://lower:2", httpsProxy: "http://s:3", noProxy: "localhost" });
     expect(readProxySettings({ http_proxy: "  ", HTTP_PROXY: "http://upper:1" }).httpProxy).toBe("http://upper:1");
   });

@@ -61,7 +61,10 @@ function proxyUrl(env: ProxyEnv, lower: string, upper: string): string | undefin
     throw new ConfigError(found.name, "expected a proxy URL like http://host:port");
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new ConfigError(found.name, `expected an http:// or https:// proxy URL, got ${parsed.protocol}//${parsed.host}`);
+    throw new ConfigError(
+      found.name,
+      `expected an http:// or https:// proxy URL, got ${parsed.protocol}//${parsed.host}`,
+    );
   }
   return found.value;
 }

@@ -1,8 +1,21 @@
 import { ErrorCode } from "@chatgptchatbot/core";
-import { type FakeOpenAI, type HttpProxy, startFakeChatGPTWeb, startFakeOpenAI, startHttpProxy } from "@chatgptchatbot/testkit";
+import {
+  type FakeOpenAI,
+  type HttpProxy,
+  startFakeChatGPTWeb,
+  startFakeOpenAI,
+  startHttpProxy,
+} from "@chatgptchatbot/testkit";
+import {
+  ACCESS_TOKEN,
+  askRequest,
+  drain,
+  recordingLogger,
+  rejection,
+  sessionConfig,
+} from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type BackendsOptions, createBackends } from "../backends.js";
-import { ACCESS_TOKEN, askRequest, drain, recordingLogger, rejection, sessionConfig } from "@chatgptchatbot/testkit/testing";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -16,9 +29,20 @@ async function setup(
   const openai = await startFakeOpenAI();
   const web = await startFakeChatGPTWeb();
   const proxy = await startHttpProxy();
-  cleanup.push(() => openai.close(), () => web.close(), () => proxy.close());
+  cleanup.push(
+    () => openai.close(),
+    () => web.close(),
+    () => proxy.close(),
+  );
   const logger = recordingLogger();
-  const backends = createBackends({ apiUrl: openai.url, chatgptBaseUrl: web.url, maxRetries: 0, logger, proxyEnv: proxyEnv(proxy, { openai }), ...options });
+  const backends = createBackends({
+    apiUrl: openai.url,
+    chatgptBaseUrl: web.url,
+    maxRetries: 0,
+    logger,
+    proxyEnv: proxyEnv(proxy, { openai }),
+    ...options,
+  });
   cleanup.push(() => backends.close());
   return { openai, web, proxy, backends, logger };
 }
@@ -30,13 +54,17 @@ describe("proxy routing", () => {
   it("sends both backends' traffic through HTTP_PROXY", async () => {
     const { openai, web, proxy, backends, logger } = await setup((p) => ({ HTTP_PROXY: p.url }));
     expect((await drain(backends.openai.ask(askRequest({ prompt: "via proxy" })))).text).toBe("echo: via proxy");
-    expect((await drain(backends.chatgptWeb.ask(askRequest({ config: v1, prompt: "via proxy" })))).text).toBe("echo: via proxy");
+    expect((await drain(backends.chatgptWeb.ask(askRequest({ config: v1, prompt: "via proxy" })))).text).toBe(
+      "echo: via proxy",
+    );
     const targets = proxy.requests.map((r) => r.target);
     expect(targets.some((t) => t.includes(hostOf(openai.url)))).toBe(true);
     expect(targets.some((t) => t.includes(hostOf(web.url)))).toBe(true);
     expect(openai.requests).toHaveLength(1);
     expect(web.requests).toHaveLength(1);
-    expect(logger.lines.find((l) => l.msg === "upstream traffic goes through a proxy")?.obj).toMatchObject({ httpProxy: proxy.url });
+    expect(logger.lines.find((l) => l.msg === "upstream traffic goes through a proxy")?.obj).toMatchObject({
+      httpProxy: proxy.url,
+    });
   });
 
   it("reads the lower-case variable too", async () => {
@@ -46,7 +74,10 @@ describe("proxy routing", () => {
   });
 
   it("bypasses the proxy for NO_PROXY hosts", async () => {
-    const { openai, web, proxy, backends } = await setup((p) => ({ HTTP_PROXY: p.url, NO_PROXY: "localhost,127.0.0.1" }));
+    const { openai, web, proxy, backends } = await setup((p) => ({
+      HTTP_PROXY: p.url,
+      NO_PROXY: "localhost,127.0.0.1",
+    }));
     await drain(backends.openai.ask(askRequest()));
     await drain(backends.chatgptWeb.ask(askRequest({ config: v1 })));
     expect(openai.requests).toHaveLength(1);
@@ -69,11 +100,15 @@ describe("proxy routing", () => {
     // …an https one is tunnelled (CONNECT) through the proxy. The fake speaks plain HTTP, so the TLS handshake
     // inside the tunnel fails: that proves the route, and the failure is a typed Upstream error.
     const httpsUrl = `https://${hostOf(openai.url)}/v1`;
-    const error = await rejection(drain(backends.openai.ask(askRequest({ config: sessionConfig({ baseUrl: httpsUrl }) }))));
+    const error = await rejection(
+      drain(backends.openai.ask(askRequest({ config: sessionConfig({ baseUrl: httpsUrl }) }))),
+    );
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.message).toMatch(/^the TLS handshake with the upstream failed/);
     expect(proxy.requests).toEqual([{ method: "CONNECT", target: hostOf(openai.url) }]);
-    const webError = await rejection(drain(backends.chatgptWeb.ask(askRequest({ config: { ...v1, baseUrl: `https://${hostOf(openai.url)}/api` } }))));
+    const webError = await rejection(
+      drain(backends.chatgptWeb.ask(askRequest({ config: { ...v1, baseUrl: `https://${hostOf(openai.url)}/api` } }))),
+    );
     expect(webError.code).toBe(ErrorCode.Upstream);
     expect(webError.message).toMatch(/^the TLS handshake with the upstream failed/);
     expect(proxy.requests).toHaveLength(2);

@@ -113,7 +113,9 @@ describe("withRetries", () => {
 
 describe("backoffDelayMs", () => {
   it("doubles from 500 ms to a cap of 8 s, with at most 25 % jitter off", () => {
-    expect([0, 1, 2, 3, 4, 5, 10].map((n) => backoffDelayMs(n, () => 0))).toEqual([500, 1000, 2000, 4000, 8000, 8000, 8000]);
+    expect([0, 1, 2, 3, 4, 5, 10].map((n) => backoffDelayMs(n, () => 0))).toEqual([
+      500, 1000, 2000, 4000, 8000, 8000, 8000,
+    ]);
     expect(backoffDelayMs(0, () => 0.999)).toBeGreaterThanOrEqual(375);
   });
 });

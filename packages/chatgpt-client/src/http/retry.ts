@@ -68,7 +68,9 @@ export function backoffDelayMs(retry: number, random: () => number = Math.random
 }
 
 /** Anything headers can be read from: a fetch `Headers` or undici's plain object. */
-export type HeaderSource = { get(name: string): string | null } | Readonly<Record<string, string | string[] | undefined>>;
+export type HeaderSource =
+  | { get(name: string): string | null }
+  | Readonly<Record<string, string | string[] | undefined>>;
 
 /**
  * The delay an upstream asks for, in ms: `retry-after-ms`, else `Retry-After`
@@ -77,7 +79,8 @@ export type HeaderSource = { get(name: string): string | null } | Readonly<Recor
 export function parseRetryAfter(headers: HeaderSource | undefined, now: number = Date.now()): number | undefined {
   if (headers === undefined) return undefined;
   const read = (name: string): string | undefined => {
-    if (typeof headers.get === "function") return (headers as { get(name: string): string | null }).get(name) ?? undefined;
+    if (typeof headers.get === "function")
+      return (headers as { get(name: string): string | null }).get(name) ?? undefined;
     const value = (headers as Readonly<Record<string, string | string[] | undefined>>)[name];
     return Array.isArray(value) ? value[0] : value;
   };

@@ -12,13 +12,21 @@ describe("transportFailure", () => {
       retryable: true,
     });
     expect(transportFailure(coded("ECONNREFUSED"))).toMatchObject({ kind: "connect", retryable: true });
-    expect(transportFailure(coded("UND_ERR_SOCKET", "other side closed"))).toMatchObject({ kind: "closed", retryable: true });
+    expect(transportFailure(coded("UND_ERR_SOCKET", "other side closed"))).toMatchObject({
+      kind: "closed",
+      retryable: true,
+    });
     expect(transportFailure(coded("ERR_SSL_WRONG_VERSION_NUMBER"))).toMatchObject({ kind: "tls", retryable: false });
-    expect(transportFailure(coded("UND_ERR_ABORTED", "Proxy response (403) !== 200 when HTTP Tunneling"))).toMatchObject({
+    expect(
+      transportFailure(coded("UND_ERR_ABORTED", "Proxy response (403) !== 200 when HTTP Tunneling")),
+    ).toMatchObject({
       kind: "proxy",
       retryable: false,
     });
-    expect(transportFailure(coded("EWHATEVER"))).toMatchObject({ kind: "network", reason: "the request to the upstream failed (EWHATEVER)" });
+    expect(transportFailure(coded("EWHATEVER"))).toMatchObject({
+      kind: "network",
+      reason: "the request to the upstream failed (EWHATEVER)",
+    });
   });
 
   it("leaves everything else alone: bugs and plain errors are not transport failures", () => {

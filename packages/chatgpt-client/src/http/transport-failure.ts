@@ -55,15 +55,27 @@ export function transportFailure(error: unknown): TransportFailure | undefined {
       // undici reports a refused CONNECT as an aborted request: it is neither an abort nor retryable.
       return { kind: "proxy", reason: `the proxy refused the connection (${current.message})`, retryable: false };
     }
-    if (SHUT_DOWN_CODES.has(code)) return { kind: "network", reason: "the upstream client is closed (the server is shutting down)", retryable: false };
-    if (CONNECT_CODES.has(code)) return { kind: "connect", reason: `could not connect to the upstream (${code})`, retryable: true };
+    if (SHUT_DOWN_CODES.has(code))
+      return {
+        kind: "network",
+        reason: "the upstream client is closed (the server is shutting down)",
+        retryable: false,
+      };
+    if (CONNECT_CODES.has(code))
+      return { kind: "connect", reason: `could not connect to the upstream (${code})`, retryable: true };
     if (CLOSED_CODES.has(code)) {
-      return { kind: "closed", reason: `the upstream connection closed before the reply was complete (${code})`, retryable: true };
+      return {
+        kind: "closed",
+        reason: `the upstream connection closed before the reply was complete (${code})`,
+        retryable: true,
+      };
     }
-    if (TLS_CODE.test(code)) return { kind: "tls", reason: `the TLS handshake with the upstream failed (${code})`, retryable: false };
+    if (TLS_CODE.test(code))
+      return { kind: "tls", reason: `the TLS handshake with the upstream failed (${code})`, retryable: false };
     if (network === undefined && !BUG_CODES.has(code) && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) network = code;
   }
-  if (network !== undefined) return { kind: "network", reason: `the request to the upstream failed (${network})`, retryable: false };
+  if (network !== undefined)
+    return { kind: "network", reason: `the request to the upstream failed (${network})`, retryable: false };
   return undefined;
 }
 

@@ -1,6 +1,6 @@
+import { nextMacrotask, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { Agent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { nextMacrotask, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { createUndiciFetch } from "./undici-fetch.js";
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -10,7 +10,10 @@ afterEach(async () => {
 
 async function setup(handler: Parameters<typeof startScriptedServer>[0], dispatcher: Agent = new Agent()) {
   const server = await startScriptedServer(handler);
-  cleanup.push(() => server.close(), () => dispatcher.destroy());
+  cleanup.push(
+    () => server.close(),
+    () => dispatcher.destroy(),
+  );
   return { server, fetch: createUndiciFetch({ dispatcher }) };
 }
 
@@ -33,7 +36,11 @@ describe("createUndiciFetch", () => {
     });
     const response = await fetch(`${server.origin}/v1/things?x=1`, {
       method: "post",
-      headers: new Headers({ "content-type": "application/json", authorization: "Bearer sk-test-x", "accept-encoding": "gzip" }),
+      headers: new Headers({
+        "content-type": "application/json",
+        authorization: "Bearer sk-test-x",
+        "accept-encoding": "gzip",
+      }),
       body: '{"q":1}',
     });
     expect(seen.method).toBe("POST");

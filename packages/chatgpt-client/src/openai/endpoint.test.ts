@@ -10,7 +10,11 @@ describe("resolveOpenAIEndpoint", () => {
       "https://api.example.com/v1/chat/completions/",
       " https://api.example.com/v1 ",
     ]) {
-      expect(resolveOpenAIEndpoint(url)).toEqual({ baseURL: "https://api.example.com/v1", query: undefined, key: "https://api.example.com/v1" });
+      expect(resolveOpenAIEndpoint(url)).toEqual({
+        baseURL: "https://api.example.com/v1",
+        query: undefined,
+        key: "https://api.example.com/v1",
+      });
     }
   });
 

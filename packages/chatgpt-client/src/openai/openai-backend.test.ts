@@ -1,9 +1,18 @@
 import { ErrorCode, maskSecret } from "@chatgptchatbot/core";
 import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import {
+  API_KEY,
+  askRequest,
+  drain,
+  everythingIn,
+  recordingLogger,
+  rejection,
+  sessionConfig,
+  startScriptedServer,
+} from "@chatgptchatbot/testkit/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "../http/dispatcher.js";
 import { MAX_RETRY_AFTER_MS } from "../http/retry.js";
-import { API_KEY, askRequest, drain, everythingIn, recordingLogger, rejection, sessionConfig, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { createUndiciFetch } from "../http/undici-fetch.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { DEFAULT_OPENAI_MODEL, OpenAIBackend, type OpenAIBackendOptions } from "./openai-backend.js";
@@ -89,7 +98,11 @@ describe("OpenAIBackend: happy path", () => {
     const { backend: fromSession } = backend({ apiUrl: "http://127.0.0.1:9/never-used" });
     await drain(fromSession.ask(askRequest({ config: sessionConfig({ baseUrl: `${fake.url}/chat/completions/` }) })));
     await drain(fromSession.ask(askRequest({ config: sessionConfig({ baseUrl: fake.url }) })));
-    expect(fake.requests.map((r) => r.path)).toEqual(["/v1/chat/completions", "/v1/chat/completions", "/v1/chat/completions"]);
+    expect(fake.requests.map((r) => r.path)).toEqual([
+      "/v1/chat/completions",
+      "/v1/chat/completions",
+      "/v1/chat/completions",
+    ]);
   });
 });
 
@@ -105,7 +118,9 @@ describe("OpenAIBackend: servers that do not stream", () => {
   }
 
   it("takes a whole JSON completion as the reply", async () => {
-    const server = await jsonServer({ choices: [{ index: 0, message: { role: "assistant", content: "whole reply" }, finish_reason: "stop" }] });
+    const server = await jsonServer({
+      choices: [{ index: 0, message: { role: "assistant", content: "whole reply" }, finish_reason: "stop" }],
+    });
     const { backend: b } = backend({ apiUrl: `${server.origin}/v1` });
     expect(await drain(b.ask(askRequest()))).toMatchObject({ deltas: ["whole reply"] });
   });
@@ -114,14 +129,20 @@ describe("OpenAIBackend: servers that do not stream", () => {
     const server = await jsonServer({ error: { message: `quota exceeded for ${API_KEY}` } });
     const { backend: b } = backend({ apiUrl: `${server.origin}/v1` });
     const error = await rejection(drain(b.ask(askRequest())));
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: `the upstream reported an error: quota exceeded for ${maskSecret(API_KEY)}` });
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      message: `the upstream reported an error: quota exceeded for ${maskSecret(API_KEY)}`,
+    });
   });
 
   it("a JSON body without a reply → Upstream", async () => {
     const server = await jsonServer({ object: "chat.completion", choices: [] });
     const { backend: b } = backend({ apiUrl: `${server.origin}/v1` });
     const error = await rejection(drain(b.ask(askRequest())));
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream sent a malformed reply (no choices[0].message.content)" });
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      message: "the upstream sent a malformed reply (no choices[0].message.content)",
+    });
   });
 });
 
@@ -136,10 +157,14 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
     cleanup.push(() => server.close());
     return server;
   }
-  const chunk = (content: string) => `data: ${JSON.stringify({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })}\n\n`;
+  const chunk = (content: string) =>
+    `data: ${JSON.stringify({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { content } }] })}\n\n`;
 
   it("an error event mid-stream → Upstream with its reason, the key masked, after the part that arrived", async () => {
-    const server = await sseServer([chunk("half a "), `event: error\ndata: ${JSON.stringify({ error: { message: `overloaded for ${API_KEY}` } })}\n\n`]);
+    const server = await sseServer([
+      chunk("half a "),
+      `event: error\ndata: ${JSON.stringify({ error: { message: `overloaded for ${API_KEY}` } })}\n\n`,
+    ]);
     const { backend: b } = backend({ apiUrl: `${server.origin}/v1` });
     const deltas: string[] = [];
     const error = await rejection(
@@ -148,19 +173,26 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
       })(),
     );
     expect(deltas).toEqual(["half a "]);
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: `the upstream reported an error: overloaded for ${maskSecret(API_KEY)}` });
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      message: `the upstream reported an error: overloaded for ${maskSecret(API_KEY)}`,
+    });
   });
 
   it("an `error` field in a chunk → Upstream", async () => {
     const server = await sseServer([`data: ${JSON.stringify({ error: "model not loaded" })}\n\n`]);
     const { backend: b } = backend({ apiUrl: `${server.origin}/v1` });
     const error = await rejection(drain(b.ask(askRequest())));
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reported an error: model not loaded" });
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      message: "the upstream reported an error: model not loaded",
+    });
   });
 
-  const finish = (reason: string) => `data: ${JSON.stringify({ object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: reason }] })}\n\n`;
+  const finish = (reason: string) =>
+    `data: ${JSON.stringify({ object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: reason }] })}\n\n`;
 
-  it("a stream that ends cleanly with neither [DONE] nor a finish_reason → Upstream \"ended early\", after the part that arrived", async () => {
+  it('a stream that ends cleanly with neither [DONE] nor a finish_reason → Upstream "ended early", after the part that arrived', async () => {
     const server = await sseServer([chunk("one "), chunk("two")]);
     const deltas: string[] = [];
     const error = await rejection(
@@ -176,7 +208,9 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
   });
 
   it("a stream of only a role chunk, or of nothing at all, ended early too", async () => {
-    const role = await sseServer([`data: ${JSON.stringify({ choices: [{ index: 0, delta: { role: "assistant" }, finish_reason: null }] })}\n\n`]);
+    const role = await sseServer([
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { role: "assistant" }, finish_reason: null }] })}\n\n`,
+    ]);
     expect(await rejection(drain(backend({ apiUrl: `${role.origin}/v1` }).backend.ask(askRequest())))).toMatchObject({
       message: "the upstream reply ended early",
     });
@@ -186,26 +220,39 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
     });
   });
 
-  it("a finish_reason without [DONE] is complete, \"length\" included (cut by max_tokens, not lost)", async () => {
+  it('a finish_reason without [DONE] is complete, "length" included (cut by max_tokens, not lost)', async () => {
     for (const reason of ["stop", "length", "content_filter"]) {
       const server = await sseServer([chunk("one "), chunk("two"), finish(reason)]);
-      expect(await drain(backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ text: "one two" });
+      expect(await drain(backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({
+        text: "one two",
+      });
     }
   });
 
   it("[DONE] without a finish_reason is complete; events after [DONE] are ignored", async () => {
     const done = await sseServer([chunk("one "), chunk("two"), "data: [DONE]\n\n"]);
-    expect(await drain(backend({ apiUrl: `${done.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ deltas: ["one ", "two"] });
+    expect(await drain(backend({ apiUrl: `${done.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({
+      deltas: ["one ", "two"],
+    });
     const after = await sseServer([chunk("one"), "data: [DONE]\n\n", chunk("ignored")]);
-    expect(await drain(backend({ apiUrl: `${after.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ deltas: ["one"] });
+    expect(await drain(backend({ apiUrl: `${after.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({
+      deltas: ["one"],
+    });
   });
 
   it("Ollama's and vLLM's streams pass (finish_reason on the last content chunk or its own, usage, [DONE])", async () => {
     // Ollama's /v1 compatibility layer: chunks with finish_reason null, the last one carrying "stop" with its content.
     const ollamaChunk = (content: string, reason: string | null) =>
       `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "llama3.2", system_fingerprint: "fp_ollama", choices: [{ index: 0, delta: { role: "assistant", content }, finish_reason: reason }] })}\n\n`;
-    const ollama = await sseServer([ollamaChunk("Hel", null), ollamaChunk("lo", null), ollamaChunk("", "stop"), "data: [DONE]\n\n"]);
-    expect(await drain(backend({ apiUrl: `${ollama.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ text: "Hello" });
+    const ollama = await sseServer([
+      ollamaChunk("Hel", null),
+      ollamaChunk("lo", null),
+      ollamaChunk("", "stop"),
+      "data: [DONE]\n\n",
+    ]);
+    expect(await drain(backend({ apiUrl: `${ollama.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({
+      text: "Hello",
+    });
     // vLLM: a finish chunk with stop_reason, then a usage chunk with empty choices, then [DONE].
     const vllm = await sseServer([
       chunk("Hi"),
@@ -213,7 +260,9 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
       `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 5, total_tokens: 7, completion_tokens: 2 } })}\n\n`,
       "data: [DONE]\n\n",
     ]);
-    expect(await drain(backend({ apiUrl: `${vllm.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ text: "Hi!" });
+    expect(await drain(backend({ apiUrl: `${vllm.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({
+      text: "Hi!",
+    });
   });
 
   it("skips chunks without content (the role chunk, the finish chunk, usage)", async () => {
@@ -224,7 +273,9 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
       `data: ${JSON.stringify({ choices: [], usage: { total_tokens: 3 } })}\n\n`,
       "data: [DONE]\n\n",
     ]);
-    expect(await drain(backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({ deltas: ["hi"] });
+    expect(await drain(backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({
+      deltas: ["hi"],
+    });
   });
 });
 
@@ -246,7 +297,11 @@ describe("OpenAIBackend: failures", () => {
     const { backend: b } = backend();
     fake.enqueueFault({ kind: "status", status: 400, message: "bad model" });
     const error = await rejection(drain(b.ask(askRequest())));
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 400, message: "the upstream answered 400: bad model" });
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      upstreamStatus: 400,
+      message: "the upstream answered 400: bad model",
+    });
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -283,7 +338,11 @@ describe("OpenAIBackend: failures", () => {
     const error = await rejection(drain(b.ask(askRequest())));
     expect(fake.requests).toHaveLength(1);
     expect(delays).toEqual([]);
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 429, retryAfterMs: MAX_RETRY_AFTER_MS + 60_000 });
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      upstreamStatus: 429,
+      retryAfterMs: MAX_RETRY_AFTER_MS + 60_000,
+    });
   });
 
   it("maxRetries 0 means one attempt", async () => {
@@ -365,16 +424,19 @@ describe("OpenAIBackend: failures", () => {
       req.resume();
       const first = ++requests === 1;
       // 250 ms each: both attempts together (500 ms) are past the 400 ms timeout, each alone is not.
-      setTimeout(() => {
-        if (first) {
-          res.writeHead(503, { "content-type": "application/json" });
-          res.end(JSON.stringify({ error: { message: "overloaded" } }));
-          return;
-        }
-        res.writeHead(200, { "content-type": "text/event-stream" });
-        res.write(chunk("slow "));
-        setTimeout(() => res.end(`${chunk("but whole")}data: [DONE]\n\n`), 125);
-      }, first ? 250 : 125);
+      setTimeout(
+        () => {
+          if (first) {
+            res.writeHead(503, { "content-type": "application/json" });
+            res.end(JSON.stringify({ error: { message: "overloaded" } }));
+            return;
+          }
+          res.writeHead(200, { "content-type": "text/event-stream" });
+          res.write(chunk("slow "));
+          setTimeout(() => res.end(`${chunk("but whole")}data: [DONE]\n\n`), 125);
+        },
+        first ? 250 : 125,
+      );
     });
     cleanup.push(() => server.close());
     const { backend: b, delays } = backend({ apiUrl: `${server.origin}/v1`, timeoutMs: 400 });

@@ -91,7 +91,12 @@ export class OpenAIBackend implements Backend {
       stream: true,
       ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
     };
-    const logFields = { backend: "openai", upstream: endpoint.baseURL, model: body.model, credentialMasked: maskSecret(credential) };
+    const logFields = {
+      backend: "openai",
+      upstream: endpoint.baseURL,
+      model: body.model,
+      credentialMasked: maskSecret(credential),
+    };
     return {
       backend: "openai",
       logFields,

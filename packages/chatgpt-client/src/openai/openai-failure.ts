@@ -1,7 +1,7 @@
 import { ChatbotError } from "@chatgptchatbot/core";
 import type { APIError } from "openai";
-import { safeReason } from "../safe-error.js";
 import { parseRetryAfter } from "../http/retry.js";
+import { safeReason } from "../safe-error.js";
 import type { VendorErrors } from "../upstream-failure.js";
 import type { OpenAISdk } from "./openai-sdk.js";
 
@@ -26,7 +26,8 @@ export function openAIErrors(sdk: OpenAISdk, credential: string): VendorErrors {
     isTimeout: (error) => error instanceof sdk.APIConnectionTimeoutError,
     failure(error, cause) {
       if (error instanceof sdk.APIUserAbortError) return ChatbotError.aborted(undefined, cause);
-      if (error instanceof sdk.APIConnectionError) return ChatbotError.upstream("could not reach the upstream", { cause });
+      if (error instanceof sdk.APIConnectionError)
+        return ChatbotError.upstream("could not reach the upstream", { cause });
       if (error instanceof sdk.APIError) {
         const status = error.status;
         const reason = safeReason(upstreamMessage(error), credential);
@@ -37,14 +38,17 @@ export function openAIErrors(sdk: OpenAISdk, credential: string): VendorErrors {
           cause,
         });
       }
-      if (error instanceof SyntaxError) return ChatbotError.upstream("the upstream sent a malformed reply (invalid JSON)", { cause });
-      if (error instanceof sdk.OpenAIError) return ChatbotError.upstream(safeReason(error.message, credential), { cause });
+      if (error instanceof SyntaxError)
+        return ChatbotError.upstream("the upstream sent a malformed reply (invalid JSON)", { cause });
+      if (error instanceof sdk.OpenAIError)
+        return ChatbotError.upstream(safeReason(error.message, credential), { cause });
       return undefined;
     },
     retry(error) {
       if (error instanceof sdk.APIUserAbortError) return { retry: false };
       if (error instanceof sdk.APIError && error.status !== undefined) {
-        if (error.status === 429 || error.status >= 500) return { retry: true, retryAfterMs: parseRetryAfter(error.headers) };
+        if (error.status === 429 || error.status >= 500)
+          return { retry: true, retryAfterMs: parseRetryAfter(error.headers) };
         return { retry: false };
       }
       if (error instanceof sdk.APIConnectionTimeoutError) return { retry: false };

@@ -4,7 +4,13 @@
  * in the content) leaves as reasoning parts, never as text, and is logged at
  * debug level only.
  */
-import { type FakeOpenAI, type ReasoningForm, SAMPLE_REASONING, SAMPLE_REPLIES, startFakeOpenAI } from "@chatgptchatbot/testkit";
+import {
+  type FakeOpenAI,
+  type ReasoningForm,
+  SAMPLE_REASONING,
+  SAMPLE_REPLIES,
+  startFakeOpenAI,
+} from "@chatgptchatbot/testkit";
 import { askRequest, drain, recordingLogger, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "../http/dispatcher.js";
@@ -21,7 +27,13 @@ function backend(apiUrl: string) {
   const dispatcher = createUpstreamDispatcher();
   cleanup.push(() => dispatcher.destroy());
   const logger = recordingLogger();
-  const instance = new OpenAIBackend({ fetch: createUndiciFetch({ dispatcher }), apiUrl, requestTimeoutMs: 10_000, maxRetries: 0, logger });
+  const instance = new OpenAIBackend({
+    fetch: createUndiciFetch({ dispatcher }),
+    apiUrl,
+    requestTimeoutMs: 10_000,
+    maxRetries: 0,
+    logger,
+  });
   return { backend: instance, logger };
 }
 
@@ -70,7 +82,10 @@ describe("OpenAIBackend: reasoning", () => {
       // Debug level only, once per reply.
       const logged = logger.lines.filter((line) => JSON.stringify(line).includes(reasoning.slice(0, 10)));
       expect(logged).toHaveLength(1);
-      expect(logged[0]).toMatchObject({ level: "debug", obj: { reasoning: drained.reasoning, reasoningChars: drained.reasoning.length } });
+      expect(logged[0]).toMatchObject({
+        level: "debug",
+        obj: { reasoning: drained.reasoning, reasoningChars: drained.reasoning.length },
+      });
     },
   );
 
@@ -87,7 +102,11 @@ describe("OpenAIBackend: reasoning", () => {
   it("splits <think>…</think> however the content deltas cut the tags", async () => {
     const content = "<think>用户问好。Be warm.</think>\n\n你好！Hello there.";
     for (let cut = 1; cut < content.length; cut++) {
-      const server = await sseServer([contentEvent(content.slice(0, cut)), contentEvent(content.slice(cut)), finishEvent]);
+      const server = await sseServer([
+        contentEvent(content.slice(0, cut)),
+        contentEvent(content.slice(cut)),
+        finishEvent,
+      ]);
       const drained = await drain(backend(`${server.origin}/v1`).backend.ask(askRequest()));
       const expected = { cut, text: "你好！Hello there.", reasoning: "用户问好。Be warm." };
       expect({ cut, text: drained.text, reasoning: drained.reasoning }).toEqual(expected);

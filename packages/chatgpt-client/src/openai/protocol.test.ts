@@ -37,14 +37,20 @@ describe("readChunk", () => {
 
 describe("completionContent", () => {
   it("reads a whole completion, or says why it holds no reply", () => {
-    expect(completionContent({ choices: [{ message: { content: "Hello", reasoning: "r" }, finish_reason: "length" }] })).toEqual({
+    expect(
+      completionContent({ choices: [{ message: { content: "Hello", reasoning: "r" }, finish_reason: "length" }] }),
+    ).toEqual({
       content: "Hello",
       reasoning: "r",
       finishReason: "length",
       usage: undefined,
     });
-    expect(completionContent({ error: "overloaded" })).toEqual({ problem: "the upstream reported an error: overloaded" });
-    expect(completionContent(null)).toEqual({ problem: "the upstream sent a malformed reply (no choices[0].message.content)" });
+    expect(completionContent({ error: "overloaded" })).toEqual({
+      problem: "the upstream reported an error: overloaded",
+    });
+    expect(completionContent(null)).toEqual({
+      problem: "the upstream sent a malformed reply (no choices[0].message.content)",
+    });
   });
 });
 

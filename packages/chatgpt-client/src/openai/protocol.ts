@@ -1,6 +1,6 @@
 import { type AskRequest, type AskUsage, ChatbotError } from "@chatgptchatbot/core";
-import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { ServerSentEvent } from "@chatgptchatbot/sse";
+import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { safeReason } from "../safe-error.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 
@@ -23,7 +23,10 @@ export type Completion =
 /** The reply of a non-streamed chat completion, or the reason it holds none. */
 export function completionContent(body: unknown): Completion {
   const record = (typeof body === "object" && body !== null ? body : {}) as {
-    choices?: { message?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown }; finish_reason?: unknown }[];
+    choices?: {
+      message?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown };
+      finish_reason?: unknown;
+    }[];
     error?: { message?: unknown } | string;
     usage?: unknown;
   };
@@ -38,7 +41,8 @@ export function completionContent(body: unknown): Completion {
     };
   }
   if (typeof record.error === "string") return { problem: `the upstream reported an error: ${record.error}` };
-  if (typeof record.error?.message === "string") return { problem: `the upstream reported an error: ${record.error.message}` };
+  if (typeof record.error?.message === "string")
+    return { problem: `the upstream reported an error: ${record.error.message}` };
   return { problem: "the upstream sent a malformed reply (no choices[0].message.content)" };
 }
 
@@ -58,10 +62,13 @@ function nonEmptyString(value: unknown): string | undefined {
 function readUsage(value: unknown): AskUsage | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const usage = value as { prompt_tokens?: unknown; completion_tokens?: unknown; completion_tokens_details?: unknown };
-  const count = (n: unknown): number | undefined => (Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : undefined);
+  const count = (n: unknown): number | undefined =>
+    Number.isSafeInteger(n) && (n as number) >= 0 ? (n as number) : undefined;
   const details = usage.completion_tokens_details;
   const reasoningTokens = count(
-    typeof details === "object" && details !== null ? (details as { reasoning_tokens?: unknown }).reasoning_tokens : undefined,
+    typeof details === "object" && details !== null
+      ? (details as { reasoning_tokens?: unknown }).reasoning_tokens
+      : undefined,
   );
   const promptTokens = count(usage.prompt_tokens);
   const completionTokens = count(usage.completion_tokens);
@@ -94,7 +101,10 @@ export const MALFORMED_JSON = "the upstream sent a malformed reply (invalid JSON
  * event that is not JSON is a malformed reply. Both are Upstream errors with
  * the reply's HTTP `status`.
  */
-export function readChunk({ event, data }: ServerSentEvent, { credential, status }: { credential: string; status: number }): ChunkEvent {
+export function readChunk(
+  { event, data }: ServerSentEvent,
+  { credential, status }: { credential: string; status: number },
+): ChunkEvent {
   let chunk: { choices?: unknown; error?: unknown } | null;
   try {
     chunk = JSON.parse(data) as typeof chunk;
@@ -111,21 +121,28 @@ export function readChunk({ event, data }: ServerSentEvent, { credential, status
           : "no reason given";
     throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(message, credential)}`, { status });
   }
-  const choices: unknown[] = chunk !== null && typeof chunk === "object" && Array.isArray(chunk.choices) ? chunk.choices : [];
+  const choices: unknown[] =
+    chunk !== null && typeof chunk === "object" && Array.isArray(chunk.choices) ? chunk.choices : [];
   const first = choices[0];
   const delta = typeof first === "object" && first !== null ? (first as { delta?: unknown }).delta : undefined;
   const content = typeof delta === "object" && delta !== null ? (delta as { content?: unknown }).content : undefined;
   let finishReason: string | undefined;
   for (const choice of choices) {
-    const reason = typeof choice === "object" && choice !== null ? (choice as { finish_reason?: unknown }).finish_reason : undefined;
+    const reason =
+      typeof choice === "object" && choice !== null ? (choice as { finish_reason?: unknown }).finish_reason : undefined;
     finishReason ??= nonEmptyString(reason);
   }
-  const usage = chunk !== null && typeof chunk === "object" ? readUsage((chunk as { usage?: unknown }).usage) : undefined;
+  const usage =
+    chunk !== null && typeof chunk === "object" ? readUsage((chunk as { usage?: unknown }).usage) : undefined;
   return { text: typeof content === "string" ? content : "", reasoning: reasoningOf(delta), finishReason, usage };
 }
 
 /** System prompt, history (role and content only), then the new prompt. */
-export function buildMessages({ systemPrompt, history, prompt }: Pick<AskRequest, "systemPrompt" | "history" | "prompt">): ChatCompletionMessageParam[] {
+export function buildMessages({
+  systemPrompt,
+  history,
+  prompt,
+}: Pick<AskRequest, "systemPrompt" | "history" | "prompt">): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = new Array(history.length + 2);
   messages[0] = { role: "system", content: systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt };
   for (let i = 0; i < history.length; i++) {

@@ -61,7 +61,23 @@ describe("ThinkTagSplitter", () => {
   });
 
   it("finds the same reasoning and text however the content is split into deltas", () => {
-    const alphabet = fc.constantFrom("<", ">", "/", "t", "h", "i", "n", "k", " ", "\n", "想", "a", "😊", "<think>", "</think>");
+    const alphabet = fc.constantFrom(
+      "<",
+      ">",
+      "/",
+      "t",
+      "h",
+      "i",
+      "n",
+      "k",
+      " ",
+      "\n",
+      "想",
+      "a",
+      "😊",
+      "<think>",
+      "</think>",
+    );
     const piece = fc.array(alphabet, { maxLength: 30 }).map((chars) => chars.join(""));
     fc.assert(
       fc.property(

@@ -1,5 +1,5 @@
-import { type AskPart, type AskRequest, type AskResult, resultOf } from "@chatgptchatbot/core";
 import type { SessionConfig } from "@chatgptchatbot/core";
+import { type AskPart, type AskRequest, type AskResult, resultOf } from "@chatgptchatbot/core";
 
 /** Obviously fake credentials. */
 export const API_KEY = "sk-test-0123456789abcdef0123456789ab12";

@@ -38,7 +38,10 @@ export function describeCoordinatorConformance(
     describe("cooldown per credential", () => {
       it("grants a credential once per interval and says how long until it is free", async () => {
         const { coordinator, advance } = await fresh();
-        expect(await coordinator.acquireCredential({ credentials: ["k1"], intervalMs: 1_000 })).toEqual({ ok: true, credential: "k1" });
+        expect(await coordinator.acquireCredential({ credentials: ["k1"], intervalMs: 1_000 })).toEqual({
+          ok: true,
+          credential: "k1",
+        });
         const refused = await coordinator.acquireCredential({ credentials: ["k1"], intervalMs: 1_000 });
         expect(refused.ok).toBe(false);
         if (!refused.ok) {
@@ -46,21 +49,36 @@ export function describeCoordinatorConformance(
           expect(refused.retryAfterMs).toBeLessThanOrEqual(1_000);
         }
         await advance(1_000);
-        expect(await coordinator.acquireCredential({ credentials: ["k1"], intervalMs: 1_000 })).toEqual({ ok: true, credential: "k1" });
+        expect(await coordinator.acquireCredential({ credentials: ["k1"], intervalMs: 1_000 })).toEqual({
+          ok: true,
+          credential: "k1",
+        });
       });
 
       it("takes the first credential not cooling down; different credentials never slow each other", async () => {
         const { coordinator } = await fresh();
-        expect(await coordinator.acquireCredential({ credentials: ["k1", "k2"], intervalMs: 1_000 })).toEqual({ ok: true, credential: "k1" });
-        expect(await coordinator.acquireCredential({ credentials: ["k1", "k2"], intervalMs: 1_000 })).toEqual({ ok: true, credential: "k2" });
+        expect(await coordinator.acquireCredential({ credentials: ["k1", "k2"], intervalMs: 1_000 })).toEqual({
+          ok: true,
+          credential: "k1",
+        });
+        expect(await coordinator.acquireCredential({ credentials: ["k1", "k2"], intervalMs: 1_000 })).toEqual({
+          ok: true,
+          credential: "k2",
+        });
         expect((await coordinator.acquireCredential({ credentials: ["k1", "k2"], intervalMs: 1_000 })).ok).toBe(false);
-        expect(await coordinator.acquireCredential({ credentials: ["k3"], intervalMs: 1_000 })).toEqual({ ok: true, credential: "k3" });
+        expect(await coordinator.acquireCredential({ credentials: ["k3"], intervalMs: 1_000 })).toEqual({
+          ok: true,
+          credential: "k3",
+        });
       });
 
       it("an interval of 0 never refuses", async () => {
         const { coordinator } = await fresh();
         for (let i = 0; i < 3; i++) {
-          expect(await coordinator.acquireCredential({ credentials: ["k1"], intervalMs: 0 })).toEqual({ ok: true, credential: "k1" });
+          expect(await coordinator.acquireCredential({ credentials: ["k1"], intervalMs: 0 })).toEqual({
+            ok: true,
+            credential: "k1",
+          });
         }
       });
 
@@ -68,7 +86,9 @@ export function describeCoordinatorConformance(
         const first = await fresh();
         const second = replicas === undefined ? first.coordinator : await replicas(first);
         const grants = await Promise.all(
-          Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? first.coordinator : second).acquireCredential({ credentials: ["k1"], intervalMs: 60_000 })),
+          Array.from({ length: 8 }, (_, i) =>
+            (i % 2 === 0 ? first.coordinator : second).acquireCredential({ credentials: ["k1"], intervalMs: 60_000 }),
+          ),
         );
         expect(grants.filter((g) => g.ok)).toHaveLength(1);
       });
@@ -123,7 +143,9 @@ export function describeCoordinatorConformance(
         const next = await patient;
         expect(next.token).toBeGreaterThan(held.token);
         await next.release();
-        await expect(coordinator.acquireTurn({ sessionId: "s", signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+        await expect(coordinator.acquireTurn({ sessionId: "s", signal: AbortSignal.abort(reason) })).rejects.toBe(
+          reason,
+        );
       });
 
       it("release is idempotent: a second release never frees a turn another holds", async () => {
@@ -190,14 +212,18 @@ export function describeCoordinatorConformance(
         const first = await fresh();
         const second = replicas === undefined ? first.coordinator : await replicas(first);
         const request = { limit: 3, occupied: async () => 0 };
-        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? first.coordinator : second).reserveSlot(request)));
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? first.coordinator : second).reserveSlot(request)),
+        );
         expect(results.filter((r) => r !== undefined)).toHaveLength(3);
         await Promise.all(results.map((r) => r?.release()));
       });
 
       it("gives the slot back when counting the stored sessions fails", async () => {
         const { coordinator } = await fresh();
-        await expect(coordinator.reserveSlot({ limit: 1, occupied: async () => Promise.reject(new Error("store down")) })).rejects.toThrow("store down");
+        await expect(
+          coordinator.reserveSlot({ limit: 1, occupied: async () => Promise.reject(new Error("store down")) }),
+        ).rejects.toThrow("store down");
         const slot = await coordinator.reserveSlot({ limit: 1, occupied: async () => 0 });
         expect(slot).toBeDefined();
         await slot?.release();

@@ -3,7 +3,9 @@
  * connections clients open: keep-alive reuse shows as one connection for
  * many requests.
  */
-export async function startConnectionCounter(target: string): Promise<{ origin: string; connections: () => number; close(): Promise<void> }> {
+export async function startConnectionCounter(
+  target: string,
+): Promise<{ origin: string; connections: () => number; close(): Promise<void> }> {
   const { createServer, connect } = await import("node:net");
   const { hostname, port } = new URL(target);
   let count = 0;
@@ -53,4 +55,3 @@ export async function startScriptedServer(
       }),
   };
 }
-

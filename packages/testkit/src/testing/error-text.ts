@@ -12,4 +12,3 @@ export function everythingIn(error: Error): string {
   }
   return parts.join("\n");
 }
-

@@ -4,16 +4,17 @@
  * "catch the rejection" helper, and a conformance suite per interface that
  * every SessionStore and Coordinator implementation must pass.
  */
-export { ScriptedBackend, untilAborted, upstreamDown } from "./scripted-backend.js";
-export type { Script, ScriptedBackendOptions } from "./scripted-backend.js";
-export { caught, rejection } from "./rejection.js";
-export { describeSessionStoreConformance } from "./session-store-conformance.js";
-export type { StoreUnderTest } from "./session-store-conformance.js";
-export { describeCoordinatorConformance } from "./coordinator-conformance.js";
-export type { CoordinatorUnderTest } from "./coordinator-conformance.js";
+
 export { ACCESS_TOKEN, API_KEY, askRequest, drain, sessionConfig } from "./backend-requests.js";
-export { recordingLogger } from "./recording-logger.js";
-export type { LoggedLine, RecordingLogger } from "./recording-logger.js";
-export { everythingIn } from "./error-text.js";
+export type { CoordinatorUnderTest } from "./coordinator-conformance.js";
+export { describeCoordinatorConformance } from "./coordinator-conformance.js";
 export { startConnectionCounter, startScriptedServer } from "./counted-servers.js";
+export { everythingIn } from "./error-text.js";
+export type { LoggedLine, RecordingLogger } from "./recording-logger.js";
+export { recordingLogger } from "./recording-logger.js";
+export { caught, rejection } from "./rejection.js";
+export type { Script, ScriptedBackendOptions } from "./scripted-backend.js";
+export { ScriptedBackend, untilAborted, upstreamDown } from "./scripted-backend.js";
+export type { StoreUnderTest } from "./session-store-conformance.js";
+export { describeSessionStoreConformance } from "./session-store-conformance.js";
 export { deferred, nextMacrotask } from "./timing.js";

@@ -24,7 +24,9 @@ export function recordingLogger(): RecordingLogger {
     info: at("info"),
     warn: at("warn"),
     error: at("error"),
-    text: () => JSON.stringify(lines, (_key, value: unknown) => (value instanceof Error ? { message: value.message, stack: value.stack } : value)),
+    text: () =>
+      JSON.stringify(lines, (_key, value: unknown) =>
+        value instanceof Error ? { message: value.message, stack: value.stack } : value,
+      ),
   };
 }
-

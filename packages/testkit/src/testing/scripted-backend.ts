@@ -6,7 +6,9 @@ import { type AskPart, type AskRequest, type Backend, ChatbotError } from "@chat
  * `async function*` can wait, throw mid-stream, or leave out the `finish`);
  * or a throw, to fail it before any part.
  */
-export type Script = (request: AskRequest) => string | AsyncIterable<AskPart> | Promise<string | AsyncIterable<AskPart>>;
+export type Script = (
+  request: AskRequest,
+) => string | AsyncIterable<AskPart> | Promise<string | AsyncIterable<AskPart>>;
 
 export interface ScriptedBackendOptions {
   /** How the session's initial prompt is used (default "system"). */
@@ -41,7 +43,13 @@ export class ScriptedBackend implements Backend {
   readonly #waiting: (() => void)[] = [];
   #turn = 0;
 
-  constructor({ initialPrompt = "system", defaultSystemPrompt, script, gate = false, ignoreAbort = false }: ScriptedBackendOptions = {}) {
+  constructor({
+    initialPrompt = "system",
+    defaultSystemPrompt,
+    script,
+    gate = false,
+    ignoreAbort = false,
+  }: ScriptedBackendOptions = {}) {
     this.initialPrompt = initialPrompt;
     this.defaultSystemPrompt = defaultSystemPrompt;
     this.script = script ?? ((request) => `echo: ${request.prompt}`);
@@ -74,7 +82,9 @@ export class ScriptedBackend implements Backend {
     yield { type: "text", text: answer.slice(0, mid) };
     yield { type: "text", text: answer.slice(mid) };
     this.#turn++;
-    yield this.initialPrompt === "ask" ? { type: "finish", conversation: { conversationId: "c1", turn: this.#turn } } : { type: "finish" };
+    yield this.initialPrompt === "ask"
+      ? { type: "finish", conversation: { conversationId: "c1", turn: this.#turn } }
+      : { type: "finish" };
   }
 
   #released(signal: AbortSignal): Promise<void> {
