@@ -1,34 +1,13 @@
-import { SessionPool } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { Health } from "@chatgptchatbot/proto/health";
-import { caught, ScriptedBackend } from "@chatgptchatbot/testkit/testing";
+import { caught } from "@chatgptchatbot/testkit/testing";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { serveScripted } from "../test/scripted-server.js";
 import type { CallRecord } from "./call-observer.js";
-import { createGrpcServer, type GrpcServer } from "./server.js";
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-
-async function serve(
-  options: Omit<Parameters<typeof createGrpcServer>[0], "pool">,
-): Promise<{ server: GrpcServer; url: string }> {
-  const pool = new SessionPool({
-    backends: () => new ScriptedBackend(),
-    sweepIntervalMs: 0,
-    cooldown: { apiKeyMs: 0 },
-  });
-  const server = createGrpcServer({ pool, ...options });
-  const { url } = await server.listen({ host: "127.0.0.1", port: 0 });
-  cleanup.push(
-    () => pool.close(),
-    () => server.close({ timeoutMs: 100 }),
-  );
-  return { server, url };
-}
+const serve = serveScripted;
 
 const CONFIG = JSON.stringify({ version: 3, api_key: "sk-test-call-observer" });
 const CHAT = "muvtuber.chatbot.v2.ChatbotService/Chat";

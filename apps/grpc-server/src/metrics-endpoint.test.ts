@@ -1,33 +1,10 @@
-import { SessionPool } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
-import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { afterEach, describe, expect, it } from "vitest";
-import { createGrpcServer, type GrpcServer } from "./server.js";
+import { describe, expect, it } from "vitest";
+import { serveScripted } from "../test/scripted-server.js";
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-
-/** A real server on 127.0.0.1 (GET /metrics sits in front of the RPC handler). */
-async function serve(
-  options: Omit<Parameters<typeof createGrpcServer>[0], "pool">,
-): Promise<{ server: GrpcServer; url: string }> {
-  const pool = new SessionPool({
-    backends: () => new ScriptedBackend(),
-    sweepIntervalMs: 0,
-    cooldown: { apiKeyMs: 0 },
-  });
-  const server = createGrpcServer({ pool, ...options });
-  const { url } = await server.listen({ host: "127.0.0.1", port: 0 });
-  cleanup.push(
-    () => pool.close(),
-    () => server.close({ timeoutMs: 100 }),
-  );
-  return { server, url };
-}
+const serve = serveScripted;
 
 const CONFIG = JSON.stringify({ version: 3, api_key: "sk-test-metrics-endpoint" });
 
