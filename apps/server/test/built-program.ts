@@ -33,6 +33,36 @@ export function memoryOf(pid: number): { rss: number; peakRss: number } {
   return { rss: kB("VmRSS"), peakRss: kB("VmHWM") };
 }
 
+/**
+ * The environment of a program in front of both fake upstreams: the server's default key and token, no cooldowns,
+ * no retries, and a client's base_url allowed to name only the fakes (no generated URL can send traffic elsewhere).
+ */
+export function fakeUpstreamsEnv({
+  openaiUrl,
+  webUrl,
+  serverKey,
+  serverToken,
+  maxSessions,
+}: {
+  openaiUrl: string;
+  webUrl: string;
+  serverKey: string;
+  serverToken: string;
+  maxSessions: number;
+}): Record<string, string> {
+  return {
+    API_URL: openaiUrl,
+    CHATGPT_BASE_URL: webUrl,
+    OPENAI_API_KEYS: serverKey,
+    CHATGPT_ACCESS_TOKENS: serverToken,
+    CHATGPT_V3_COOLDOWN: "0",
+    CHATGPT_COOLDOWN: "0",
+    CHATBOT_MAX_RETRIES: "0",
+    CHATBOT_MAX_SESSIONS: String(maxSessions),
+    CHATBOT_ALLOWED_UPSTREAM_HOSTS: [openaiUrl, webUrl].map((url) => new URL(url).host).join(","),
+  };
+}
+
 export async function startBuiltProgram({
   env,
   startTimeoutMs = 15_000,

@@ -67,6 +67,17 @@ const alarming = (from: number) =>
     return (line.level as number) >= 50 || text.includes("stack") || text.includes("    at ");
   });
 
+/** The HTTP API logged two request lines since `from`, both 400 at info, and nothing alarming. */
+async function expectTwoRequestsAtInfo(from: number): Promise<void> {
+  const requests = () => program.logs.slice(from).filter((line) => line.msg === "request");
+  await until(() => requests().length >= 2);
+  expect(requests().map((line) => [line.level, line.status])).toEqual([
+    [30, 400],
+    [30, 400],
+  ]);
+  expect(alarming(from)).toEqual([]);
+}
+
 describe("client-caused conditions are logged below error level, without a stack", () => {
   it("malformed chunked bodies: Connect on the gRPC port, /ask and /renew on the HTTP port", async () => {
     const from = program.logs.length;
@@ -80,17 +91,7 @@ describe("client-caused conditions are logged below error level, without a stack
     expect(await rawHttp1(program.httpUrl!, `${post("/renew", badChunk)}1\r\n{}\r\n0\r\n\r\n`)).toBe(
       "HTTP/1.1 400 Bad Request",
     );
-    await until(() => program.logs.slice(from).filter((line) => line.msg === "request").length >= 2);
-    expect(
-      program.logs
-        .slice(from)
-        .filter((line) => line.msg === "request")
-        .map((line) => [line.level, line.status]),
-    ).toEqual([
-      [30, 400],
-      [30, 400],
-    ]);
-    expect(alarming(from)).toEqual([]);
+    await expectTwoRequestsAtInfo(from);
   });
 
   it("uploads cut off mid-body, by Content-Length and chunked", async () => {
@@ -99,17 +100,7 @@ describe("client-caused conditions are logged below error level, without a stack
     await rawHttp1(program.grpcUrl, `${post(CHAT_PATH, "Transfer-Encoding: chunked\r\n")}40\r\n{"sessionId":`, 50);
     await rawHttp1(program.httpUrl!, `${post("/ask", "Content-Length: 100\r\n")}{"prompt":`, 50);
     await rawHttp1(program.httpUrl!, `${post("/ask", "Transfer-Encoding: chunked\r\n")}40\r\n{"prompt":`, 50);
-    await until(() => program.logs.slice(from).filter((line) => line.msg === "request").length >= 2);
-    expect(
-      program.logs
-        .slice(from)
-        .filter((line) => line.msg === "request")
-        .map((line) => [line.level, line.status]),
-    ).toEqual([
-      [30, 400],
-      [30, 400],
-    ]);
-    expect(alarming(from)).toEqual([]);
+    await expectTwoRequestsAtInfo(from);
   });
 
   it("an HTTP/2 stream reset in the middle of a gRPC request's message", async () => {

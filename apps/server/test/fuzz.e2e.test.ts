@@ -22,7 +22,7 @@
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BuiltProgram, memoryOf, startBuiltProgram } from "./built-program.js";
+import { type BuiltProgram, fakeUpstreamsEnv, memoryOf, startBuiltProgram } from "./built-program.js";
 import { type HealthPoller, startHealthPoller } from "./health-poller.js";
 import { type HostileAction, hostileAction, type SessionRef } from "./hostile-arbitraries.js";
 import { GrpcCode, HostileClients } from "./hostile-clients.js";
@@ -80,16 +80,13 @@ beforeAll(async () => {
   web = await startFakeChatGPTWeb();
   program = await startBuiltProgram({
     env: {
-      API_URL: openai.url,
-      CHATGPT_BASE_URL: web.url,
-      OPENAI_API_KEYS: SERVER_KEY,
-      CHATGPT_ACCESS_TOKENS: SERVER_TOKEN,
-      CHATGPT_V3_COOLDOWN: "0",
-      CHATGPT_COOLDOWN: "0",
-      CHATBOT_MAX_RETRIES: "0",
-      CHATBOT_MAX_SESSIONS: "100",
-      // A client's base_url may only name the fakes: no generated URL can send traffic anywhere else.
-      CHATBOT_ALLOWED_UPSTREAM_HOSTS: [openai.url, web.url].map((url) => new URL(url).host).join(","),
+      ...fakeUpstreamsEnv({
+        openaiUrl: openai.url,
+        webUrl: web.url,
+        serverKey: SERVER_KEY,
+        serverToken: SERVER_TOKEN,
+        maxSessions: 100,
+      }),
       // Memory experiments (BENCHMARKS.md): FUZZ_PROGRAM_ENV="NODE_OPTIONS=--max-old-space-size=96;MALLOC_ARENA_MAX=2".
       ...Object.fromEntries(
         (process.env.FUZZ_PROGRAM_ENV ?? "")

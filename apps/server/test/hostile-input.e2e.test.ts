@@ -21,7 +21,7 @@ import {
   startFakeOpenAI,
 } from "@chatgptchatbot/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type BuiltProgram, memoryOf, startBuiltProgram } from "./built-program.js";
+import { type BuiltProgram, fakeUpstreamsEnv, memoryOf, startBuiltProgram } from "./built-program.js";
 import { GrpcJsClient, grpcError } from "./grpc-js-client.js";
 import { type HealthReport, startHealthPoller } from "./health-poller.js";
 import { GrpcCode, grpcFrame, HostileClients, VIAS } from "./hostile-clients.js";
@@ -62,17 +62,13 @@ beforeAll(async () => {
   });
   web = await startFakeChatGPTWeb();
   program = await startBuiltProgram({
-    env: {
-      API_URL: openai.url,
-      CHATGPT_BASE_URL: web.url,
-      OPENAI_API_KEYS: SERVER_KEY,
-      CHATGPT_ACCESS_TOKENS: SERVER_TOKEN,
-      CHATGPT_V3_COOLDOWN: "0",
-      CHATGPT_COOLDOWN: "0",
-      CHATBOT_MAX_RETRIES: "0",
-      CHATBOT_MAX_SESSIONS: "200",
-      CHATBOT_ALLOWED_UPSTREAM_HOSTS: [openai.url, web.url].map((url) => new URL(url).host).join(","),
-    },
+    env: fakeUpstreamsEnv({
+      openaiUrl: openai.url,
+      webUrl: web.url,
+      serverKey: SERVER_KEY,
+      serverToken: SERVER_TOKEN,
+      maxSessions: 200,
+    }),
   });
   clients = new HostileClients(program);
 }, 30_000);
