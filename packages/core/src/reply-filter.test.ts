@@ -66,6 +66,22 @@ describe("filterSegment", () => {
     expect(filterSegment(segment)).toBe(spoken);
   });
 
+  it.each([
+    [";3.14", { before: "？" }, ";3.14"],
+    [";3.14", { before: " " }, ".14"],
+    [";3.14", {}, ".14"],
+    [":)好", { before: "你" }, "好"],
+    [":)好", { before: "a" }, ":)好"],
+    ["好 :3", { after: "x" }, "好 :3"],
+    ["好 :3", { after: "," }, "好"],
+    ["好 :3", { after: "\n" }, "好"],
+  ] as const)(
+    "%j within %j → %j: a face is a whole token in the reply, not in the segment",
+    (segment, context, spoken) => {
+      expect(filterSegment(segment, context)).toBe(spoken);
+    },
+  );
+
   it.each(["👍🎉", "```ts", "---", ":)", "……", "* * *", "> "])("drops %j: nothing left to say", (segment) => {
     expect(filterSegment(segment)).toBe("");
   });

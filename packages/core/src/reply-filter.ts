@@ -45,20 +45,20 @@ const EMOJI = emojiRegex();
  * punctuation, URLs and times like 10:30 are left intact.
  */
 export function filterReply(text: string): string {
-  if (text === "") return text;
-  const stripped = stripMarkdown(text)
-    .replace(KEYCAP, "$1")
-    .replace(EMOJI, "")
-    .replace(EMOTICON, "")
-    .replace(CJK_EMOTICON, "");
-  if (stripped === text) return text;
-  return stripped
-    .replace(/[ \t]{2,}/g, " ")
-    .replace(/[ \t]+([,.!?，。！？])/g, "$1")
-    .replace(/([，。！？、；：])[ \t]+/g, "$1")
-    .replace(/[ \t]+$/gm, "")
-    .replace(/^[ \t]+/gm, "")
-    .trim();
+  return filterText(text, "", "");
+}
+
+/**
+ * The characters just outside a segment, in the reply it was cut from: an
+ * emoticon is only a whole token when what borders it is white space or
+ * the reply's start or end, so a segment's edges are not such borders unless
+ * the reply has white space (or nothing) there.
+ */
+export interface SegmentContext {
+  /** The reply's character just before the segment; "" at the reply's start. */
+  before?: string;
+  /** The reply's character just after the segment; "" at the reply's end or when not yet known. */
+  after?: string;
 }
 
 /**
@@ -67,7 +67,41 @@ export function filterReply(text: string): string {
  * (no letter or digit: an emoji, a code fence, a row of dashes), so the
  * segment is not sent.
  */
-export function filterSegment(segment: string): string {
-  const filtered = filterReply(segment);
+export function filterSegment(segment: string, { before = "", after = "" }: SegmentContext = {}): string {
+  const filtered = filterText(segment, standIn(before, false), standIn(after, true));
   return /[\p{L}\p{N}]/u.test(filtered) ? filtered : "";
+}
+
+/** Punctuation the emoticon patterns accept right after a face, standing in for itself. */
+const AFTER_FACE = /^[,.!?，。！？~]$/u;
+const CJK_CHAR = new RegExp(`^[${CJK}]$`, "u");
+
+/**
+ * A character no pattern consumes that borders the text the way `char` does:
+ * nothing for white space or an edge, a Han character for CJK text, a Latin
+ * letter for anything else (after the text, punctuation that may follow a face
+ * stands for itself).
+ */
+function standIn(char: string, afterText: boolean): string {
+  if (char === "" || char.trim() === "") return "";
+  if (afterText && AFTER_FACE.test(char)) return char;
+  return CJK_CHAR.test(char) ? "你" : "a";
+}
+
+function filterText(text: string, before: string, after: string): string {
+  if (text === "") return text;
+  const markdownFree = stripMarkdown(text);
+  const bordered = `${before}${markdownFree}${after}`;
+  const replaced = bordered.replace(KEYCAP, "$1").replace(EMOJI, "").replace(EMOTICON, "").replace(CJK_EMOTICON, "");
+  // The stand-ins are letters or punctuation that no pattern consumes; should one ever be, filter without them.
+  if (!replaced.startsWith(before) || !replaced.endsWith(after)) return filterText(text, "", "");
+  const stripped = replaced.slice(before.length, replaced.length - after.length);
+  if (stripped === text) return text;
+  return stripped
+    .replace(/[ \t]{2,}/g, " ")
+    .replace(/[ \t]+([,.!?，。！？])/g, "$1")
+    .replace(/([，。！？、；：])[ \t]+/g, "$1")
+    .replace(/[ \t]+$/gm, "")
+    .replace(/^[ \t]+/gm, "")
+    .trim();
 }

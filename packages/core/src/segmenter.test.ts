@@ -218,6 +218,10 @@ describe("Segmenter with filter", () => {
     ["😊🎉\n你好呀！:)", ["你好呀！"]],
     ["**Bold sentence one. Bold two.**", ["Bold sentence one.", "Bold two."]],
     ["---\n> 引用的话。", ["引用的话。"]],
+    // Found by the property test: a segment's start is not the reply's start, so `;3` after `？` is no face.
+    ["？;3.14", [";3.14"]],
+    ["？:3.14 ok", [":3.14 ok"]],
+    ["好！XD 你好。", ["好！", "你好。"]],
   ])("%j", (text, expected) => {
     expect(segmentText(text, { filter: true })).toEqual(expected);
     expect(segmentByUnit(text, { filter: true })).toEqual(expected);

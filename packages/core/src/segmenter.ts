@@ -48,6 +48,8 @@ export class Segmenter {
   readonly #maxLength: number;
   readonly #filter: boolean;
   #buffer = "";
+  /** The character before the buffer (what borders its first segment); "" at the reply's start. */
+  #before = "";
   #first = true;
 
   constructor({
@@ -97,15 +99,29 @@ export class Segmenter {
       }
       offset = end;
       const raw = text.slice(start, end).trimEnd();
-      const segment = this.#filter ? filterSegment(raw) : raw;
+      const segment = this.#filter
+        ? filterSegment(raw, {
+            before: start > 0 ? characterBefore(text, start) : this.#before,
+            after: text[end] ?? "",
+          })
+        : raw;
       if (segment !== "") {
         segments.push(segment);
         this.#first = false;
       }
     }
+    if (offset > 0) this.#before = characterBefore(text, offset);
     this.#buffer = text.slice(offset);
     return segments;
   }
+}
+
+/** The character (a whole surrogate pair when there is one) that ends at `index`. */
+function characterBefore(text: string, index: number): string {
+  const low = text.charCodeAt(index - 1);
+  const high = text.charCodeAt(index - 2);
+  const paired = low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff;
+  return text.slice(paired ? index - 2 : index - 1, index);
 }
 
 /** The segments of a whole text (a {@link Segmenter} given it as one delta). */
