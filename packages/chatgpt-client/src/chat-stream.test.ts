@@ -16,7 +16,6 @@ import {
 import { rejection } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "./http/dispatcher.js";
-import { createUndiciFetch } from "./http/undici-fetch.js";
 import { OpenAIBackend } from "./openai/openai-backend.js";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -29,8 +28,8 @@ async function setup(options: FakeOpenAIOptions) {
   cleanup.push(() => fake.close());
   const dispatcher = createUpstreamDispatcher();
   cleanup.push(() => dispatcher.destroy());
-  const fetch = createUndiciFetch({ dispatcher });
-  const backend = new OpenAIBackend({ fetch, apiUrl: fake.url, requestTimeoutMs: 10_000, maxRetries: 0 });
+
+  const backend = new OpenAIBackend({ dispatcher, apiUrl: fake.url, requestTimeoutMs: 10_000, maxRetries: 0 });
   const pool = new SessionPool({ backends: () => backend, sweepIntervalMs: 0, cooldown: { apiKeyMs: 0 } });
   cleanup.push(() => pool.close());
   return { fake, pool };

@@ -13,7 +13,6 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "../http/dispatcher.js";
 import { MAX_RETRY_AFTER_MS } from "../http/retry.js";
-import { createUndiciFetch } from "../http/undici-fetch.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { DEFAULT_OPENAI_MODEL, OpenAIBackend, type OpenAIBackendOptions } from "./openai-backend.js";
 
@@ -36,7 +35,7 @@ function backend(options: Partial<OpenAIBackendOptions> & { timeoutMs?: number }
   const logger = recordingLogger();
   const timeoutMs = options.timeoutMs ?? 10_000;
   const instance = new OpenAIBackend({
-    fetch: createUndiciFetch({ dispatcher }),
+    dispatcher,
     apiUrl: fake.url,
     requestTimeoutMs: timeoutMs,
     maxRetries: 2,

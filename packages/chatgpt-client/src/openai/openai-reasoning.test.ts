@@ -14,7 +14,6 @@ import {
 import { askRequest, drain, recordingLogger, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createUpstreamDispatcher } from "../http/dispatcher.js";
-import { createUndiciFetch } from "../http/undici-fetch.js";
 import { OpenAIBackend } from "./openai-backend.js";
 import { MAX_LOGGED_REASONING_CHARS } from "./reasoning-log.js";
 
@@ -28,7 +27,7 @@ function backend(apiUrl: string) {
   cleanup.push(() => dispatcher.destroy());
   const logger = recordingLogger();
   const instance = new OpenAIBackend({
-    fetch: createUndiciFetch({ dispatcher }),
+    dispatcher,
     apiUrl,
     requestTimeoutMs: 10_000,
     maxRetries: 0,
