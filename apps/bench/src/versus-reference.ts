@@ -2,7 +2,10 @@
  * Issue 16's measurement: the server against the reference (reference-server.ts)
  * on the realistic workload (workload.ts), side by side in one run:
  * `node dist/versus-reference.js [--rounds 3] [--load-seconds 20]
- * [--idle-seconds 60] [--warmup-seconds 2] [--server PATH] [--out FILE]`.
+ * [--idle-seconds 60] [--warmup-seconds 2] [--variants pieces-8,tokens]
+ * [--server PATH] [--server-env "NAME=VALUE ..."] [--out FILE]`.
+ * `--server-env` adds to the server's environment, to attribute a cost (e.g.
+ * `CHATBOT_STORE=memory`); the figures issue 16 asks for are without it.
  *
  * The server is the built program started as `pnpm start` starts it (the file
  * itself, so its first line's `--max-semi-space-size=1` applies), gRPC only,
@@ -19,7 +22,7 @@
  * end of the load window and ratio; idle RSS before any load, and RSS after
  * `--idle-seconds` of idling at the end; the targets of issue 16 met or not.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +60,7 @@ const { values: flags } = parseArgs({
     "settle-seconds": { type: "string", default: "2" },
     variants: { type: "string", default: WORKLOAD_VARIANTS.map((v) => v.name).join(",") },
     server: { type: "string", default: path.join(repoRoot, "apps/server/dist/main.js") },
+    "server-env": { type: "string", default: "" },
     out: { type: "string", default: path.join(here, "..", "results", "versus-reference.json") },
   },
 });
@@ -73,6 +77,17 @@ const median = (values: readonly number[]): number => percentile(Float64Array.fr
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
 
 type Side = "server" | "reference";
+
+/** "NAME=VALUE NAME2=VALUE2" → an environment to add. */
+function envPairs(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of text.split(" ").filter((s) => s !== "")) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new Error(`--server-env: expected NAME=VALUE, got ${pair}`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
 
 interface Sample {
   readonly side: Side;
@@ -98,6 +113,7 @@ async function main(): Promise<number> {
   const [warmupMs, loadMs, idleMs, settleMs] = (
     ["warmup-seconds", "load-seconds", "idle-seconds", "settle-seconds"] as const
   ).map((name) => seconds(name) * 1000) as [number, number, number, number];
+  const serverEnv = envPairs(flags["server-env"]);
   const seedTurns = workloadSeedTurns({
     prompt: PROMPT,
     reply: WORKLOAD_REPLY,
@@ -114,6 +130,7 @@ async function main(): Promise<number> {
   const samples: Sample[] = [];
   const idleBefore: Partial<Record<Side, number>> = {};
   const idleAfter: Partial<Record<Side, number>> = {};
+  let nodeOptions = "";
   try {
     const upstream = await startChild({ bundle: "upstream-main.js", args: ["--workload"] });
     children.push(upstream);
@@ -135,16 +152,28 @@ async function main(): Promise<number> {
       asCommand: true,
       grpcPort: await freePort(),
       // The program's defaults but for the cooldown: a fresh SQLite file, LOG_LEVEL info.
-      env: { HOME: stateHome, XDG_STATE_HOME: stateHome, CHATGPT_V3_COOLDOWN: "0" },
+      env: { HOME: stateHome, XDG_STATE_HOME: stateHome, CHATGPT_V3_COOLDOWN: "0", ...serverEnv },
     });
-    const storeFile = path.join(stateHome, "chatgptchatbot", "sessions.db");
-    if (!existsSync(storeFile)) throw new Error(`the server did not open its default store at ${storeFile}`);
+    // What its first line gave node (read from outside, as the process holds it).
+    nodeOptions =
+      readFileSync(`/proc/${server.pid}/environ`, "utf8")
+        .split("\0")
+        .find((entry) => entry.startsWith("NODE_OPTIONS="))
+        ?.slice("NODE_OPTIONS=".length) ?? "";
+    if (!nodeOptions.includes("--max-semi-space-size=1"))
+      log(`warning: the server runs without its first line's --max-semi-space-size=1 (NODE_OPTIONS="${nodeOptions}")`);
+    const storeFile =
+      serverEnv.CHATBOT_STORE === undefined
+        ? path.join(stateHome, "chatgptchatbot", "sessions.db")
+        : serverEnv.CHATBOT_STORE;
+    if (serverEnv.CHATBOT_STORE === undefined && !existsSync(storeFile))
+      throw new Error(`the server did not open its default store at ${storeFile}`);
     const sides: Record<Side, { pid: number; address: string }> = {
       server: { pid: server.pid, address: server.grpcAddress },
       reference: { pid: reference.pid, address: String(reference.ready.address) },
     };
     log(
-      `server pid ${server.pid} on ${server.grpcAddress} (store ${storeFile}); ` +
+      `server pid ${server.pid} on ${server.grpcAddress} (NODE_OPTIONS="${nodeOptions}", store ${storeFile}); ` +
         `reference pid ${reference.pid} on ${sides.reference.address}; upstream ${upstreamOrigin}`,
     );
 
@@ -231,6 +260,8 @@ async function main(): Promise<number> {
         date: new Date().toISOString(),
         command: `node apps/bench/dist/versus-reference.js ${argv.join(" ")}`.trim(),
         server: flags.server,
+        serverEnv,
+        serverNodeOptions: nodeOptions,
         seedTurns,
         warmupMs,
         loadMs,
