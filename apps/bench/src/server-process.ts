@@ -29,7 +29,7 @@ export interface StartServerOptions {
   readonly execArgv?: readonly string[];
   /**
    * Run `bin` itself, as `pnpm start` and the installed command do, so the
-   * node flags of its first line apply (`--max-semi-space-size=1`); `node`
+   * node flags of its first line apply (`--max-semi-space-size`); `node`
    * is looked up on PATH, this process's node first. Default: `node bin`.
    */
   readonly asCommand?: boolean;

@@ -456,7 +456,7 @@ const SPECS = [
     default: inSeconds(DEFAULT_IDLE_GC_AFTER_MS),
     parse: seconds(),
     description:
-      "Seconds without a session call (NewSession or a chat turn; health checks do not count) after which one memory-reducing garbage collection gives the memory V8 grew under load back to the system; again only after the next busy spell. 0 disables.",
+      "Seconds without a session call (NewSession or a chat turn; health checks do not count) after which one memory-reducing garbage collection gives the memory V8 grew under load back to the system; again only after the next busy spell (the first one, after the start, once the program has been quiet for 5 s or this long if shorter). 0 disables.",
   },
   {
     env: "CHATBOT_HTTP_BODY_LIMIT",

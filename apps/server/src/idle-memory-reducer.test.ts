@@ -1,34 +1,26 @@
 import { getHeapSpaceStatistics } from "node:v8";
 import { recordingLogger } from "@chatgptchatbot/testkit/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import {
-  BUSY_UTILIZATION,
-  memoryReducingGc,
-  OLD_GC_FLOOR_BYTES,
-  OWN_GC_BELOW_LIVE_BYTES,
-  startIdleMemoryReducer,
-} from "./idle-memory-reducer.js";
+import { BUSY_UTILIZATION, memoryReducingGc, START_QUIET_MS, startIdleMemoryReducer } from "./idle-memory-reducer.js";
 
 const BUSY = 0.9;
 /** What the fuzz suite's health checks every 25 ms cost the loop on this machine: quiet. */
 const QUIET = 0.2;
 
 /** A reducer whose utilization follows `script` (one value per 5 s check; the last one repeats). */
-function scripted(script: number[], idleAfterMs = 30_000, oldGeneration = () => 0) {
+function scripted(script: number[], idleAfterMs = 30_000) {
   const collect = vi.fn();
-  const collectFull = vi.fn();
   const logger = recordingLogger();
   let i = 0;
   const reducer = startIdleMemoryReducer({
     idleAfterMs,
     logger,
     collect,
-    collectFull,
-    oldGeneration,
+    startQuietMs: idleAfterMs,
     checkEveryMs: 5_000,
     utilization: () => script[Math.min(i++, script.length - 1)]!,
   });
-  return { collect, collectFull, logger, reducer };
+  return { collect, logger, reducer };
 }
 
 const times = (n: number, value: number): number[] => Array.from({ length: n }, () => value);
@@ -61,6 +53,30 @@ describe("startIdleMemoryReducer", () => {
       "debug",
       "debug",
     ]);
+    reducer.stop();
+  });
+
+  it("after the start, collects once the program has been quiet for START_QUIET_MS, then after idleAfterMs", () => {
+    const collect = vi.fn();
+    let utilization = QUIET;
+    const reducer = startIdleMemoryReducer({
+      idleAfterMs: 30_000,
+      logger: recordingLogger(),
+      collect,
+      checkEveryMs: 1_000,
+      utilization: () => utilization,
+    });
+    vi.advanceTimersByTime(START_QUIET_MS - 1_000);
+    expect(collect).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1_000);
+    expect(collect).toHaveBeenCalledTimes(1);
+    utilization = BUSY;
+    vi.advanceTimersByTime(10_000);
+    utilization = QUIET;
+    vi.advanceTimersByTime(29_000);
+    expect(collect).toHaveBeenCalledTimes(1); // after a busy spell the quiet time is idleAfterMs again
+    vi.advanceTimersByTime(1_000);
+    expect(collect).toHaveBeenCalledTimes(2);
     reducer.stop();
   });
 
@@ -101,45 +117,11 @@ describe("startIdleMemoryReducer", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("under load, runs an ordinary full GC when old space passes the floor, then 1.5x what stayed live", () => {
-    const MiB = 2 ** 20;
-    let old = 10 * MiB;
-    const { collect, collectFull, reducer } = scripted([BUSY], 30_000, () => old);
-    collectFull.mockImplementation(() => {
-      old = 40 * MiB; // what is live after it
-    });
-    vi.advanceTimersByTime(60_000);
-    expect(collectFull).not.toHaveBeenCalled();
-    old = OLD_GC_FLOOR_BYTES + 1;
-    vi.advanceTimersByTime(5_000);
-    expect(collectFull).toHaveBeenCalledTimes(1);
-    old = 59 * MiB; // under 1.5 x 40
-    vi.advanceTimersByTime(60_000);
-    expect(collectFull).toHaveBeenCalledTimes(1);
-    old = 61 * MiB;
-    vi.advanceTimersByTime(5_000);
-    expect(collectFull).toHaveBeenCalledTimes(2);
-    expect(collect).not.toHaveBeenCalled(); // still busy: no memory-reducing GC
-    reducer.stop();
-  });
-
-  it("leaves a big live heap (many sessions, long histories) to V8", () => {
-    let old = OWN_GC_BELOW_LIVE_BYTES * 2;
-    const { collectFull, reducer } = scripted([BUSY], 30_000, () => old);
-    collectFull.mockImplementation(() => {
-      old = OWN_GC_BELOW_LIVE_BYTES + 1; // live after it: over the bound
-    });
-    vi.advanceTimersByTime(10 * 60_000);
-    expect(collectFull).toHaveBeenCalledTimes(1); // the first one shows how much is live; then no more
-    reducer.stop();
-  });
-
   it("a failing GC is a warning, not a crash", () => {
     const logger = recordingLogger();
     const reducer = startIdleMemoryReducer({
       idleAfterMs: 5_000,
       logger,
-      oldGeneration: () => 0,
       utilization: () => QUIET,
       collect: () => {
         throw new Error("no gc here");

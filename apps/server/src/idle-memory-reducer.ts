@@ -20,18 +20,13 @@
  * and the heap still has plenty to give back. The GC is one pause of a few
  * tens of ms on a small heap, when no session call has come for idleAfterMs.
  *
- * Under load it keeps the old generation near the live heap while that is
- * small: V8 lets it reach about 128 MB before its first full GC, and then
- * about three times the live heap, and on this server what fills it is
- * promoted garbage (live: 25-40 MB). An ordinary full GC runs when old space
- * holds more than max(OLD_GC_FLOOR_BYTES, OLD_GC_GROWTH x what was live after
- * the previous one), checked every second; only while the live heap is under
- * OWN_GC_BELOW_LIVE_BYTES, where such a pause is a few tens of ms. A bigger
- * heap (many sessions with long histories) is V8's alone, with its incremental
- * marking. No limit is imposed: nothing fails when the heap must grow.
+ * Under load the heap is V8's alone: an ordinary full GC started here every
+ * time old space grew past 1.5 x the live heap kept RSS under load lower, but
+ * cost about a quarter of the CPU per chat (BENCHMARKS.md, issue 16); the
+ * idle GC gives the memory back all the same once the load has passed.
  */
 import { performance } from "node:perf_hooks";
-import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
+import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Logger } from "@chatgptchatbot/core";
 
@@ -39,12 +34,12 @@ import type { Logger } from "@chatgptchatbot/core";
 export const DEFAULT_IDLE_GC_AFTER_MS = 30_000;
 /** A check window with no session call is still busy at this event-loop utilization (0..1) or more. */
 export const BUSY_UTILIZATION = 0.5;
-/** Old space (live + garbage) under which no full GC is started here. */
-export const OLD_GC_FLOOR_BYTES = 48 * 2 ** 20;
-/** A full GC is started here when old space passes this multiple of what was live after the previous one. */
-export const OLD_GC_GROWTH = 1.5;
-/** Above this live old space (after a GC), full GCs under load are left to V8. */
-export const OWN_GC_BELOW_LIVE_BYTES = 128 * 2 ** 20;
+/**
+ * Quiet time after the start before the first reduction: loading the program
+ * (modules, the stores, the first compilations) grew the young generation to
+ * its maximum, which an idle server should not keep for half a minute.
+ */
+export const START_QUIET_MS = 5_000;
 /** How often utilization is sampled (at most; never longer than idleAfterMs). */
 const CHECK_EVERY_MS = 1_000;
 
@@ -63,8 +58,7 @@ export function startIdleMemoryReducer({
   idleAfterMs,
   logger,
   collect = memoryReducingGc,
-  collectFull = ordinaryFullGc,
-  oldGeneration = oldGenerationBytes,
+  startQuietMs = Math.min(START_QUIET_MS, idleAfterMs),
   utilization = eventLoopUtilizationSampler(),
   checkEveryMs = Math.min(CHECK_EVERY_MS, idleAfterMs),
 }: {
@@ -72,10 +66,8 @@ export function startIdleMemoryReducer({
   logger: Logger;
   /** The memory-reducing GC (tests: a spy). */
   collect?: () => void;
-  /** The ordinary full GC under load (tests: a spy). */
-  collectFull?: () => void;
-  /** Old space in use in bytes, live and garbage (tests: scripted). */
-  oldGeneration?: () => number;
+  /** Quiet time before the first reduction, while no busy window has come since the start. */
+  startQuietMs?: number;
   /** Utilization since the previous call, 0..1 (tests: scripted). */
   utilization?: () => number;
   checkEveryMs?: number;
@@ -83,21 +75,21 @@ export function startIdleMemoryReducer({
   if (idleAfterMs <= 0) return { noteCall() {}, stop() {} };
   // The start itself allocated (modules, the first calls): worth one reduction once quiet.
   let busySinceReduced = true;
+  let sinceStart = true; // no busy window yet: the first reduction comes after startQuietMs
   let quietMs = 0;
   let called = false;
-  let liveAfterGc = 0; // old space in use right after the last full GC started here (0: none yet)
-  const run = (gc: () => void, message: string): boolean => {
+  const reduce = (): void => {
     const rssBefore = process.memoryUsage.rss();
     const started = performance.now();
     try {
-      gc();
+      collect();
     } catch (error) {
       // Not worth a crash: the server works without it.
       logger.warn(
         { err: error instanceof Error ? error.message : String(error) },
         "idle memory reducer: the GC failed",
       );
-      return false;
+      return;
     }
     logger.debug(
       {
@@ -105,27 +97,22 @@ export function startIdleMemoryReducer({
         rssBeforeMiB: mib(rssBefore),
         rssAfterMiB: mib(process.memoryUsage.rss()),
       },
-      message,
+      "idle: heap given back to the system",
     );
-    return true;
   };
   const timer = setInterval(() => {
-    const old = oldGeneration();
-    if (liveAfterGc < OWN_GC_BELOW_LIVE_BYTES && old > Math.max(OLD_GC_FLOOR_BYTES, OLD_GC_GROWTH * liveAfterGc)) {
-      if (run(collectFull, "full GC: old space full of garbage")) liveAfterGc = oldGeneration();
-      else liveAfterGc = OWN_GC_BELOW_LIVE_BYTES; // failed: leave it to V8 from now on
-    }
     const busyLoop = utilization() >= BUSY_UTILIZATION; // sampled every window, so each covers one window only
     if (called || busyLoop) {
       called = false;
       busySinceReduced = true;
+      sinceStart = false;
       quietMs = 0;
       return;
     }
     quietMs += checkEveryMs;
-    if (!busySinceReduced || quietMs < idleAfterMs) return;
+    if (!busySinceReduced || quietMs < (sinceStart ? startQuietMs : idleAfterMs)) return;
     busySinceReduced = false; // also after a failure: said once, then off until the next busy spell
-    run(collect, "idle: heap given back to the system");
+    reduce();
   }, checkEveryMs);
   timer.unref();
   return {
@@ -149,11 +136,6 @@ function eventLoopUtilizationSampler(): () => number {
   };
 }
 
-/** Old space in use (live and garbage), the part of V8's old generation that fills with promoted garbage. */
-function oldGenerationBytes(): number {
-  return getHeapSpaceStatistics().find((space) => space.space_name === "old_space")?.space_used_size ?? 0;
-}
-
 let gcFunction: NodeJS.GCFunction | undefined;
 
 /**
@@ -175,9 +157,4 @@ function gcFn(): NodeJS.GCFunction {
 /** A full GC that also shrinks the young generation and releases pooled pages. */
 export function memoryReducingGc(): void {
   gcFn()({ type: "major", execution: "sync", flavor: "last-resort" });
-}
-
-/** An ordinary full GC (V8 then sizes the old generation from what is live). */
-export function ordinaryFullGc(): void {
-  gcFn()({ type: "major", execution: "sync" });
 }
