@@ -1,12 +1,9 @@
-import { nextMacrotask, startScriptedServer } from "@chatgptchatbot/testkit/testing";
+import { closeAfterEach, nextMacrotask, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { Agent } from "undici";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createUndiciFetch } from "./undici-fetch.js";
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = closeAfterEach();
 
 async function setup(handler: Parameters<typeof startScriptedServer>[0], dispatcher: Agent = new Agent()) {
   const server = await startScriptedServer(handler);

@@ -6,6 +6,8 @@
  */
 
 export { ACCESS_TOKEN, API_KEY, askRequest, drain, sessionConfig } from "./backend-requests.js";
+export type { Closers } from "./close-after-each.js";
+export { closeAfterEach, closeAll } from "./close-after-each.js";
 export type { CoordinatorUnderTest } from "./coordinator-conformance.js";
 export { describeCoordinatorConformance } from "./coordinator-conformance.js";
 export { startConnectionCounter, startScriptedServer } from "./counted-servers.js";
