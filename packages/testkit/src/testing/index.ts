@@ -17,6 +17,7 @@ export { recordingLogger } from "./recording-logger.js";
 export { caught, rejection } from "./rejection.js";
 export type { Script, ScriptedBackendOptions } from "./scripted-backend.js";
 export { ScriptedBackend, untilAborted, upstreamDown } from "./scripted-backend.js";
+export { sessionRecord } from "./session-record.js";
 export type { StoreUnderTest } from "./session-store-conformance.js";
 export { describeSessionStoreConformance } from "./session-store-conformance.js";
 export { deferred, nextMacrotask } from "./timing.js";
