@@ -17,6 +17,8 @@ export default defineConfig({
     "src/token-worst-case-main.ts",
     "src/redis-pool-main.ts",
     "src/stream-latency-main.ts",
+    "src/reference-main.ts",
+    "src/versus-reference.ts",
   ],
   format: ["esm"],
   dts: false,

@@ -1,11 +1,14 @@
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
+  cutPieces,
   DEFAULT_REPLY,
   type FastUpstream,
   splitText,
   startFastUpstream,
   streamTimestamps,
+  tokenSizedPieces,
+  WORKLOAD_REPLY,
   writeEvents,
 } from "./fast-upstream.js";
 import { type NodeHop, startNodeHop } from "./node-hop.js";
@@ -145,5 +148,93 @@ describe("node hop", () => {
     const json = (await res.body.json()) as { choices: { message: { content: string } }[] };
     expect(json.choices[0]?.message.content).toBe(DEFAULT_REPLY);
     expect(upstream.lastChatBody?.toString()).toBe(body);
+  });
+});
+
+describe("pieces", () => {
+  it("cuts a text by cycling sizes, the last piece shorter", () => {
+    expect(cutPieces("abcdefghij", [4])).toEqual(["abcd", "efgh", "ij"]);
+    expect(cutPieces("abcdefghij", [3, 2])).toEqual(["abc", "de", "fgh", "ij"]);
+  });
+
+  it("cuts token-sized pieces of 2 to 4 characters, whatever the length", () => {
+    for (let length = 2; length <= 40; length++) {
+      const text = "x".repeat(length);
+      const pieces = tokenSizedPieces(text);
+      expect(pieces.join("")).toBe(text);
+      for (const piece of pieces) {
+        expect(piece.length).toBeGreaterThanOrEqual(2);
+        expect(piece.length).toBeLessThanOrEqual(4);
+      }
+    }
+  });
+});
+
+describe("fast upstream, issue 16's workload streams", () => {
+  let workload: FastUpstream;
+  beforeAll(async () => {
+    workload = await startFastUpstream({ reply: WORKLOAD_REPLY });
+  });
+  afterAll(() => workload.close());
+
+  interface Chunk {
+    id: string;
+    object: string;
+    created: number;
+    model: string;
+    service_tier: string;
+    system_fingerprint: string;
+    obfuscation: string;
+    choices: { index: number; delta: { role?: string; content?: string }; finish_reason: string | null }[];
+  }
+
+  async function stream(prefix: string): Promise<{ events: string[]; chunks: Chunk[]; contents: string[] }> {
+    const res = await request(`${workload.origin}${prefix}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk-test-workload" },
+      body: chatBody(true),
+    });
+    expect(res.statusCode).toBe(200);
+    const events = payloads(await res.body.text());
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as Chunk);
+    const contents = chunks.slice(1, -1).map((c) => c.choices[0]!.delta.content!);
+    return { events, chunks, contents };
+  }
+
+  it("streams every chunk in OpenAI's shape: the role first, the pieces, finish_reason stop, then [DONE]", async () => {
+    const { events, chunks } = await stream("/pieces-8");
+    expect(events.at(-1)).toBe("[DONE]");
+    for (const chunk of chunks) {
+      expect(chunk).toMatchObject({ object: "chat.completion.chunk", service_tier: "default" });
+      expect(chunk.id).toBe(chunks[0]!.id);
+      expect(chunk.created).toBe(chunks[0]!.created);
+      expect(typeof chunk.model).toBe("string");
+      expect(typeof chunk.system_fingerprint).toBe("string");
+      expect(chunk.obfuscation.length).toBeGreaterThan(0);
+      expect(chunk.choices).toHaveLength(1);
+      expect(chunk.choices[0]!.index).toBe(0);
+    }
+    expect(chunks[0]!.choices[0]!.delta).toMatchObject({ role: "assistant", content: "" });
+    expect(chunks.at(-1)!.choices[0]).toMatchObject({ delta: {}, finish_reason: "stop" });
+    expect(chunks.slice(0, -1).every((c) => c.choices[0]!.finish_reason === null)).toBe(true);
+    expect(workload.lastChatAuthorization).toBe("Bearer sk-test-workload");
+  });
+
+  it("/pieces-8: 28 events, the reply in 25 pieces of at most 8 characters", async () => {
+    const { events, contents } = await stream("/pieces-8");
+    expect(events).toHaveLength(28);
+    expect(contents).toHaveLength(25);
+    expect(contents.every((piece) => piece.length >= 1 && piece.length <= 8)).toBe(true);
+    expect(contents.join("")).toBe(WORKLOAD_REPLY);
+    expect(Buffer.byteLength(contents.join(""))).toBe(200);
+  });
+
+  it("/pieces-tokens: one 2-4 character piece an event", async () => {
+    const { events, contents } = await stream("/pieces-tokens");
+    expect(contents.every((piece) => piece.length >= 2 && piece.length <= 4)).toBe(true);
+    expect(contents.join("")).toBe(WORKLOAD_REPLY);
+    // 200 characters at 3 on average, plus the role, finish and [DONE] events.
+    expect(contents.length).toBeGreaterThanOrEqual(60);
+    expect(events).toHaveLength(contents.length + 3);
   });
 });

@@ -19,7 +19,14 @@
  *   the first and the last upstream event the reply reached it (only two
  *   stamps: digits are costly to count tokens of, and the server counts the
  *   reply's tokens);
- * - `/trickle-<ms>`: the events of a stream are sent `<ms>` apart.
+ * - `/trickle-<ms>`: the events of a stream are sent `<ms>` apart;
+ * - `/pieces-<n>` and `/pieces-tokens` (issue 16's workload): a chat-completions
+ *   stream cuts the reply into pieces of at most `<n>` characters, or into
+ *   token-sized pieces of 2–4 characters (what real models send), one piece
+ *   per event, and each chunk carries every field OpenAI's do today
+ *   (`service_tier`, `system_fingerprint`, and the `obfuscation` padding that
+ *   `stream_options.include_obfuscation` adds by default). Without it, chunks
+ *   keep the smaller shape earlier figures of BENCHMARKS.md were measured with.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -42,6 +49,8 @@ export interface FastUpstream {
   readonly served: number;
   /** The last `/v1/chat/completions` request body, as received. */
   readonly lastChatBody: Buffer | undefined;
+  /** The `authorization` header of that request. */
+  readonly lastChatAuthorization: string | undefined;
   close(): Promise<void>;
 }
 
@@ -49,8 +58,15 @@ export interface FastUpstream {
 export const DEFAULT_REPLY =
   "Ha, good question! Today we are playing a cozy farming game, planting turnips and chatting with all of you. 一起来种田吧！";
 
+/**
+ * Issue 16's reply: ~200 bytes (ASCII, so characters are bytes), what a
+ * VTuber's model answers a comment with; 25 events of at most 8 characters.
+ */
+export const WORKLOAD_REPLY =
+  "Ha, good question! Today we are planting turnips in a cozy farming game, and the barn needs a new roof before winter. Yes, we can name the cat after the chat: send me your best names, I will pick one!";
+
 const STREAM_FLAG = Buffer.from('"stream":true');
-const PREFIX = /^\/(stamp|trickle-(\d+))(?=\/)/;
+const PREFIX = /^\/(stamp|trickle-(\d+)|pieces-([1-9]\d*|tokens))(?=\/)/;
 
 /** Splits a text into `n` roughly equal, non-empty parts (fewer if the text is short). */
 export function splitText(text: string, n: number): string[] {
@@ -61,12 +77,47 @@ export function splitText(text: string, n: number): string[] {
   return parts;
 }
 
+/** Cuts a text into pieces of `sizes[0]`, `sizes[1]`, … characters (cycling through `sizes`); the last may be shorter. */
+export function cutPieces(text: string, sizes: readonly number[]): string[] {
+  const pieces: string[] = [];
+  for (let at = 0, i = 0; at < text.length; i++) {
+    const size = sizes[i % sizes.length]!;
+    pieces.push(text.slice(at, at + size));
+    at += size;
+  }
+  return pieces;
+}
+
+/**
+ * Token-sized pieces: 3, 2, 4, 3, 2, 4, … characters (3 on average, as BPE
+ * tokens of English text are), every one of 2 to 4 (a 1-character tail is
+ * joined to the piece before it, or the two are cut 3 + 2).
+ */
+export function tokenSizedPieces(text: string): string[] {
+  const pieces = cutPieces(text, [3, 2, 4]);
+  if (pieces.length > 1 && pieces.at(-1)!.length === 1) {
+    const joined = pieces.at(-2)! + pieces.at(-1)!;
+    pieces.splice(-2, 2, ...(joined.length <= 4 ? [joined] : [joined.slice(0, -2), joined.slice(-2)]));
+  }
+  return pieces;
+}
+
+/** The pieces a `/pieces-<n>` or `/pieces-tokens` prefix asks for. */
+export function piecesOf(reply: string, kind: string): string[] {
+  if (kind === "tokens") return tokenSizedPieces(reply);
+  const size = Number(kind);
+  if (!(Number.isInteger(size) && size > 0)) throw new RangeError(`pieces-${kind}: not a piece size`);
+  return cutPieces(reply, [size]);
+}
+
 /** The monotonic timestamps (ns) a streamed reply carries, in order. */
 export function streamTimestamps(reply: string): bigint[] {
   return [...reply.matchAll(/T(\d+)Z/g)].map((m) => BigInt(m[1]!));
 }
 
 const stamp = (): string => `T${process.hrtime.bigint()}Z`;
+
+const OBFUSCATION = "q7Vb2xKe9LmPz4Rt";
 
 export async function startFastUpstream({
   reply = DEFAULT_REPLY,
@@ -103,33 +154,69 @@ export async function startFastUpstream({
       model: "gpt-4o-mini",
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     })}\n\n`;
+  /** A chunk as OpenAI sends it today, for `/pieces-…` streams. */
+  const fullChunk = (delta: { role?: string; content?: string; refusal?: null }, finish: string | null): string =>
+    `data: ${JSON.stringify({
+      id: "chatcmpl-bench0000000000000000000000",
+      object: "chat.completion.chunk",
+      created,
+      model: "gpt-4o-mini-2024-07-18",
+      service_tier: "default",
+      system_fingerprint: "fp_bench00000",
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      // Random characters upstream, padding each chunk towards one size; fixed ones here.
+      obfuscation: OBFUSCATION.slice(0, Math.max(2, 16 - (delta.content?.length ?? 0))),
+    })}\n\n`;
+  /** Pieces by `/pieces-…` kind, cut once. */
+  const piecesByKind = new Map<string, string[]>();
 
   let served = 0;
   let lastChatBody: Buffer | undefined;
+  let lastChatAuthorization: string | undefined;
 
   interface StreamOptions {
     readonly intervalMs: number;
     readonly stamp: boolean;
+    /** The `/pieces-…` kind, if any. */
+    readonly pieces: string | undefined;
   }
   const noStamp = (): string => "";
-  /** Whether the i-th part is the first or the last (the ones stamped). */
+  /** Whether the i-th part is the first or the last (the ones stamped; conversations). */
   const edge = (i: number): boolean => i === 0 || i === parts.length - 1;
 
-  function chatCompletions(body: Buffer, res: ServerResponse, { intervalMs, stamp: stamped }: StreamOptions): void {
+  function chatCompletions(
+    body: Buffer,
+    res: ServerResponse,
+    { intervalMs, stamp: stamped, pieces: kind }: StreamOptions,
+  ): void {
     lastChatBody = body;
     if (body.indexOf(STREAM_FLAG) === -1) {
       res.writeHead(200, completionHeaders);
       res.end(completion);
       return;
     }
+    let pieces = parts;
+    let chunk = openaiChunk;
+    let role: { role: string; content: string; refusal?: null } = { role: "assistant", content: "" };
+    if (kind !== undefined) {
+      let cut = piecesByKind.get(kind);
+      if (cut === undefined) {
+        cut = piecesOf(reply, kind);
+        piecesByKind.set(kind, cut);
+      }
+      pieces = cut;
+      chunk = fullChunk;
+      role = { role: "assistant", content: "", refusal: null };
+    }
+    const last = pieces.length - 1;
     res.writeHead(200, sseHeaders);
     const mark = stamped ? stamp : noStamp;
-    const events: (() => string)[] = [() => openaiChunk({ role: "assistant", content: "" }, null)];
-    for (const [i, part] of parts.entries()) {
-      events.push(() => openaiChunk({ content: `${edge(i) ? mark() : ""}${part}` }, null));
+    const events: (() => string)[] = [() => chunk(role, null)];
+    for (const [i, part] of pieces.entries()) {
+      events.push(() => chunk({ content: `${i === 0 || i === last ? mark() : ""}${part}` }, null));
     }
     events.push(
-      () => openaiChunk({}, "stop"),
+      () => chunk({}, "stop"),
       () => "data: [DONE]\n\n",
     );
     writeEvents(res, events, intervalMs);
@@ -173,13 +260,19 @@ export async function startFastUpstream({
     req.on("end", () => {
       served++;
       let path = req.url ?? "/";
-      const options = { intervalMs: 0, stamp: false };
+      const options: { intervalMs: number; stamp: boolean; pieces: string | undefined } = {
+        intervalMs: 0,
+        stamp: false,
+        pieces: undefined,
+      };
       for (let prefix = PREFIX.exec(path); prefix !== null; prefix = PREFIX.exec(path)) {
         if (prefix[1] === "stamp") options.stamp = true;
+        else if (prefix[3] !== undefined) options.pieces = prefix[3];
         else options.intervalMs = Number(prefix[2]);
         path = path.slice(prefix[0].length);
       }
       if (req.method === "POST" && path.endsWith("/chat/completions")) {
+        lastChatAuthorization = req.headers.authorization;
         chatCompletions(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), res, options);
       } else if (req.method === "POST" && path.endsWith("/conversation")) {
         conversation(res, options);
@@ -198,6 +291,9 @@ export async function startFastUpstream({
     },
     get lastChatBody() {
       return lastChatBody;
+    },
+    get lastChatAuthorization() {
+      return lastChatAuthorization;
     },
     close: listener.close,
   };

@@ -14,6 +14,8 @@ export interface LoadJob {
 export interface LoadResult extends ClosedLoopResult {
   /** CPU µs each watched process spent in the window. */
   readonly cpuMicros: Readonly<Record<string, number>>;
+  /** RSS of each watched process at the window's end, in bytes. */
+  readonly rssBytes: Readonly<Record<string, number>>;
   /** CPU µs this load generator spent in the window. */
   readonly loadGeneratorCpuMicros: number;
   /** Busy CPU µs of the whole machine (every core, every process) in the window. */

@@ -8,13 +8,14 @@
 import { onParentMessage, sendToParent } from "./child-process.js";
 import { runClosedLoop } from "./closed-loop.js";
 import type { LoadJob, LoadResult } from "./load-job.js";
-import { readCpuMicros, readMachineBusyMicros } from "./proc-stat.js";
+import { readCpuMicros, readMachineBusyMicros, readRssBytes } from "./proc-stat.js";
 import { openTarget } from "./targets.js";
 
 async function run(job: LoadJob): Promise<LoadResult> {
   const target = await openTarget(job.target, { concurrency: job.concurrency });
   const start: Record<string, number> = {};
   const cpuMicros: Record<string, number> = {};
+  const rssBytes: Record<string, number> = {};
   let selfStart = process.cpuUsage();
   let self = 0;
   let machineStart = 0;
@@ -30,7 +31,10 @@ async function run(job: LoadJob): Promise<LoadResult> {
         for (const [name, pid] of Object.entries(job.watch)) {
           const now = readCpuMicros(pid);
           if (edge === "start") start[name] = now;
-          else cpuMicros[name] = now - (start[name] ?? now);
+          else {
+            cpuMicros[name] = now - (start[name] ?? now);
+            rssBytes[name] = readRssBytes(pid);
+          }
         }
         const now = Number(process.hrtime.bigint() / 1000n);
         if (edge === "start") monotonic[0] = now;
@@ -48,6 +52,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
     return {
       ...result,
       cpuMicros,
+      rssBytes,
       loadGeneratorCpuMicros: self,
       machineBusyMicros: machine,
       windowMonotonicMicros: monotonic,

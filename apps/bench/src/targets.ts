@@ -5,7 +5,7 @@
  * upstream request for the two references.
  */
 import { Agent } from "node:http";
-import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import {
   ChatbotService,
   ChatRequestSchema,
@@ -21,6 +21,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Pool } from "undici";
 import type { LoadCall } from "./closed-loop.js";
 import { streamTimestamps } from "./fast-upstream.js";
+import { callUnary } from "./grpc-unary.js";
 
 export type TargetSpec =
   /** A raw POST of `body` to `origin + path` (the references: the upstream directly, or through the Node hop). */
@@ -31,8 +32,19 @@ export type TargetSpec =
       readonly body: string;
       readonly authorization: string;
     }
-  /** ChatbotService.Chat over gRPC (grpc-js, one channel), one session per worker. */
-  | { readonly kind: "grpc"; readonly address: string; readonly sessionConfig: string; readonly prompt: string }
+  /**
+   * ChatbotService.Chat over gRPC (grpc-js, one channel): one session per worker, or `sessions` shared
+   * round-robin (worker i chats on session i mod sessions: a session's chats queue, as on a real stream).
+   * `seedTurns` chats on every session before the load starts fill their history to the steady state.
+   */
+  | {
+      readonly kind: "grpc";
+      readonly address: string;
+      readonly sessionConfig: string;
+      readonly prompt: string;
+      readonly sessions?: number;
+      readonly seedTurns?: number;
+    }
   /** ChatbotService.Chat over Connect on HTTP/1.1 (connect-node), one session per worker. */
   | { readonly kind: "connect"; readonly baseUrl: string; readonly sessionConfig: string; readonly prompt: string }
   /** `POST /ask` of the legacy HTTP API (undici): every request goes to its one default session. */
@@ -101,54 +113,49 @@ function openAsk(spec: Extract<TargetSpec, { kind: "ask" }>, concurrency: number
 
 async function openGrpc(spec: Extract<TargetSpec, { kind: "grpc" }>, concurrency: number): Promise<OpenTarget> {
   const client = new grpc.Client(spec.address, grpc.credentials.createInsecure());
-  const unary = <I extends DescMessage, O extends DescMessage>(
-    method: string,
-    input: I,
-    output: O,
-    message: MessageShape<I>,
-  ): Promise<MessageShape<O>> =>
-    new Promise((resolve, reject) => {
-      client.makeUnaryRequest(
-        `/${ChatbotService.typeName}/${method}`,
-        (value: MessageShape<I>) => Buffer.from(toBinary(input, value)),
-        (bytes: Buffer) => fromBinary(output, bytes),
-        message,
-        (error, value) => (error || value === undefined ? reject(error ?? new Error("no response")) : resolve(value)),
-      );
+  const chat = (sessionId: string) =>
+    callUnary({
+      client,
+      method: "Chat",
+      input: ChatRequestSchema,
+      output: ChatResponseSchema,
+      message: create(ChatRequestSchema, { sessionId, prompt: spec.prompt }),
     });
   const sessions: string[] = [];
   try {
-    for (let i = 0; i < concurrency; i++) {
-      const created = await unary(
-        "NewSession",
-        NewSessionRequestSchema,
-        NewSessionResponseSchema,
-        create(NewSessionRequestSchema, { config: spec.sessionConfig }),
-      );
+    for (let i = 0; i < (spec.sessions ?? concurrency); i++) {
+      const created = await callUnary({
+        client,
+        method: "NewSession",
+        input: NewSessionRequestSchema,
+        output: NewSessionResponseSchema,
+        message: create(NewSessionRequestSchema, { config: spec.sessionConfig }),
+      });
       sessions.push(created.sessionId);
     }
+    await Promise.all(
+      sessions.map(async (sessionId) => {
+        for (let turn = 0; turn < (spec.seedTurns ?? 0); turn++) await chat(sessionId);
+      }),
+    );
   } catch (error) {
     client.close();
     throw error;
   }
   return {
     async call(worker) {
-      const { response } = await unary(
-        "Chat",
-        ChatRequestSchema,
-        ChatResponseSchema,
-        create(ChatRequestSchema, { sessionId: sessions[worker]!, prompt: spec.prompt }),
-      );
+      const { response } = await chat(sessions[worker % sessions.length]!);
       return stampTimings(response, process.hrtime.bigint());
     },
     async close() {
       for (const sessionId of sessions) {
-        await unary(
-          "DeleteSession",
-          DeleteSessionRequestSchema,
-          DeleteSessionResponseSchema,
-          create(DeleteSessionRequestSchema, { sessionId }),
-        ).catch(() => undefined);
+        await callUnary({
+          client,
+          method: "DeleteSession",
+          input: DeleteSessionRequestSchema,
+          output: DeleteSessionResponseSchema,
+          message: create(DeleteSessionRequestSchema, { sessionId }),
+        }).catch(() => undefined);
       }
       client.close();
     },

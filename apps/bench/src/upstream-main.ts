@@ -1,10 +1,18 @@
-/** Child process: the fast fake upstream (see fast-upstream.ts). `--reply-events N` sets events per stream. */
+/**
+ * Child process: the fast fake upstream (see fast-upstream.ts). `--stream-events N` sets events per stream;
+ * `--workload` replies with issue 16's ~200-byte WORKLOAD_REPLY (cut by the `/pieces-…` path prefixes).
+ */
 import { parseArgs } from "node:util";
 import { onParentMessage, sendToParent } from "./child-process.js";
-import { startFastUpstream } from "./fast-upstream.js";
+import { startFastUpstream, WORKLOAD_REPLY } from "./fast-upstream.js";
 
-const { values } = parseArgs({ options: { "stream-events": { type: "string", default: "16" } } });
-const upstream = await startFastUpstream({ streamEvents: Number(values["stream-events"]) });
+const { values } = parseArgs({
+  options: { "stream-events": { type: "string", default: "16" }, workload: { type: "boolean", default: false } },
+});
+const upstream = await startFastUpstream({
+  streamEvents: Number(values["stream-events"]),
+  ...(values.workload ? { reply: WORKLOAD_REPLY } : {}),
+});
 onParentMessage(
   (message) => {
     if (message.type === "last-body") {

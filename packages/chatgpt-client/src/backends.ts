@@ -13,7 +13,6 @@ import { ChatGPTWebBackend } from "./chatgpt-web/chatgpt-web-backend.js";
 import { createUpstreamDispatcher } from "./http/dispatcher.js";
 import { describeProxy, type ProxyEnv, readProxySettings, usesProxy } from "./http/proxy-settings.js";
 import type { Sleep } from "./http/retry.js";
-import { createUndiciFetch } from "./http/undici-fetch.js";
 import { OpenAIBackend } from "./openai/openai-backend.js";
 import type { UpstreamObserver } from "./upstream-observer.js";
 
@@ -105,7 +104,7 @@ export function createBackends(options: BackendsOptions = {}): Backends {
   const openai = new OpenAIBackend({
     ...common,
     apiUrl,
-    fetch: createUndiciFetch({ dispatcher }),
+    dispatcher,
   });
   const chatgptWeb = new ChatGPTWebBackend({ ...common, baseUrl: chatgptBaseUrl, dispatcher });
   const hasServerBaseUrl = chatgptBaseUrl !== undefined;

@@ -23,8 +23,8 @@ const cleanup = closeAfterEach();
 async function setup(options: FakeOpenAIOptions) {
   const fake = await startFakeOpenAI({ pieces: "tokens", ...options });
   cleanup.push(() => fake.close());
-  const { fetch } = backendParts(cleanup);
-  const backend = new OpenAIBackend({ fetch, apiUrl: fake.url, requestTimeoutMs: 10_000, maxRetries: 0 });
+  const { dispatcher } = backendParts(cleanup);
+  const backend = new OpenAIBackend({ dispatcher, apiUrl: fake.url, requestTimeoutMs: 10_000, maxRetries: 0 });
   const pool = new SessionPool({ backends: () => backend, sweepIntervalMs: 0, cooldown: { apiKeyMs: 0 } });
   cleanup.push(() => pool.close());
   return { fake, pool };

@@ -17,8 +17,6 @@ export type { ProxyEnv, ProxySettings } from "./http/proxy-settings.js";
 export { describeProxy, readProxySettings } from "./http/proxy-settings.js";
 export type { RetryDecision, RetryOptions, Sleep } from "./http/retry.js";
 export { backoffDelayMs, MAX_RETRY_AFTER_MS, parseRetryAfter, withRetries } from "./http/retry.js";
-export type { FetchLike, UndiciFetchOptions } from "./http/undici-fetch.js";
-export { createUndiciFetch } from "./http/undici-fetch.js";
 export { DEFAULT_SYSTEM_PROMPT } from "./openai/default-persona.js";
 export type { OpenAIEndpoint } from "./openai/endpoint.js";
 export { OPENAI_BASE_URL, resolveOpenAIEndpoint } from "./openai/endpoint.js";

@@ -11,7 +11,7 @@ type Parts = readonly AskPart[];
 function run(
   outcomes: (Parts | Error)[],
   overrides: Partial<Pick<UpstreamAttemptsOptions<Parts>, "signal">> &
-    Partial<Pick<UpstreamCall<Parts>, "open" | "read" | "vendor">> & { timeoutMs?: number } = {},
+    Partial<Pick<UpstreamCall<Parts>, "open" | "read">> & { timeoutMs?: number } = {},
 ) {
   const logger = recordingLogger();
   const waits: number[] = [];
@@ -34,7 +34,6 @@ function run(
     },
     ...(overrides.open === undefined ? {} : { open: overrides.open }),
     ...(overrides.read === undefined ? {} : { read: overrides.read }),
-    ...(overrides.vendor === undefined ? {} : { vendor: overrides.vendor }),
   };
   const stream = runUpstreamAttempts<Parts>({
     credential: API_KEY,
@@ -190,17 +189,5 @@ describe("runUpstreamAttempts", () => {
     const { stream, signals } = run([[finish]], { signal: controller.signal });
     expect((await rejection(drain(stream))).code).toBe(ErrorCode.Aborted);
     expect(signals).toEqual([]);
-  });
-
-  it("lets the vendor read its own errors, after the common ones", async () => {
-    class VendorError extends Error {}
-    const vendor = {
-      failure: (error: unknown, cause: unknown) =>
-        error instanceof VendorError ? ChatbotError.upstream("the vendor says no", { status: 502, cause }) : undefined,
-      retry: (error: unknown) => (error instanceof VendorError ? { retry: true } : undefined),
-    };
-    const { stream, waits } = run([new VendorError("x"), new VendorError("y"), new VendorError("z")], { vendor });
-    expect((await rejection(drain(stream))).message).toBe("the vendor says no");
-    expect(waits).toHaveLength(2);
   });
 });

@@ -1,7 +1,7 @@
 import { type AskPart, ChatbotError, ErrorCode, silentLogger } from "@chatgptchatbot/core";
 import { AttemptDeadline } from "./http/attempt-deadline.js";
 import { withRetries } from "./http/retry.js";
-import { decideUpstreamRetry, upstreamFailure, type VendorErrors } from "./upstream-failure.js";
+import { decideUpstreamRetry, upstreamFailure } from "./upstream-failure.js";
 import { failureOutcome, type UpstreamBackendName, UpstreamMeter } from "./upstream-observer.js";
 import type { UpstreamOptions } from "./upstream-options.js";
 
@@ -23,8 +23,6 @@ export interface UpstreamCall<Reply> {
    * has its connection closed, since the rest of it will never be read.
    */
   readonly read: (reply: Reply, readToEnd: () => void) => AsyncIterator<AskPart, void, undefined>;
-  /** What the backend knows of its client library's own errors (none for plain undici). */
-  readonly vendor?: VendorErrors | undefined;
 }
 
 export interface UpstreamAttemptsOptions<Reply> {
@@ -137,7 +135,7 @@ class UpstreamAttempts<Reply> implements AsyncGenerator<AskPart, void, undefined
       reply = await withRetries(() => call.open(deadline.start()), {
         maxRetries: settings.maxRetries,
         signal,
-        decide: (error) => (deadline.timedOut ? { retry: false } : decideUpstreamRetry(error, call.vendor)),
+        decide: (error) => (deadline.timedOut ? { retry: false } : decideUpstreamRetry(error)),
         onRetry: ({ retry, delayMs, error }) => {
           const failure = this.#map(error);
           meter.retry(failureOutcome({ failure, caught: error, timedOut: false }));
@@ -187,7 +185,7 @@ class UpstreamAttempts<Reply> implements AsyncGenerator<AskPart, void, undefined
 
   #map(error: unknown): ChatbotError {
     const { credential, signal } = this.#options;
-    return upstreamFailure(error, { credential, signal, deadline: this.#deadline!, vendor: this.#call?.vendor });
+    return upstreamFailure(error, { credential, signal, deadline: this.#deadline! });
   }
 
   /** Maps a failure, logs it (not the caller's abort) and ends the request. */

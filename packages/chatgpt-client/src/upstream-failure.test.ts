@@ -17,28 +17,22 @@ describe("upstreamFailure", () => {
     expect(upstreamFailure(aborted, context)).toBe(aborted);
   });
 
-  it("gives the deadline's reason for a timed-out attempt, or for the vendor's own timer", () => {
+  it("gives the deadline's reason for a timed-out attempt", () => {
     const timedOut = upstreamFailure(new Error("aborted"), {
       credential: API_KEY,
       signal: live,
       deadline: { ...onTime, timedOut: true },
     });
     expect(timedOut.message).toBe("the upstream timed out after 1 s");
-    const vendor = { isTimeout: (error: unknown) => error instanceof RangeError };
-    expect(
-      upstreamFailure(new RangeError("late"), { credential: API_KEY, signal: live, deadline: onTime, vendor }).message,
-    ).toBe("the upstream timed out after 1 s");
   });
 
-  it("keeps a ChatbotError, reads transport failures, asks the vendor, else Internal without the credential", () => {
+  it("keeps a ChatbotError, reads transport failures, else Internal without the credential", () => {
     const context = { credential: API_KEY, signal: live, deadline: onTime };
     const answered = ChatbotError.upstream("the upstream answered 502: bad", { status: 502 });
     expect(upstreamFailure(answered, context)).toBe(answered);
     expect(upstreamFailure(coded("ECONNRESET"), context).message).toBe(
       "the upstream connection closed before the reply was complete (ECONNRESET)",
     );
-    const vendor = { failure: () => ChatbotError.upstream("vendor") };
-    expect(upstreamFailure(new Error("odd"), { ...context, vendor }).message).toBe("vendor");
     const bug = upstreamFailure(new Error(`bad key ${API_KEY}`), context);
     expect(bug.code).toBe(ErrorCode.Internal);
     expect(String((bug.cause as Error).message)).not.toContain(API_KEY);
@@ -58,10 +52,9 @@ describe("decideUpstreamRetry", () => {
     expect(decideUpstreamRetry(ChatbotError.upstream("x", { status: 401 }))).toEqual({ retry: false });
   });
 
-  it("retries refused connections, not TLS failures, and asks the vendor about the rest", () => {
+  it("retries refused connections, not TLS failures nor anything else", () => {
     expect(decideUpstreamRetry(coded("ECONNREFUSED"))).toEqual({ retry: true });
     expect(decideUpstreamRetry(coded("ERR_TLS_CERT_ALTNAME_INVALID"))).toEqual({ retry: false });
     expect(decideUpstreamRetry(new Error("odd"))).toEqual({ retry: false });
-    expect(decideUpstreamRetry(new Error("odd"), { retry: () => ({ retry: true }) })).toEqual({ retry: true });
   });
 });

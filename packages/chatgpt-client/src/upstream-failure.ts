@@ -3,29 +3,12 @@ import type { RetryDecision } from "./http/retry.js";
 import { transportFailure } from "./http/transport-failure.js";
 import { safeCause } from "./safe-error.js";
 
-/**
- * What a backend knows about the errors of its own client library (the
- * `openai` SDK's classes); the failures every backend shares (caller gone,
- * deadline, ChatbotError, transport) are read in {@link upstreamFailure} and
- * {@link decideUpstreamRetry} first. A backend whose requests throw nothing
- * of their own (undici's `request`) passes none.
- */
-export interface VendorErrors {
-  /** Whether `error` is the library's own timer firing: a backstop for the attempt's deadline, reported the same way. */
-  readonly isTimeout?: (error: unknown) => boolean;
-  /** The ChatbotError for an error of the library's own, or undefined for one it does not know. `cause` is already safe to keep. */
-  readonly failure?: (error: unknown, cause: unknown) => ChatbotError | undefined;
-  /** Whether an error of the library's own is worth another attempt, or undefined for one it does not know (no retry). */
-  readonly retry?: (error: unknown) => RetryDecision | undefined;
-}
-
 export interface FailureContext {
   readonly credential: string;
   /** The caller's signal: aborted means the caller gave up. */
   readonly signal: AbortSignal;
   /** The request's attempt deadline: whether the attempt timed out, and the reason to give. */
   readonly deadline: { readonly timedOut: boolean; readonly message: string };
-  readonly vendor?: VendorErrors | undefined;
 }
 
 /**
@@ -34,34 +17,29 @@ export interface FailureContext {
  * "the upstream timed out after N s" when the attempt's deadline cut it (a
  * library may report that abort as a user abort, so the deadline is asked,
  * not the error); a ChatbotError as it is (the backends throw them for error
- * answers); Upstream with a safe reason for a transport failure; then the
- * vendor's reading; else Internal (a bug, not an upstream failure; the cause
- * is kept for logs). The credential never appears in the message or the kept cause.
+ * answers); Upstream with a safe reason for a transport failure; else
+ * Internal (a bug, not an upstream failure; the cause is kept for logs). The credential never appears in the message or the kept cause.
  */
-export function upstreamFailure(
-  error: unknown,
-  { credential, signal, deadline, vendor }: FailureContext,
-): ChatbotError {
+export function upstreamFailure(error: unknown, { credential, signal, deadline }: FailureContext): ChatbotError {
   if (signal.aborted) {
     if (error instanceof ChatbotError && error.code === ErrorCode.Aborted) return error;
     return ChatbotError.aborted(undefined, safeCause(error, credential));
   }
   const cause = safeCause(error, credential);
-  if (deadline.timedOut || vendor?.isTimeout?.(error) === true)
-    return ChatbotError.upstream(deadline.message, { cause });
+  if (deadline.timedOut) return ChatbotError.upstream(deadline.message, { cause });
   if (error instanceof ChatbotError) return error;
   const transport = transportFailure(error);
   if (transport !== undefined) return ChatbotError.upstream(transport.reason, { cause });
-  return vendor?.failure?.(error, cause) ?? ChatbotError.from(cause);
+  return ChatbotError.from(cause);
 }
 
 /**
  * Whether another attempt may succeed: an upstream answer of 429 or 5xx
  * (a ChatbotError carrying its status, with its Retry-After), a refused or
- * reset connection, or what the vendor says of its own errors. A timed-out
+ * reset connection. A timed-out
  * attempt is not retried (the runner checks its deadline first).
  */
-export function decideUpstreamRetry(error: unknown, vendor?: VendorErrors): RetryDecision {
+export function decideUpstreamRetry(error: unknown): RetryDecision {
   if (error instanceof ChatbotError) {
     const status = error.upstreamStatus;
     if (status !== undefined && (status === 429 || status >= 500))
@@ -70,5 +48,5 @@ export function decideUpstreamRetry(error: unknown, vendor?: VendorErrors): Retr
   }
   const transport = transportFailure(error);
   if (transport !== undefined) return { retry: transport.retryable };
-  return vendor?.retry?.(error) ?? { retry: false };
+  return { retry: false };
 }

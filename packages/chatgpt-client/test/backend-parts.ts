@@ -5,14 +5,11 @@
 import { type Closers, type RecordingLogger, recordingLogger } from "@chatgptchatbot/testkit/testing";
 import type { Dispatcher } from "undici";
 import { createUpstreamDispatcher } from "../src/http/dispatcher.js";
-import { createUndiciFetch, type FetchLike } from "../src/http/undici-fetch.js";
 import type { UpstreamOptions } from "../src/upstream-options.js";
 
 export interface BackendParts {
   /** A dispatcher of the backend's own, as the program builds it; destroyed after the test. */
   readonly dispatcher: Dispatcher;
-  /** `fetch` over that dispatcher, for the API-key backend. */
-  readonly fetch: FetchLike;
   /** A 10 s deadline, two retries, the logger below and a `sleep` that records instead of waiting. */
   readonly options: UpstreamOptions & { readonly logger: RecordingLogger };
   /** What the retries would have waited, in ms, in order. */
@@ -30,7 +27,6 @@ export function backendParts(cleanup: Closers): BackendParts {
   };
   return {
     dispatcher,
-    fetch: createUndiciFetch({ dispatcher }),
     options: { requestTimeoutMs: 10_000, maxRetries: 2, logger, sleep },
     delays,
     logger,

@@ -40,7 +40,8 @@ export interface BackendKindUnderTest<F extends FakeUpstream, O extends Upstream
 export const OPENAI: BackendKindUnderTest<FakeOpenAI, OpenAIBackendOptions, OpenAIBackend> = {
   name: "OpenAIBackend",
   startFake: (options) => startFakeOpenAI(options),
-  build: ({ fetch, options }, apiUrl, overrides) => new OpenAIBackend({ fetch, apiUrl, ...options, ...overrides }),
+  build: ({ dispatcher, options }, apiUrl, overrides) =>
+    new OpenAIBackend({ dispatcher, apiUrl, ...options, ...overrides }),
   config: (overrides) => sessionConfig(overrides),
 };
 

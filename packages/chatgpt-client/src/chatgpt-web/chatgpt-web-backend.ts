@@ -9,14 +9,20 @@ import {
 } from "@chatgptchatbot/core";
 import { readServerSentEvents } from "@chatgptchatbot/sse";
 import { type Dispatcher, request as undiciRequest } from "undici";
-import { bodyStream } from "../http/body-stream.js";
+import { drain } from "../http/drain-body.js";
+import { errorAnswer } from "../http/error-answer.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
 import { runUpstreamAttempts, type UpstreamCall } from "../upstream-attempts.js";
 import type { UpstreamOptions } from "../upstream-options.js";
-import { errorAnswer } from "./chatgpt-web-failure.js";
 import { conversationUrl } from "./endpoint.js";
-import { type ConversationPointer, nextActionBody, readConversationEvent, readConversationState } from "./protocol.js";
+import {
+  type ConversationPointer,
+  errorDetail,
+  nextActionBody,
+  readConversationEvent,
+  readConversationState,
+} from "./protocol.js";
 
 /** The model when neither the session nor the server names one: what the web client itself sends. */
 export const DEFAULT_CHATGPT_WEB_MODEL = "auto";
@@ -121,9 +127,10 @@ export class ChatGPTWebBackend implements Backend {
     let done = false;
     let finished = false;
     let malformed = 0;
+    let ended = false;
     // Leaving the loop at [DONE] drains the rest (keep-alive); leaving it any other way closes the connection.
     try {
-      for await (const event of readServerSentEvents(bodyStream(response.body))) {
+      for await (const event of readServerSentEvents(response.body.iterator({ destroyOnReturn: false }))) {
         if (event.data === "[DONE]") {
           done = true;
           break;
@@ -153,10 +160,12 @@ export class ChatGPTWebBackend implements Backend {
         }
         if (update.finished) finished = true;
       }
+      ended = true;
       // Read to its end, or drained after [DONE]: the connection goes back to the pool.
       readToEnd();
     } finally {
-      if (!done) response.body.on("error", () => {}).destroy();
+      if (done) drain(response.body);
+      else if (!ended) response.body.on("error", () => {}).destroy();
     }
     if (messageId === undefined || conversationId === undefined) {
       if (malformed > 0) {
@@ -202,6 +211,6 @@ export class ChatGPTWebBackend implements Backend {
     const contentType = String(response.headers["content-type"] ?? "");
     if (status >= 200 && status < 300 && !contentType.includes("application/json")) return response;
     // An error status, or a JSON body where an event stream belongs: either way it carries the reason.
-    throw await errorAnswer(response, credential);
+    throw await errorAnswer(response, { credential, reasonOf: errorDetail });
   }
 }

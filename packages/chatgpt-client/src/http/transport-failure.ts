@@ -43,8 +43,8 @@ const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_
 const BUG_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED", "UND_ERR_INVALID_RETURN_VALUE"]);
 
 /**
- * Recognises a transport failure anywhere in `error`'s cause chain (the SDK
- * and fetch wrap undici's errors), or returns undefined.
+ * Recognises a transport failure anywhere in `error`'s cause chain (a
+ * wrapper may carry undici's error as its cause), or returns undefined.
  */
 export function transportFailure(error: unknown): TransportFailure | undefined {
   let network: string | undefined;

@@ -12,8 +12,7 @@ describe("resolveOpenAIEndpoint", () => {
     ]) {
       expect(resolveOpenAIEndpoint(url)).toEqual({
         baseURL: "https://api.example.com/v1",
-        query: undefined,
-        key: "https://api.example.com/v1",
+        chatCompletionsUrl: "https://api.example.com/v1/chat/completions",
       });
     }
   });
@@ -21,8 +20,7 @@ describe("resolveOpenAIEndpoint", () => {
   it("keeps a path prefix and a query string", () => {
     expect(resolveOpenAIEndpoint("http://127.0.0.1:8080/openai/v1/chat/completions?api-version=2024-10-21")).toEqual({
       baseURL: "http://127.0.0.1:8080/openai/v1",
-      query: { "api-version": "2024-10-21" },
-      key: "http://127.0.0.1:8080/openai/v1?api-version=2024-10-21",
+      chatCompletionsUrl: "http://127.0.0.1:8080/openai/v1/chat/completions?api-version=2024-10-21",
     });
   });
 

@@ -3,12 +3,13 @@ export const OPENAI_BASE_URL = "https://api.openai.com/v1";
 
 /** Where the API-key backend sends chat completions. */
 export interface OpenAIEndpoint {
-  /** The SDK's base URL: `POST {baseURL}/chat/completions`. No trailing slash, no query. */
+  /** The base URL, as logged: no trailing slash, no query. */
   readonly baseURL: string;
-  /** Query parameters of the given URL (for example an `api-version`), sent with every request. */
-  readonly query: Readonly<Record<string, string>> | undefined;
-  /** `baseURL` plus the query: a stable cache key. */
-  readonly key: string;
+  /**
+   * Where a chat completion is posted: `{baseURL}/chat/completions`, with the
+   * given URL's query string (for example Azure's `api-version`).
+   */
+  readonly chatCompletionsUrl: string;
 }
 
 const CHAT_COMPLETIONS = /\/chat\/completions\/*$/;
@@ -28,6 +29,5 @@ export function resolveOpenAIEndpoint(url: string): OpenAIEndpoint {
   }
   const path = parsed.pathname.replace(CHAT_COMPLETIONS, "").replace(/\/+$/, "");
   const baseURL = `${parsed.origin}${path}`;
-  const query = parsed.search === "" ? undefined : Object.fromEntries(parsed.searchParams);
-  return { baseURL, query, key: `${baseURL}${parsed.search}` };
+  return { baseURL, chatCompletionsUrl: `${baseURL}/chat/completions${parsed.search}` };
 }

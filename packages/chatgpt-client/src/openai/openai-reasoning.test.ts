@@ -20,8 +20,8 @@ import { MAX_LOGGED_REASONING_CHARS } from "./reasoning-log.js";
 const cleanup = closeAfterEach();
 
 function backend(apiUrl: string) {
-  const { fetch, options, logger } = backendParts(cleanup);
-  return { backend: new OpenAIBackend({ fetch, apiUrl, ...options, maxRetries: 0 }), logger };
+  const { dispatcher, options, logger } = backendParts(cleanup);
+  return { backend: new OpenAIBackend({ dispatcher, apiUrl, ...options, maxRetries: 0 }), logger };
 }
 
 async function fakeWith(form: ReasoningForm, reply: string, reasoning: string): Promise<FakeOpenAI> {

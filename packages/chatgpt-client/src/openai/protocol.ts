@@ -11,8 +11,8 @@ import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
  */
 
 /** Whether a reply is one JSON completion rather than an event stream. */
-export function isJson(response: Response): boolean {
-  return (response.headers.get("content-type") ?? "").includes("application/json");
+export function isJson(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  return String(headers["content-type"] ?? "").includes("application/json");
 }
 
 /** What a non-streamed chat completion holds: its reply and reasoning, or the reason it holds none. */
@@ -151,4 +151,33 @@ export function buildMessages({
   }
   messages[history.length + 1] = { role: "user", content: prompt };
   return messages;
+}
+
+/**
+ * The reason an OpenAI-compatible error body gives: `error.message` (OpenAI,
+ * Azure, DeepSeek, vLLM, Ollama's `/v1`), else the `error` itself (a string,
+ * or its JSON), else a top-level `message` or `detail` (some gateways), else
+ * the body as it is; "no reason given" for an empty one. The caller makes it
+ * one bounded line with the credential masked.
+ */
+export function openAIErrorReason(body: string): string {
+  if (body.trim() === "") return "no reason given";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (typeof parsed !== "object" || parsed === null) return body;
+  const { error, message, detail } = parsed as { error?: unknown; message?: unknown; detail?: unknown };
+  if (error !== undefined && error !== null) {
+    if (typeof error === "string") return error;
+    const inner = (error as { message?: unknown }).message;
+    if (typeof inner === "string" && inner !== "") return inner;
+    if (inner !== undefined && inner !== null && inner !== "") return JSON.stringify(inner);
+    return JSON.stringify(error);
+  }
+  if (typeof message === "string" && message !== "") return message;
+  if (typeof detail === "string" && detail !== "") return detail;
+  return body;
 }
