@@ -8,9 +8,10 @@ import {
   type SessionConfig,
 } from "@chatgptchatbot/core";
 import { readServerSentEvents } from "@chatgptchatbot/sse";
-import { type Dispatcher, request as undiciRequest } from "undici";
+import type { Dispatcher } from "undici";
 import { drain } from "../http/drain-body.js";
 import { errorAnswer } from "../http/error-answer.js";
+import { postUpstream } from "../http/post-upstream.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
 import { runUpstreamAttempts, type UpstreamCall } from "../upstream-attempts.js";
@@ -193,19 +194,13 @@ export class ChatGPTWebBackend implements Backend {
     credential: string;
     signal: AbortSignal;
   }): Promise<Dispatcher.ResponseData> {
-    const response = await undiciRequest(url, {
+    const response = await postUpstream({
       dispatcher: this.#dispatcher,
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${credential}`,
-        "content-type": "application/json",
-        accept: "text/event-stream",
-      },
+      url,
       body,
+      credential,
+      accept: "text/event-stream",
       signal,
-      // No undici timers (nor the dispatcher's 300 s defaults): the signal carries the attempt's deadline.
-      headersTimeout: 0,
-      bodyTimeout: 0,
     });
     const status = response.statusCode;
     const contentType = String(response.headers["content-type"] ?? "");

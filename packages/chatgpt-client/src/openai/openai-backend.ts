@@ -10,9 +10,10 @@ import {
 } from "@chatgptchatbot/core";
 import { readServerSentEvents } from "@chatgptchatbot/sse";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
-import { type Dispatcher, request as undiciRequest } from "undici";
+import type { Dispatcher } from "undici";
 import { drain } from "../http/drain-body.js";
 import { errorAnswer } from "../http/error-answer.js";
+import { postUpstream } from "../http/post-upstream.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
 import { runUpstreamAttempts, type UpstreamCall } from "../upstream-attempts.js";
@@ -113,20 +114,14 @@ export class OpenAIBackend implements Backend {
     credential: string;
     signal: AbortSignal;
   }): Promise<Dispatcher.ResponseData> {
-    const response = await undiciRequest(url, {
+    const response = await postUpstream({
       dispatcher: this.#dispatcher,
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${credential}`,
-        "content-type": "application/json",
-        accept: "text/event-stream, application/json",
-        "user-agent": USER_AGENT,
-      },
+      url,
       body,
+      credential,
+      accept: "text/event-stream, application/json",
+      userAgent: USER_AGENT,
       signal,
-      // No undici timers (nor the dispatcher's 300 s defaults): the signal carries the attempt's deadline.
-      headersTimeout: 0,
-      bodyTimeout: 0,
     });
     if (response.statusCode >= 200 && response.statusCode < 300) return response;
     throw await errorAnswer(response, { credential, reasonOf: openAIErrorReason });
