@@ -1,13 +1,15 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { closeAfterEach, startScriptedServer } from "@chatgptchatbot/testkit/testing";
+import { ErrorCode } from "@chatgptchatbot/core";
+import { closeAfterEach, rejection, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { Agent } from "undici";
 import { describe, expect, it } from "vitest";
 import { postUpstream } from "./post-upstream.js";
 
 const cleanup = closeAfterEach();
+const CREDENTIAL = "sk-test-post-upstream-0001";
 
-/** A server that answers `status` and records what it was sent. */
-async function recordingServer(status: number) {
+/** A server that answers `status` with `contentType` and `body`, and records what it was sent. */
+async function recordingServer(status: number, contentType: string, answer: string) {
   const seen: { method?: string; url?: string; headers?: IncomingHttpHeaders; body?: string } = {};
   const server = await startScriptedServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -19,67 +21,71 @@ async function recordingServer(status: number) {
         headers: req.headers,
         body: Buffer.concat(chunks).toString(),
       });
-      res.writeHead(status, { "content-type": "text/plain" });
-      res.end("answer");
+      res.writeHead(status, { "content-type": contentType });
+      res.end(answer);
     });
   });
   cleanup.push(() => server.close());
-  return { server, seen };
+  const dispatcher = new Agent();
+  cleanup.push(() => dispatcher.destroy());
+  return { origin: server.origin, dispatcher, seen };
 }
+
+const send = (
+  { origin, dispatcher }: { origin: string; dispatcher: Agent },
+  options: Partial<Parameters<typeof postUpstream>[0]> = {},
+) =>
+  postUpstream({
+    dispatcher,
+    url: `${origin}/v1/chat/completions`,
+    body: '{"model":"m"}',
+    credential: CREDENTIAL,
+    accept: "text/event-stream",
+    signal: new AbortController().signal,
+    reasonOf: (body) => `reason: ${body}`,
+    ...options,
+  });
 
 describe("postUpstream", () => {
   it("POSTs the JSON body with the credential as a bearer token, the accept header and the user agent", async () => {
-    const { server, seen } = await recordingServer(200);
-    const dispatcher = new Agent();
-    cleanup.push(() => dispatcher.destroy());
-    const response = await postUpstream({
-      dispatcher,
-      url: `${server.origin}/v1/chat/completions`,
-      body: '{"model":"m"}',
-      credential: "sk-test-post-upstream-0001",
-      accept: "text/event-stream",
-      userAgent: "chatgptchatbot",
-      signal: new AbortController().signal,
-    });
-    expect(await response.body.text()).toBe("answer");
-    expect(seen).toMatchObject({ method: "POST", url: "/v1/chat/completions", body: '{"model":"m"}' });
-    expect(seen.headers).toMatchObject({
-      authorization: "Bearer sk-test-post-upstream-0001",
+    const upstream = await recordingServer(200, "text/event-stream", "data: [DONE]\n\n");
+    const response = await send(upstream, { userAgent: "chatgptchatbot" });
+    expect(await response.body.text()).toBe("data: [DONE]\n\n");
+    expect(upstream.seen).toMatchObject({ method: "POST", url: "/v1/chat/completions", body: '{"model":"m"}' });
+    expect(upstream.seen.headers).toMatchObject({
+      authorization: `Bearer ${CREDENTIAL}`,
       "content-type": "application/json",
       accept: "text/event-stream",
       "user-agent": "chatgptchatbot",
     });
   });
 
-  it("resolves with an error status too (the backend reads its reason); no user agent unless given", async () => {
-    const { server, seen } = await recordingServer(503);
-    const dispatcher = new Agent();
-    cleanup.push(() => dispatcher.destroy());
-    const response = await postUpstream({
-      dispatcher,
-      url: server.origin,
-      body: "{}",
-      credential: "sk-test-post-upstream-0002",
-      accept: "text/event-stream, application/json",
-      signal: new AbortController().signal,
+  it("sends no user agent unless given", async () => {
+    const upstream = await recordingServer(200, "text/event-stream", "");
+    await (await send(upstream)).body.dump();
+    expect(upstream.seen.headers).not.toHaveProperty("user-agent");
+  });
+
+  it("an error status → Upstream with the reason its body gives, the credential masked", async () => {
+    const upstream = await recordingServer(503, "application/json", `overloaded for ${CREDENTIAL}`);
+    const error = await rejection(send(upstream));
+    expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 503 });
+    expect(error.message).toBe("the upstream answered 503: reason: overloaded for sk-te…0001");
+  });
+
+  it("a 2xx that isReply refuses → Upstream with its reason too", async () => {
+    const upstream = await recordingServer(200, "application/json", "busy");
+    const isReply = (headers: IncomingHttpHeaders) => headers["content-type"] === "text/event-stream";
+    const error = await rejection(send(upstream, { isReply }));
+    expect(error).toMatchObject({
+      code: ErrorCode.Upstream,
+      upstreamStatus: 200,
+      message: "the upstream answered 200: reason: busy",
     });
-    expect(response.statusCode).toBe(503);
-    await response.body.dump();
-    expect(seen.headers).not.toHaveProperty("user-agent");
   });
 
   it("leaves the deadline to the signal: an aborted signal rejects", async () => {
-    const { server } = await recordingServer(200);
-    const dispatcher = new Agent();
-    cleanup.push(() => dispatcher.destroy());
-    const request = postUpstream({
-      dispatcher,
-      url: server.origin,
-      body: "{}",
-      credential: "sk-test-post-upstream-0003",
-      accept: "text/event-stream",
-      signal: AbortSignal.abort(),
-    });
-    await expect(request).rejects.toThrow();
+    const upstream = await recordingServer(200, "text/event-stream", "");
+    await expect(send(upstream, { signal: AbortSignal.abort() })).rejects.toThrow();
   });
 });

@@ -12,7 +12,6 @@ import { readServerSentEvents } from "@chatgptchatbot/sse";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Dispatcher } from "undici";
 import { drain } from "../http/drain-body.js";
-import { errorAnswer } from "../http/error-answer.js";
 import { postUpstream } from "../http/post-upstream.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
@@ -96,35 +95,19 @@ export class OpenAIBackend implements Backend {
     return {
       backend: "openai",
       logFields,
-      open: (attemptSignal) =>
-        this.#open({ url: endpoint.chatCompletionsUrl, body, credential, signal: attemptSignal }),
+      open: (signal) =>
+        postUpstream({
+          dispatcher: this.#dispatcher,
+          url: endpoint.chatCompletionsUrl,
+          body,
+          credential,
+          signal,
+          accept: "text/event-stream, application/json",
+          userAgent: USER_AGENT,
+          reasonOf: openAIErrorReason,
+        }),
       read: (response, readToEnd) => this.#read(response, { credential, logFields, readToEnd }),
     };
-  }
-
-  /** Sends the request; resolves with the open reply, or throws an Upstream error for an error answer. */
-  async #open({
-    url,
-    body,
-    credential,
-    signal,
-  }: {
-    url: string;
-    body: string;
-    credential: string;
-    signal: AbortSignal;
-  }): Promise<Dispatcher.ResponseData> {
-    const response = await postUpstream({
-      dispatcher: this.#dispatcher,
-      url,
-      body,
-      credential,
-      accept: "text/event-stream, application/json",
-      userAgent: USER_AGENT,
-      signal,
-    });
-    if (response.statusCode >= 200 && response.statusCode < 300) return response;
-    throw await errorAnswer(response, { credential, reasonOf: openAIErrorReason });
   }
 
   /** The parts of a chat-completions reply: streamed (an event stream) or whole (one JSON completion). */
