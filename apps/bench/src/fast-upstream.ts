@@ -30,7 +30,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback-listen.js";
 
 export interface FastUpstreamOptions {
   /** The reply of every chat completion (default {@link DEFAULT_REPLY}). */
@@ -282,18 +282,10 @@ export async function startFastUpstream({
       }
     });
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const bound = (server.address() as AddressInfo).port;
+  const listener = await listenOnLoopback({ server, port });
   return {
-    origin: `http://127.0.0.1:${bound}`,
-    port: bound,
+    origin: listener.origin,
+    port: listener.port,
     get served() {
       return served;
     },
@@ -303,11 +295,7 @@ export async function startFastUpstream({
     get lastChatAuthorization() {
       return lastChatAuthorization;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: listener.close,
   };
 }
 

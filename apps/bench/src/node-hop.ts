@@ -6,8 +6,8 @@
  * being a chatbot server rather than a proxy.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Pool } from "undici";
+import { listenOnLoopback } from "./loopback-listen.js";
 
 export interface NodeHopOptions {
   /** The upstream origin, e.g. "http://127.0.0.1:PORT". */
@@ -65,23 +65,12 @@ export async function startNodeHop({ upstream, port = 0, connections = 128 }: No
         });
     });
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const bound = (server.address() as AddressInfo).port;
+  const listener = await listenOnLoopback({ server, port });
   return {
-    origin: `http://127.0.0.1:${bound}`,
-    port: bound,
+    origin: listener.origin,
+    port: listener.port,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listener.close();
       await pool.close();
     },
   };

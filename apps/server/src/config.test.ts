@@ -327,11 +327,12 @@ describe("readConfig", () => {
       "CHATBOT_MAX_SESSIONS",
       "CHATBOT_RENEW_INTERVAL",
       "OPENAI_API_KEY",
+      "OPENAI_API_KEYS",
       "LOG_LEVEL",
       "HTTPS_PROXY",
       "NO_PROXY",
     ]) {
-      expect(reference).toContain(name);
+      expect(reference).toMatch(new RegExp(`\\b${name}\\b[^\\n]*\\[default: `)); // named on a line with its default
       expect(table).toContain(`\`${name}\``);
     }
     expect(reference).toContain("CHATGPT_COOLDOWN  [default: 75]");

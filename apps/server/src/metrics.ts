@@ -45,115 +45,151 @@ const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 export function createMetrics(): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const registers = [registry];
-
-  const calls = new Counter({
-    name: "chatbot_calls_total",
-    help: "Calls answered, by RPC or HTTP route, protocol (grpc, grpc-web, connect, http) and status code.",
-    labelNames: ["method", "protocol", "code"] as const,
-    registers,
-  });
-  const callSeconds = new Histogram({
-    name: "chatbot_call_duration_seconds",
-    help: "Call latency to the end of the answer (a stream's last message), by RPC or HTTP route and protocol.",
-    labelNames: ["method", "protocol"] as const,
-    buckets: CALL_BUCKETS,
-    registers,
-  });
-  const upstreamRequests = new Counter({
-    name: "chatbot_upstream_requests_total",
-    help:
-      "Upstream requests by backend and outcome: ok, aborted (the caller gave up), " +
-      "or the failure's kind (timeout, network, http_4xx, http_5xx, malformed, other).",
-    labelNames: ["backend", "outcome"] as const,
-    registers,
-  });
-  const upstreamSeconds = new Histogram({
-    name: "chatbot_upstream_request_duration_seconds",
-    help: "Upstream request latency, retries included, to the end of the streamed reply, by backend and outcome.",
-    labelNames: ["backend", "outcome"] as const,
-    buckets: CALL_BUCKETS,
-    registers,
-  });
-  const upstreamRetries = new Counter({
-    name: "chatbot_upstream_retries_total",
-    help: "Upstream attempts retried, by backend and the kind of failure retried.",
-    labelNames: ["backend", "outcome"] as const,
-    registers,
-  });
-  const firstSegment = new Histogram({
-    name: "chatbot_first_segment_seconds",
-    help: "Time from a streamed chat's start to its first speakable sentence, by backend kind.",
-    labelNames: ["kind"] as const,
-    buckets: FIRST_SEGMENT_BUCKETS,
-    registers,
-  });
-  const cooldownRefusals = new Counter({
-    name: "chatbot_cooldown_refusals_total",
-    help: "Chats refused because their credential was cooling down, by backend kind.",
-    labelNames: ["kind"] as const,
-    registers,
-  });
-  const tokens = new Counter({
-    name: "chatbot_tokens_total",
-    help: "Tokens of completed turns by backend kind, direction (sent, received) and source (reported by the upstream, or counted here).",
-    labelNames: ["kind", "direction", "source"] as const,
-    registers,
-  });
-  const storeSeconds = new Histogram({
-    name: "chatbot_store_operation_duration_seconds",
-    help: "Session store operation latency, by operation.",
-    labelNames: ["operation"] as const,
-    buckets: STORE_BUCKETS,
-    registers,
-  });
-  const storeErrors = new Counter({
-    name: "chatbot_store_errors_total",
-    help: "Session store operations that failed, by operation.",
-    labelNames: ["operation"] as const,
-    registers,
-  });
+  const series = seriesIn(registry);
+  // Built in this order, so the exposition lists the series as it always has.
+  const onCall = callMetrics(series);
+  const upstream = upstreamMetrics(series);
+  const pool = poolMetrics(series);
+  const store = storeMetrics(series);
   let sessionCount: (() => Promise<number>) | undefined;
-  new Gauge({
-    name: "chatbot_sessions",
-    help: "Sessions held in the session store.",
-    registers,
-    async collect() {
-      if (sessionCount === undefined) return;
-      try {
-        this.set(await sessionCount());
-      } catch {
-        // The store failed (counted in chatbot_store_errors_total): keep the last value rather than fail the scrape.
-      }
-    },
-  });
-
+  sessionsGauge(registry, () => sessionCount);
   return {
     registry,
-    pool: {
-      cooldownRefused: ({ kind }) => cooldownRefusals.inc({ kind }),
-      firstSegment: ({ kind, seconds }) => firstSegment.observe({ kind }, seconds),
-      tokens: ({ kind, direction, tokens: n, reported }) =>
-        tokens.inc({ kind, direction, source: reported ? "upstream" : "counted" }, n),
-    },
-    upstream: {
-      request: ({ backend, outcome, seconds }) => {
-        upstreamRequests.inc({ backend, outcome });
-        upstreamSeconds.observe({ backend, outcome }, seconds);
-      },
-      retry: ({ backend, outcome }) => upstreamRetries.inc({ backend, outcome }),
-    },
-    store: ({ operation, seconds, ok }) => {
-      storeSeconds.observe({ operation }, seconds);
-      if (!ok) storeErrors.inc({ operation });
-    },
-    onCall: ({ method, protocol, code, seconds }) => {
-      calls.inc({ method, protocol, code });
-      callSeconds.observe({ method, protocol }, seconds);
-    },
+    pool,
+    upstream,
+    store,
+    onCall,
     source: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     countSessions(size) {
       sessionCount = size;
     },
   };
+}
+
+/** prom-client's metrics, registered in one registry (the program's own, never the global one). */
+interface Series {
+  counter<L extends string>(options: { name: string; help: string; labelNames: readonly L[] }): Counter<L>;
+  histogram<L extends string>(options: {
+    name: string;
+    help: string;
+    labelNames: readonly L[];
+    buckets: number[];
+  }): Histogram<L>;
+}
+
+function seriesIn(registry: Registry): Series {
+  const registers = [registry];
+  return {
+    counter: (options) => new Counter({ ...options, registers }),
+    histogram: (options) => new Histogram({ ...options, registers }),
+  };
+}
+
+// One factory per observer, each declaring its series beside the code that feeds them.
+
+function callMetrics(series: Series): ServerMetrics["onCall"] {
+  const calls = series.counter({
+    name: "chatbot_calls_total",
+    help: "Calls answered, by RPC or HTTP route, protocol (grpc, grpc-web, connect, http) and status code.",
+    labelNames: ["method", "protocol", "code"],
+  });
+  const duration = series.histogram({
+    name: "chatbot_call_duration_seconds",
+    help: "Call latency to the end of the answer (a stream's last message), by RPC or HTTP route and protocol.",
+    labelNames: ["method", "protocol"],
+    buckets: CALL_BUCKETS,
+  });
+  return ({ method, protocol, code, seconds }) => {
+    calls.inc({ method, protocol, code });
+    duration.observe({ method, protocol }, seconds);
+  };
+}
+
+function upstreamMetrics(series: Series): UpstreamObserver {
+  const requests = series.counter({
+    name: "chatbot_upstream_requests_total",
+    help:
+      "Upstream requests by backend and outcome: ok, aborted (the caller gave up), " +
+      "or the failure's kind (timeout, network, http_4xx, http_5xx, malformed, other).",
+    labelNames: ["backend", "outcome"],
+  });
+  const duration = series.histogram({
+    name: "chatbot_upstream_request_duration_seconds",
+    help: "Upstream request latency, retries included, to the end of the streamed reply, by backend and outcome.",
+    labelNames: ["backend", "outcome"],
+    buckets: CALL_BUCKETS,
+  });
+  const retries = series.counter({
+    name: "chatbot_upstream_retries_total",
+    help: "Upstream attempts retried, by backend and the kind of failure retried.",
+    labelNames: ["backend", "outcome"],
+  });
+  return {
+    request: ({ backend, outcome, seconds }) => {
+      requests.inc({ backend, outcome });
+      duration.observe({ backend, outcome }, seconds);
+    },
+    retry: ({ backend, outcome }) => retries.inc({ backend, outcome }),
+  };
+}
+
+function poolMetrics(series: Series): PoolObserver {
+  const firstSegment = series.histogram({
+    name: "chatbot_first_segment_seconds",
+    help: "Time from a streamed chat's start to its first speakable sentence, by backend kind.",
+    labelNames: ["kind"],
+    buckets: FIRST_SEGMENT_BUCKETS,
+  });
+  const cooldownRefusals = series.counter({
+    name: "chatbot_cooldown_refusals_total",
+    help: "Chats refused because their credential was cooling down, by backend kind.",
+    labelNames: ["kind"],
+  });
+  const tokens = series.counter({
+    name: "chatbot_tokens_total",
+    help: "Tokens of completed turns by backend kind, direction (sent, received) and source (reported by the upstream, or counted here).",
+    labelNames: ["kind", "direction", "source"],
+  });
+  return {
+    cooldownRefused: ({ kind }) => cooldownRefusals.inc({ kind }),
+    firstSegment: ({ kind, seconds }) => firstSegment.observe({ kind }, seconds),
+    tokens: ({ kind, direction, tokens: n, reported }) =>
+      tokens.inc({ kind, direction, source: reported ? "upstream" : "counted" }, n),
+  };
+}
+
+function storeMetrics(series: Series): StoreObserver {
+  const duration = series.histogram({
+    name: "chatbot_store_operation_duration_seconds",
+    help: "Session store operation latency, by operation.",
+    labelNames: ["operation"],
+    buckets: STORE_BUCKETS,
+  });
+  const errors = series.counter({
+    name: "chatbot_store_errors_total",
+    help: "Session store operations that failed, by operation.",
+    labelNames: ["operation"],
+  });
+  return ({ operation, seconds, ok }) => {
+    duration.observe({ operation }, seconds);
+    if (!ok) errors.inc({ operation });
+  };
+}
+
+/** `chatbot_sessions`, read at each scrape from where `count()` says (nothing until the program has told). */
+function sessionsGauge(registry: Registry, count: () => (() => Promise<number>) | undefined): void {
+  new Gauge({
+    name: "chatbot_sessions",
+    help: "Sessions held in the session store.",
+    registers: [registry],
+    async collect() {
+      const size = count();
+      if (size === undefined) return;
+      try {
+        this.set(await size());
+      } catch {
+        // The store failed (counted in chatbot_store_errors_total): keep the last value rather than fail the scrape.
+      }
+    },
+  });
 }

@@ -12,6 +12,7 @@ import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpe
 import {
   ACCESS_TOKEN,
   API_KEY,
+  closeAfterEach,
   nextMacrotask,
   recordingLogger,
   rejection,
@@ -19,15 +20,12 @@ import {
   startConnectionCounter,
   startScriptedServer,
 } from "@chatgptchatbot/testkit/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Backends, type BackendsOptions, createBackends } from "./backends.js";
 import { ChatGPTWebBackend } from "./chatgpt-web/chatgpt-web-backend.js";
 import { OpenAIBackend } from "./openai/openai-backend.js";
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = closeAfterEach();
 
 async function fakeOpenAI(options?: Parameters<typeof startFakeOpenAI>[0]): Promise<FakeOpenAI> {
   const fake = await startFakeOpenAI(options);

@@ -13,22 +13,17 @@ import {
   SAMPLE_REPLIES,
   startFakeOpenAI,
 } from "@chatgptchatbot/testkit";
-import { rejection } from "@chatgptchatbot/testkit/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { createUpstreamDispatcher } from "./http/dispatcher.js";
+import { closeAfterEach, rejection } from "@chatgptchatbot/testkit/testing";
+import { describe, expect, it } from "vitest";
+import { backendParts } from "../test/backend-parts.js";
 import { OpenAIBackend } from "./openai/openai-backend.js";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = closeAfterEach();
 
 async function setup(options: FakeOpenAIOptions) {
   const fake = await startFakeOpenAI({ pieces: "tokens", ...options });
   cleanup.push(() => fake.close());
-  const dispatcher = createUpstreamDispatcher();
-  cleanup.push(() => dispatcher.destroy());
-
+  const { dispatcher } = backendParts(cleanup);
   const backend = new OpenAIBackend({ dispatcher, apiUrl: fake.url, requestTimeoutMs: 10_000, maxRetries: 0 });
   const pool = new SessionPool({ backends: () => backend, sweepIntervalMs: 0, cooldown: { apiKeyMs: 0 } });
   cleanup.push(() => pool.close());

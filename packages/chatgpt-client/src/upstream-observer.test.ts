@@ -1,14 +1,11 @@
 import { ChatbotError, SessionPool } from "@chatgptchatbot/core";
 import { type FakeChatGPTWeb, type FakeOpenAI, startFakeChatGPTWeb, startFakeOpenAI } from "@chatgptchatbot/testkit";
-import { ACCESS_TOKEN, API_KEY } from "@chatgptchatbot/testkit/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { ACCESS_TOKEN, API_KEY, closeAfterEach } from "@chatgptchatbot/testkit/testing";
+import { describe, expect, it } from "vitest";
 import { type Backends, createBackends } from "./backends.js";
 import { failureOutcome, type UpstreamObserver } from "./upstream-observer.js";
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = closeAfterEach();
 
 type Seen = {
   requests: { backend: string; outcome: string; seconds: number }[];

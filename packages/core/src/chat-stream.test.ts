@@ -37,6 +37,22 @@ function parts(...items: AskPart[]): () => AsyncIterable<AskPart> {
 const text = (t: string): AskPart => ({ type: "text", text: t });
 const thought = (t: string): AskPart => ({ type: "reasoning", text: t });
 
+/**
+ * A chat stream held open mid-reply: its backend says "One. Two" and then
+ * waits until its request is aborted, so the stream has given one sentence
+ * and is still running.
+ */
+async function streamHeldMidReply(signal?: AbortSignal) {
+  const backend = new ScriptedBackend().next(async function* (request: AskRequest) {
+    yield text("One. Two");
+    await untilAborted(request);
+  });
+  const pool = makePool(backend);
+  const { sessionId } = await pool.create({ config: V3() });
+  const stream = pool.chatStream({ sessionId, prompt: "hi", ...(signal ? { signal } : {}) })[Symbol.asyncIterator]();
+  return { backend, pool, sessionId, stream };
+}
+
 describe("SessionPool.chatStream", () => {
   it("yields a sentence as soon as it is complete, before the backend has finished", async () => {
     const rest = deferred();
@@ -206,14 +222,8 @@ describe("SessionPool.chatStream", () => {
   });
 
   it("a signal that aborts mid-stream aborts the upstream request and throws Aborted; nothing is stored", async () => {
-    const backend = new ScriptedBackend().next(async function* (request: AskRequest) {
-      yield text("One. Two");
-      await untilAborted(request);
-    });
-    const pool = makePool(backend);
-    const { sessionId } = await pool.create({ config: V3() });
     const client = new AbortController();
-    const stream = pool.chatStream({ sessionId, prompt: "hi", signal: client.signal })[Symbol.asyncIterator]();
+    const { backend, pool, sessionId, stream } = await streamHeldMidReply(client.signal);
     expect((await stream.next()).value).toEqual({ type: "sentence", text: "One." });
     const pending = rejection(stream.next());
     client.abort();
@@ -223,14 +233,8 @@ describe("SessionPool.chatStream", () => {
   });
 
   it("a signal that aborts while the consumer no longer pulls releases the session's turn (a client that just left)", async () => {
-    const backend = new ScriptedBackend().next(async function* (request: AskRequest) {
-      yield text("One. Two");
-      await untilAborted(request);
-    });
-    const pool = makePool(backend);
-    const { sessionId } = await pool.create({ config: V3() });
     const client = new AbortController();
-    const stream = pool.chatStream({ sessionId, prompt: "hi", signal: client.signal })[Symbol.asyncIterator]();
+    const { backend, pool, sessionId, stream } = await streamHeldMidReply(client.signal);
     expect((await stream.next()).value).toEqual({ type: "sentence", text: "One." });
     client.abort(); // and never calls next() or return() again
     expect(backend.requests[0]!.signal.aborted).toBe(true);
@@ -239,13 +243,7 @@ describe("SessionPool.chatStream", () => {
   });
 
   it("a session deleted mid-stream fails the stream with SessionNotFound and stays deleted", async () => {
-    const backend = new ScriptedBackend().next(async function* (request: AskRequest) {
-      yield text("One. Two");
-      await untilAborted(request);
-    });
-    const pool = makePool(backend);
-    const { sessionId } = await pool.create({ config: V3() });
-    const stream = pool.chatStream({ sessionId, prompt: "hi" })[Symbol.asyncIterator]();
+    const { pool, sessionId, stream } = await streamHeldMidReply();
     await stream.next();
     const pending = rejection(stream.next());
     await pool.delete(sessionId);

@@ -1,53 +1,20 @@
 import { ErrorCode, maskSecret } from "@chatgptchatbot/core";
-import { type FakeChatGPTWeb, startFakeChatGPTWeb } from "@chatgptchatbot/testkit";
 import {
   ACCESS_TOKEN,
   askRequest,
   drain,
   everythingIn,
-  recordingLogger,
   rejection,
-  sessionConfig,
   startScriptedServer,
 } from "@chatgptchatbot/testkit/testing";
 import { Agent } from "undici";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createUpstreamDispatcher } from "../http/dispatcher.js";
-import { ChatGPTWebBackend, type ChatGPTWebBackendOptions, DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web-backend.js";
+import { describe, expect, it } from "vitest";
+import { backendUnderTest, CHATGPT_WEB } from "../../test/backend-under-test.js";
+import { DEFAULT_CHATGPT_WEB_MODEL } from "./chatgpt-web-backend.js";
 
-let fake: FakeChatGPTWeb;
-const cleanup: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  fake = await startFakeChatGPTWeb();
-  cleanup.push(() => fake.close());
-});
-
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-
-const v1 = (overrides: Parameters<typeof sessionConfig>[0] = {}) =>
-  sessionConfig({ kind: "access-token", version: 1, credentials: [ACCESS_TOKEN], filter: false, ...overrides });
-
-function backend(options: Partial<ChatGPTWebBackendOptions> = {}) {
-  const dispatcher = createUpstreamDispatcher();
-  cleanup.push(() => dispatcher.destroy());
-  const delays: number[] = [];
-  const logger = recordingLogger();
-  const instance = new ChatGPTWebBackend({
-    dispatcher,
-    baseUrl: fake.url,
-    requestTimeoutMs: 10_000,
-    maxRetries: 2,
-    logger,
-    sleep: async (ms) => {
-      delays.push(ms);
-    },
-    ...options,
-  });
-  return { backend: instance, delays, logger };
-}
+const suite = backendUnderTest(CHATGPT_WEB);
+const { cleanup, backend } = suite;
+const v1 = CHATGPT_WEB.config;
 
 describe("ChatGPTWebBackend: conversation", () => {
   it("posts an action `next` with the token, streams the growing reply as deltas, returns the conversation pointer", async () => {
@@ -57,7 +24,7 @@ describe("ChatGPTWebBackend: conversation", () => {
     );
     expect(text).toBe("echo: hello there, streamer");
     expect(deltas.length).toBeGreaterThan(1);
-    const [request] = fake.requests;
+    const [request] = suite.fake.requests;
     expect(request!.path).toBe("/backend-api/conversation");
     expect(request!.headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
     expect(request!.headers.accept).toBe("text/event-stream");
@@ -71,7 +38,7 @@ describe("ChatGPTWebBackend: conversation", () => {
     expect(body.parent_message_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.messages[0].id).toMatch(/^[0-9a-f-]{36}$/);
 
-    const [conversationId, thread] = [...fake.conversations.entries()][0]!;
+    const [conversationId, thread] = [...suite.fake.conversations.entries()][0]!;
     expect(result.conversation).toEqual({ conversationId, parentMessageId: thread.messages.at(-1)!.id });
     // The pointer travels in the last part, `finish`, after every text part.
     expect(parts.at(-1)).toEqual({ type: "finish", conversation: result.conversation });
@@ -88,8 +55,8 @@ describe("ChatGPTWebBackend: conversation", () => {
       b.ask(askRequest({ config: v1(), prompt: "three", conversation: second.result.conversation ?? null })),
     );
     expect(third.text).toBe("echo: three");
-    expect(fake.conversations.size).toBe(1);
-    const [conversationId, thread] = [...fake.conversations.entries()][0]!;
+    expect(suite.fake.conversations.size).toBe(1);
+    const [conversationId, thread] = [...suite.fake.conversations.entries()][0]!;
     expect(thread.messages.map((m) => `${m.role}:${m.text}`)).toEqual([
       "user:one",
       "assistant:echo: one",
@@ -98,7 +65,7 @@ describe("ChatGPTWebBackend: conversation", () => {
       "user:three",
       "assistant:echo: three",
     ]);
-    expect(fake.requests[1]!.body).toMatchObject({
+    expect(suite.fake.requests[1]!.body).toMatchObject({
       conversation_id: conversationId,
       parent_message_id: thread.messages[1]!.id,
     });
@@ -109,14 +76,14 @@ describe("ChatGPTWebBackend: conversation", () => {
     const { backend: b } = backend({ model: "gpt-4o" });
     await drain(b.ask(askRequest({ config: v1() })));
     await drain(b.ask(askRequest({ config: v1({ model: "text-davinci-002-render-sha" }) })));
-    expect(fake.requests.map((r) => r.body.model)).toEqual(["gpt-4o", "text-davinci-002-render-sha"]);
+    expect(suite.fake.requests.map((r) => r.body.model)).toEqual(["gpt-4o", "text-davinci-002-render-sha"]);
   });
 
   it("uses the session's base_url over the server's, with or without /conversation or a trailing slash", async () => {
     const { backend: b } = backend({ baseUrl: "http://127.0.0.1:9/not-this-one" });
-    await drain(b.ask(askRequest({ config: v1({ baseUrl: `${fake.url}/` }) })));
-    await drain(b.ask(askRequest({ config: v1({ baseUrl: `${fake.url}/conversation` }) })));
-    expect(fake.requests).toHaveLength(2);
+    await drain(b.ask(askRequest({ config: v1({ baseUrl: `${suite.fake.url}/` }) })));
+    await drain(b.ask(askRequest({ config: v1({ baseUrl: `${suite.fake.url}/conversation` }) })));
+    expect(suite.fake.requests).toHaveLength(2);
   });
 
   it("refuses a session without any base URL, before sending anything", async () => {
@@ -125,18 +92,18 @@ describe("ChatGPTWebBackend: conversation", () => {
     expect(error.code).toBe(ErrorCode.InvalidArgument);
     expect(error.message).toMatch(/base_url/);
     expect(() => b.endpoint(v1())).toThrow(/never sent to a host you did not name/);
-    expect(fake.requests).toHaveLength(0);
+    expect(suite.fake.requests).toHaveLength(0);
   });
 });
 
 describe("ChatGPTWebBackend: failures", () => {
   it("an error body's detail → Upstream with the upstream's reason and status, the token absent", async () => {
     const { backend: b, logger } = backend();
-    fake.enqueueFault({ kind: "status", status: 401, message: `token ${ACCESS_TOKEN} has expired` });
+    suite.fake.enqueueFault({ kind: "status", status: 401, message: `token ${ACCESS_TOKEN} has expired` });
     const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
     expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 401 });
     expect(error.message).toBe(`the upstream answered 401: token ${maskSecret(ACCESS_TOKEN)} has expired`);
-    expect(fake.requests).toHaveLength(1);
+    expect(suite.fake.requests).toHaveLength(1);
     expect(everythingIn(error)).not.toContain(ACCESS_TOKEN);
     expect(logger.text()).not.toContain(ACCESS_TOKEN);
     expect(logger.text()).toContain(maskSecret(ACCESS_TOKEN));
@@ -154,36 +121,9 @@ describe("ChatGPTWebBackend: failures", () => {
     });
   });
 
-  it("retries 429 and 5xx with Retry-After, then succeeds", async () => {
-    const { backend: b, delays } = backend();
-    fake.enqueueFault({ kind: "status", status: 429, retryAfter: 2 }, { kind: "status", status: 500 });
-    const { text } = await drain(b.ask(askRequest({ config: v1(), prompt: "hi" })));
-    expect(text).toBe("echo: hi");
-    expect(fake.requests).toHaveLength(3);
-    expect(delays[0]).toBe(2000);
-    expect(delays).toHaveLength(2);
-  });
-
-  it("stops at the retry bound", async () => {
-    const { backend: b, delays } = backend({ maxRetries: 1 });
-    fake.enqueueFault(
-      { kind: "status", status: 503 },
-      { kind: "status", status: 502, message: "proxy down" },
-      { kind: "status", status: 500 },
-    );
-    const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
-    expect(fake.requests).toHaveLength(2);
-    expect(delays).toHaveLength(1);
-    expect(error).toMatchObject({
-      code: ErrorCode.Upstream,
-      upstreamStatus: 502,
-      message: "the upstream answered 502: proxy down",
-    });
-  });
-
   it("a malformed event stream → Upstream", async () => {
     const { backend: b } = backend();
-    fake.enqueueFault({ kind: "malformed" });
+    suite.fake.enqueueFault({ kind: "malformed" });
     const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.message).toBe("the upstream sent a malformed reply (1 event was not JSON)");
@@ -192,52 +132,11 @@ describe("ChatGPTWebBackend: failures", () => {
 
   it("a connection cut mid-reply → Upstream", async () => {
     const { backend: b } = backend();
-    fake.enqueueFault({ kind: "cut" });
+    suite.fake.enqueueFault({ kind: "cut" });
     const error = await rejection(drain(b.ask(askRequest({ config: v1(), prompt: "one two three four five six" }))));
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.message).toBe("the upstream connection closed before the reply was complete (UND_ERR_SOCKET)");
-    expect(fake.requests).toHaveLength(1);
-  });
-
-  it("an upstream that never answers → Upstream timeout, the connection closed, not retried", async () => {
-    const { backend: b, delays } = backend({ requestTimeoutMs: 150 });
-    fake.enqueueFault({ kind: "hang" });
-    const error = await rejection(drain(b.ask(askRequest({ config: v1() }))));
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream timed out after 150 ms" });
-    await fake.waitForAbort(2000);
-    expect(fake.requests).toHaveLength(1);
-    expect(delays).toEqual([]);
-  });
-
-  it("the timeout is a total deadline: a reply whose every event comes in time but whose whole takes longer → Upstream timeout", async () => {
-    const { backend: b, logger } = backend({ requestTimeoutMs: 400 });
-    // 13 events 60 ms apart: no gap is near the timeout, the whole reply (~720 ms) is well past it.
-    fake.enqueueFault({ kind: "trickle", intervalMs: 60 });
-    const started = performance.now();
-    const deltas: string[] = [];
-    const error = await rejection(
-      (async () => {
-        for await (const delta of b.ask(
-          askRequest({ config: v1(), prompt: "one two three four five six seven eight nine ten" }),
-        )) {
-          if (delta.type === "text") deltas.push(delta.text);
-        }
-      })(),
-    );
-    const elapsed = performance.now() - started;
-    expect(error).toMatchObject({
-      code: ErrorCode.Upstream,
-      message: "the upstream timed out after 400 ms",
-      upstreamStatus: undefined,
-    });
-    expect(deltas.length).toBeGreaterThan(1); // events were arriving when the deadline cut the reply
-    expect(elapsed).toBeGreaterThanOrEqual(390);
-    expect(elapsed).toBeLessThan(650);
-    await fake.waitForAbort(2000); // the upstream connection was closed
-    expect(fake.requests).toHaveLength(1); // a timed-out attempt is not retried
-    expect(logger.lines.filter((l) => l.level === "warn").map((l) => l.obj)).toEqual([
-      expect.objectContaining({ err: "the upstream timed out after 400 ms" }),
-    ]);
+    expect(suite.fake.requests).toHaveLength(1);
   });
 
   it("the deadline is the only timeout: the dispatcher's own header and body timeouts do not apply", async () => {
@@ -269,7 +168,7 @@ describe("ChatGPTWebBackend: failures", () => {
       );
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
+    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port } = server.address() as { port: number };
     const error = await rejection(
       drain(b.ask(askRequest({ config: v1({ baseUrl: `http://127.0.0.1:${port}/api` }) }))),
@@ -342,62 +241,9 @@ describe("ChatGPTWebBackend: failures", () => {
       res.end(JSON.stringify({ detail: { message: "Only one message at a time.", code: "conflict" } }));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    cleanup.push(() => new Promise((resolve) => server.close(() => resolve())));
+    cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port } = server.address() as { port: number };
     const error = await rejection(drain(b.ask(askRequest({ config: v1({ baseUrl: `http://127.0.0.1:${port}` }) }))));
     expect(error.message).toBe("the upstream answered 200: Only one message at a time. (conflict)");
-  });
-});
-
-describe("ChatGPTWebBackend: abort", () => {
-  it("aborting mid-reply closes the upstream connection and rejects with Aborted", async () => {
-    await fake.close();
-    fake = await startFakeChatGPTWeb({ chunkDelayMs: 200 });
-    cleanup.push(() => fake.close());
-    const { backend: b } = backend({ baseUrl: fake.url });
-    const controller = new AbortController();
-    const stream = b.ask(askRequest({ config: v1(), prompt: "one two three four", signal: controller.signal }));
-    expect((await stream.next()).done).toBe(false);
-    controller.abort();
-    expect((await rejection(drain(stream))).code).toBe(ErrorCode.Aborted);
-    await fake.waitForAbort(2000);
-    expect(fake.abortedRequests).toBe(1);
-  });
-
-  it("a consumer that stops reading early closes the upstream connection", async () => {
-    await fake.close();
-    fake = await startFakeChatGPTWeb({ chunkDelayMs: 200 });
-    cleanup.push(() => fake.close());
-    const { backend: b } = backend({ baseUrl: fake.url });
-    const stream = b.ask(askRequest({ config: v1(), prompt: "one two three four" }));
-    expect((await stream.next()).done).toBe(false);
-    await stream.return(undefined);
-    await fake.waitForAbort(2000);
-    expect(fake.abortedRequests).toBe(1);
-  });
-
-  it("a caller abort during a trickling reply is still an abort, not a timeout", async () => {
-    const { backend: b, logger } = backend({ requestTimeoutMs: 5000 });
-    fake.enqueueFault({ kind: "trickle", intervalMs: 60 });
-    const controller = new AbortController();
-    const stream = b.ask(
-      askRequest({ config: v1(), prompt: "one two three four five six", signal: controller.signal }),
-    );
-    expect((await stream.next()).done).toBe(false);
-    controller.abort();
-    expect((await rejection(drain(stream))).code).toBe(ErrorCode.Aborted);
-    await fake.waitForAbort(2000);
-    expect(logger.lines.filter((l) => l.level === "warn")).toEqual([]);
-  });
-
-  it("aborting before the upstream answers closes the connection", async () => {
-    const { backend: b } = backend();
-    fake.enqueueFault({ kind: "hang" });
-    const controller = new AbortController();
-    const pending = rejection(drain(b.ask(askRequest({ config: v1(), signal: controller.signal }))));
-    while (fake.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
-    controller.abort();
-    expect((await pending).code).toBe(ErrorCode.Aborted);
-    await fake.waitForAbort(2000);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import {
   type AskPart,
   type AskRequest,
@@ -8,9 +9,9 @@ import {
   type SessionConfig,
 } from "@chatgptchatbot/core";
 import { readServerSentEvents } from "@chatgptchatbot/sse";
-import { type Dispatcher, request as undiciRequest } from "undici";
+import type { Dispatcher } from "undici";
 import { drain } from "../http/drain-body.js";
-import { errorAnswer } from "../http/error-answer.js";
+import { postUpstream } from "../http/post-upstream.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
 import { runUpstreamAttempts, type UpstreamCall } from "../upstream-attempts.js";
@@ -33,6 +34,10 @@ export interface ChatGPTWebBackendOptions extends UpstreamOptions {
   /** The server's reverse proxy (CHATGPT_BASE_URL); sessions without their own base_url need it. */
   readonly baseUrl?: string | undefined;
 }
+
+/** A JSON body where an event stream belongs carries an error, whatever its status. */
+const isNotJson = (headers: IncomingHttpHeaders): boolean =>
+  !String(headers["content-type"] ?? "").includes("application/json");
 
 /**
  * The access-token backend ("version 1"): the ChatGPT web conversation
@@ -101,7 +106,17 @@ export class ChatGPTWebBackend implements Backend {
         model,
         credentialMasked: maskSecret(credential),
       },
-      open: (attemptSignal) => this.#open({ url, body, credential, signal: attemptSignal }),
+      open: (signal) =>
+        postUpstream({
+          dispatcher: this.#dispatcher,
+          url,
+          body,
+          credential,
+          signal,
+          accept: "text/event-stream",
+          isReply: isNotJson,
+          reasonOf: errorDetail,
+        }),
       read: (response, readToEnd) => this.#read(response, { credential, previous, readToEnd }),
     };
   }
@@ -179,38 +194,5 @@ export class ChatGPTWebBackend implements Backend {
     // closes cleanly with neither was cut short (a proxy, a crash), and its text must not go into the history.
     if (!done && !finished) throw replyEndedEarly(status);
     yield { type: "finish", conversation: { conversationId, parentMessageId: messageId } };
-  }
-
-  /** Sends the request; resolves with the open event stream, or throws an Upstream error for an error answer. */
-  async #open({
-    url,
-    body,
-    credential,
-    signal,
-  }: {
-    url: string;
-    body: string;
-    credential: string;
-    signal: AbortSignal;
-  }): Promise<Dispatcher.ResponseData> {
-    const response = await undiciRequest(url, {
-      dispatcher: this.#dispatcher,
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${credential}`,
-        "content-type": "application/json",
-        accept: "text/event-stream",
-      },
-      body,
-      signal,
-      // No undici timers (nor the dispatcher's 300 s defaults): the signal carries the attempt's deadline.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
-    const status = response.statusCode;
-    const contentType = String(response.headers["content-type"] ?? "");
-    if (status >= 200 && status < 300 && !contentType.includes("application/json")) return response;
-    // An error status, or a JSON body where an event stream belongs: either way it carries the reason.
-    throw await errorAnswer(response, { credential, reasonOf: errorDetail });
   }
 }

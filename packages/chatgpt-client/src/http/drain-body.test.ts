@@ -1,13 +1,10 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { nextMacrotask, startScriptedServer } from "@chatgptchatbot/testkit/testing";
+import { closeAfterEach, nextMacrotask, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { Agent, request } from "undici";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { drain } from "./drain-body.js";
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = closeAfterEach();
 
 /** Sends "first", then the rest of the reply only after a pause: a reader that stops after "first" must not wait for it. */
 async function lateEndServer(rest: string) {

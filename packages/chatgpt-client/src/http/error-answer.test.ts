@@ -1,14 +1,11 @@
-import { ACCESS_TOKEN, startScriptedServer } from "@chatgptchatbot/testkit/testing";
+import { ACCESS_TOKEN, closeAfterEach, startScriptedServer } from "@chatgptchatbot/testkit/testing";
 import { request } from "undici";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { errorDetail } from "../chatgpt-web/protocol.js";
 import { openAIErrorReason } from "../openai/protocol.js";
 import { errorAnswer, MAX_ERROR_BODY_BYTES } from "./error-answer.js";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0)) await close();
-});
+const cleanup = closeAfterEach();
 
 /** The error answer of a real HTTP reply with this status, headers and body. */
 async function answer(

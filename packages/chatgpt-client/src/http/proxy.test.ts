@@ -9,18 +9,16 @@ import {
 import {
   ACCESS_TOKEN,
   askRequest,
+  closeAfterEach,
   drain,
   recordingLogger,
   rejection,
   sessionConfig,
 } from "@chatgptchatbot/testkit/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type BackendsOptions, createBackends } from "../backends.js";
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = closeAfterEach();
 
 async function setup(
   proxyEnv: (proxy: HttpProxy, upstreams: { openai: FakeOpenAI }) => Record<string, string>,

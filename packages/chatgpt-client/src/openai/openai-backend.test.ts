@@ -1,52 +1,20 @@
 import { ErrorCode, maskSecret } from "@chatgptchatbot/core";
-import { type FakeOpenAI, startFakeOpenAI } from "@chatgptchatbot/testkit";
 import {
   API_KEY,
   askRequest,
   drain,
   everythingIn,
-  recordingLogger,
   rejection,
   sessionConfig,
   startScriptedServer,
 } from "@chatgptchatbot/testkit/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createUpstreamDispatcher } from "../http/dispatcher.js";
-import { MAX_RETRY_AFTER_MS } from "../http/retry.js";
+import { describe, expect, it } from "vitest";
+import { backendUnderTest, OPENAI } from "../../test/backend-under-test.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
-import { DEFAULT_OPENAI_MODEL, OpenAIBackend, type OpenAIBackendOptions } from "./openai-backend.js";
+import { DEFAULT_OPENAI_MODEL } from "./openai-backend.js";
 
-let fake: FakeOpenAI;
-const cleanup: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  fake = await startFakeOpenAI();
-  cleanup.push(() => fake.close());
-});
-
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-
-function backend(options: Partial<OpenAIBackendOptions> & { timeoutMs?: number } = {}) {
-  const dispatcher = createUpstreamDispatcher();
-  cleanup.push(() => dispatcher.destroy());
-  const delays: number[] = [];
-  const logger = recordingLogger();
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const instance = new OpenAIBackend({
-    dispatcher,
-    apiUrl: fake.url,
-    requestTimeoutMs: timeoutMs,
-    maxRetries: 2,
-    logger,
-    sleep: async (ms) => {
-      delays.push(ms);
-    },
-    ...options,
-  });
-  return { backend: instance, delays, logger };
-}
+const suite = backendUnderTest(OPENAI);
+const { cleanup, backend } = suite;
 
 describe("OpenAIBackend: happy path", () => {
   it("streams the reply as deltas over chat completions, with the key in the Authorization header", async () => {
@@ -54,8 +22,8 @@ describe("OpenAIBackend: happy path", () => {
     const { deltas, text } = await drain(b.ask(askRequest({ prompt: "how are you today" })));
     expect(text).toBe("echo: how are you today");
     expect(deltas.length).toBeGreaterThan(1); // streamed, not one block
-    expect(fake.requests).toHaveLength(1);
-    const [request] = fake.requests;
+    expect(suite.fake.requests).toHaveLength(1);
+    const [request] = suite.fake.requests;
     expect(request!.path).toBe("/v1/chat/completions");
     expect(request!.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(request!.body).toMatchObject({ model: DEFAULT_OPENAI_MODEL, stream: true });
@@ -69,7 +37,7 @@ describe("OpenAIBackend: happy path", () => {
       { role: "assistant" as const, content: "a1", tokens: 5 },
     ];
     await drain(b.ask(askRequest({ systemPrompt: "You are Mimi.", history, prompt: "q2" })));
-    expect(fake.requests[0]!.body.messages).toEqual([
+    expect(suite.fake.requests[0]!.body.messages).toEqual([
       { role: "system", content: "You are Mimi." },
       { role: "user", content: "q1" },
       { role: "assistant", content: "a1" },
@@ -80,24 +48,26 @@ describe("OpenAIBackend: happy path", () => {
   it("uses the VTuber persona when the session has no system prompt", async () => {
     const { backend: b } = backend();
     await drain(b.ask(askRequest({ systemPrompt: "  " })));
-    expect(fake.requests[0]!.body.messages[0]).toEqual({ role: "system", content: DEFAULT_SYSTEM_PROMPT });
+    expect(suite.fake.requests[0]!.body.messages[0]).toEqual({ role: "system", content: DEFAULT_SYSTEM_PROMPT });
   });
 
   it("takes the session's model and temperature, else the server's model; unknown models are passed through", async () => {
     const { backend: b } = backend({ model: "server-default-model" });
     await drain(b.ask(askRequest()));
     await drain(b.ask(askRequest({ config: sessionConfig({ model: "my-own-finetune-v9", temperature: 0.3 }) })));
-    expect(fake.requests[0]!.body).toMatchObject({ model: "server-default-model" });
-    expect(fake.requests[1]!.body).toMatchObject({ model: "my-own-finetune-v9", temperature: 0.3 });
+    expect(suite.fake.requests[0]!.body).toMatchObject({ model: "server-default-model" });
+    expect(suite.fake.requests[1]!.body).toMatchObject({ model: "my-own-finetune-v9", temperature: 0.3 });
   });
 
   it("accepts the endpoint as a base URL or as the full chat-completions URL, from the session or the server", async () => {
-    const { backend: fromServer } = backend({ apiUrl: `${fake.url}/chat/completions` });
+    const { backend: fromServer } = backend({ apiUrl: `${suite.fake.url}/chat/completions` });
     await drain(fromServer.ask(askRequest()));
     const { backend: fromSession } = backend({ apiUrl: "http://127.0.0.1:9/never-used" });
-    await drain(fromSession.ask(askRequest({ config: sessionConfig({ baseUrl: `${fake.url}/chat/completions/` }) })));
-    await drain(fromSession.ask(askRequest({ config: sessionConfig({ baseUrl: fake.url }) })));
-    expect(fake.requests.map((r) => r.path)).toEqual([
+    await drain(
+      fromSession.ask(askRequest({ config: sessionConfig({ baseUrl: `${suite.fake.url}/chat/completions/` }) })),
+    );
+    await drain(fromSession.ask(askRequest({ config: sessionConfig({ baseUrl: suite.fake.url }) })));
+    expect(suite.fake.requests.map((r) => r.path)).toEqual([
       "/v1/chat/completions",
       "/v1/chat/completions",
       "/v1/chat/completions",
@@ -281,12 +251,12 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
 describe("OpenAIBackend: failures", () => {
   it("401 → Upstream with the status and the upstream's reason, not retried, the key absent", async () => {
     const { backend: b, logger } = backend();
-    fake.enqueueFault({ kind: "status", status: 401, message: `Incorrect API key provided: ${API_KEY}.` });
+    suite.fake.enqueueFault({ kind: "status", status: 401, message: `Incorrect API key provided: ${API_KEY}.` });
     const error = await rejection(drain(b.ask(askRequest())));
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.upstreamStatus).toBe(401);
     expect(error.message).toBe(`the upstream answered 401: Incorrect API key provided: ${maskSecret(API_KEY)}.`);
-    expect(fake.requests).toHaveLength(1);
+    expect(suite.fake.requests).toHaveLength(1);
     expect(everythingIn(error)).not.toContain(API_KEY);
     expect(logger.text()).not.toContain(API_KEY);
     expect(logger.text()).toContain(maskSecret(API_KEY));
@@ -294,66 +264,19 @@ describe("OpenAIBackend: failures", () => {
 
   it("400 is not retried", async () => {
     const { backend: b } = backend();
-    fake.enqueueFault({ kind: "status", status: 400, message: "bad model" });
+    suite.fake.enqueueFault({ kind: "status", status: 400, message: "bad model" });
     const error = await rejection(drain(b.ask(askRequest())));
     expect(error).toMatchObject({
       code: ErrorCode.Upstream,
       upstreamStatus: 400,
       message: "the upstream answered 400: bad model",
     });
-    expect(fake.requests).toHaveLength(1);
-  });
-
-  it("retries 429 and 5xx, waiting for Retry-After, and succeeds", async () => {
-    const { backend: b, delays, logger } = backend();
-    fake.enqueueFault({ kind: "status", status: 429, retryAfter: 3 }, { kind: "status", status: 503 });
-    const { text } = await drain(b.ask(askRequest({ prompt: "again" })));
-    expect(text).toBe("echo: again");
-    expect(fake.requests).toHaveLength(3);
-    expect(delays[0]).toBe(3000); // the upstream's Retry-After
-    expect(delays[1]).toBeGreaterThanOrEqual(750); // second backoff step: 1 s minus jitter
-    expect(delays[1]).toBeLessThanOrEqual(1000);
-    expect(logger.lines.filter((l) => l.msg === "upstream request failed, retrying")).toHaveLength(2);
-  });
-
-  it("stops at the retry bound and reports the last failure", async () => {
-    const { backend: b, delays } = backend({ maxRetries: 2 });
-    fake.enqueueFault(
-      { kind: "status", status: 500 },
-      { kind: "status", status: 502, message: "bad gateway" },
-      { kind: "status", status: 503, message: "overloaded", retryAfter: 7 },
-      { kind: "status", status: 500 },
-    );
-    const error = await rejection(drain(b.ask(askRequest())));
-    expect(fake.requests).toHaveLength(3);
-    expect(delays).toHaveLength(2);
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, upstreamStatus: 503, retryAfterMs: 7000 });
-    expect(error.message).toBe("the upstream answered 503: overloaded");
-  });
-
-  it("does not hold the request for a Retry-After beyond a minute: reports it at once", async () => {
-    const { backend: b, delays } = backend();
-    fake.enqueueFault({ kind: "status", status: 429, retryAfter: MAX_RETRY_AFTER_MS / 1000 + 60 });
-    const error = await rejection(drain(b.ask(askRequest())));
-    expect(fake.requests).toHaveLength(1);
-    expect(delays).toEqual([]);
-    expect(error).toMatchObject({
-      code: ErrorCode.Upstream,
-      upstreamStatus: 429,
-      retryAfterMs: MAX_RETRY_AFTER_MS + 60_000,
-    });
-  });
-
-  it("maxRetries 0 means one attempt", async () => {
-    const { backend: b } = backend({ maxRetries: 0 });
-    fake.enqueueFault({ kind: "status", status: 500 });
-    await rejection(drain(b.ask(askRequest())));
-    expect(fake.requests).toHaveLength(1);
+    expect(suite.fake.requests).toHaveLength(1);
   });
 
   it("a malformed event stream → Upstream", async () => {
     const { backend: b } = backend();
-    fake.enqueueFault({ kind: "malformed" });
+    suite.fake.enqueueFault({ kind: "malformed" });
     const error = await rejection(drain(b.ask(askRequest())));
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.message).toBe("the upstream sent a malformed reply (invalid JSON)");
@@ -363,7 +286,7 @@ describe("OpenAIBackend: failures", () => {
 
   it("a connection cut mid-reply → Upstream, after the part that arrived", async () => {
     const { backend: b } = backend();
-    fake.enqueueFault({ kind: "cut" });
+    suite.fake.enqueueFault({ kind: "cut" });
     const stream = b.ask(askRequest({ prompt: "one two three four five six" }));
     const deltas: string[] = [];
     const error = await rejection(
@@ -374,46 +297,7 @@ describe("OpenAIBackend: failures", () => {
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.message).toMatch(/closed before the reply was complete/);
     expect(deltas.join("")).not.toBe("echo: one two three four five six");
-    expect(fake.requests).toHaveLength(1); // a reply already under way is never retried
-  });
-
-  it("an upstream that never answers → Upstream timeout, the connection closed, not retried", async () => {
-    const { backend: b, delays } = backend({ timeoutMs: 150 });
-    fake.enqueueFault({ kind: "hang" });
-    const error = await rejection(drain(b.ask(askRequest())));
-    expect(error.code).toBe(ErrorCode.Upstream);
-    expect(error.upstreamStatus).toBeUndefined();
-    expect(error.message).toBe("the upstream timed out after 150 ms");
-    await fake.waitForAbort(2000);
-    expect(fake.requests).toHaveLength(1);
-    expect(delays).toEqual([]);
-  });
-
-  it("the timeout is a total deadline: a reply whose every chunk comes in time but whose whole takes longer → Upstream timeout", async () => {
-    const { backend: b, logger } = backend({ timeoutMs: 400 });
-    // 14 events 60 ms apart: no gap is near the timeout, the whole reply (~780 ms) is well past it.
-    fake.enqueueFault({ kind: "trickle", intervalMs: 60 });
-    const started = performance.now();
-    const deltas: string[] = [];
-    const error = await rejection(
-      (async () => {
-        for await (const part of b.ask(askRequest({ prompt: "one two three four five six seven eight nine ten" }))) {
-          if (part.type === "text") deltas.push(part.text);
-        }
-      })(),
-    );
-    const elapsed = performance.now() - started;
-    expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream timed out after 400 ms" });
-    expect(error.upstreamStatus).toBeUndefined();
-    expect(deltas.length).toBeGreaterThan(1); // chunks were arriving when the deadline cut the reply
-    expect(deltas.join("")).not.toBe("echo: one two three four five six seven eight nine ten");
-    expect(elapsed).toBeGreaterThanOrEqual(390);
-    expect(elapsed).toBeLessThan(700);
-    await fake.waitForAbort(2000); // the upstream connection was closed
-    expect(fake.requests).toHaveLength(1); // a timed-out attempt is not retried
-    expect(logger.lines.filter((l) => l.level === "warn").map((l) => l.obj)).toEqual([
-      expect.objectContaining({ err: "the upstream timed out after 400 ms" }),
-    ]);
+    expect(suite.fake.requests).toHaveLength(1); // a reply already under way is never retried
   });
 
   it("each attempt gets the whole deadline: a slow 503 does not eat into the retry's time", async () => {
@@ -438,7 +322,7 @@ describe("OpenAIBackend: failures", () => {
       );
     });
     cleanup.push(() => server.close());
-    const { backend: b, delays } = backend({ apiUrl: `${server.origin}/v1`, timeoutMs: 400 });
+    const { backend: b, delays } = backend({ apiUrl: `${server.origin}/v1`, requestTimeoutMs: 400 });
     expect(await drain(b.ask(askRequest()))).toMatchObject({ text: "slow but whole" });
     expect(requests).toBe(2);
     expect(delays).toHaveLength(1);
@@ -450,66 +334,5 @@ describe("OpenAIBackend: failures", () => {
     expect(error.code).toBe(ErrorCode.Upstream);
     expect(error.message).toBe("could not connect to the upstream (ECONNREFUSED)");
     expect(delays).toHaveLength(2);
-  });
-});
-
-describe("OpenAIBackend: abort", () => {
-  it("aborting while the reply streams closes the upstream connection and rejects with Aborted", async () => {
-    await fake.close();
-    fake = await startFakeOpenAI({ chunkDelayMs: 200 });
-    cleanup.push(() => fake.close());
-    const { backend: b, logger } = backend();
-    const controller = new AbortController();
-    const stream = b.ask(askRequest({ prompt: "one two three four five", signal: controller.signal }));
-    const first = await stream.next();
-    expect(first.done).toBe(false);
-    controller.abort();
-    const error = await rejection(drain(stream));
-    expect(error.code).toBe(ErrorCode.Aborted);
-    await fake.waitForAbort(2000);
-    expect(fake.abortedRequests).toBe(1);
-    expect(logger.lines.filter((l) => l.level === "warn")).toEqual([]); // a cancel is not an upstream failure
-  });
-
-  it("aborting before the upstream answers closes the connection too", async () => {
-    const { backend: b } = backend();
-    fake.enqueueFault({ kind: "hang" });
-    const controller = new AbortController();
-    const pending = rejection(drain(b.ask(askRequest({ signal: controller.signal }))));
-    while (fake.requests.length === 0) await new Promise((resolve) => setImmediate(resolve));
-    controller.abort();
-    expect((await pending).code).toBe(ErrorCode.Aborted);
-    await fake.waitForAbort(2000);
-  });
-
-  it("a consumer that stops reading early closes the upstream connection", async () => {
-    await fake.close();
-    fake = await startFakeOpenAI({ chunkDelayMs: 200 });
-    cleanup.push(() => fake.close());
-    const { backend: b } = backend();
-    const stream = b.ask(askRequest({ prompt: "one two three four five" }));
-    await stream.next();
-    await stream.return(undefined);
-    await fake.waitForAbort(2000);
-  });
-
-  it("a caller abort during a trickling reply is still an abort, not a timeout", async () => {
-    const { backend: b, logger } = backend({ timeoutMs: 5000 });
-    fake.enqueueFault({ kind: "trickle", intervalMs: 60 });
-    const controller = new AbortController();
-    const stream = b.ask(askRequest({ prompt: "one two three four five six", signal: controller.signal }));
-    expect((await stream.next()).done).toBe(false);
-    controller.abort();
-    const error = await rejection(drain(stream));
-    expect(error.code).toBe(ErrorCode.Aborted);
-    await fake.waitForAbort(2000);
-    expect(logger.lines.filter((l) => l.level === "warn")).toEqual([]);
-  });
-
-  it("an already aborted signal sends nothing", async () => {
-    const { backend: b } = backend();
-    const error = await rejection(drain(b.ask(askRequest({ signal: AbortSignal.abort() }))));
-    expect(error.code).toBe(ErrorCode.Aborted);
-    expect(fake.requests).toHaveLength(0);
   });
 });

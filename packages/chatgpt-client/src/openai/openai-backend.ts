@@ -10,9 +10,9 @@ import {
 } from "@chatgptchatbot/core";
 import { readServerSentEvents } from "@chatgptchatbot/sse";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
-import { type Dispatcher, request as undiciRequest } from "undici";
+import type { Dispatcher } from "undici";
 import { drain } from "../http/drain-body.js";
-import { errorAnswer } from "../http/error-answer.js";
+import { postUpstream } from "../http/post-upstream.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
 import { runUpstreamAttempts, type UpstreamCall } from "../upstream-attempts.js";
@@ -95,41 +95,19 @@ export class OpenAIBackend implements Backend {
     return {
       backend: "openai",
       logFields,
-      open: (attemptSignal) =>
-        this.#open({ url: endpoint.chatCompletionsUrl, body, credential, signal: attemptSignal }),
+      open: (signal) =>
+        postUpstream({
+          dispatcher: this.#dispatcher,
+          url: endpoint.chatCompletionsUrl,
+          body,
+          credential,
+          signal,
+          accept: "text/event-stream, application/json",
+          userAgent: USER_AGENT,
+          reasonOf: openAIErrorReason,
+        }),
       read: (response, readToEnd) => this.#read(response, { credential, logFields, readToEnd }),
     };
-  }
-
-  /** Sends the request; resolves with the open reply, or throws an Upstream error for an error answer. */
-  async #open({
-    url,
-    body,
-    credential,
-    signal,
-  }: {
-    url: string;
-    body: string;
-    credential: string;
-    signal: AbortSignal;
-  }): Promise<Dispatcher.ResponseData> {
-    const response = await undiciRequest(url, {
-      dispatcher: this.#dispatcher,
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${credential}`,
-        "content-type": "application/json",
-        accept: "text/event-stream, application/json",
-        "user-agent": USER_AGENT,
-      },
-      body,
-      signal,
-      // No undici timers (nor the dispatcher's 300 s defaults): the signal carries the attempt's deadline.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
-    if (response.statusCode >= 200 && response.statusCode < 300) return response;
-    throw await errorAnswer(response, { credential, reasonOf: openAIErrorReason });
   }
 
   /** The parts of a chat-completions reply: streamed (an event stream) or whole (one JSON completion). */

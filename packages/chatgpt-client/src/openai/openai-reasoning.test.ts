@@ -11,29 +11,17 @@ import {
   SAMPLE_REPLIES,
   startFakeOpenAI,
 } from "@chatgptchatbot/testkit";
-import { askRequest, drain, recordingLogger, startScriptedServer } from "@chatgptchatbot/testkit/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { createUpstreamDispatcher } from "../http/dispatcher.js";
+import { askRequest, closeAfterEach, drain, startScriptedServer } from "@chatgptchatbot/testkit/testing";
+import { describe, expect, it } from "vitest";
+import { backendParts } from "../../test/backend-parts.js";
 import { OpenAIBackend } from "./openai-backend.js";
 import { MAX_LOGGED_REASONING_CHARS } from "./reasoning-log.js";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
+const cleanup = closeAfterEach();
 
 function backend(apiUrl: string) {
-  const dispatcher = createUpstreamDispatcher();
-  cleanup.push(() => dispatcher.destroy());
-  const logger = recordingLogger();
-  const instance = new OpenAIBackend({
-    dispatcher,
-    apiUrl,
-    requestTimeoutMs: 10_000,
-    maxRetries: 0,
-    logger,
-  });
-  return { backend: instance, logger };
+  const { dispatcher, options, logger } = backendParts(cleanup);
+  return { backend: new OpenAIBackend({ dispatcher, apiUrl, ...options, maxRetries: 0 }), logger };
 }
 
 async function fakeWith(form: ReasoningForm, reply: string, reasoning: string): Promise<FakeOpenAI> {

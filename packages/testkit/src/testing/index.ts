@@ -6,6 +6,8 @@
  */
 
 export { ACCESS_TOKEN, API_KEY, askRequest, drain, sessionConfig } from "./backend-requests.js";
+export type { Closers } from "./close-after-each.js";
+export { closeAfterEach, closeAll } from "./close-after-each.js";
 export type { CoordinatorUnderTest } from "./coordinator-conformance.js";
 export { describeCoordinatorConformance } from "./coordinator-conformance.js";
 export { startConnectionCounter, startScriptedServer } from "./counted-servers.js";
@@ -15,6 +17,7 @@ export { recordingLogger } from "./recording-logger.js";
 export { caught, rejection } from "./rejection.js";
 export type { Script, ScriptedBackendOptions } from "./scripted-backend.js";
 export { ScriptedBackend, untilAborted, upstreamDown } from "./scripted-backend.js";
+export { sessionRecord } from "./session-record.js";
 export type { StoreUnderTest } from "./session-store-conformance.js";
 export { describeSessionStoreConformance } from "./session-store-conformance.js";
 export { deferred, nextMacrotask } from "./timing.js";

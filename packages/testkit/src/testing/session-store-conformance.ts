@@ -1,5 +1,6 @@
-import type { HistoryEntry, SessionConfig, SessionRecord, SessionStore } from "@chatgptchatbot/core";
+import type { HistoryEntry, SessionStore } from "@chatgptchatbot/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { sessionRecord as record } from "./session-record.js";
 
 /** A store under test and how to dispose of it. */
 export interface StoreUnderTest {
@@ -7,36 +8,8 @@ export interface StoreUnderTest {
   close?(): Promise<void> | void;
 }
 
-const CONFIG: SessionConfig = {
-  kind: "api-key",
-  version: 3,
-  credentials: ["sk-test-conformance-0001"],
-  serverCredential: false,
-  model: undefined,
-  baseUrl: undefined,
-  temperature: undefined,
-  maxTokens: 3000,
-  filter: true,
-};
-
 function entry(role: "user" | "assistant", content: string): HistoryEntry {
   return { role, content, tokens: content.length + 4 };
-}
-
-function record(id: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    id,
-    config: CONFIG,
-    initialPrompt: "Be a cat.",
-    initialResponse: "",
-    systemTokens: 7,
-    history: [],
-    conversation: null,
-    createdAt: 1_000,
-    conversationStartedAt: 1_000,
-    lastActiveAt: 1_000,
-    ...overrides,
-  };
 }
 
 /** A record's content as plain JSON, so stores that copy and stores that share compare alike. */
