@@ -55,6 +55,8 @@ const { values: flags } = parseArgs({
     warmup: { type: "string", default: "1000" },
     duration: { type: "string", default: "2000" },
     "log-level": { type: "string", default: "info" },
+    /** Events per streamed reply of the fake upstream (a model streams a token an event: try 70). */
+    "stream-events": { type: "string", default: "16" },
     out: { type: "string" },
   },
 });
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
   const levels = flags.concurrency.split(",").map(Number);
   const rounds = Number(flags.rounds);
   const budget = await historyBudget(HISTORY_TURNS);
-  const upstream = await startChild({ bundle: "upstream-main.js" });
+  const upstream = await startChild({ bundle: "upstream-main.js", args: ["--stream-events", flags["stream-events"]] });
   const upstreamOrigin = String(upstream.ready.origin);
   const servers: Record<"a" | "b", ServerProcess | undefined> = { a: undefined, b: undefined };
   const samples: Sample[] = [];

@@ -8,5 +8,5 @@
  */
 
 export type { ServerSentEvent } from "./sse-decoder.js";
-export { parseServerSentEvents, readServerSentEvents, SSEDecoder } from "./sse-decoder.js";
+export { parseServerSentEvents, readServerSentEventBatches, readServerSentEvents, SSEDecoder } from "./sse-decoder.js";
 export { formatSSE, SSE_DONE } from "./sse-encoder.js";

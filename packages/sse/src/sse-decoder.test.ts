@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readServerSentEvents, SSEDecoder } from "./sse-decoder.js";
+import { readServerSentEventBatches, readServerSentEvents, SSEDecoder } from "./sse-decoder.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -52,5 +52,17 @@ describe("SSEDecoder", () => {
     const decoder = new SSEDecoder();
     expect(decoder.push("\n\n\n")).toEqual([]);
     expect(decoder.end()).toEqual([]);
+  });
+});
+
+describe("readServerSentEventBatches", () => {
+  it("gives each chunk's completed events together, skips chunks that complete none, and ends with the last one", async () => {
+    const batches = [];
+    for await (const batch of readServerSentEventBatches(
+      chunks("data: a\n\ndata: b\n\ndata: c", "\n\n", "data: d\n", "\ndata: e"),
+    )) {
+      batches.push(batch.map((event) => event.data));
+    }
+    expect(batches).toEqual([["a", "b"], ["c"], ["d"], ["e"]]);
   });
 });

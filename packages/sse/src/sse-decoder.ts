@@ -111,6 +111,24 @@ export async function* readServerSentEvents(
 }
 
 /**
+ * The events of a byte stream, a chunk's worth at a time: each array holds
+ * the events one chunk completed (never empty). For a reader that handles a
+ * chunk's events at once: one promise turn per chunk instead of one per
+ * event (a model streams a token an event, and a chunk often holds dozens).
+ */
+export async function* readServerSentEventBatches(
+  chunks: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<ServerSentEvent[], void, undefined> {
+  const decoder = new SSEDecoder();
+  for await (const chunk of chunks) {
+    const events = decoder.push(chunk);
+    if (events.length > 0) yield events;
+  }
+  const last = decoder.end();
+  if (last.length > 0) yield last;
+}
+
+/**
  * The complete events of a whole text, in order. An event without its closing
  * blank line (a cut stream) is not complete and is left out, as a browser
  * would; {@link readServerSentEvents} is the lenient reader for live replies.

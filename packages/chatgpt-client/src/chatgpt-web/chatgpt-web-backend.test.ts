@@ -18,13 +18,16 @@ const v1 = CHATGPT_WEB.config;
 
 describe("ChatGPTWebBackend: conversation", () => {
   it("posts an action `next` with the token, streams the growing reply as deltas, returns the conversation pointer", async () => {
-    const { backend: b } = backend();
+    // Events 5 ms apart arrive in chunks of their own: each new piece leaves as its own part.
+    const fake = await CHATGPT_WEB.startFake({ chunkDelayMs: 5 });
+    cleanup.push(() => fake.close());
+    const { backend: b } = backend({ baseUrl: fake.url });
     const { deltas, text, result, parts } = await drain(
       b.ask(askRequest({ config: v1(), prompt: "hello there, streamer" })),
     );
     expect(text).toBe("echo: hello there, streamer");
     expect(deltas.length).toBeGreaterThan(1);
-    const [request] = suite.fake.requests;
+    const [request] = fake.requests;
     expect(request!.path).toBe("/backend-api/conversation");
     expect(request!.headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
     expect(request!.headers.accept).toBe("text/event-stream");
@@ -38,7 +41,7 @@ describe("ChatGPTWebBackend: conversation", () => {
     expect(body.parent_message_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.messages[0].id).toMatch(/^[0-9a-f-]{36}$/);
 
-    const [conversationId, thread] = [...suite.fake.conversations.entries()][0]!;
+    const [conversationId, thread] = [...fake.conversations.entries()][0]!;
     expect(result.conversation).toEqual({ conversationId, parentMessageId: thread.messages.at(-1)!.id });
     // The pointer travels in the last part, `finish`, after every text part.
     expect(parts.at(-1)).toEqual({ type: "finish", conversation: result.conversation });

@@ -8,10 +8,11 @@ import {
   maskSecret,
   type SessionConfig,
 } from "@chatgptchatbot/core";
-import { readServerSentEvents } from "@chatgptchatbot/sse";
+import { readServerSentEventBatches } from "@chatgptchatbot/sse";
 import type { Dispatcher } from "undici";
 import { drain } from "../http/drain-body.js";
 import { postUpstream } from "../http/post-upstream.js";
+import { PartBatch } from "../part-batch.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
 import { runUpstreamAttempts, type UpstreamCall } from "../upstream-attempts.js";
@@ -145,35 +146,45 @@ export class ChatGPTWebBackend implements Backend {
     let ended = false;
     // Leaving the loop at [DONE] drains the rest (keep-alive); leaving it any other way closes the connection.
     try {
-      for await (const event of readServerSentEvents(response.body.iterator({ destroyOnReturn: false }))) {
-        if (event.data === "[DONE]") {
-          done = true;
-          break;
+      for await (const events of readServerSentEventBatches(response.body.iterator({ destroyOnReturn: false }))) {
+        // A chunk's events are read at once and leave as one text part (see PartBatch); what came before an
+        // error event in the same chunk still goes out before the error.
+        const batch = new PartBatch();
+        let failure: ChatbotError | undefined;
+        for (const event of events) {
+          if (event.data === "[DONE]") {
+            done = true;
+            break;
+          }
+          let data: unknown;
+          try {
+            data = JSON.parse(event.data);
+          } catch {
+            malformed++;
+            continue;
+          }
+          const update = readConversationEvent(data);
+          if (update === undefined) continue;
+          if (update.kind === "error") {
+            failure = ChatbotError.upstream(
+              `the upstream reported an error: ${safeReason(update.reason, credential)}`,
+              { status },
+            );
+            break;
+          }
+          if (update.role !== "assistant") continue;
+          messageId = update.messageId;
+          conversationId = update.conversationId ?? conversationId;
+          // Each event carries the whole text so far: pass on what is new.
+          if (update.text.length > sent.length && update.text.startsWith(sent)) {
+            batch.add("text", update.text.slice(sent.length));
+            sent = update.text;
+          }
+          if (update.finished) finished = true;
         }
-        let data: unknown;
-        try {
-          data = JSON.parse(event.data);
-        } catch {
-          malformed++;
-          continue;
-        }
-        const update = readConversationEvent(data);
-        if (update === undefined) continue;
-        if (update.kind === "error") {
-          throw ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`, {
-            status,
-          });
-        }
-        if (update.role !== "assistant") continue;
-        messageId = update.messageId;
-        conversationId = update.conversationId ?? conversationId;
-        // Each event carries the whole text so far: pass on what is new.
-        if (update.text.length > sent.length && update.text.startsWith(sent)) {
-          const delta = update.text.slice(sent.length);
-          sent = update.text;
-          yield { type: "text", text: delta };
-        }
-        if (update.finished) finished = true;
+        for (const part of batch.take()) yield part;
+        if (failure !== undefined) throw failure;
+        if (done) break;
       }
       ended = true;
       // Read to its end, or drained after [DONE]: the connection goes back to the pool.

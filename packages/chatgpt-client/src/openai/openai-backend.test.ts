@@ -18,12 +18,15 @@ const { cleanup, backend } = suite;
 
 describe("OpenAIBackend: happy path", () => {
   it("streams the reply as deltas over chat completions, with the key in the Authorization header", async () => {
-    const { backend: b } = backend();
+    // Events 5 ms apart arrive in chunks of their own: each leaves as its own part (streamed, not one block).
+    const fake = await OPENAI.startFake({ chunkDelayMs: 5 });
+    cleanup.push(() => fake.close());
+    const { backend: b } = backend({ apiUrl: fake.url });
     const { deltas, text } = await drain(b.ask(askRequest({ prompt: "how are you today" })));
     expect(text).toBe("echo: how are you today");
-    expect(deltas.length).toBeGreaterThan(1); // streamed, not one block
-    expect(suite.fake.requests).toHaveLength(1);
-    const [request] = suite.fake.requests;
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(fake.requests).toHaveLength(1);
+    const [request] = fake.requests;
     expect(request!.path).toBe("/v1/chat/completions");
     expect(request!.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(request!.body).toMatchObject({ model: DEFAULT_OPENAI_MODEL, stream: true });
@@ -171,7 +174,7 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
         }
       })(),
     );
-    expect(deltas).toEqual(["one ", "two"]);
+    expect(deltas.join("")).toBe("one two");
     expect(error).toMatchObject({ code: ErrorCode.Upstream, message: "the upstream reply ended early" });
     expect(error.upstreamStatus).toBe(200); // the upstream answered: UNAVAILABLE over gRPC, 502 (not 503) over HTTP
   });
@@ -198,10 +201,35 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
     }
   });
 
+  it("a chunk's events leave as one part of each kind, in order; a bad event after text in the same chunk comes after that text", async () => {
+    const think = (reasoning_content: string) =>
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: null, reasoning_content } }] })}\n\n`;
+    const server = await sseServer([
+      think("let me ") + think("see") + chunk("one ") + chunk("two") + finish("stop") + "data: [DONE]\n\n",
+    ]);
+    const { parts } = await drain(backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest()));
+    expect(parts).toEqual([
+      { type: "reasoning", text: "let me see" },
+      { type: "text", text: "one two" },
+      { type: "finish", finishReason: "stop" },
+    ]);
+    const bad = await sseServer([chunk("half ") + chunk("a reply") + "data: {not json\n\n"]);
+    const deltas: string[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const part of backend({ apiUrl: `${bad.origin}/v1` }).backend.ask(askRequest())) {
+          if (part.type === "text") deltas.push(part.text);
+        }
+      })(),
+    );
+    expect(deltas).toEqual(["half a reply"]);
+    expect(error.message).toBe("the upstream sent a malformed reply (invalid JSON)");
+  });
+
   it("[DONE] without a finish_reason is complete; events after [DONE] are ignored", async () => {
     const done = await sseServer([chunk("one "), chunk("two"), "data: [DONE]\n\n"]);
     expect(await drain(backend({ apiUrl: `${done.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({
-      deltas: ["one ", "two"],
+      text: "one two",
     });
     const after = await sseServer([chunk("one"), "data: [DONE]\n\n", chunk("ignored")]);
     expect(await drain(backend({ apiUrl: `${after.origin}/v1` }).backend.ask(askRequest()))).toMatchObject({

@@ -8,11 +8,12 @@ import {
   maskSecret,
   silentLogger,
 } from "@chatgptchatbot/core";
-import { readServerSentEvents } from "@chatgptchatbot/sse";
+import { readServerSentEventBatches } from "@chatgptchatbot/sse";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Dispatcher } from "undici";
 import { drain } from "../http/drain-body.js";
 import { postUpstream } from "../http/post-upstream.js";
+import { PartBatch } from "../part-batch.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
 import { safeReason } from "../safe-error.js";
 import { runUpstreamAttempts, type UpstreamCall } from "../upstream-attempts.js";
@@ -20,7 +21,15 @@ import type { UpstreamOptions } from "../upstream-options.js";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { OPENAI_BASE_URL, type OpenAIEndpoint, resolveOpenAIEndpoint } from "./endpoint.js";
 
-import { buildMessages, completionContent, isJson, MALFORMED_JSON, openAIErrorReason, readChunk } from "./protocol.js";
+import {
+  buildMessages,
+  type ChunkEvent,
+  completionContent,
+  isJson,
+  MALFORMED_JSON,
+  openAIErrorReason,
+  readChunk,
+} from "./protocol.js";
 import { ReasoningLog } from "./reasoning-log.js";
 import { ThinkTagSplitter } from "./think-tags.js";
 
@@ -156,29 +165,44 @@ export class OpenAIBackend implements Backend {
       let finished = false;
       let done = false;
       let ended = false;
+      const batch = new PartBatch();
       // Leaving the loop at [DONE] drains the rest (keep-alive); leaving it any other way closes the connection.
       try {
-        for await (const event of readServerSentEvents(response.body.iterator({ destroyOnReturn: false }))) {
-          if (event.data === "[DONE]") {
-            done = true;
-            break;
-          }
-          const chunk = readChunk(event, { credential, status });
-          if (chunk.finishReason !== undefined) {
-            finished = true;
-            finishReason = chunk.finishReason;
-          }
-          if (chunk.usage !== undefined) usage = chunk.usage;
-          if (chunk.reasoning !== "") {
-            reasoning.add(chunk.reasoning);
-            yield { type: "reasoning", text: chunk.reasoning };
-          }
-          if (chunk.text !== "") {
-            for (const part of think.push(chunk.text)) {
-              if (part.type === "reasoning") reasoning.add(part.text);
-              yield part;
+        for await (const events of readServerSentEventBatches(response.body.iterator({ destroyOnReturn: false }))) {
+          // A chunk's events are read at once and leave as one part of each kind (see PartBatch); what came
+          // before a bad event in the same chunk still goes out before its error.
+          let failure: { error: unknown } | undefined;
+          for (const event of events) {
+            if (event.data === "[DONE]") {
+              done = true;
+              break;
+            }
+            let chunk: ChunkEvent;
+            try {
+              chunk = readChunk(event, { credential, status });
+            } catch (error) {
+              failure = { error };
+              break;
+            }
+            if (chunk.finishReason !== undefined) {
+              finished = true;
+              finishReason = chunk.finishReason;
+            }
+            if (chunk.usage !== undefined) usage = chunk.usage;
+            if (chunk.reasoning !== "") {
+              reasoning.add(chunk.reasoning);
+              batch.add("reasoning", chunk.reasoning);
+            }
+            if (chunk.text !== "") {
+              for (const part of think.push(chunk.text)) {
+                if (part.type === "reasoning") reasoning.add(part.text);
+                batch.add(part.type, part.text);
+              }
             }
           }
+          for (const part of batch.take()) yield part;
+          if (failure !== undefined) throw failure.error;
+          if (done) break;
         }
         ended = true;
       } finally {

@@ -24,8 +24,13 @@ function backend(apiUrl: string) {
   return { backend: new OpenAIBackend({ dispatcher, apiUrl, ...options, maxRetries: 0 }), logger };
 }
 
-async function fakeWith(form: ReasoningForm, reply: string, reasoning: string): Promise<FakeOpenAI> {
-  const fake = await startFakeOpenAI({ reply: () => reply, pieces: "tokens", reasoning: { form, text: reasoning } });
+async function fakeWith(form: ReasoningForm, reply: string, reasoning: string, chunkDelayMs = 0): Promise<FakeOpenAI> {
+  const fake = await startFakeOpenAI({
+    reply: () => reply,
+    pieces: "tokens",
+    chunkDelayMs,
+    reasoning: { form, text: reasoning },
+  });
   cleanup.push(() => fake.close());
   return fake;
 }
@@ -54,7 +59,8 @@ describe("OpenAIBackend: reasoning", () => {
     async (form, language) => {
       const reply = SAMPLE_REPLIES[language];
       const reasoning = SAMPLE_REASONING[language];
-      const fake = await fakeWith(form, reply, reasoning);
+      // Events 1 ms apart: chunks of their own, so the parts show the reply streamed as it arrives.
+      const fake = await fakeWith(form, reply, reasoning, 1);
       const { backend: b, logger } = backend(fake.url);
       const drained = await drain(b.ask(askRequest({ prompt: "晚上好" })));
       expect(drained.text).toBe(reply);
