@@ -205,7 +205,7 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
     const think = (reasoning_content: string) =>
       `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: null, reasoning_content } }] })}\n\n`;
     const server = await sseServer([
-      think("let me ") + think("see") + chunk("one ") + chunk("two") + finish("stop") + "data: [DONE]\n\n",
+      `${think("let me ") + think("see") + chunk("one ") + chunk("two") + finish("stop")}data: [DONE]\n\n`,
     ]);
     const { parts } = await drain(backend({ apiUrl: `${server.origin}/v1` }).backend.ask(askRequest()));
     expect(parts).toEqual([
@@ -213,7 +213,7 @@ describe("OpenAIBackend: event streams read without the SDK's Stream", () => {
       { type: "text", text: "one two" },
       { type: "finish", finishReason: "stop" },
     ]);
-    const bad = await sseServer([chunk("half ") + chunk("a reply") + "data: {not json\n\n"]);
+    const bad = await sseServer([`${chunk("half ") + chunk("a reply")}data: {not json\n\n`]);
     const deltas: string[] = [];
     const error = await rejection(
       (async () => {
