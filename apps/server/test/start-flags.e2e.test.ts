@@ -1,7 +1,7 @@
 /**
  * The V8 flags the command ships with (issue 10, BENCHMARKS.md "Memory under
  * hostile input"): `dist/main.js` run as a command, and the `start` script,
- * start Node with a 16 MB semi-space unless the operator's NODE_OPTIONS say
+ * start Node with an 8 MB semi-space unless the operator's NODE_OPTIONS say
  * otherwise. Seen from inside the started process: a `--require`d probe
  * prints V8's heap size limit (old generation + young generation, so it
  * moves with the semi-space size), compared with plain `node` given the
@@ -46,9 +46,9 @@ function limitOf(command: string, args: string[], nodeOptions = ""): number {
 
 describe("the command's V8 flags", () => {
   const defaults = limitWith([]);
-  const shipped = limitWith(["--max-semi-space-size=16"]);
+  const shipped = limitWith(["--max-semi-space-size=8"]);
 
-  it("run as a command, dist/main.js caps the semi-space at 16 MB (the check tells it from Node's default)", () => {
+  it("run as a command, dist/main.js caps the semi-space at 8 MB (the check tells it from Node's default)", () => {
     expect(shipped).not.toBe(defaults);
     expect(limitOf(MAIN, [])).toBe(shipped);
   });
@@ -65,7 +65,7 @@ describe("the command's V8 flags", () => {
     expect(limitOf(MAIN, [], "--max-semi-space-size=4")).toBe(semi4);
     // Other flags of the operator's are kept, and the default still applies.
     expect(limitOf(MAIN, [], "--max-old-space-size=512")).toBe(
-      limitWith(["--max-semi-space-size=16", "--max-old-space-size=512"]),
+      limitWith(["--max-semi-space-size=8", "--max-old-space-size=512"]),
     );
   });
 
