@@ -19,7 +19,7 @@ const MAIN = join(SERVER, "dist", "main.js");
 const PROBE = join(mkdtempSync(join(tmpdir(), "start-flags-")), "probe.cjs");
 writeFileSync(
   PROBE,
-  `process.on("exit", () => process.stderr.write("heap_size_limit=" + require("node:v8").getHeapStatistics().heap_size_limit + "\\n"));\n`,
+  `process.on("exit", () => process.stderr.write("heap_size_limit=" + require("node:v8").getHeapStatistics().heap_size_limit + " malloc_arena_max=" + process.env.MALLOC_ARENA_MAX + "\\n"));\n`,
 );
 
 /** V8's heap size limit in a plain `node` started with these flags. */
@@ -31,18 +31,21 @@ function limitWith(flags: string[]): number {
   );
 }
 
-/** Runs `command --help` (the server prints its usage and exits); returns the probe's figure. */
-function limitOf(command: string, args: string[], nodeOptions = ""): number {
+/** Runs `command --help` (the server prints its usage and exits); returns what the probe saw inside. */
+function probe(command: string, args: string[], nodeOptions = ""): { limit: number; mallocArenaMax: string } {
   const run = spawnSync(command, [...args, "--help"], {
     cwd: SERVER,
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", NODE_OPTIONS: `${nodeOptions} --require=${PROBE}`.trim() },
   });
   expect(run.stdout).toContain("CHATBOT_IDLE_GC_AFTER"); // it really was the server's --help
-  const match = /heap_size_limit=(\d+)/.exec(run.stderr);
+  const match = /heap_size_limit=(\d+) malloc_arena_max=(\S+)/.exec(run.stderr);
   if (match === null) throw new Error(`no probe output: ${run.stderr}`);
-  return Number(match[1]);
+  return { limit: Number(match[1]), mallocArenaMax: match[2]! };
 }
+
+const limitOf = (command: string, args: string[], nodeOptions = ""): number =>
+  probe(command, args, nodeOptions).limit;
 
 describe("the command's V8 flags", () => {
   const defaults = limitWith([]);
@@ -71,5 +74,10 @@ describe("the command's V8 flags", () => {
 
   it("node dist/main.js (no first line) keeps V8's defaults", () => {
     expect(limitOf(process.execPath, [MAIN])).toBe(defaults);
+  });
+
+  it("run as a command, glibc keeps two malloc arenas (MALLOC_ARENA_MAX=2); node dist/main.js does not set it", () => {
+    expect(probe(MAIN, []).mallocArenaMax).toBe("2");
+    expect(probe(process.execPath, [MAIN]).mallocArenaMax).toBe("undefined");
   });
 });
