@@ -261,8 +261,7 @@ export class SessionPool {
     if (prompt.trim() === "") throw ChatbotError.invalidArgument("prompt is required");
     if (signal?.aborted) throw ChatbotError.aborted(undefined, signal.reason);
     const turn = await this.#turns.enter(sessionId, signal);
-    // Aborted when the consumer leaves before the reply is done: the upstream request is cancelled with it.
-    const stop = new AbortController();
+    // The turn is aborted when the consumer leaves before the reply is done: the upstream request is cancelled with it.
     let finished = false;
     try {
       const record = await this.#store.get(sessionId);
@@ -310,7 +309,7 @@ export class SessionPool {
           conversation: record.conversation,
           credential: taken.credential,
           config,
-          signal: AbortSignal.any([turn.signal, stop.signal]),
+          signal: turn.signal,
         });
         for await (const part of parts) {
           if (result !== undefined) continue; // nothing counts after `finish`
@@ -367,7 +366,7 @@ export class SessionPool {
       await turn.release();
       yield { type: "done", reply: config.filter ? filterReply(reply) : reply };
     } finally {
-      if (!finished) stop.abort(ChatbotError.aborted());
+      if (!finished) turn.abort(ChatbotError.aborted());
       await turn.release();
     }
   }

@@ -13,6 +13,8 @@ export interface Turn {
 
 /** A turn its holder entered and must release. */
 export interface HeldTurn extends Turn {
+  /** Aborts the turn's signal (the holder gives up: the work under it stops). */
+  abort(reason: unknown): void;
   /** Ends the turn; the next waiter gets it. Idempotent. */
   release(): Promise<void>;
 }
@@ -89,25 +91,33 @@ export class SessionTurns {
   }
 
   #hold(sessionId: string, lease: TurnLease, signal: AbortSignal | undefined): HeldTurn {
-    const running: Running = { controller: new AbortController(), deleted: false };
+    const controller = new AbortController();
+    const running: Running = { controller, deleted: false };
     let set = this.#running.get(sessionId);
     if (set === undefined) {
       set = new Set();
       this.#running.set(sessionId, set);
     }
     set.add(running);
-    const signals = [running.controller.signal, lease.lost];
-    if (signal !== undefined) signals.push(signal);
+    // The turn's signal follows the lease and the caller's through listeners removed at release, not an
+    // AbortSignal.any composite: one per chat cost more (its follow/refresh machinery) and outlived the turn.
+    const unfollowLease = follow(lease.lost, controller);
+    const unfollowCaller = signal === undefined ? undefined : follow(signal, controller);
     let released: Promise<void> | undefined;
     const registry = this.#running;
     return {
       token: lease.token,
-      signal: AbortSignal.any(signals),
+      signal: controller.signal,
       get deleted() {
         return running.deleted;
       },
+      abort(reason) {
+        controller.abort(reason);
+      },
       release() {
         released ??= (async () => {
+          unfollowLease();
+          unfollowCaller?.();
           set.delete(running);
           if (set.size === 0 && registry.get(sessionId) === set) registry.delete(sessionId);
           await lease.release();
@@ -116,4 +126,15 @@ export class SessionTurns {
       },
     };
   }
+}
+
+/** Aborts `controller` when `source` aborts (at once if it has), with its reason; returns the unfollowing. */
+function follow(source: AbortSignal, controller: AbortController): () => void {
+  if (source.aborted) {
+    controller.abort(source.reason);
+    return () => {};
+  }
+  const onAbort = (): void => controller.abort(source.reason);
+  source.addEventListener("abort", onAbort, { once: true });
+  return () => source.removeEventListener("abort", onAbort);
 }
