@@ -44,8 +44,7 @@ function probe(command: string, args: string[], nodeOptions = ""): { limit: numb
   return { limit: Number(match[1]), mallocArenaMax: match[2]! };
 }
 
-const limitOf = (command: string, args: string[], nodeOptions = ""): number =>
-  probe(command, args, nodeOptions).limit;
+const limitOf = (command: string, args: string[], nodeOptions = ""): number => probe(command, args, nodeOptions).limit;
 
 describe("the command's V8 flags", () => {
   const defaults = limitWith([]);
