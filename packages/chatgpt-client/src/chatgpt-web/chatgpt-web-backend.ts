@@ -8,9 +8,8 @@ import {
   maskSecret,
   type SessionConfig,
 } from "@chatgptchatbot/core";
-import { readServerSentEventBatches } from "@chatgptchatbot/sse";
 import type { Dispatcher } from "undici";
-import { drain } from "../http/drain-body.js";
+import { EventStreamReply } from "../http/event-stream-reply.js";
 import { postUpstream } from "../http/post-upstream.js";
 import { PartBatch } from "../part-batch.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
@@ -140,59 +139,46 @@ export class ChatGPTWebBackend implements Backend {
     let sent = "";
     let messageId: string | undefined;
     let conversationId = previous?.conversationId;
-    let done = false;
     let finished = false;
     let malformed = 0;
-    let ended = false;
-    // Leaving the loop at [DONE] drains the rest (keep-alive); leaving it any other way closes the connection.
-    try {
-      for await (const events of readServerSentEventBatches(response.body.iterator({ destroyOnReturn: false }))) {
-        // A chunk's events are read at once and leave as one text part (see PartBatch); what came before an
-        // error event in the same chunk still goes out before the error.
-        const batch = new PartBatch();
-        let failure: ChatbotError | undefined;
-        for (const event of events) {
-          if (event.data === "[DONE]") {
-            done = true;
-            break;
-          }
-          let data: unknown;
-          try {
-            data = JSON.parse(event.data);
-          } catch {
-            malformed++;
-            continue;
-          }
-          const update = readConversationEvent(data);
-          if (update === undefined) continue;
-          if (update.kind === "error") {
-            failure = ChatbotError.upstream(
-              `the upstream reported an error: ${safeReason(update.reason, credential)}`,
-              { status },
-            );
-            break;
-          }
-          if (update.role !== "assistant") continue;
-          messageId = update.messageId;
-          conversationId = update.conversationId ?? conversationId;
-          // Each event carries the whole text so far: pass on what is new.
-          if (update.text.length > sent.length && update.text.startsWith(sent)) {
-            batch.add("text", update.text.slice(sent.length));
-            sent = update.text;
-          }
-          if (update.finished) finished = true;
+    const reply = new EventStreamReply(response.body);
+    for await (const events of reply) {
+      // A chunk's events are read at once and leave as one text part (see PartBatch); what came before an
+      // error event in the same chunk still goes out before the error.
+      const batch = new PartBatch();
+      let failure: ChatbotError | undefined;
+      for (const event of events) {
+        let data: unknown;
+        try {
+          data = JSON.parse(event.data);
+        } catch {
+          malformed++;
+          continue;
         }
-        for (const part of batch.take()) yield part;
-        if (failure !== undefined) throw failure;
-        if (done) break;
+        const update = readConversationEvent(data);
+        if (update === undefined) continue;
+        if (update.kind === "error") {
+          failure = ChatbotError.upstream(`the upstream reported an error: ${safeReason(update.reason, credential)}`, {
+            status,
+          });
+          break;
+        }
+        if (update.role !== "assistant") continue;
+        messageId = update.messageId;
+        conversationId = update.conversationId ?? conversationId;
+        // Each event carries the whole text so far: pass on what is new.
+        if (update.text.length > sent.length && update.text.startsWith(sent)) {
+          batch.add("text", update.text.slice(sent.length));
+          sent = update.text;
+        }
+        if (update.finished) finished = true;
       }
-      ended = true;
-      // Read to its end, or drained after [DONE]: the connection goes back to the pool.
-      readToEnd();
-    } finally {
-      if (done) drain(response.body);
-      else if (!ended) response.body.on("error", () => {}).destroy();
+      for (const part of batch.take()) yield part;
+      if (failure !== undefined) throw failure;
     }
+    // Read to its end, or drained after [DONE]: the connection goes back to the pool.
+    readToEnd();
+    const done = reply.done;
     if (messageId === undefined || conversationId === undefined) {
       if (malformed > 0) {
         const events = `${malformed} event${malformed === 1 ? " was" : "s were"}`;

@@ -8,10 +8,9 @@ import {
   maskSecret,
   silentLogger,
 } from "@chatgptchatbot/core";
-import { readServerSentEventBatches } from "@chatgptchatbot/sse";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Dispatcher } from "undici";
-import { drain } from "../http/drain-body.js";
+import { EventStreamReply } from "../http/event-stream-reply.js";
 import { postUpstream } from "../http/post-upstream.js";
 import { PartBatch } from "../part-batch.js";
 import { replyEndedEarly } from "../reply-ended-early.js";
@@ -163,53 +162,40 @@ export class OpenAIBackend implements Backend {
       // DeepSeek send both; "length" counts, the reply was cut by max_tokens, not lost). A stream that
       // ends with neither was cut short by a proxy or a crashed server: its text must not go into the history.
       let finished = false;
-      let done = false;
-      let ended = false;
       const batch = new PartBatch();
-      // Leaving the loop at [DONE] drains the rest (keep-alive); leaving it any other way closes the connection.
-      try {
-        for await (const events of readServerSentEventBatches(response.body.iterator({ destroyOnReturn: false }))) {
-          // A chunk's events are read at once and leave as one part of each kind (see PartBatch); what came
-          // before a bad event in the same chunk still goes out before its error.
-          let failure: { error: unknown } | undefined;
-          for (const event of events) {
-            if (event.data === "[DONE]") {
-              done = true;
-              break;
-            }
-            let chunk: ChunkEvent;
-            try {
-              chunk = readChunk(event, { credential, status });
-            } catch (error) {
-              failure = { error };
-              break;
-            }
-            if (chunk.finishReason !== undefined) {
-              finished = true;
-              finishReason = chunk.finishReason;
-            }
-            if (chunk.usage !== undefined) usage = chunk.usage;
-            if (chunk.reasoning !== "") {
-              reasoning.add(chunk.reasoning);
-              batch.add("reasoning", chunk.reasoning);
-            }
-            if (chunk.text !== "") {
-              for (const part of think.push(chunk.text)) {
-                if (part.type === "reasoning") reasoning.add(part.text);
-                batch.add(part.type, part.text);
-              }
+      const reply = new EventStreamReply(response.body);
+      for await (const events of reply) {
+        // A chunk's events are read at once and leave as one part of each kind (see PartBatch); what came
+        // before a bad event in the same chunk still goes out before its error.
+        let failure: { error: unknown } | undefined;
+        for (const event of events) {
+          let chunk: ChunkEvent;
+          try {
+            chunk = readChunk(event, { credential, status });
+          } catch (error) {
+            failure = { error };
+            break;
+          }
+          if (chunk.finishReason !== undefined) {
+            finished = true;
+            finishReason = chunk.finishReason;
+          }
+          if (chunk.usage !== undefined) usage = chunk.usage;
+          if (chunk.reasoning !== "") {
+            reasoning.add(chunk.reasoning);
+            batch.add("reasoning", chunk.reasoning);
+          }
+          if (chunk.text !== "") {
+            for (const part of think.push(chunk.text)) {
+              if (part.type === "reasoning") reasoning.add(part.text);
+              batch.add(part.type, part.text);
             }
           }
-          for (const part of batch.take()) yield part;
-          if (failure !== undefined) throw failure.error;
-          if (done) break;
         }
-        ended = true;
-      } finally {
-        if (done) drain(response.body);
-        else if (!ended) response.body.on("error", () => {}).destroy();
+        for (const part of batch.take()) yield part;
+        if (failure !== undefined) throw failure.error;
       }
-      if (!done && !finished) throw replyEndedEarly(status);
+      if (!reply.done && !finished) throw replyEndedEarly(status);
       readToEnd();
       for (const part of think.flush()) {
         if (part.type === "reasoning") reasoning.add(part.text);
