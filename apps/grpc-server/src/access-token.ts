@@ -20,6 +20,16 @@ export const UNAUTHENTICATED_MESSAGE = "this server needs an access token: send 
 /** The health service answers without a token: load balancers and orchestrators probe it. */
 const OPEN_SERVICES: ReadonlySet<string> = new Set(["grpc.health.v1.Health"]);
 
+/** The refusal of an RPC without a valid token: UNAUTHENTICATED, with the challenge as metadata. */
+export function unauthenticated(): ConnectError {
+  return new ConnectError(UNAUTHENTICATED_MESSAGE, Code.Unauthenticated, { "www-authenticate": WWW_AUTHENTICATE });
+}
+
+/** True for the services that answer without a token (health). */
+export function isOpenService(typeName: string): boolean {
+  return OPEN_SERVICES.has(typeName);
+}
+
 /**
  * Refuses RPCs without a valid token with UNAUTHENTICATED (HTTP 401 over
  * Connect) and `www-authenticate: Bearer`. An interceptor sees exactly the
@@ -28,8 +38,8 @@ const OPEN_SERVICES: ReadonlySet<string> = new Set(["grpc.health.v1.Health"]);
  */
 export function accessTokenInterceptor(authorize: Authorize): Interceptor {
   return (next) => async (req) => {
-    if (!OPEN_SERVICES.has(req.service.typeName) && !authorize(req.header.get("authorization") ?? undefined)) {
-      throw new ConnectError(UNAUTHENTICATED_MESSAGE, Code.Unauthenticated, { "www-authenticate": WWW_AUTHENTICATE });
+    if (!isOpenService(req.service.typeName) && !authorize(req.header.get("authorization") ?? undefined)) {
+      throw unauthenticated();
     }
     return next(req);
   };

@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor, type StreamResponse } from "@connectrpc/connect";
 import { toConnectError } from "./errors.js";
-import { codeName, protocolOf } from "./interceptors.js";
+import { protocolOf } from "./interceptors.js";
+import { codeName } from "./rpc-log.js";
 
 /**
  * One finished call, for metrics: the RPC (`package.Service/Method`, a fixed
@@ -18,6 +19,15 @@ export interface CallRecord {
 /** Told about every finished call; must be cheap, and one that throws is ignored. */
 export type CallObserver = (call: CallRecord) => void;
 
+/** Tells `observe` about one finished call; a metric never fails a call, so what it throws is dropped. */
+export function notifyCall(observe: CallObserver, call: CallRecord): void {
+  try {
+    observe(call);
+  } catch {
+    // ignored, as documented on CallObserver
+  }
+}
+
 /**
  * Reports each RPC to `observe` once it has ended: a unary call when its
  * answer (or error) is ready, a streaming one when its last message went out
@@ -33,16 +43,12 @@ export function callObserverInterceptor(observe: CallObserver): Interceptor {
     const report = (code: Code | "ok"): void => {
       if (reported) return;
       reported = true;
-      try {
-        observe({
-          method,
-          protocol,
-          code: code === "ok" ? "ok" : codeName(code),
-          seconds: (performance.now() - started) / 1000,
-        });
-      } catch {
-        // A metric never fails a call.
-      }
+      notifyCall(observe, {
+        method,
+        protocol,
+        code: code === "ok" ? "ok" : codeName(code),
+        seconds: (performance.now() - started) / 1000,
+      });
     };
     let res: Awaited<ReturnType<typeof next>>;
     try {

@@ -1,6 +1,6 @@
 import { type Logger, type SessionPool, shortId, silentLogger } from "@chatgptchatbot/core";
 import type { ChatbotService } from "@chatgptchatbot/proto";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 
 export interface ChatbotServiceOptions {
   /** The session pool, shared with every other transport of the process. */
@@ -9,17 +9,28 @@ export interface ChatbotServiceOptions {
   readonly logger?: Logger;
 }
 
+/** What the service's methods use of a call's context: only its signal, so a handler of our own can call them too. */
+export type CallContext = Pick<HandlerContext, "signal">;
+
+/** Connect's implementation type of a service, each method taking only a {@link CallContext}. */
+type WithCallContext<S> = {
+  [K in keyof S]: S[K] extends (request: infer Request, context: HandlerContext) => infer Answer
+    ? (request: Request, context: CallContext) => Answer
+    : never;
+};
+
+/** `muvtuber.chatbot.v2.ChatbotService` as {@link createChatbotService} builds it; usable wherever connect's ServiceImpl is. */
+export type ChatbotServiceImpl = WithCallContext<ServiceImpl<typeof ChatbotService>>;
+
 /**
  * `muvtuber.chatbot.v2.ChatbotService` over a session pool. Each method is a
  * thin call into the pool with the call's AbortSignal (a client deadline or
  * cancel aborts the upstream request); `chatStream` sends the pool's parts
  * one message each. Errors are thrown as they are, also mid-stream: the
- * error interceptor (see `errors.ts`) translates them, in one place.
+ * error interceptor (see `errors.ts`) translates them, in one place, and the
+ * native gRPC path (`native-unary.ts`) through the same function.
  */
-export function createChatbotService({
-  pool,
-  logger = silentLogger,
-}: ChatbotServiceOptions): ServiceImpl<typeof ChatbotService> {
+export function createChatbotService({ pool, logger = silentLogger }: ChatbotServiceOptions): ChatbotServiceImpl {
   return {
     async newSession({ config, initialPrompt }, { signal }) {
       logger.debug({ initialPrompt }, "NewSession initial prompt");

@@ -2,7 +2,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import * as net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createDualProtocolListener, type DualProtocolListener } from "./dual-protocol-listener.js";
+import { createDualProtocolListener, type DualProtocolListener, type StreamHandler } from "./dual-protocol-listener.js";
 
 const listeners: DualProtocolListener[] = [];
 afterEach(async () => {
@@ -12,7 +12,7 @@ afterEach(async () => {
   }
 });
 
-async function start(): Promise<string> {
+async function start(onStream?: StreamHandler): Promise<string> {
   const listener = createDualProtocolListener((req, res) => {
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
@@ -20,7 +20,7 @@ async function start(): Promise<string> {
       res.setHeader("content-type", "text/plain");
       res.end(`HTTP/${req.httpVersion} ${req.method} ${req.url} ${body}`);
     });
-  });
+  }, onStream);
   listeners.push(listener);
   await new Promise<void>((resolve) => listener.server.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(listener.server.address() as AddressInfo).port}`;
@@ -48,6 +48,22 @@ describe("createDualProtocolListener", () => {
     const h1 = await fetch(`${url}/one`, { method: "POST", body: "a" });
     expect(await h1.text()).toBe("HTTP/1.1 POST /one a");
     expect(await h2Request(url, "/two", "b")).toBe("HTTP/2.0 POST /two b");
+  });
+
+  it("lets a stream handler take HTTP/2 streams before the request handler, and passes on the rest", async () => {
+    const taken: string[] = [];
+    const url = await start((stream, headers) => {
+      if (headers[":path"] !== "/raw") return false;
+      taken.push(headers[":path"]);
+      stream.respond({ ":status": 200 });
+      stream.end("taken raw");
+      return true;
+    });
+    expect(await h2Request(url, "/raw", "x")).toBe("taken raw");
+    // Left by the stream handler: the request handler gets it as before, over HTTP/2 and HTTP/1.1.
+    expect(await h2Request(url, "/other", "y")).toBe("HTTP/2.0 POST /other y");
+    expect(await (await fetch(`${url}/raw`, { method: "POST", body: "z" })).text()).toBe("HTTP/1.1 POST /raw z");
+    expect(taken).toEqual(["/raw"]);
   });
 
   it("classifies a connection whose preface arrives in pieces", async () => {

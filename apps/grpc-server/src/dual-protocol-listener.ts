@@ -13,6 +13,12 @@ export type RequestHandler = (
   res: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
 
+/**
+ * Takes a new HTTP/2 stream and answers it itself, or returns false to leave
+ * it to the request handler (through Node's compatibility layer).
+ */
+export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
+
 export interface DualProtocolListener {
   /** The TCP listener; call `listen` on it. */
   readonly server: net.Server;
@@ -33,10 +39,13 @@ export interface DualProtocolListener {
  * gRPC clients send with prior knowledge, as `grpc.Dial(addr, insecure)`
  * does) hands the socket to an HTTP/2 server, anything else to an HTTP/1.1
  * server. The bytes read are put back (`unshift`) before the hand-over.
+ * `onStream`, when given, sees every HTTP/2 stream first; the streams it
+ * leaves go to `handler` as request and response objects.
  */
-export function createDualProtocolListener(handler: RequestHandler): DualProtocolListener {
+export function createDualProtocolListener(handler: RequestHandler, onStream?: StreamHandler): DualProtocolListener {
   const h2 = http2.createServer();
   h2.on("request", handler);
+  if (onStream !== undefined) takeStreamsFirst(h2, onStream);
   const h1 = http.createServer(handler);
   // node:http starts tracking connections (idle ones for closeIdleConnections,
   // and the headers/request timeouts) when it hears "listening"; this server
@@ -93,4 +102,20 @@ export function createDualProtocolListener(handler: RequestHandler): DualProtoco
   });
 
   return { server, http2: h2, http1: h1, sockets, unclassified };
+}
+
+/**
+ * Node's HTTP/2 server builds its compatibility layer's request and response
+ * objects in a "stream" listener it adds when a "request" listener is added.
+ * This puts `onStream` in front of that listener: a stream `onStream` takes
+ * never gets the two objects (nor a "request" event); the others get exactly
+ * what Node's own listener does (including its CONNECT and Expect handling).
+ */
+function takeStreamsFirst(h2: http2.Http2Server, onStream: StreamHandler): void {
+  const compat = h2.listeners("stream") as ((...args: unknown[]) => void)[];
+  h2.removeAllListeners("stream");
+  h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => {
+    if (onStream(stream, headers)) return;
+    for (const listener of compat) listener.call(h2, stream, headers, ...rest);
+  });
 }

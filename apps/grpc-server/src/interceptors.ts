@@ -1,6 +1,7 @@
-import { type Logger, shortId } from "@chatgptchatbot/core";
+import type { Logger } from "@chatgptchatbot/core";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { toConnectError } from "./errors.js";
+import { logRpcFailed, logRpcOk, type RpcLine, sessionOf } from "./rpc-log.js";
 
 /**
  * Translates whatever a handler throws into the ConnectError sent to the
@@ -36,20 +37,6 @@ export function protocolOf(header: Headers): string {
   return "connect";
 }
 
-/** `Code.NotFound` → "not_found", as Connect spells codes on the wire. */
-export function codeName(code: Code): string {
-  return (Code[code] ?? "unknown").replace(/[A-Z]/g, (c, i: number) =>
-    i === 0 ? c.toLowerCase() : `_${c.toLowerCase()}`,
-  );
-}
-
-/** The session id a call names or returns, if any. */
-function sessionOf(message: unknown): string | undefined {
-  if (typeof message !== "object" || message === null || !("sessionId" in message)) return undefined;
-  const id = (message as { sessionId: unknown }).sessionId;
-  return typeof id === "string" && id !== "" ? shortId(id) : undefined;
-}
-
 /** Yields `messages`, telling `seen` about each one as it passes. */
 async function* tapped<T>(messages: AsyncIterable<T>, seen: (message: T) => void): AsyncGenerator<T, void, undefined> {
   for await (const message of messages) {
@@ -68,31 +55,21 @@ export function rpcLogInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
     let session = req.stream ? undefined : sessionOf(req.message);
-    const base = {
+    const base: RpcLine = {
       rpc: `${req.service.name}/${req.method.name}`,
       protocol: protocolOf(req.header),
       http: req.contextValues.get(httpVersionKey),
     };
     const ms = (): number => Math.round(performance.now() - started);
-    const failed = (error: unknown, extra: { messages?: number } = {}): void => {
-      const err = ConnectError.from(error);
-      const line = { ...base, session, ...extra, code: codeName(err.code), ms: ms(), error: err.rawMessage };
-      if (err.code === Code.Internal || err.code === Code.Unknown) {
-        const cause = err.cause instanceof Error && err.cause.cause !== undefined ? err.cause.cause : err.cause;
-        logger.error({ ...line, cause: cause instanceof Error ? cause.stack : String(cause) }, "rpc failed");
-      } else if (err.code === Code.Unavailable) {
-        logger.warn(line, "rpc failed");
-      } else {
-        logger.info(line, "rpc failed");
-      }
-    };
+    const failed = (error: unknown, extra: { messages?: number } = {}): void =>
+      logRpcFailed(logger, { ...base, session, ...extra }, error, ms());
     // A streamed request's session id is known once the handler has read its message.
     const request = req.stream ? { ...req, message: tapped(req.message, (m) => (session ??= sessionOf(m))) } : req;
     try {
       const res = await next(request);
       if (res.stream) return { ...res, message: logged(res.message) };
       session ??= sessionOf(res.message);
-      logger.info({ ...base, session, code: "ok", ms: ms() }, "rpc");
+      logRpcOk(logger, { ...base, session }, ms());
       return res;
     } catch (error) {
       failed(error);
@@ -108,7 +85,7 @@ export function rpcLogInterceptor(logger: Logger): Interceptor {
           yield message;
         }
         ended = true;
-        logger.info({ ...base, session, messages: sent, code: "ok", ms: ms() }, "rpc");
+        logRpcOk(logger, { ...base, session, messages: sent }, ms());
       } catch (error) {
         ended = true;
         failed(error, { messages: sent });

@@ -2,7 +2,7 @@ import type { Logger, SessionPool } from "@chatgptchatbot/core";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { Health } from "@chatgptchatbot/proto/health";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { createChatbotService } from "./chatbot-service.js";
+import { type ChatbotServiceImpl, createChatbotService } from "./chatbot-service.js";
 import { createHealthService, type HealthStatus } from "./health.js";
 import { registerReflection } from "./reflection.js";
 
@@ -12,6 +12,8 @@ export interface RoutesOptions {
   /** Serve gRPC server reflection (v1 and v1alpha). */
   readonly reflection: boolean;
   readonly logger?: Logger;
+  /** The ChatbotService implementation to serve (default: `createChatbotService({ pool, logger })`). */
+  readonly service?: ChatbotServiceImpl;
 }
 
 /**
@@ -19,9 +21,15 @@ export interface RoutesOptions {
  * health service, and reflection when asked. Hand it to `connectNodeAdapter`
  * (see `server.ts`) or to `createRouterTransport` in tests.
  */
-export function createRoutes({ pool, health, reflection, logger }: RoutesOptions): (router: ConnectRouter) => void {
+export function createRoutes({
+  pool,
+  health,
+  reflection,
+  logger,
+  service = createChatbotService({ pool, ...(logger === undefined ? {} : { logger }) }),
+}: RoutesOptions): (router: ConnectRouter) => void {
   return (router) => {
-    router.service(ChatbotService, createChatbotService({ pool, logger }));
+    router.service(ChatbotService, service);
     router.service(Health, createHealthService(health));
     if (reflection) registerReflection(router, { services: [ChatbotService, Health] });
   };

@@ -7,6 +7,7 @@ import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type Authorize, accessTokenInterceptor, withMetricsToken } from "./access-token.js";
 import { type CallObserver, callObserverInterceptor } from "./call-observer.js";
+import { createChatbotService } from "./chatbot-service.js";
 import { withCors } from "./cors.js";
 import { createDualProtocolListener } from "./dual-protocol-listener.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
@@ -14,6 +15,7 @@ import { HealthStatus } from "./health.js";
 import { type AllowHost, withHostGuard } from "./host-guard.js";
 import { httpVersionKey, serverInterceptors } from "./interceptors.js";
 import { type MetricsSource, withMetricsEndpoint } from "./metrics-endpoint.js";
+import { createNativeUnary } from "./native-unary.js";
 import type { NodeHandlerFn } from "./node-handler.js";
 import { createRoutes } from "./routes.js";
 import { undecodableRequestGate } from "./undecodable-request.js";
@@ -52,6 +54,13 @@ export interface CreateGrpcServerOptions {
   readonly authorize?: Authorize;
   /** `/metrics` answers without a token even when `authorize` is given (default false). */
   readonly publicMetrics?: boolean;
+  /**
+   * Serve ChatbotService's unary methods over binary gRPC with a handler of
+   * this package on the raw HTTP/2 stream instead of connect-node (default
+   * true): the same answers at about a quarter less CPU per call (see
+   * `native-unary.ts`). Everything else is served by connect either way.
+   */
+  readonly nativeGrpc?: boolean;
   /**
    * When given, browser requests (with `Origin` or `Sec-Fetch-*`) whose Host
    * this refuses get 403 (DNS rebinding). Default: no host check.
@@ -100,10 +109,12 @@ export function createGrpcServer({
   authorize,
   publicMetrics = false,
   allowHost,
+  nativeGrpc = true,
 }: CreateGrpcServerOptions): GrpcServer {
   const health = new HealthStatus();
+  const service = createChatbotService({ pool, logger });
   const rpc = connectNodeAdapter({
-    routes: createRoutes({ pool, health, reflection, logger }),
+    routes: createRoutes({ pool, service, health, reflection }),
     // The call observer is outermost, so it sees the status the client gets (refusals included); the token check
     // runs inside the log line's interceptor, so refusals are logged (as unauthenticated, never the token).
     interceptors: [
@@ -126,6 +137,15 @@ export function createGrpcServer({
 
   let closing = false;
   const inflight = new Set<ServerResponse>();
+  const native = nativeGrpc
+    ? createNativeUnary({
+        service,
+        logger,
+        maxMessageBytes,
+        ...(onCall === undefined ? {} : { onCall }),
+        ...(authorize === undefined ? {} : { authorize }),
+      })
+    : undefined;
   const listener = createDualProtocolListener((req, res) => {
     if ("shouldKeepAlive" in res) {
       // HTTP/1.1: once closing, answers say Connection: close so keep-alive clients let go.
@@ -137,7 +157,7 @@ export function createGrpcServer({
       });
     }
     handler(req, res);
-  });
+  }, native);
   const sessions = new Set<Http2Session>();
   listener.http2.on("session", (session: Http2Session) => {
     sessions.add(session);

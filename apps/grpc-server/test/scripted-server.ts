@@ -9,16 +9,17 @@ afterEach(async () => {
 });
 
 /**
- * A real server on 127.0.0.1 over a pool of scripted sessions (no cooldown, no
- * sweep), closed after the test. Importing this module registers the cleanup.
+ * A real server on 127.0.0.1 over a pool of scripted sessions (no sweep; no
+ * cooldown unless `apiKeyMs`; a new backend per session unless `backend`), closed after the test. Importing this module registers the cleanup.
  */
 export async function serveScripted(
   options: Omit<Parameters<typeof createGrpcServer>[0], "pool">,
+  { backend, apiKeyMs = 0 }: { backend?: ScriptedBackend; apiKeyMs?: number } = {},
 ): Promise<{ server: GrpcServer; url: string }> {
   const pool = new SessionPool({
-    backends: () => new ScriptedBackend(),
+    backends: () => backend ?? new ScriptedBackend(),
     sweepIntervalMs: 0,
-    cooldown: { apiKeyMs: 0 },
+    cooldown: { apiKeyMs },
   });
   const server = createGrpcServer({ pool, ...options });
   const { url } = await server.listen({ host: "127.0.0.1", port: 0 });
