@@ -145,7 +145,9 @@ class UnaryCall {
     const stream = this.#stream;
     // A reset or a broken connection surfaces here; the call's own end is "close".
     stream.on("error", () => {});
-    stream.once("close", () => this.#finish(new ConnectError("the client went away", Code.Canceled)));
+    stream.once("close", () => {
+      if (!this.#finished) this.#finish(new ConnectError("the client went away", Code.Canceled));
+    });
 
     const timeout = parseTimeout(header(this.#headers, "grpc-timeout"), Number.MAX_SAFE_INTEGER);
     if (timeout.error !== undefined) {
