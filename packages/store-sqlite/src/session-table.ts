@@ -81,6 +81,15 @@ export interface TurnChange extends TurnWrite {
   readonly fence: number;
 }
 
+/** A turn and, when the caller knows it to be current, where its session's rows are. */
+export interface PlacedTurn {
+  readonly change: TurnChange;
+  readonly placement?: Placement | undefined;
+}
+
+/** What one turn of a group came to: its outcome, or what its write threw (nothing of it stored). */
+export type TurnResult = { readonly ok: true; readonly outcome: WriteOutcome } | { readonly ok: false; readonly error: unknown };
+
 /** A renew's change, fenced (see core's `SessionStore.renew`). */
 export interface RenewChange extends RenewWrite {
   readonly id: string;
@@ -285,25 +294,69 @@ export class SessionTable {
    * already stored is rewritten. With the session's `placement` (known to
    * be current), no statement needs an index lookup beyond the row id.
    */
-  appendTurn({ id, fence, drop, append, conversation, lastActiveAt }: TurnChange, placement?: Placement): WriteOutcome {
-    return this.#transaction(() => {
-      const state = encodeConversation(conversation);
-      if (placement !== undefined) {
-        if (this.#sql.updateTurnBySid.get(state, lastActiveAt, fence, placement.sid, fence) === undefined)
-          return this.#refusal(id);
-        if (drop > 0) this.#sql.deleteBefore.run(placement.sid, placement.first + drop);
-        append.forEach((entry, i) => {
-          this.#sql.insertMessage.run(placement.sid, placement.next + i, entry.role, entry.content, entry.tokens);
-        });
-        return "written";
-      }
-      const updated = this.#sql.updateTurn.get(state, lastActiveAt, fence, id, fence) as { sid: number } | undefined;
-      if (updated === undefined) return this.#refusal(id);
-      if (drop > 0) this.#sql.deleteOldest.run(updated.sid, updated.sid, drop);
-      for (const entry of append)
-        this.#sql.appendMessage.run(updated.sid, entry.role, entry.content, entry.tokens, updated.sid);
+  appendTurn(change: TurnChange, placement?: Placement): WriteOutcome {
+    return this.#transaction(() => this.#applyTurn(change, placement));
+  }
+
+  /**
+   * Several sessions' turns in ONE transaction (one BEGIN IMMEDIATE / COMMIT,
+   * the WAL write a turn alone pays for itself), each with its own fenced
+   * UPDATE: a refused turn changes nothing and gets its own outcome, the
+   * others still commit. Each session at most once (a second turn of the
+   * same session would need the placement the first leaves).
+   *
+   * When the group's transaction fails (full disk, I/O error, a statement
+   * refused for one turn), it is rolled back and each turn is written alone
+   * in its own transaction, so one bad turn fails only itself. When BEGIN
+   * itself fails, no turn was tried: each gets that error (writing them one
+   * by one would wait for the same lock once per turn, the event loop
+   * blocked every time).
+   *
+   * @returns one result per change, in order; never throws.
+   */
+  appendTurns(turns: readonly PlacedTurn[]): TurnResult[] {
+    if (turns.length === 1) return [this.#alone(turns[0]!)];
+    try {
+      this.#sql.begin.run();
+    } catch (error) {
+      return turns.map(() => ({ ok: false, error }));
+    }
+    let outcomes: WriteOutcome[];
+    try {
+      outcomes = turns.map(({ change, placement }) => this.#applyTurn(change, placement));
+      this.#sql.commit.run();
+    } catch {
+      this.#rollback();
+      return turns.map((turn) => this.#alone(turn));
+    }
+    return outcomes.map((outcome) => ({ ok: true, outcome }));
+  }
+
+  #alone({ change, placement }: PlacedTurn): TurnResult {
+    try {
+      return { ok: true, outcome: this.appendTurn(change, placement) };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  /** A turn's statements, inside a transaction the caller holds. */
+  #applyTurn({ id, fence, drop, append, conversation, lastActiveAt }: TurnChange, placement?: Placement): WriteOutcome {
+    const state = encodeConversation(conversation);
+    if (placement !== undefined) {
+      if (this.#sql.updateTurnBySid.get(state, lastActiveAt, fence, placement.sid, fence) === undefined)
+        return this.#refusal(id);
+      if (drop > 0) this.#sql.deleteBefore.run(placement.sid, placement.first + drop);
+      append.forEach((entry, i) => {
+        this.#sql.insertMessage.run(placement.sid, placement.next + i, entry.role, entry.content, entry.tokens);
+      });
       return "written";
-    });
+    }
+    const updated = this.#sql.updateTurn.get(state, lastActiveAt, fence, id, fence) as { sid: number } | undefined;
+    if (updated === undefined) return this.#refusal(id);
+    if (drop > 0) this.#sql.deleteOldest.run(updated.sid, updated.sid, drop);
+    for (const entry of append) this.#sql.appendMessage.run(updated.sid, entry.role, entry.content, entry.tokens, updated.sid);
+    return "written";
   }
 
   /** A new conversation in one transaction: the session's row updated, its history deleted. */
@@ -364,12 +417,16 @@ export class SessionTable {
       this.#sql.commit.run();
       return result;
     } catch (error) {
-      try {
-        this.#sql.rollback.run();
-      } catch {
-        // SQLite may already have rolled back (for example after SQLITE_FULL)
-      }
+      this.#rollback();
       throw error;
+    }
+  }
+
+  #rollback(): void {
+    try {
+      this.#sql.rollback.run();
+    } catch {
+      // SQLite may already have rolled back (for example after SQLITE_FULL)
     }
   }
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementResultingChanges } from "node:sqlite";
 import { ChatbotError, ErrorCode, type SessionRecord, type TurnWrite } from "@chatgptchatbot/core";
 import { describeSessionStoreConformance } from "@chatgptchatbot/testkit/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -239,6 +239,261 @@ describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $
     expect(await store.listActivity()).toEqual([
       { id: "s-1", createdAt: 1000, conversationStartedAt: 1001, lastActiveAt: 1002 },
     ]);
+  });
+});
+
+/** What a group commit test looks at: the transactions the store's connection ran. */
+interface TransactionCounts {
+  begin: number;
+  commit: number;
+  rollback: number;
+}
+
+/**
+ * A store whose connection counts the BEGIN, COMMIT and ROLLBACK statements it
+ * runs (attempts, failed ones too), on the same file as `openStore`.
+ */
+function openCountingStore({
+  cache,
+  ...options
+}: { cache: boolean } & Pick<SqliteSessionStoreOptions, "maxBytes" | "busyTimeoutMs">): {
+  store: SqliteSessionStore;
+  counts: () => TransactionCounts;
+} {
+  const db = openDatabase({ file, ...options });
+  let counts: TransactionCounts = { begin: 0, commit: 0, rollback: 0 };
+  const kindOf = (sql: string): keyof TransactionCounts | undefined => {
+    if (/^\s*BEGIN\b/i.test(sql)) return "begin";
+    if (/^\s*(COMMIT|END)\b/i.test(sql)) return "commit";
+    if (/^\s*ROLLBACK\s*(TRANSACTION\s*)?;?\s*$/i.test(sql)) return "rollback";
+    return undefined;
+  };
+  const counted = new Proxy(db, {
+    get(target, property) {
+      if (property === "prepare") {
+        return (sql: string) => {
+          const statement = target.prepare(sql);
+          const kind = kindOf(sql);
+          if (kind !== undefined) {
+            const run = statement.run.bind(statement) as (...args: SQLInputValue[]) => StatementResultingChanges;
+            statement.run = ((...args: SQLInputValue[]) => {
+              counts[kind]++;
+              return run(...args);
+            }) as typeof statement.run;
+          }
+          return statement;
+        };
+      }
+      if (property === "exec") {
+        return (sql: string) => {
+          const kind = kindOf(sql);
+          if (kind !== undefined) counts[kind]++;
+          return target.exec(sql);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const store = new SqliteSessionStore({ table: new SessionTable({ db: counted, file, cipher: undefined }), cache });
+  opened.push(store);
+  return {
+    store,
+    counts: () => {
+      const seen = counts;
+      counts = { begin: 0, commit: 0, rollback: 0 };
+      return seen;
+    },
+  };
+}
+
+/** Histories as stored, read by a fresh store on the file (what a restart reads). */
+async function historiesOnDisk(ids: readonly string[]): Promise<Record<string, unknown>> {
+  const reader = openSqliteSessionStore({ file, cache: false });
+  try {
+    const entries = await Promise.all(ids.map(async (id) => [id, (await reader.get(id))?.history] as const));
+    return Object.fromEntries(entries);
+  } finally {
+    reader.close();
+  }
+}
+
+function unavailable(error: unknown): SqliteStoreError {
+  expect(error).toBeInstanceOf(ChatbotError);
+  expect((error as ChatbotError).code).toBe(ErrorCode.Unavailable);
+  expect((error as ChatbotError).message).toBe("session store unavailable");
+  expect((error as ChatbotError).cause).toBeInstanceOf(SqliteStoreError);
+  return (error as ChatbotError).cause as SqliteStoreError;
+}
+
+describe.each([{ cache: true }, { cache: false }])("group commit of chat turns (cache: $cache)", ({ cache }) => {
+  const ids = ["s-1", "s-2", "s-3", "s-4", "s-5"];
+
+  async function withSessions(options: Pick<SqliteSessionStoreOptions, "maxBytes" | "busyTimeoutMs"> = {}) {
+    const opened = openCountingStore({ cache, ...options });
+    for (const id of ids) await opened.store.create(makeRecord({ id, turns: 3 }));
+    // Histories read, as a chat's get does before its turn: the turns go by placement when cached.
+    for (const id of ids) await opened.store.get(id);
+    opened.counts();
+    return opened;
+  }
+
+  it("commits concurrent turns of several sessions in one transaction, each turn's statements as when alone", async () => {
+    const { store, counts } = await withSessions();
+    const audit = installAudit();
+    const outcomes = await Promise.all(ids.map((id) => store.appendTurn(id, 1, chat(3, 2))));
+    expect(outcomes).toEqual(ids.map(() => "written"));
+    expect(counts()).toEqual({ begin: 1, commit: 1, rollback: 0 });
+    // Per turn, as in "stores a chat turn as one update and two inserts": one update, two deletes, two inserts.
+    expect(audit.counts()).toEqual({ "session update": 5, "message delete": 10, "message insert": 10 });
+    const expected = makeRecord({ id: "x", turns: 4 }).history.slice(2);
+    for (const id of ids) expect((await store.get(id))!.history).toEqual(expected);
+    expect(await historiesOnDisk(ids)).toEqual(Object.fromEntries(ids.map((id) => [id, expected])));
+
+    // A lone turn (c=1) is its own transaction, as before.
+    expect(await store.appendTurn("s-1", 2, chat(4))).toBe("written");
+    expect(counts()).toEqual({ begin: 1, commit: 1, rollback: 0 });
+  });
+
+  it("refuses a stale or deleted session's turn in the middle of a group alone; the others commit", async () => {
+    const { store, counts } = await withSessions();
+    expect(await store.appendTurn("s-2", 100, chat(3))).toBe("written");
+    const s2 = structuredClone((await store.get("s-2"))!.history);
+    counts();
+    const outcomes = await Promise.all([
+      store.appendTurn("s-1", 5, chat(4)),
+      store.appendTurn("s-2", 50, chat(4)),
+      store.appendTurn("gone", 5, chat(4)),
+      store.appendTurn("s-3", 5, chat(4)),
+    ]);
+    expect(outcomes).toEqual(["written", "stale", "not-found", "written"]);
+    expect(counts()).toEqual({ begin: 1, commit: 1, rollback: 0 });
+    const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(4)];
+    expect((await store.get("s-2"))!.history).toEqual(s2);
+    expect((await store.get("s-2"))!.conversation).toEqual({ conversationId: "c", turn: 3 });
+    expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({ "s-1": grown, "s-2": s2, "s-3": grown });
+  });
+
+  it("a turn that fails in a group (a trigger refuses it) fails only its caller; the group is retried turn by turn", async () => {
+    const { store, counts } = await withSessions();
+    const db = new DatabaseSync(file);
+    db.exec(`CREATE TRIGGER refuse_s2 BEFORE UPDATE ON sessions WHEN NEW.id = 's-2'
+               BEGIN SELECT RAISE(ABORT, 'simulated failure of one write'); END`);
+    db.close();
+    const before = structuredClone(await store.get("s-2"));
+    const settled = await Promise.allSettled(["s-1", "s-2", "s-3"].map((id) => store.appendTurn(id, 1, chat(3))));
+    expect(settled[0]).toEqual({ status: "fulfilled", value: "written" });
+    expect(settled[2]).toEqual({ status: "fulfilled", value: "written" });
+    expect(settled[1]!.status).toBe("rejected");
+    const cause = unavailable((settled[1] as PromiseRejectedResult).reason);
+    expect(cause.message).toContain("simulated failure of one write");
+    // The group (rolled back), then each alone: two commits, s-2's rolled back.
+    expect(counts()).toEqual({ begin: 4, commit: 2, rollback: 2 });
+    expect(await store.get("s-2")).toEqual(before);
+    const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
+    expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({ "s-1": grown, "s-2": before!.history, "s-3": grown });
+  });
+
+  it("a turn that does not fit a full store fails alone; the group's other turns commit", async () => {
+    const { store } = await withSessions({ maxBytes: 96 * 1024 });
+    const before = structuredClone(await store.get("s-2"));
+    const huge: TurnWrite = { ...chat(3), append: [{ role: "user", content: "x".repeat(200_000), tokens: 1 }] };
+    const settled = await Promise.allSettled([
+      store.appendTurn("s-1", 1, chat(3)),
+      store.appendTurn("s-2", 1, huge),
+      store.appendTurn("s-3", 1, chat(3)),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(unavailable((settled[1] as PromiseRejectedResult).reason).message).toMatch(/full/);
+    expect(await store.get("s-2")).toEqual(before);
+    const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
+    expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({ "s-1": grown, "s-2": before!.history, "s-3": grown });
+  });
+
+  it("when the group cannot even begin (the lock is held elsewhere), each caller fails once, without a retry per turn", async () => {
+    const { store, counts } = await withSessions({ busyTimeoutMs: 0 });
+    const other = new DatabaseSync(file);
+    other.exec("BEGIN IMMEDIATE");
+    const settled = await Promise.allSettled(["s-1", "s-2", "s-3"].map((id) => store.appendTurn(id, 1, chat(3))));
+    for (const result of settled) {
+      expect(result.status).toBe("rejected");
+      expect(unavailable((result as PromiseRejectedResult).reason).message).toMatch(/locked|busy/i);
+    }
+    expect(counts()).toEqual({ begin: 1, commit: 0, rollback: 0 });
+    other.exec("ROLLBACK");
+    other.close();
+    // Nothing was written, nothing cached: the same turns go through now.
+    expect(await Promise.all(["s-1", "s-2", "s-3"].map((id) => store.appendTurn(id, 1, chat(3))))).toEqual([
+      "written",
+      "written",
+      "written",
+    ]);
+    expect((await store.get("s-1"))!.history).toEqual([...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)]);
+  });
+
+  it("a second turn of a session already queued commits the first one's group first, then goes on from it", async () => {
+    const { store, counts } = await withSessions();
+    const outcomes = await Promise.all([
+      store.appendTurn("s-1", 1, chat(3, 2)),
+      store.appendTurn("s-2", 1, chat(3)),
+      store.appendTurn("s-1", 2, chat(4, 2)),
+      store.appendTurn("s-3", 1, chat(3)),
+    ]);
+    expect(outcomes).toEqual(["written", "written", "written", "written"]);
+    // [s-1, s-2], then [s-1, s-3].
+    expect(counts()).toEqual({ begin: 2, commit: 2, rollback: 0 });
+    const s1 = makeRecord({ id: "x", turns: 5 }).history.slice(4);
+    const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
+    expect((await store.get("s-1"))!.history).toEqual(s1);
+    expect((await store.get("s-1"))!.conversation).toEqual({ conversationId: "c", turn: 4 });
+    expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({ "s-1": s1, "s-2": grown, "s-3": grown });
+  });
+
+  it("keeps call order: a read of a queued session sees its turn, and no other write overtakes a queued turn", async () => {
+    const { store } = await withSessions();
+    const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
+    const written = store.appendTurn("s-1", 1, chat(3));
+    expect((await store.get("s-1"))!.history).toEqual(grown);
+    expect(await written).toBe("written");
+
+    // A delete called after a queued turn comes after it: the turn is written, then the session deleted.
+    const turned = store.appendTurn("s-2", 1, chat(3));
+    const deleted = store.delete("s-2");
+    expect(await turned).toBe("written");
+    expect(await deleted).toBe(true);
+
+    // A renew after a queued turn empties the history the turn grew.
+    const before = store.appendTurn("s-3", 1, chat(3));
+    const renewed = store.renew("s-3", 2, { initialResponse: "new", conversation: null, conversationStartedAt: 9 });
+    expect([await before, await renewed]).toEqual(["written", "written"]);
+    expect((await store.get("s-3"))!.history).toEqual([]);
+
+    const listed = store.appendTurn("s-4", 1, chat(3));
+    const activity = await store.listActivity();
+    expect(activity.find((a) => a.id === "s-4")!.lastActiveAt).toBe(chat(3).lastActiveAt);
+    expect(await listed).toBe("written");
+    expect(await historiesOnDisk(["s-1", "s-2", "s-3", "s-4"])).toEqual({
+      "s-1": grown,
+      "s-2": undefined,
+      "s-3": [],
+      "s-4": grown,
+    });
+  });
+
+  it("close() commits the queued turns before closing, and a turn after close fails as Unavailable", async () => {
+    const { store, counts } = await withSessions();
+    const queued = ["s-1", "s-2", "s-3"].map((id) => store.appendTurn(id, 1, chat(3)));
+    store.close();
+    expect(await Promise.all(queued)).toEqual(["written", "written", "written"]);
+    expect(counts()).toEqual({ begin: 1, commit: 1, rollback: 0 });
+    unavailable(await store.appendTurn("s-4", 1, chat(3)).catch((e: unknown) => e));
+    const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
+    expect(await historiesOnDisk(["s-1", "s-2", "s-3", "s-4"])).toEqual({
+      "s-1": grown,
+      "s-2": grown,
+      "s-3": grown,
+      "s-4": makeRecord({ id: "x", turns: 3 }).history,
+    });
   });
 });
 

@@ -17,6 +17,7 @@ import {
   type SessionActivity,
   SessionTable,
   type StoredSession,
+  type TurnChange,
 } from "./session-table.js";
 import { toStoreError } from "./sqlite-failure.js";
 import { applyStoreKey } from "./store-key.js";
@@ -66,11 +67,29 @@ interface Cached {
   placement: Placement | undefined;
 }
 
+/** A chat turn waiting for the group's commit, and its caller's promise. */
+interface QueuedTurn {
+  readonly change: TurnChange;
+  readonly resolve: (outcome: WriteOutcome) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
- * {@link SessionStore} over SQLite. Every write is one transaction of exactly
- * what changed: a chat turn is one UPDATE (fenced: a token below the stored
+ * {@link SessionStore} over SQLite. Every write is exactly what changed, in
+ * a transaction: a chat turn is one UPDATE (fenced: a token below the stored
  * one is refused in the same statement), a DELETE of the dropped entries when
  * there are any, and one INSERT per new entry.
+ *
+ * Chat turns are committed in groups: a turn is queued, and every turn
+ * queued until the next `setImmediate` is written in ONE transaction (see
+ * `SessionTable.appendTurns`), so concurrent chats share the BEGIN IMMEDIATE
+ * / COMMIT (the WAL write) that each paid for alone before. Each caller's
+ * promise settles only after that commit, as before (an answered chat is on
+ * disk); a lone turn waits one `setImmediate` longer. Operations keep their
+ * call order: a second turn of a session already queued, and every other
+ * write (create, renew, delete, writeState), first commits the queued group
+ * synchronously; a read that could see a queued turn (`get` of that session,
+ * `list`, `listActivity`) does too, and `close()` commits what is queued.
  *
  * With `cache` (the default) every record read or written is also kept in
  * memory and changed in place after each commit, as the in-process store
@@ -91,6 +110,13 @@ export class SqliteSessionStore implements SessionStore {
   readonly #cache: Map<string, Cached> | undefined;
   /** The cache holds every stored session (after a `list`). */
   #complete = false;
+  /** Turns waiting for the next group commit, in call order; at most one per session. */
+  #queue: QueuedTurn[] = [];
+  /** The sessions in `#queue`. */
+  readonly #queued = new Set<string>();
+  /** The group commit scheduled for the next `setImmediate`, while `#queue` is not empty. */
+  #flushSoon: ReturnType<typeof setImmediate> | undefined;
+  #closed = false;
 
   constructor({ table, cache = true }: { table: SessionTable; cache?: boolean }) {
     this.#table = table;
@@ -108,6 +134,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
+    if (this.#queued.has(id)) this.#flush();
     const cached = this.#cache?.get(id);
     if (cached !== undefined || this.#complete) return cached?.record;
     return this.#run(() => {
@@ -118,31 +145,27 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async create(record: SessionRecord): Promise<void> {
+    this.#flush();
     const placement = this.#run(() => this.#table.insert(record));
     if (placement === undefined) throw new Error(`session ${record.id} exists`);
     this.#remember({ record, placement });
   }
 
-  async appendTurn(id: string, fence: number, turn: TurnWrite): Promise<WriteOutcome> {
-    const before = this.#cache?.get(id);
-    const outcome = this.#run(() => this.#table.appendTurn({ id, fence, ...turn }, before?.placement));
-    const cached = this.#settle(id, outcome);
-    if (cached !== undefined) {
-      // Only after the commit: a failed write leaves the cached session as stored.
-      const { record } = cached;
-      if (cached.placement !== undefined) {
-        // (A history not read yet will be read with this turn in it.)
-        if (turn.drop > 0) record.history.splice(0, turn.drop);
-        record.history.push(...turn.append);
-        cached.placement = advance(cached.placement, { drop: turn.drop, append: turn.append.length });
-      }
-      record.conversation = turn.conversation;
-      record.lastActiveAt = turn.lastActiveAt;
-    }
-    return outcome;
+  /** Queued for the next group commit; settles after it (see the class comment). */
+  appendTurn(id: string, fence: number, turn: TurnWrite): Promise<WriteOutcome> {
+    // The second turn of a session needs the placement the first leaves: commit the first now.
+    if (this.#queued.has(id)) this.#flush();
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ change: { id, fence, ...turn }, resolve, reject });
+      this.#queued.add(id);
+      // After close() nothing runs later: the write fails now, as the closed database makes it.
+      if (this.#closed) this.#flush();
+      else this.#flushSoon ??= setImmediate(this.#flushQueued);
+    });
   }
 
   async renew(id: string, fence: number, fresh: RenewWrite): Promise<WriteOutcome> {
+    this.#flush();
     const outcome = this.#run(() => this.#table.renew({ id, fence, ...fresh }));
     const cached = this.#settle(id, outcome);
     if (cached !== undefined) {
@@ -159,6 +182,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<boolean> {
+    this.#flush();
     return this.#run(() => {
       const deleted = this.#table.remove(id);
       this.#cache?.delete(id);
@@ -171,6 +195,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async list(): Promise<SessionRecord[]> {
+    this.#flush();
     if (this.#complete && this.#cache !== undefined) return [...this.#cache.values()].map((cached) => cached.record);
     return this.#run(() => {
       if (this.#cache === undefined) return this.#table.readAll().map((session) => session.record);
@@ -191,6 +216,7 @@ export class SqliteSessionStore implements SessionStore {
    * needs. Proposed for the SessionStore interface (see the README).
    */
   async listActivity(): Promise<SessionActivity[]> {
+    this.#flush();
     return this.#run(() => this.#table.listActivity());
   }
 
@@ -204,12 +230,67 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async writeState(name: string, value: string): Promise<void> {
+    this.#flush();
     this.#run(() => this.#table.writeState(name, value));
   }
 
-  /** Closes the database. Idempotent; the store must not be used afterwards. */
+  /**
+   * Commits the queued turns (each caller's promise settles as the commit
+   * went), then closes the database. Idempotent; the store must not be used
+   * afterwards (a write then fails as Unavailable).
+   */
   close(): void {
+    this.#flush();
+    this.#closed = true;
     this.#table.close();
+  }
+
+  readonly #flushQueued = (): void => {
+    this.#flushSoon = undefined;
+    this.#flush();
+  };
+
+  /**
+   * Writes every queued turn in one transaction (each alone when the group
+   * fails: see `SessionTable.appendTurns`) and settles each caller: the
+   * cache is changed only for a committed turn, after its commit.
+   */
+  #flush(): void {
+    if (this.#queue.length === 0) return;
+    if (this.#flushSoon !== undefined) {
+      clearImmediate(this.#flushSoon);
+      this.#flushSoon = undefined;
+    }
+    const group = this.#queue;
+    this.#queue = [];
+    this.#queued.clear();
+    // Read now, not when queued: an earlier group may have moved a session's rows since.
+    const turns = group.map(({ change }) => ({ change, placement: this.#cache?.get(change.id)?.placement }));
+    const results = this.#table.appendTurns(turns);
+    group.forEach(({ change, resolve, reject }, i) => {
+      const result = results[i]!;
+      if (!result.ok) {
+        reject(this.#unavailable(result.error));
+        return;
+      }
+      this.#afterTurn(change, result.outcome);
+      resolve(result.outcome);
+    });
+  }
+
+  /** Changes the cached session as a committed turn changed the stored one. */
+  #afterTurn({ id, drop, append, conversation, lastActiveAt }: TurnChange, outcome: WriteOutcome): void {
+    const cached = this.#settle(id, outcome);
+    if (cached === undefined) return;
+    const { record } = cached;
+    if (cached.placement !== undefined) {
+      // (A history not read yet will be read with this turn in it.)
+      if (drop > 0) record.history.splice(0, drop);
+      record.history.push(...append);
+      cached.placement = advance(cached.placement, { drop, append: append.length });
+    }
+    record.conversation = conversation;
+    record.lastActiveAt = lastActiveAt;
   }
 
   /** Keeps a record as the store's own copy (its own history array: writes change it in place); undefined without a cache. */
@@ -252,11 +333,15 @@ export class SqliteSessionStore implements SessionStore {
     try {
       return body();
     } catch (error) {
-      throw new ChatbotError({
-        code: ErrorCode.Unavailable,
-        message: "session store unavailable",
-        cause: toStoreError({ error, file: this.#table.file }),
-      });
+      throw this.#unavailable(error);
     }
+  }
+
+  #unavailable(error: unknown): ChatbotError {
+    return new ChatbotError({
+      code: ErrorCode.Unavailable,
+      message: "session store unavailable",
+      cause: toStoreError({ error, file: this.#table.file }),
+    });
   }
 }
