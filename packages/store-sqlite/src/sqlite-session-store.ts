@@ -18,6 +18,7 @@ import {
   SessionTable,
   type StoredSession,
   type TurnChange,
+  type TurnResult,
 } from "./session-table.js";
 import { toStoreError } from "./sqlite-failure.js";
 import { applyStoreKey } from "./store-key.js";
@@ -266,7 +267,15 @@ export class SqliteSessionStore implements SessionStore {
     this.#queued.clear();
     // Read now, not when queued: an earlier group may have moved a session's rows since.
     const turns = group.map(({ change }) => ({ change, placement: this.#cache?.get(change.id)?.placement }));
-    const results = this.#table.appendTurns(turns);
+    let results: TurnResult[];
+    try {
+      results = this.#table.appendTurns(turns);
+    } catch (error) {
+      // appendTurns reports each turn's failure in its result; should it throw
+      // anyway, no caller may be left waiting (and nothing throws in an immediate).
+      for (const { reject } of group) reject(this.#unavailable(error));
+      return;
+    }
     group.forEach(({ change, resolve, reject }, i) => {
       const result = results[i]!;
       if (!result.ok) {
