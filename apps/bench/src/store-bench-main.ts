@@ -60,6 +60,8 @@ if (values.open !== undefined) {
 }
 
 const sessions = Number(values.sessions);
+/** Chats at once in the concurrent column: the issue 16 workload's. */
+const CONCURRENCY = Math.min(16, sessions);
 const turns = Number(values.turns);
 const rounds = Number(values.rounds);
 const key = Buffer.alloc(32, 42).toString("base64"); // a bench key, not a secret
@@ -111,27 +113,32 @@ try {
     const coldCpu = await turnCpu(turnStore, { sessions, turns: Math.min(5000, sessions / 2) });
     for (let i = 0; i < sessions; i++) await turnStore.get(benchRecord(i, 0, 0).id);
     const warmCpu = await turnCpu(turnStore, { sessions, turns: 5000 });
+    // 16 chats at once, as the issue 16 workload runs them: turns that finish together share a commit.
+    const concurrentCpu = await turnCpu(turnStore, { sessions, turns: 5000, concurrency: CONCURRENCY });
     turnStore.close();
     rows.push(
       `| SQLite, ${keyed ? "with CHATBOT_STORE_KEY" : "no key"} | ${median(starts.map((s) => s.openMs)).toFixed(0)} ms ` +
         `(${median(starts.map((s) => s.openWallMs)).toFixed(0)} ms wall) ` +
         `| ${median(starts.map((s) => s.listActivityMs)).toFixed(0)} ms | ${median(starts.map((s) => s.listMs)).toFixed(0)} ms ` +
-        `| ${(bytes / sessions / 1024).toFixed(1)} KiB | ${coldCpu.toFixed(0)} µs | ${warmCpu.toFixed(0)} µs | ${(fillMs / 1000).toFixed(1)} s |`,
+        `| ${(bytes / sessions / 1024).toFixed(1)} KiB | ${coldCpu.toFixed(0)} µs | ${warmCpu.toFixed(0)} µs | ${concurrentCpu.toFixed(0)} µs | ${(fillMs / 1000).toFixed(1)} s |`,
     );
   }
   const memory = memoryStore();
   await fillStore(memory, { sessions, turns });
   const memoryCpu = await turnCpu(memory, { sessions, turns: 5000 });
-  rows.push(`| memory (baseline) | – | – | – | – | – | ${memoryCpu.toFixed(1)} µs | – |`);
+  const memoryConcurrentCpu = await turnCpu(memory, { sessions, turns: 5000, concurrency: CONCURRENCY });
+  rows.push(
+    `| memory (baseline) | – | – | – | – | – | ${memoryCpu.toFixed(1)} µs | ${memoryConcurrentCpu.toFixed(1)} µs | – |`,
+  );
 
   console.log(
     `${sessions.toLocaleString("en")} sessions of ${turns} turns; Node ${process.version}; medians of ${rounds} starts, each in a fresh process.\n`,
   );
   console.log(
     "| Store | Start: open + count (CPU) | listActivity() (CPU) | list(), a sweep's read (CPU) | File per session " +
-      "| CPU per turn, first after start | CPU per turn, later | Fill (wall) |",
+      `| CPU per turn, first after start | CPU per turn, later | CPU per turn, later, ${CONCURRENCY} at once | Fill (wall) |`,
   );
-  console.log("|---|--:|--:|--:|--:|--:|--:|--:|");
+  console.log("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
   for (const row of rows) console.log(row);
   console.log(
     "\nThe whole program's start (`node apps/server/dist/main.js`, spawn to its `listening` line; medians):\n",

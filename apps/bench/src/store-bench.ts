@@ -54,16 +54,24 @@ export async function fillStore(
 /**
  * CPU per turn of what the pool asks of its store in one chat: get the record,
  * then one fenced write that drops the oldest turn (the budget is full) and
- * appends the new one.
+ * appends the new one. With `concurrency` above 1, that many chats run at once
+ * (each on its own sessions, as the pool's turn lease keeps one chat per
+ * session), so turns finish together, as under load: what the SQLite store's
+ * group commit shares.
  */
 export async function turnCpu(
   store: SessionStore,
-  { sessions, turns }: { sessions: number; turns: number },
+  { sessions, turns, concurrency = 1 }: { sessions: number; turns: number; concurrency?: number },
 ): Promise<number> {
+  if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= sessions)) {
+    throw new RangeError("concurrency: a whole number from 1 to the number of sessions");
+  }
   const ids = Array.from({ length: sessions }, (_, i) => benchRecord(i, 0, 0).id);
   let fence = Date.now() * 1000;
-  const one = async (n: number): Promise<void> => {
-    const id = ids[(n * 7919) % sessions]!;
+  const one = async (n: number, worker: number): Promise<void> => {
+    // Worker w only touches sessions ≡ w (mod concurrency): never two chats of one session at once.
+    const slots = Math.floor((sessions - worker - 1) / concurrency) + 1;
+    const id = ids[worker + ((n * 7919) % slots) * concurrency]!;
     const record = await store.get(id);
     if (record === undefined) throw new Error(`session ${id} is missing`);
     const outcome = await store.appendTurn(id, ++fence, {
@@ -77,9 +85,16 @@ export async function turnCpu(
     });
     if (outcome !== "written") throw new Error(`a turn of ${id} was ${outcome}`);
   };
-  for (let n = 0; n < 200; n++) await one(n); // warm up
+  const run = async (count: number): Promise<void> => {
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, worker) => {
+        for (let n = worker; n < count; n += concurrency) await one(Math.floor(n / concurrency), worker);
+      }),
+    );
+  };
+  await run(200); // warm up
   const before = process.cpuUsage();
-  for (let n = 0; n < turns; n++) await one(n);
+  await run(turns);
   const used = process.cpuUsage(before);
   return (used.user + used.system) / turns;
 }
