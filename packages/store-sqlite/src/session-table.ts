@@ -88,7 +88,9 @@ export interface PlacedTurn {
 }
 
 /** What one turn of a group came to: its outcome, or what its write threw (nothing of it stored). */
-export type TurnResult = { readonly ok: true; readonly outcome: WriteOutcome } | { readonly ok: false; readonly error: unknown };
+export type TurnResult =
+  | { readonly ok: true; readonly outcome: WriteOutcome }
+  | { readonly ok: false; readonly error: unknown };
 
 /** A renew's change, fenced (see core's `SessionStore.renew`). */
 export interface RenewChange extends RenewWrite {
@@ -355,7 +357,8 @@ export class SessionTable {
     const updated = this.#sql.updateTurn.get(state, lastActiveAt, fence, id, fence) as { sid: number } | undefined;
     if (updated === undefined) return this.#refusal(id);
     if (drop > 0) this.#sql.deleteOldest.run(updated.sid, updated.sid, drop);
-    for (const entry of append) this.#sql.appendMessage.run(updated.sid, entry.role, entry.content, entry.tokens, updated.sid);
+    for (const entry of append)
+      this.#sql.appendMessage.run(updated.sid, entry.role, entry.content, entry.tokens, updated.sid);
     return "written";
   }
 

@@ -391,7 +391,11 @@ describe.each([{ cache: true }, { cache: false }])("group commit of chat turns (
     expect(counts()).toEqual({ begin: 4, commit: 2, rollback: 2 });
     expect(await store.get("s-2")).toEqual(before);
     const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
-    expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({ "s-1": grown, "s-2": before!.history, "s-3": grown });
+    expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({
+      "s-1": grown,
+      "s-2": before!.history,
+      "s-3": grown,
+    });
   });
 
   it("a turn that does not fit a full store fails alone; the group's other turns commit", async () => {
@@ -407,7 +411,11 @@ describe.each([{ cache: true }, { cache: false }])("group commit of chat turns (
     expect(unavailable((settled[1] as PromiseRejectedResult).reason).message).toMatch(/full/);
     expect(await store.get("s-2")).toEqual(before);
     const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
-    expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({ "s-1": grown, "s-2": before!.history, "s-3": grown });
+    expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({
+      "s-1": grown,
+      "s-2": before!.history,
+      "s-3": grown,
+    });
   });
 
   it("when the group cannot even begin (the lock is held elsewhere), each caller fails once, without a retry per turn", async () => {
