@@ -16,8 +16,6 @@
  * host guard keep applying where they matter).
  *
  * Where it answers differently from connect (by design, for the better):
- * - a compressed message without `grpc-encoding` is the client's mistake:
- *   INVALID_ARGUMENT (connect: INTERNAL);
  * - the deadline of `grpc-timeout` ends the call with DEADLINE_EXCEEDED when
  *   it passes, also while the call waits for its session's turn;
  * - replies are never compressed (no `grpc-encoding` header): they are a few
@@ -47,6 +45,7 @@ import { toConnectError } from "./errors.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 import { isBrowserRequest } from "./host-guard.js";
 import { codeName, logRpcFailed, logRpcOk, type RpcLine, sessionOf } from "./rpc-log.js";
+import { UNDECLARED_COMPRESSION } from "./undecodable-request.js";
 
 export interface NativeUnaryOptions {
   /** The service implementation connect serves too. */
@@ -190,7 +189,7 @@ class UnaryCall {
         return;
       }
       if ((flags & COMPRESSED_FLAG) !== 0) {
-        this.#finish(new ConnectError("received a compressed message without grpc-encoding", Code.InvalidArgument));
+        this.#finish(new ConnectError(UNDECLARED_COMPRESSION, Code.InvalidArgument));
         return;
       }
       this.#length = length;

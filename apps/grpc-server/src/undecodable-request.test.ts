@@ -1,6 +1,6 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { undecodableRequestGate } from "./undecodable-request.js";
+import { UNDECLARED_COMPRESSION, undecodableRequestGate } from "./undecodable-request.js";
 
 /** The part of a HandlerContext the gate uses: its signal, aborted as connect-es aborts it. */
 function contextAbortedWith(reason: unknown): void {
@@ -15,6 +15,12 @@ describe("undecodableRequestGate", () => {
     contextAbortedWith(error);
     expect(error.code).toBe(Code.InvalidArgument);
     expect(error.rawMessage).toBe("parse binary: illegal tag: field no 0 wire type 0");
+  });
+
+  it("does the same for a message flagged compressed in a request that declared no compression", () => {
+    const error = new ConnectError(UNDECLARED_COMPRESSION, Code.Internal);
+    contextAbortedWith(error);
+    expect(error.code).toBe(Code.InvalidArgument);
   });
 
   it("leaves every other error alone: the server's own INTERNAL, other codes, non-errors", () => {

@@ -1,8 +1,18 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
 
-/** A request body connect-es could not decode as protobuf: it reports that as INTERNAL ("parse binary: …"). */
+/** What connect-es says of a message flagged compressed in a request that named no compression (as INTERNAL). */
+export const UNDECLARED_COMPRESSION = "received compressed envelope, but do not know how to decompress";
+
+/**
+ * A request body connect-es could not decode: not protobuf ("parse binary: …"),
+ * or a message flagged compressed without a declared encoding. It reports both as INTERNAL.
+ */
 export function isUndecodableRequest(error: unknown): error is ConnectError {
-  return error instanceof ConnectError && error.code === Code.Internal && error.rawMessage.startsWith("parse binary: ");
+  return (
+    error instanceof ConnectError &&
+    error.code === Code.Internal &&
+    (error.rawMessage.startsWith("parse binary: ") || error.rawMessage === UNDECLARED_COMPRESSION)
+  );
 }
 
 /**

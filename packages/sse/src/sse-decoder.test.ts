@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { readServerSentEventBatches, readServerSentEvents, SSEDecoder } from "./sse-decoder.js";
 
@@ -64,5 +65,54 @@ describe("readServerSentEventBatches", () => {
       batches.push(batch.map((event) => event.data));
     }
     expect(batches).toEqual([["a", "b"], ["c"], ["d"], ["e"]]);
+  });
+
+  it("reads any stream of fields the same as a line-by-line reading of the spec, however it is cut", () => {
+    const value = fc.string({ unit: fc.constantFrom("a", " ", ":", "你", "d", "\u00e9"), maxLength: 6 });
+    const line = fc.oneof(
+      value.map((v) => `data:${v}`),
+      value.map((v) => `data: ${v}`),
+      fc.constant("data"),
+      value.map((v) => `event: ${v}`),
+      value.map((v) => `: ${v}`),
+      value.map((v) => `id: ${v}`),
+      value.map((v) => `datax: ${v}`),
+      fc.constant(""),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 12 }),
+        fc.constantFrom("\n", "\r\n", "\r"),
+        fc.integer({ min: 1, max: 7 }),
+        (lines, eol, size) => {
+          const text = `${lines.join(eol)}${eol}${eol}`;
+          // The spec, one line at a time: data lines joined with LF, an event per blank line that follows data.
+          const expected: { event: string | undefined; data: string }[] = [];
+          let data: string[] = [];
+          let event: string | undefined;
+          for (const l of [...lines, ""]) {
+            if (l === "") {
+              if (data.length > 0) expected.push({ event, data: data.join("\n") });
+              data = [];
+              event = undefined;
+              continue;
+            }
+            if (l.startsWith(":")) continue;
+            const colon = l.indexOf(":");
+            const field = colon === -1 ? l : l.slice(0, colon);
+            let v = colon === -1 ? "" : l.slice(colon + 1);
+            if (v.startsWith(" ")) v = v.slice(1);
+            if (field === "data") data.push(v);
+            else if (field === "event") event = v;
+          }
+          const decoder = new SSEDecoder();
+          const got = [];
+          for (let at = 0; at < text.length; at += size) got.push(...decoder.push(bytes(text.slice(at, at + size))));
+          got.push(...decoder.end());
+          expect(got).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

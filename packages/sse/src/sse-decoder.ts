@@ -20,7 +20,8 @@ export interface ServerSentEvent {
 export class SSEDecoder {
   readonly #decoder = new TextDecoder("utf-8");
   #buffer = "";
-  #data: string[] = [];
+  /** The event's `data:` lines so far: one string for the first (the usual case), an array once there are more. */
+  #data: string | string[] | undefined;
   #event: string | undefined;
   #started = false;
 
@@ -86,17 +87,31 @@ export class SSEDecoder {
       return;
     }
     if (line.charCodeAt(0) === 58) return; // ":" comment
+    // Nearly every line of a reply is "data: …": take its value without slicing out the field name first.
+    if (line.startsWith("data:")) {
+      this.#addData(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+      return;
+    }
     const colon = line.indexOf(":");
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? "" : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === "data") this.#data.push(value);
+    if (field === "data") this.#addData(value);
     else if (field === "event") this.#event = value;
   }
 
+  #addData(value: string): void {
+    const data = this.#data;
+    if (data === undefined) this.#data = value;
+    else if (typeof data === "string") this.#data = [data, value];
+    else data.push(value);
+  }
+
   #dispatch(events: ServerSentEvent[]): void {
-    if (this.#data.length > 0) events.push({ event: this.#event, data: this.#data.join("\n") });
-    this.#data = [];
+    const data = this.#data;
+    if (data !== undefined)
+      events.push({ event: this.#event, data: typeof data === "string" ? data : data.join("\n") });
+    this.#data = undefined;
     this.#event = undefined;
   }
 }
