@@ -59,7 +59,7 @@ async function chatUntilKilled(file: string, maxDelayMs: number): Promise<Map<st
 }
 
 describe("crash safety", () => {
-  it(`loses at most the turn in flight, and the file always opens, across ${KILLS} SIGKILLs`, async () => {
+  it(`loses at most each session's turn in flight (turns committed in groups), and the file always opens, across ${KILLS} SIGKILLs`, async () => {
     expect(existsSync(built), "build the package first (pnpm build): the writer runs the built store").toBe(true);
     const file = join(folder.path, "crash.db");
     const acknowledged = new Map<string, number>();
