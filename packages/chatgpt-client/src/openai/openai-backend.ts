@@ -8,6 +8,7 @@ import {
   maskSecret,
   silentLogger,
 } from "@chatgptchatbot/core";
+import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Dispatcher } from "undici";
 import { EventStreamReply } from "../http/event-stream-reply.js";
 import { postUpstream } from "../http/post-upstream.js";
@@ -20,6 +21,7 @@ import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { OPENAI_BASE_URL, type OpenAIEndpoint, resolveOpenAIEndpoint } from "./endpoint.js";
 
 import {
+  buildMessages,
   type ChunkEvent,
   completionContent,
   isJson,
@@ -28,7 +30,6 @@ import {
   readChunk,
 } from "./protocol.js";
 import { ReasoningLog } from "./reasoning-log.js";
-import { chatCompletionsBody } from "./request-body.js";
 import { ThinkTagSplitter } from "./think-tags.js";
 
 /** Sent with every request: gateways log it, and it names who is calling. */
@@ -86,14 +87,17 @@ export class OpenAIBackend implements Backend {
   #prepare(request: AskRequest): UpstreamCall<Dispatcher.ResponseData> {
     const { config, credential } = request;
     const endpoint = this.#endpoint(config.baseUrl);
-    const model = config.model ?? this.#model;
-    // What JSON.stringify of the request's params (model, messages, stream, temperature) gives, without
-    // serializing the history again (see request-body.ts).
-    const body = chatCompletionsBody({ ...request, model, temperature: config.temperature });
+    const params: ChatCompletionCreateParamsStreaming = {
+      model: config.model ?? this.#model,
+      messages: buildMessages(request),
+      stream: true,
+      ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
+    };
+    const body = JSON.stringify(params);
     const logFields = {
       backend: "openai",
       upstream: endpoint.baseURL,
-      model,
+      model: params.model,
       credentialMasked: maskSecret(credential),
     };
     return {

@@ -137,11 +137,6 @@ export function readChunk(
   return { text: typeof content === "string" ? content : "", reasoning: reasoningOf(delta), finishReason, usage };
 }
 
-/** The session's system prompt, or the default persona when it has none. */
-export function systemPromptOrDefault(systemPrompt: string): string {
-  return systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt;
-}
-
 /** System prompt, history (role and content only), then the new prompt. */
 export function buildMessages({
   systemPrompt,
@@ -149,7 +144,7 @@ export function buildMessages({
   prompt,
 }: Pick<AskRequest, "systemPrompt" | "history" | "prompt">): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = new Array(history.length + 2);
-  messages[0] = { role: "system", content: systemPromptOrDefault(systemPrompt) };
+  messages[0] = { role: "system", content: systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt };
   for (let i = 0; i < history.length; i++) {
     const { role, content } = history[i]!;
     messages[i + 1] = { role, content };
