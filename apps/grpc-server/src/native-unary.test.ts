@@ -10,6 +10,7 @@ import {
 } from "@chatgptchatbot/proto";
 import { recordingLogger, ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { frame, framedMessage, type RawAnswer, rawCall } from "../test/raw-grpc.js";
 import { serveScripted } from "../test/scripted-server.js";
@@ -199,6 +200,52 @@ describe("native gRPC unary calls", () => {
       protocol: "grpc",
       code: "deadline_exceeded",
     });
+  });
+
+  it("takes a grpc-timeout longer than a timer can hold as no deadline, not as one already passed", async () => {
+    const { url } = await serveScripted({});
+    const sessionId = await newSession(url);
+    const answer = await rawCall(url, `${SERVICE}/Chat`, chatIn(sessionId), {
+      headers: { "grpc-timeout": "99999999H" },
+    });
+    expect(answer.trailers?.["grpc-status"]).toBe("0");
+  });
+
+  it("answers any bytes with a status of the client's making, never INTERNAL, and keeps serving", async () => {
+    const seen: CallRecord[] = [];
+    const { url } = await serveScripted({ maxMessageBytes: 64, onCall: (call) => seen.push(call) });
+    const sessionId = await newSession(url);
+    const valid = chatIn(sessionId);
+    // Random bytes, and mutations of a valid call: cut, flipped, lengthened, a prefix that lies.
+    const body = fc.oneof(
+      fc.uint8Array({ maxLength: 80 }).map((bytes) => Buffer.from(bytes)),
+      fc.tuple(fc.nat(valid.length), fc.nat(255)).map(([at, byte]) => {
+        const copy = Buffer.from(valid);
+        copy[at % copy.length] = byte;
+        return copy;
+      }),
+      fc.nat(valid.length).map((n) => valid.subarray(0, n)),
+      fc
+        .tuple(fc.constantFrom(0, 1, 2, 128), fc.nat(200), fc.uint8Array({ maxLength: 40 }))
+        .map(([flags, length, rest]) => {
+          const head = Buffer.alloc(5);
+          head[0] = flags;
+          head.writeUInt32BE(length, 1);
+          return Buffer.concat([head, rest]);
+        }),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, fc.integer({ min: 1, max: 4 }), async (bytes, pieces) => {
+        const answer = await rawCall(url, `${SERVICE}/Chat`, bytes, { pieces });
+        const status = answer.trailers?.["grpc-status"];
+        expect(status).toBeDefined();
+        expect(["13", "2"]).not.toContain(status);
+      }),
+      { numRuns: 60 },
+    );
+    expect(seen.some((call) => call.code === "internal" || call.code === "unknown")).toBe(false);
+    const after = await rawCall(url, `${SERVICE}/Chat`, chatIn(sessionId));
+    expect(after.trailers?.["grpc-status"]).toBe("0");
   });
 
   it("aborts the work when the client resets the stream, and logs the call as cancelled", async () => {

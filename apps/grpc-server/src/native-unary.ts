@@ -73,6 +73,9 @@ const BINARY_GRPC = /^application\/grpc(?:\+proto)?$/i;
 const PREFIX_BYTES = 5;
 const COMPRESSED_FLAG = 0b1;
 
+/** The longest delay `setTimeout` keeps; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc+proto" } as const;
 const OK_TRAILERS = { "grpc-status": "0" } as const;
 
@@ -163,7 +166,10 @@ class UnaryCall {
         this.#finish(deadlineExceeded());
         return;
       }
-      this.#timer = setTimeout(() => this.#finish(deadlineExceeded()), timeout.timeoutMs);
+      // A deadline past what a timer can hold (~24.8 days) is as good as none (Node would fire it at once).
+      if (timeout.timeoutMs <= MAX_TIMER_MS) {
+        this.#timer = setTimeout(() => this.#finish(deadlineExceeded()), timeout.timeoutMs);
+      }
     }
     stream.on("data", (chunk: Buffer) => this.#read(chunk));
     stream.once("end", () => this.#ended());
