@@ -203,10 +203,13 @@ describe("native gRPC unary calls", () => {
   });
 
   it("takes a grpc-timeout longer than a timer can hold as no deadline, not as one already passed", async () => {
-    const { url } = await serveScripted({});
+    const backend = new ScriptedBackend({ gate: true });
+    const { url } = await serveScripted({}, { backend });
     const sessionId = await newSession(url);
+    // The reply comes 100 ms later: long after a deadline taken as "at once" would have ended the call.
     const answer = await rawCall(url, `${SERVICE}/Chat`, chatIn(sessionId), {
       headers: { "grpc-timeout": "99999999H" },
+      sent: () => setTimeout(() => backend.release(), 100),
     });
     expect(answer.trailers?.["grpc-status"]).toBe("0");
   });
