@@ -214,6 +214,32 @@ describe("native gRPC unary calls", () => {
     expect(answer.trailers?.["grpc-status"]).toBe("0");
   });
 
+  it("takes a Connect timeout longer than a timer holds as no deadline too, with no timer warning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on("warning", onWarning);
+    try {
+      const { url } = await serveScripted({});
+      const res = await fetch(`${url}${SERVICE}/NewSession`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "connect-protocol-version": "1",
+          "connect-timeout-ms": "9999999999",
+        },
+        body: JSON.stringify({ config: CONFIG }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ sessionId: expect.any(String) });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((warning) => warning.name === "TimeoutOverflowWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("answers any bytes with a status of the client's making, never INTERNAL, and keeps serving", async () => {
     const seen: CallRecord[] = [];
     const { url } = await serveScripted({ maxMessageBytes: 64, onCall: (call) => seen.push(call) });

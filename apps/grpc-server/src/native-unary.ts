@@ -73,8 +73,8 @@ const BINARY_GRPC = /^application\/grpc(?:\+proto)?$/i;
 const PREFIX_BYTES = 5;
 const COMPRESSED_FLAG = 0b1;
 
-/** The longest delay `setTimeout` keeps; a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The longest delay a timer holds (`setTimeout` fires a longer one after 1 ms, with a warning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc+proto" } as const;
 const OK_TRAILERS = { "grpc-status": "0" } as const;

@@ -6,6 +6,7 @@ import { type Logger, type SessionPool, silentLogger } from "@chatgptchatbot/cor
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type Authorize, accessTokenInterceptor, withMetricsToken } from "./access-token.js";
+import { withBoundedTimeouts } from "./bounded-timeout.js";
 import { type CallObserver, callObserverInterceptor } from "./call-observer.js";
 import { createChatbotService } from "./chatbot-service.js";
 import { withCors } from "./cors.js";
@@ -127,7 +128,7 @@ export function createGrpcServer({
     contextValues: (req) => createContextValues().set(httpVersionKey, req.httpVersion),
     ...(fallback === undefined ? {} : { fallback }),
   });
-  let inner: NodeHandlerFn = withSpecGrpcMessage(rpc);
+  let inner: NodeHandlerFn = withBoundedTimeouts(withSpecGrpcMessage(rpc));
   // GET /metrics sits behind the token check and the host guard, like every RPC.
   if (metrics !== undefined) inner = withMetricsEndpoint({ source: metrics, logger }, inner);
   if (authorize !== undefined && !publicMetrics) inner = withMetricsToken({ authorize }, inner);
