@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS } from "./native-unary.js";
+import { MAX_TIMER_MS } from "./native-grpc.js";
 import type { NodeHandlerFn } from "./node-handler.js";
 
 const UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000_001 };
@@ -15,7 +15,7 @@ export function timeoutMs(name: "grpc-timeout" | "connect-timeout-ms", value: st
  * ~24.8 days fires after 1 ms (with a warning on stderr, per call): a legal
  * `grpc-timeout: 99999999H` would end the call at once. A timeout that long is
  * as good as none, so its header is removed before connect reads it (the
- * native gRPC path does the same, see native-unary.ts). Malformed values are
+ * native gRPC path does the same, see native-grpc.ts). Malformed values are
  * left for connect to refuse.
  */
 export function withBoundedTimeouts(next: NodeHandlerFn): NodeHandlerFn {

@@ -28,7 +28,7 @@ export type ChatbotServiceImpl = WithCallContext<ServiceImpl<typeof ChatbotServi
  * cancel aborts the upstream request); `chatStream` sends the pool's parts
  * one message each. Errors are thrown as they are, also mid-stream: the
  * error interceptor (see `errors.ts`) translates them, in one place, and the
- * native gRPC path (`native-unary.ts`) through the same function.
+ * native gRPC path (`native-grpc.ts`) through the same function.
  */
 export function createChatbotService({ pool, logger = silentLogger }: ChatbotServiceOptions): ChatbotServiceImpl {
   return {

@@ -16,7 +16,7 @@ import { HealthStatus } from "./health.js";
 import { type AllowHost, withHostGuard } from "./host-guard.js";
 import { httpVersionKey, serverInterceptors } from "./interceptors.js";
 import { type MetricsSource, withMetricsEndpoint } from "./metrics-endpoint.js";
-import { createNativeUnary } from "./native-unary.js";
+import { createNativeGrpc } from "./native-grpc.js";
 import type { NodeHandlerFn } from "./node-handler.js";
 import { createRoutes } from "./routes.js";
 import { undecodableRequestGate } from "./undecodable-request.js";
@@ -56,10 +56,10 @@ export interface CreateGrpcServerOptions {
   /** `/metrics` answers without a token even when `authorize` is given (default false). */
   readonly publicMetrics?: boolean;
   /**
-   * Serve ChatbotService's unary methods over binary gRPC with a handler of
-   * this package on the raw HTTP/2 stream instead of connect-node (default
-   * true): the same answers at about a quarter less CPU per call (see
-   * `native-unary.ts`). Everything else is served by connect either way.
+   * Serve ChatbotService over binary gRPC (its unary methods and ChatStream)
+   * with a handler of this package on the raw HTTP/2 stream instead of
+   * connect-node (default true): the same answers at a third less CPU per
+   * chat (see `native-grpc.ts`). Everything else is served by connect either way.
    */
   readonly nativeGrpc?: boolean;
   /**
@@ -139,7 +139,7 @@ export function createGrpcServer({
   let closing = false;
   const inflight = new Set<ServerResponse>();
   const native = nativeGrpc
-    ? createNativeUnary({
+    ? createNativeGrpc({
         service,
         logger,
         maxMessageBytes,

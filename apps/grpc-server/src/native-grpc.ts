@@ -1,19 +1,20 @@
 /**
- * Native gRPC unary calls of ChatbotService, served on the raw HTTP/2 stream.
+ * Native gRPC calls of ChatbotService, served on the raw HTTP/2 stream.
  *
  * muvtuber's clients (and every grpc-go, grpc-js and grpcio client) call
- * NewSession, Chat and DeleteSession as plain gRPC unary calls. Through
- * connect-node each one costs Node's HTTP/2 compatibility layer (a request
- * and a response object over the stream) and connect's per-call pipeline of
- * async iterables; together about a quarter of the server's CPU per chat
+ * NewSession, Chat, DeleteSession and ChatStream as plain binary gRPC.
+ * Through connect-node each call costs Node's HTTP/2 compatibility layer (a
+ * request and a response object over the stream) and connect's per-call
+ * pipeline of async iterables: a third or more of the server's CPU per chat
  * (BENCHMARKS.md, issue 16). This handler reads the one length-prefixed
- * message itself and answers with headers, one message and the status
- * trailers, calling the same service implementation, the same error table
+ * request message itself and answers with headers, the message (or, for
+ * ChatStream, each message as the pool yields it) and the status trailers,
+ * calling the same service implementation, the same error table
  * ({@link toConnectError}), the same token check, log line and call observer
  * as the connect path. Everything else stays with connect on the same port:
- * gRPC-web, Connect, `application/grpc+json`, compressed requests,
- * ChatStream, health, reflection, and any browser's request (so CORS and the
- * host guard keep applying where they matter).
+ * gRPC-web, Connect, `application/grpc+json`, compressed requests, health,
+ * reflection, and any browser's request (so CORS and the host guard keep
+ * applying where they matter).
  *
  * Where it answers differently from connect (by design, for the better):
  * - the deadline of `grpc-timeout` ends the call with DEADLINE_EXCEEDED when
@@ -27,6 +28,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import {
   create,
   type DescMessage,
+  type DescMethodServerStreaming,
   type DescMethodUnary,
   fromBinary,
   type MessageInitShape,
@@ -47,7 +49,7 @@ import { isBrowserRequest } from "./host-guard.js";
 import { codeName, logRpcFailed, logRpcOk, type RpcLine, sessionOf } from "./rpc-log.js";
 import { UNDECLARED_COMPRESSION } from "./undecodable-request.js";
 
-export interface NativeUnaryOptions {
+export interface NativeGrpcOptions {
   /** The service implementation connect serves too. */
   readonly service: ChatbotServiceImpl;
   readonly logger: Logger;
@@ -58,13 +60,17 @@ export interface NativeUnaryOptions {
   readonly authorize?: Authorize;
 }
 
-/** One unary method: its descriptor and the implementation that answers it. */
-interface UnaryRoute {
-  readonly method: DescMethodUnary;
+/** One method: its descriptor and the implementation that answers it (one message, or a stream of them). */
+type Route = {
+  readonly input: DescMessage;
+  readonly output: DescMessage;
+  readonly name: string;
   readonly rpc: string;
   readonly typeName: string;
-  readonly call: (request: never, context: CallContext) => unknown;
-}
+} & (
+  | { readonly kind: "unary"; readonly call: (request: never, context: CallContext) => unknown }
+  | { readonly kind: "stream"; readonly call: (request: never, context: CallContext) => AsyncIterable<unknown> }
+);
 
 /** The content types of binary gRPC (connect matches them case-insensitively, so does this). */
 const BINARY_GRPC = /^application\/grpc(?:\+proto)?$/i;
@@ -80,32 +86,46 @@ const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc+pro
 const OK_TRAILERS = { "grpc-status": "0" } as const;
 
 /**
- * The handler of ChatbotService's unary methods over binary gRPC; see the
- * file's comment for which streams it takes.
+ * The handler of ChatbotService over binary gRPC; see the file's comment for
+ * which streams it takes.
  */
-export function createNativeUnary(options: NativeUnaryOptions): StreamHandler {
+export function createNativeGrpc(options: NativeGrpcOptions): StreamHandler {
   const { service } = options;
-  const routes = new Map<string, UnaryRoute>();
-  const add = <I extends DescMessage, O extends DescMessage>(
+  const routes = new Map<string, Route>();
+  const names = (method: {
+    name: string;
+    parent: { name: string; typeName: string };
+    input: DescMessage;
+    output: DescMessage;
+  }) => ({
+    input: method.input,
+    output: method.output,
+    name: method.name,
+    rpc: `${method.parent.name}/${method.name}`,
+    typeName: method.parent.typeName,
+  });
+  const unary = <I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
     call: (request: MessageShape<I>, context: CallContext) => MessageInitShape<O> | Promise<MessageInitShape<O>>,
   ): void => {
-    routes.set(`/${method.parent.typeName}/${method.name}`, {
-      method: method as unknown as DescMethodUnary,
-      rpc: `${method.parent.name}/${method.name}`,
-      typeName: method.parent.typeName,
-      call: call as UnaryRoute["call"],
-    });
+    routes.set(`/${method.parent.typeName}/${method.name}`, { ...names(method), kind: "unary", call: call as never });
   };
-  add(ChatbotService.method.newSession, service.newSession);
-  add(ChatbotService.method.chat, service.chat);
-  add(ChatbotService.method.deleteSession, service.deleteSession);
+  const streaming = <I extends DescMessage, O extends DescMessage>(
+    method: DescMethodServerStreaming<I, O>,
+    call: (request: MessageShape<I>, context: CallContext) => AsyncIterable<MessageInitShape<O>>,
+  ): void => {
+    routes.set(`/${method.parent.typeName}/${method.name}`, { ...names(method), kind: "stream", call: call as never });
+  };
+  unary(ChatbotService.method.newSession, service.newSession);
+  unary(ChatbotService.method.chat, service.chat);
+  unary(ChatbotService.method.deleteSession, service.deleteSession);
+  streaming(ChatbotService.method.chatStream, service.chatStream);
 
   return (stream, headers) => {
     const path = headers[":path"];
     const route = path === undefined ? undefined : routes.get(path);
     if (route === undefined || headers[":method"] !== "POST" || !isPlainGrpc(headers)) return false;
-    new UnaryCall(stream, headers, route, options).start();
+    new NativeCall(stream, headers, route, options).start();
     return true;
   };
 }
@@ -120,11 +140,11 @@ function isPlainGrpc(headers: IncomingHttpHeaders): boolean {
 }
 
 /** One call, from the request's headers to the trailers. */
-class UnaryCall {
+class NativeCall {
   readonly #stream: ServerHttp2Stream;
   readonly #headers: IncomingHttpHeaders;
-  readonly #route: UnaryRoute;
-  readonly #options: NativeUnaryOptions;
+  readonly #route: Route;
+  readonly #options: NativeGrpcOptions;
   readonly #started = performance.now();
   readonly #controller = new AbortController();
   readonly #line: RpcLine;
@@ -135,7 +155,7 @@ class UnaryCall {
   #timer: NodeJS.Timeout | undefined;
   #finished = false;
 
-  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, route: UnaryRoute, options: NativeUnaryOptions) {
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, route: Route, options: NativeGrpcOptions) {
     this.#stream = stream;
     this.#headers = headers;
     this.#route = route;
@@ -227,7 +247,7 @@ class UnaryCall {
     this.#chunks = [];
     let request: unknown;
     try {
-      request = fromBinary(this.#route.method.input, bytes);
+      request = fromBinary(this.#route.input, bytes);
     } catch (error) {
       // Bytes that are not the method's message: the client's mistake (as on the connect path, see undecodable-request.ts).
       const reason = error instanceof Error ? error.message : String(error);
@@ -235,13 +255,16 @@ class UnaryCall {
       return;
     }
     this.#line.session = sessionOf(request);
-    void this.#invoke(request);
+    if (this.#route.kind === "unary") void this.#invoke(request);
+    else void this.#invokeStream(request);
   }
 
   async #invoke(request: unknown): Promise<void> {
     let answer: unknown;
     try {
-      answer = await this.#route.call(request as never, { signal: this.#controller.signal });
+      answer = await (this.#route.call as (request: never, context: CallContext) => unknown)(request as never, {
+        signal: this.#controller.signal,
+      });
     } catch (error) {
       this.#finish(toConnectError(error));
       return;
@@ -249,14 +272,75 @@ class UnaryCall {
     if (this.#finished) return;
     let bytes: Uint8Array;
     try {
-      const output = this.#route.method.output;
-      bytes = toBinary(output, create(output, answer as MessageInitShape<DescMessage>));
+      bytes = this.#encode(answer);
     } catch (error) {
       this.#finish(toConnectError(error));
       return;
     }
     this.#line.session ??= sessionOf(answer);
     this.#finish(undefined, bytes);
+  }
+
+  /**
+   * A server-streaming call: each message goes out as the implementation
+   * yields it (headers with the first), then the status. When the client
+   * goes away or the deadline passes, the work is aborted and the
+   * implementation's iterator closed (its `finally` releases the session's turn).
+   */
+  async #invokeStream(request: unknown): Promise<void> {
+    this.#line.messages = 0;
+    let iterator: AsyncIterator<unknown> | undefined;
+    try {
+      const messages = (this.#route.call as (request: never, context: CallContext) => AsyncIterable<unknown>)(
+        request as never,
+        { signal: this.#controller.signal },
+      );
+      iterator = messages[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await iterator.next();
+        if (this.#finished) break;
+        if (next.done) {
+          this.#finish(undefined);
+          return;
+        }
+        const frame = framed(this.#encode(next.value));
+        if (!this.#write(frame)) await this.#drained();
+        this.#line.messages++;
+        if (this.#finished) break;
+      }
+    } catch (error) {
+      this.#finish(toConnectError(error));
+      return;
+    }
+    // Ended from outside (the client went away, the deadline): stop the work where it waits.
+    await iterator?.return?.()?.catch(() => {});
+  }
+
+  #encode(message: unknown): Uint8Array {
+    const output = this.#route.output;
+    return toBinary(output, create(output, message as MessageInitShape<DescMessage>));
+  }
+
+  /** One message of a stream; the headers go out with the first. False when the stream's buffer is full. */
+  #write(frame: Buffer): boolean {
+    const stream = this.#stream;
+    if (stream.destroyed || stream.closed) return true;
+    if (!stream.headersSent) stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+    return stream.write(frame);
+  }
+
+  /** Until the stream takes more (or is gone). */
+  #drained(): Promise<void> {
+    const stream = this.#stream;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        stream.off("drain", done);
+        stream.off("close", done);
+        resolve();
+      };
+      stream.on("drain", done);
+      stream.on("close", done);
+    });
   }
 
   /**
@@ -277,7 +361,7 @@ class UnaryCall {
     else logRpcFailed(logger, this.#line, error, ms);
     if (onCall !== undefined) {
       notifyCall(onCall, {
-        method: `${this.#route.typeName}/${this.#route.method.name}`,
+        method: `${this.#route.typeName}/${this.#route.name}`,
         protocol: "grpc",
         code: error === undefined ? "ok" : codeName(error.code),
         seconds: (performance.now() - this.#started) / 1000,
@@ -285,13 +369,16 @@ class UnaryCall {
     }
   }
 
-  /** Headers, the message (if any), then the status as trailers, as connect-node sends them. */
+  /**
+   * Headers (unless a streamed message took them already), the message (if
+   * any), then the status as trailers, as connect-node sends them.
+   */
   #answer(error: ConnectError | undefined, message: Uint8Array | undefined): void {
     const stream = this.#stream;
-    if (stream.destroyed || stream.closed || stream.headersSent) return;
+    if (stream.destroyed || stream.closed || stream.writableEnded) return;
     const trailers = error === undefined ? OK_TRAILERS : errorTrailers(error);
     try {
-      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      if (!stream.headersSent) stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
       stream.once("wantTrailers", () => {
         if (!stream.destroyed) stream.sendTrailers(trailers);
       });

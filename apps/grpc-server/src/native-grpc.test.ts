@@ -8,7 +8,7 @@ import {
   NewSessionRequestSchema,
   NewSessionResponseSchema,
 } from "@chatgptchatbot/proto";
-import { recordingLogger, ScriptedBackend } from "@chatgptchatbot/testkit/testing";
+import { recordingLogger, type Script, ScriptedBackend, upstreamDown } from "@chatgptchatbot/testkit/testing";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -23,10 +23,19 @@ const TOKEN = "Bearer test-native-token";
 const AUTH = { authorization: TOKEN };
 
 /** The same server twice: the native unary path (the default) and connect-node alone. */
-async function twoServers({ maxMessageBytes = 1024, apiKeyMs = 0 } = {}) {
+async function twoServers({
+  maxMessageBytes = 1024,
+  apiKeyMs = 0,
+  script,
+}: {
+  maxMessageBytes?: number;
+  apiKeyMs?: number;
+  script?: Script;
+} = {}) {
   const options = { authorize: (value: string | undefined) => value === TOKEN, maxMessageBytes };
-  const native = await serveScripted({ ...options }, { apiKeyMs });
-  const connect = await serveScripted({ ...options, nativeGrpc: false }, { apiKeyMs });
+  const backend = () => (script === undefined ? {} : { backend: new ScriptedBackend({ script }) });
+  const native = await serveScripted({ ...options }, { apiKeyMs, ...backend() });
+  const connect = await serveScripted({ ...options, nativeGrpc: false }, { apiKeyMs, ...backend() });
   return { native: native.url, connect: connect.url };
 }
 
@@ -128,6 +137,67 @@ describe("native gRPC unary calls", () => {
     expect(ours.trailers?.["grpc-status"]).toBeDefined();
   });
 
+  it.each([
+    {
+      name: "a reply of several sentences",
+      script: undefined,
+      prompt: "Hello there, my friend. How are you today? I am fine, thanks!",
+    },
+    {
+      name: "an upstream that fails after the first sentence",
+      script: async function* () {
+        yield { type: "text" as const, text: "The first sentence is long enough to go out on its own. And then" };
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw upstreamDown();
+      } as Script,
+      prompt: "hi",
+    },
+  ])("stream ChatStream's messages for $name exactly as connect-node does", async ({ script, prompt }) => {
+    const { native, connect } = await twoServers(script === undefined ? {} : { script });
+    const [nativeId, connectId] = await Promise.all([newSession(native), newSession(connect)]);
+    const call = (url: string, sessionId: string) =>
+      rawCall(url, `${SERVICE}/ChatStream`, framedMessage(ChatRequestSchema, { sessionId, prompt }), { headers: AUTH });
+    const [ours, theirs] = await Promise.all([call(native, nativeId), call(connect, connectId)]);
+    expect(comparable(ours, nativeId)).toEqual(comparable(theirs, connectId));
+    expect(ours.body.length).toBeGreaterThan(0);
+  });
+
+  it("answers ChatStream for no session before any message, as connect-node does", async () => {
+    const { native, connect } = await twoServers();
+    const body = framedMessage(ChatRequestSchema, { sessionId: "no-such-session", prompt: "hi" });
+    const ours = await rawCall(native, `${SERVICE}/ChatStream`, body, { headers: AUTH });
+    const theirs = await rawCall(connect, `${SERVICE}/ChatStream`, body, { headers: AUTH });
+    expect(comparable(ours, "")).toEqual(comparable(theirs, ""));
+    expect(ours.trailers?.["grpc-status"]).toBe("5");
+  });
+
+  it("stops a ChatStream's work when the client resets it after the first message, and logs it as cancelled", async () => {
+    let aborted: AbortSignal | undefined;
+    const backend = new ScriptedBackend({
+      script: async function* (request) {
+        aborted = request.signal;
+        yield { type: "text", text: "The first sentence is long enough to go out on its own. And then" };
+        await new Promise((resolve) => request.signal.addEventListener("abort", resolve, { once: true }));
+        throw new DOMException("The operation was aborted.", "AbortError");
+      },
+    });
+    const logger = recordingLogger();
+    const { url } = await serveScripted({ logger }, { backend });
+    const sessionId = await newSession(url);
+    const answer = await rawCall(url, `${SERVICE}/ChatStream`, chatIn(sessionId), {
+      sent: (stream) => stream.once("data", () => stream.close(constants.NGHTTP2_CANCEL)),
+    });
+    expect(answer.body.length).toBeGreaterThan(5);
+    await expect.poll(() => aborted?.aborted).toBe(true);
+    await expect
+      .poll(() => logger.lines.find((line) => line.obj.rpc === "ChatbotService/ChatStream")?.obj)
+      .toMatchObject({ protocol: "grpc", messages: 1, code: "canceled" });
+    // The session's turn was released: the next chat in it is answered.
+    backend.script = (request) => `echo: ${request.prompt}`;
+    const next = await rawCall(url, `${SERVICE}/Chat`, chatIn(sessionId));
+    expect(next.trailers?.["grpc-status"]).toBe("0");
+  });
+
   it("answers a cooldown as connect does, with the RetryInfo detail", async () => {
     const { native, connect } = await twoServers({ apiKeyMs: 60_000 });
     const answers = await Promise.all(
@@ -157,7 +227,7 @@ describe("native gRPC unary calls", () => {
     expect(fromBinary(ChatResponseSchema, answer.body.subarray(5)).response).toMatch(/^echo: hi & : ; é/);
   });
 
-  it("leaves what it does not serve to connect: JSON, compressed requests, streams, browsers", async () => {
+  it("leaves what it does not serve to connect: JSON, compressed requests, browsers", async () => {
     const logger = recordingLogger();
     const { url } = await serveScripted({ logger, allowHost: () => false });
     const sessionId = await newSession(url);
