@@ -79,7 +79,12 @@ export interface ListenOptions {
 export interface GrpcServer {
   /** The health status the `grpc.health.v1.Health` service reports. */
   readonly health: HealthStatus;
-  /** The request handler (CORS + every service), for embedding in another node:http(2) server. */
+  /**
+   * The request handler (CORS + every service, every protocol through
+   * connect-node), for embedding in another node:http(2) server. The native
+   * gRPC handler (`nativeGrpc`) works on HTTP/2 streams before this, so only
+   * {@link listen} serves it.
+   */
   readonly handler: NodeHandlerFn;
   /** Where it listens, e.g. "http://127.0.0.1:50052"; throws before {@link listen} resolved. */
   readonly url: string;
