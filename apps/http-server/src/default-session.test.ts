@@ -1,4 +1,4 @@
-import { ChatbotError, ErrorCode, MemorySessionStore, SessionPool } from "@chatgptchatbot/core";
+import { ChatbotError, ErrorCode, MemoryCoordinator, MemorySessionStore, SessionPool } from "@chatgptchatbot/core";
 import { deferred, recordingLogger, ScriptedBackend, untilAborted } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { DefaultSession, type DefaultSessionMemory, type DefaultSessionSnapshot } from "./default-session.js";
@@ -174,10 +174,15 @@ describe("DefaultSession with a memory (across a restart)", () => {
       },
     };
     const backend = new ScriptedBackend();
+    // Replicas that share a store share its coordination too (as on one Redis): a session's turns are taken in
+    // order across them and their fencing tokens come from one counter. With a coordinator each, two replicas'
+    // racing turns in one session may lose one ("try again"), which made the race below flaky under load.
+    const coordinator = new MemoryCoordinator();
     const start = (): DefaultSession => {
       const pool = new SessionPool({
         backends: () => backend,
         store,
+        coordinator,
         sweepIntervalMs: 0,
         cooldown: { apiKeyMs: 0, accessTokenMs: 0 },
         configDefaults: { apiKeys: [SERVER_KEY] },
