@@ -1,13 +1,16 @@
+import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
+import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
 import { MAX_TIMER_MS } from "./native-grpc.js";
 import type { NodeHandlerFn } from "./node-handler.js";
 
-const UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000_001 };
-
-/** A timeout header's value in ms, as gRPC (`grpc-timeout`: 8 digits and a unit) or Connect (`connect-timeout-ms`) writes it; undefined when malformed. */
+/**
+ * A timeout header's value in ms, read by the parser connect itself applies
+ * to it (`grpc-timeout`: 8 digits and a unit; `connect-timeout-ms`: 10
+ * digits); undefined when malformed.
+ */
 export function timeoutMs(name: "grpc-timeout" | "connect-timeout-ms", value: string): number | undefined {
-  if (name === "connect-timeout-ms") return /^\d{1,10}$/.test(value) ? Number(value) : undefined;
-  const match = /^(\d{1,8})([HMSmun])$/.exec(value);
-  return match === null ? undefined : Number(match[1]) * UNIT_MS[match[2]!]!;
+  const parse = name === "grpc-timeout" ? parseGrpcTimeout : parseConnectTimeout;
+  return parse(value, Number.MAX_SAFE_INTEGER).timeoutMs;
 }
 
 /**
