@@ -28,6 +28,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import {
   create,
   type DescMessage,
+  type DescMethod,
   type DescMethodServerStreaming,
   type DescMethodUnary,
   fromBinary,
@@ -64,9 +65,10 @@ export interface NativeGrpcOptions {
 type Route = {
   readonly input: DescMessage;
   readonly output: DescMessage;
-  readonly name: string;
+  /** As the log line names it: `ChatbotService/Chat`. */
   readonly rpc: string;
-  readonly typeName: string;
+  /** As the call observer names it: `muvtuber.chatbot.v2.ChatbotService/Chat`. */
+  readonly method: string;
 } & (
   | { readonly kind: "unary"; readonly call: (request: never, context: CallContext) => unknown }
   | { readonly kind: "stream"; readonly call: (request: never, context: CallContext) => AsyncIterable<unknown> }
@@ -92,29 +94,31 @@ const OK_TRAILERS = { "grpc-status": "0" } as const;
 export function createNativeGrpc(options: NativeGrpcOptions): StreamHandler {
   const { service } = options;
   const routes = new Map<string, Route>();
-  const names = (method: {
-    name: string;
-    parent: { name: string; typeName: string };
-    input: DescMessage;
-    output: DescMessage;
-  }) => ({
+  const names = (method: DescMethod) => ({
     input: method.input,
     output: method.output,
-    name: method.name,
     rpc: `${method.parent.name}/${method.name}`,
-    typeName: method.parent.typeName,
+    method: `${method.parent.typeName}/${method.name}`,
   });
   const unary = <I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
     call: (request: MessageShape<I>, context: CallContext) => MessageInitShape<O> | Promise<MessageInitShape<O>>,
   ): void => {
-    routes.set(`/${method.parent.typeName}/${method.name}`, { ...names(method), kind: "unary", call: call as never });
+    routes.set(`/${method.parent.typeName}/${method.name}`, {
+      ...names(method as DescMethod),
+      kind: "unary",
+      call: call as never,
+    });
   };
   const streaming = <I extends DescMessage, O extends DescMessage>(
     method: DescMethodServerStreaming<I, O>,
     call: (request: MessageShape<I>, context: CallContext) => AsyncIterable<MessageInitShape<O>>,
   ): void => {
-    routes.set(`/${method.parent.typeName}/${method.name}`, { ...names(method), kind: "stream", call: call as never });
+    routes.set(`/${method.parent.typeName}/${method.name}`, {
+      ...names(method as DescMethod),
+      kind: "stream",
+      call: call as never,
+    });
   };
   unary(ChatbotService.method.newSession, service.newSession);
   unary(ChatbotService.method.chat, service.chat);
@@ -361,7 +365,7 @@ class NativeCall {
     else logRpcFailed(logger, this.#line, error, ms);
     if (onCall !== undefined) {
       notifyCall(onCall, {
-        method: `${this.#route.typeName}/${this.#route.name}`,
+        method: this.#route.method,
         protocol: "grpc",
         code: error === undefined ? "ok" : codeName(error.code),
         seconds: (performance.now() - this.#started) / 1000,
