@@ -318,6 +318,12 @@ async function historiesOnDisk(ids: readonly string[]): Promise<Record<string, u
   }
 }
 
+/** On disk after a group of chat(3) turns to s-1, s-2, s-3 where s-2's failed: s-1 and s-3 grown by the turn, s-2 as it was. */
+async function expectOnlyS2Unwritten(s2Before: unknown): Promise<void> {
+  const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
+  expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({ "s-1": grown, "s-2": s2Before, "s-3": grown });
+}
+
 function unavailable(error: unknown): SqliteStoreError {
   expect(error).toBeInstanceOf(ChatbotError);
   expect((error as ChatbotError).code).toBe(ErrorCode.Unavailable);
@@ -390,12 +396,7 @@ describe.each([{ cache: true }, { cache: false }])("group commit of chat turns (
     // The group (rolled back), then each alone: two commits, s-2's rolled back.
     expect(counts()).toEqual({ begin: 4, commit: 2, rollback: 2 });
     expect(await store.get("s-2")).toEqual(before);
-    const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
-    expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({
-      "s-1": grown,
-      "s-2": before!.history,
-      "s-3": grown,
-    });
+    await expectOnlyS2Unwritten(before!.history);
   });
 
   it("a turn that does not fit a full store fails alone; the group's other turns commit", async () => {
@@ -410,12 +411,7 @@ describe.each([{ cache: true }, { cache: false }])("group commit of chat turns (
     expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(unavailable((settled[1] as PromiseRejectedResult).reason).message).toMatch(/full/);
     expect(await store.get("s-2")).toEqual(before);
-    const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
-    expect(await historiesOnDisk(["s-1", "s-2", "s-3"])).toEqual({
-      "s-1": grown,
-      "s-2": before!.history,
-      "s-3": grown,
-    });
+    await expectOnlyS2Unwritten(before!.history);
   });
 
   it("when the group cannot even begin (the lock is held elsewhere), each caller fails once, without a retry per turn", async () => {
