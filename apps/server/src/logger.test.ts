@@ -1,3 +1,7 @@
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Writable } from "node:stream";
 import { createBackends } from "@chatgptchatbot/chatgpt-client";
 import { maskSecret, SessionPool } from "@chatgptchatbot/core";
@@ -6,7 +10,14 @@ import { startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogLevel } from "./config.js";
-import { chooseLogFormat, createLogger } from "./logger.js";
+import {
+  bufferedLogDestination,
+  censorNested,
+  chooseLogFormat,
+  createLogger,
+  LOG_BUFFER_BYTES,
+  LOG_FLUSH_MS,
+} from "./logger.js";
 
 const SERVER_KEY = "sk-test-server-default-key-0001";
 const TOKEN = "eyJ-test-access-token-never-in-logs-0002";
@@ -117,6 +128,38 @@ describe("logging", () => {
     });
   });
 
+  it("censors them one level down in errors and class instances too, and in a child logger's bindings", () => {
+    const { log, logger } = setup("info");
+    const failure = Object.assign(new Error("upstream said no"), { config: { api_key: KEY } });
+    class Request {
+      authorization = `Bearer ${TOKEN}`;
+      path = "/v1/chat/completions";
+    }
+    logger.info({ failure, request: new Request() }, "failed");
+    logger.child({ access_token: TOKEN, name: "obs" }).info({ list: [KEY.length] }, "child");
+    expect(log.text()).not.toContain(TOKEN);
+    expect(log.text()).not.toContain(KEY);
+    const [failed, child] = log.lines();
+    expect(failed).toMatchObject({
+      failure: { config: "[redacted]" },
+      request: { authorization: "[redacted]", path: "/v1/chat/completions" },
+    });
+    expect(child).toMatchObject({ access_token: "[redacted]", name: "obs", list: [KEY.length] });
+    // What was logged is not changed: the line gets a censored copy.
+    expect(failure.config).toEqual({ api_key: KEY });
+    expect(failure.message).toBe("upstream said no");
+  });
+
+  it("copies a line's fields only when there is something to censor", () => {
+    const plain = { rpc: "ChatbotService/Chat", code: "ok", nested: { session: "1234abcd" }, ms: 1 };
+    expect(censorNested(plain)).toBe(plain);
+    const error = Object.assign(new TypeError("bad"), { credential: TOKEN });
+    const censored = censorNested({ error }).error;
+    expect(censored).toBeInstanceOf(TypeError);
+    expect(censored).toMatchObject({ message: "bad", credential: "[redacted]" });
+    expect(error.credential).toBe(TOKEN);
+  });
+
   it("shows which key a failed upstream request used, masked (the backends' credentialMasked is not censored)", async () => {
     const upstream = await startFakeOpenAI();
     const log = capture();
@@ -136,6 +179,58 @@ describe("logging", () => {
     expect(failed).toMatchObject({ backend: "openai", credentialMasked: maskSecret(KEY), status: 500 });
     expect(log.text()).not.toContain(KEY);
     expect(log.text()).not.toContain("[redacted]");
+  });
+});
+
+describe("the default destination", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function fileLogger() {
+    const dir = mkdtempSync(path.join(tmpdir(), "log-destination-"));
+    dirs.push(dir);
+    const file = path.join(dir, "log.jsonl");
+    const destination = bufferedLogDestination(file) as ReturnType<typeof bufferedLogDestination> & {
+      end(): void;
+      flushSync(): void;
+    };
+    await once(destination as unknown as NodeJS.EventEmitter, "ready");
+    const logger = createLogger({ level: "info", destination });
+    const read = () => readFileSync(file, "utf8");
+    const until = async (done: () => boolean) => {
+      for (const deadline = Date.now() + 5_000; !done(); await new Promise((r) => setTimeout(r, 10)))
+        if (Date.now() > deadline) throw new Error(`the log still holds ${JSON.stringify(read())}`);
+    };
+    return { logger, destination, read, until };
+  }
+
+  it("holds a line until the flush interval passes, then writes it", async () => {
+    const { logger, destination, read, until } = await fileLogger();
+    const start = Date.now();
+    logger.info({ rpc: "ChatbotService/Chat", code: "ok" }, "rpc");
+    expect(read()).toBe("");
+    await until(() => read().includes('"msg":"rpc"'));
+    // Not written at once: it waited for the interval (give the timer a little slack).
+    expect(Date.now() - start).toBeGreaterThanOrEqual(LOG_FLUSH_MS - 20);
+    destination.end();
+  });
+
+  it("writes a full buffer without waiting, and what is left at a synchronous flush (as at exit)", async () => {
+    const { logger, destination, read, until } = await fileLogger();
+    const filler = "x".repeat(200);
+    const lines = Math.ceil(LOG_BUFFER_BYTES / filler.length) + 1;
+    for (let i = 0; i < lines; i++) logger.info({ i, filler }, "line");
+    await until(() => read().length > 0);
+    logger.info({ last: true }, "last line");
+    destination.flushSync();
+    const written = read()
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as { msg: string });
+    expect(written.map((line) => line.msg)).toEqual([...Array(lines).fill("line"), "last line"]);
+    destination.end();
   });
 });
 

@@ -5,7 +5,7 @@ import type { LogFormat, LogLevel } from "./config.js";
 export interface CreateLoggerOptions {
   /** ServerConfig's `logLevel` (LOG_LEVEL; --debug sets debug). */
   readonly level: LogLevel;
-  /** Where JSON lines go (default: stdout). */
+  /** Where JSON lines go (default: stdout, through {@link bufferedLogDestination}). */
   readonly destination?: DestinationStream;
   /** The `name` field of every line (default "chatgptchatbot"). */
   readonly name?: string;
@@ -32,7 +32,7 @@ export function chooseLogFormat({
 
 /**
  * Fields that would hold a raw credential (or a NewSession `config`, which
- * carries one), censored at the top level and one level down. A credential
+ * carries one), censored at the top level and one level down ({@link censorNested}). A credential
  * that is logged on purpose goes through `maskSecret` under a name that is not
  * in this list (`credentialMasked`, as the backends and the HTTP API's default
  * session log it), so operators see which key was used and the mask stays
@@ -47,11 +47,72 @@ export const REDACTED_LOG_FIELDS: readonly string[] = [
   "authorization",
 ];
 
+const CENSOR = "[redacted]";
+
+/** JSON lines are written once this many bytes are waiting… */
+export const LOG_BUFFER_BYTES = 4096;
+/** …or this long after the first of them, whichever comes first (and at exit). */
+export const LOG_FLUSH_MS = 100;
+
+/**
+ * Where the program's JSON lines go by default: stdout (or `dest`), written
+ * asynchronously in batches of {@link LOG_BUFFER_BYTES}, flushed every
+ * {@link LOG_FLUSH_MS} and synchronously at exit (pino registers the exit
+ * flush for an asynchronous destination).
+ *
+ * One `write` per line (pino's default destination) cost ~5 % of a chat's CPU
+ * at a load of ~2,000 calls a second (BENCHMARKS.md, issue 16); batched, the
+ * `rpc` line of a call costs about what it costs to format it.
+ */
+export function bufferedLogDestination(dest: number | string = 1): DestinationStream {
+  return pino.destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+}
+
+/**
+ * The guard one level down (`{ request: { api_key } }`): a copy of a line's
+ * fields with every {@link REDACTED_LOG_FIELDS} member of an object-valued
+ * field censored, or the fields themselves when there is none (the usual
+ * case: nothing is copied). Top-level fields are pino's own `redact` paths.
+ *
+ * Not pino's `*.field` wildcard paths: those run the redaction library on
+ * every field of every line, ~6.5 µs a line against ~0.1 µs for this check
+ * (BENCHMARKS.md, issue 16), about 4 % of a chat's CPU for the one `rpc` line
+ * it logs. Arrays, errors and class instances keep their prototype in the copy.
+ */
+export function censorNested<T extends object>(fields: T): T {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in fields) {
+    const value: unknown = fields[key];
+    if (typeof value !== "object" || value === null) continue;
+    const censored = censorFields(value);
+    if (censored !== value) {
+      copy ??= { ...fields };
+      copy[key] = censored;
+    }
+  }
+  return (copy ?? fields) as T;
+}
+
+function censorFields(value: object): object {
+  let copy: Record<string, unknown> | undefined;
+  for (const field of REDACTED_LOG_FIELDS) {
+    if (!Object.hasOwn(value, field)) continue;
+    copy ??= Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as Record<
+      string,
+      unknown
+    >;
+    Object.defineProperty(copy, field, { value: CENSOR, enumerable: true, writable: true, configurable: true });
+  }
+  return copy ?? value;
+}
+
 /**
  * The process logger of the `chatgptchatbot` command, for the pool, the
  * backends and both transports alike: pino, JSON lines or pretty ones. Credentials are logged only through
  * `maskSecret`; as a second guard, {@link REDACTED_LOG_FIELDS} are censored
- * wherever they appear.
+ * at the top level of a line and of a child logger's bindings (pino's
+ * `redact` paths), and one level down in a line's fields ({@link censorNested};
+ * the program makes no child loggers).
  */
 export function createLogger({
   level,
@@ -63,10 +124,8 @@ export function createLogger({
   const options = {
     name,
     level,
-    redact: {
-      paths: REDACTED_LOG_FIELDS.flatMap((field) => [field, `*.${field}`]),
-      censor: "[redacted]",
-    },
+    redact: { paths: [...REDACTED_LOG_FIELDS], censor: CENSOR },
+    formatters: { log: censorNested },
   };
   if (format === "pretty") {
     // Redaction happens in pino, before pino-pretty sees a line. Synchronous, so no line is lost at exit.
@@ -79,5 +138,5 @@ export function createLogger({
     });
     return pino(options, pretty);
   }
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return pino(options, destination ?? bufferedLogDestination());
 }
