@@ -12,18 +12,33 @@ type TextPart = Extract<AskPart, { type: "text" | "reasoning" }>;
  */
 export class PartBatch {
   #parts: TextPart[] = [];
+  /** The run being joined: its pieces are concatenated here, its part made once, at `take` or at a change of kind. */
+  #type: TextPart["type"] | undefined;
+  #text = "";
 
   add(type: TextPart["type"], text: string): void {
     if (text === "") return;
-    const last = this.#parts.at(-1);
-    if (last?.type === type) this.#parts[this.#parts.length - 1] = { type, text: last.text + text };
-    else this.#parts.push({ type, text });
+    if (type === this.#type) {
+      this.#text += text;
+      return;
+    }
+    this.#close();
+    this.#type = type;
+    this.#text = text;
   }
 
   /** The parts gathered since the last call, in order; the batch is empty afterwards. */
   take(): TextPart[] {
+    this.#close();
     const parts = this.#parts;
     this.#parts = [];
     return parts;
+  }
+
+  #close(): void {
+    if (this.#type === undefined) return;
+    this.#parts.push({ type: this.#type, text: this.#text });
+    this.#type = undefined;
+    this.#text = "";
   }
 }

@@ -186,10 +186,12 @@ export class OpenAIBackend implements Backend {
             batch.add("reasoning", chunk.reasoning);
           }
           if (chunk.text !== "") {
-            for (const part of think.push(chunk.text)) {
-              if (part.type === "reasoning") reasoning.add(part.text);
-              batch.add(part.type, part.text);
-            }
+            if (think.passesThrough) batch.add("text", chunk.text);
+            else
+              for (const part of think.push(chunk.text)) {
+                if (part.type === "reasoning") reasoning.add(part.text);
+                batch.add(part.type, part.text);
+              }
           }
         }
         for (const part of batch.take()) yield part;

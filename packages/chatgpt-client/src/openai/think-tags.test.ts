@@ -2,10 +2,22 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type ThinkPart, ThinkTagSplitter } from "./think-tags.js";
 
-/** Feeds `deltas` and returns the joined reasoning and text, and every part in order. */
+/**
+ * Feeds `deltas` and returns the joined reasoning and text, and every part in
+ * order. Checks on the way what the OpenAI backend relies on: once the
+ * splitter `passesThrough`, a delta comes back alone, as text, unchanged.
+ */
 function split(deltas: string[]): { reasoning: string; text: string; parts: ThinkPart[] } {
   const splitter = new ThinkTagSplitter();
-  const parts = [...deltas.flatMap((delta) => splitter.push(delta)), ...splitter.flush()];
+  const parts = [
+    ...deltas.flatMap((delta) => {
+      const passesThrough = splitter.passesThrough;
+      const out = splitter.push(delta);
+      if (passesThrough) expect(out).toEqual(delta === "" ? [] : [{ type: "text", text: delta }]);
+      return out;
+    }),
+    ...splitter.flush(),
+  ];
   const join = (type: ThinkPart["type"]) =>
     parts
       .filter((part) => part.type === type)
@@ -95,6 +107,22 @@ describe("ThinkTagSplitter", () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it("passes deltas through only once the reply's start has shown there is no reasoning, or it is over", () => {
+    const plain = new ThinkTagSplitter();
+    expect(plain.passesThrough).toBe(false);
+    plain.push(" <th");
+    expect(plain.passesThrough).toBe(false);
+    plain.push("at is no tag");
+    expect(plain.passesThrough).toBe(true);
+    const thinking = new ThinkTagSplitter();
+    thinking.push("<think>hmm");
+    expect(thinking.passesThrough).toBe(false);
+    thinking.push("</think>\n");
+    expect(thinking.passesThrough).toBe(false);
+    thinking.push("Answer");
+    expect(thinking.passesThrough).toBe(true);
   });
 
   it("leaves a reply without a leading <think> whole, however it is split", () => {

@@ -39,6 +39,16 @@ export class ThinkTagSplitter {
   #state: "start" | "reasoning" | "after" | "text" = "start";
   #pending = "";
 
+  /**
+   * Whether the reasoning is over (or never began): from now on every delta
+   * is text as it is, and `push(delta)` would return it alone. A reader may
+   * then take the delta itself, without the array and part `push` makes for
+   * it (a model streams a token a delta: that was a few objects a token).
+   */
+  get passesThrough(): boolean {
+    return this.#state === "text";
+  }
+
   /** Adds a content delta; returns the parts it completed (at most one of each type, in order). */
   push(delta: string): ThinkPart[] {
     this.#pending += delta;
