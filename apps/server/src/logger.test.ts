@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createReadStream, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -8,6 +9,7 @@ import { maskSecret, SessionPool } from "@chatgptchatbot/core";
 import { createHttpApp } from "@chatgptchatbot/http-server";
 import { startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
+import type { DestinationStream } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LogLevel } from "./config.js";
 import {
@@ -17,6 +19,7 @@ import {
   createLogger,
   LOG_BUFFER_BYTES,
   LOG_FLUSH_MS,
+  LOG_MAX_WAITING_BYTES,
 } from "./logger.js";
 
 const SERVER_KEY = "sk-test-server-default-key-0001";
@@ -232,6 +235,65 @@ describe("the default destination", () => {
     expect(written.map((line) => line.msg)).toEqual([...Array(lines).fill("line"), "last line"]);
     destination.end();
   });
+});
+
+describe("the default destination when nobody reads stdout", () => {
+  it("holds at most LOG_MAX_WAITING_BYTES, drops the lines beyond, and writes whole lines once read again", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "log-fifo-"));
+    const fifo = path.join(dir, "stdout");
+    execFileSync("mkfifo", [fifo]);
+    try {
+      // A reader that reads nothing yet (a stalled collector), then the writing end the logger gets.
+      // (The FIFO's two ends open together: the reader's asynchronous open is under way before the writer's.)
+      const reader = createReadStream(fifo);
+      reader.pause();
+      await new Promise((resolve) => setImmediate(resolve));
+      const opened = once(reader, "open");
+      const fd = openSync(fifo, "w");
+      await opened;
+      const destination = bufferedLogDestination(fd) as DestinationStream & NodeJS.EventEmitter;
+      let dropped = 0;
+      destination.on("drop", () => {
+        dropped++;
+      });
+      const logger = createLogger({ level: "info", destination });
+      const filler = "y".repeat(1000);
+      const lines = Math.ceil((LOG_MAX_WAITING_BYTES * 1.5) / filler.length);
+      for (let i = 0; i < lines; i++) logger.info({ i, filler }, "line");
+      expect(dropped).toBeGreaterThan(0);
+
+      // Reading again: what comes is whole lines, no more than the bound plus what the pipe and the reader held.
+      let text = "";
+      reader.setEncoding("utf8");
+      reader.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      reader.resume();
+      logger.info({ last: true }, "after");
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (text.includes('"msg":"after"')) {
+            clearInterval(poll);
+            resolve();
+          }
+        }, 20);
+      });
+      expect(text.length).toBeLessThan(LOG_MAX_WAITING_BYTES + 512 * 1024);
+      const parsed = text
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as { i?: number; msg: string });
+      expect(parsed.length).toBe(lines - dropped + 1);
+      expect(parsed.at(-1)?.msg).toBe("after");
+      // The destination owns the descriptor from here: ending it closes it.
+      const closed = once(destination, "close");
+      (destination as DestinationStream & { end(): void }).end();
+      await closed;
+      reader.destroy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe("log formats", () => {

@@ -53,19 +53,32 @@ const CENSOR = "[redacted]";
 export const LOG_BUFFER_BYTES = 4096;
 /** …or this long after the first of them, whichever comes first (and at exit). */
 export const LOG_FLUSH_MS = 100;
+/**
+ * The most that waits while stdout is not read (a stalled log collector):
+ * lines beyond it are dropped until it reads again, so a stuck pipe cannot
+ * take the server's memory.
+ */
+export const LOG_MAX_WAITING_BYTES = 16 * 1024 * 1024;
 
 /**
  * Where the program's JSON lines go by default: stdout (or `dest`), written
  * asynchronously in batches of {@link LOG_BUFFER_BYTES}, flushed every
  * {@link LOG_FLUSH_MS} and synchronously at exit (pino registers the exit
- * flush for an asynchronous destination).
+ * flush for an asynchronous destination); at most {@link LOG_MAX_WAITING_BYTES}
+ * wait while nobody reads.
  *
  * One `write` per line (pino's default destination) cost ~5 % of a chat's CPU
  * at a load of ~2,000 calls a second (BENCHMARKS.md, issue 16); batched, the
  * `rpc` line of a call costs about what it costs to format it.
  */
 export function bufferedLogDestination(dest: number | string = 1): DestinationStream {
-  return pino.destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+  return pino.destination({
+    dest,
+    sync: false,
+    minLength: LOG_BUFFER_BYTES,
+    periodicFlush: LOG_FLUSH_MS,
+    maxLength: LOG_MAX_WAITING_BYTES,
+  });
 }
 
 /**
