@@ -12,18 +12,29 @@ import { logRpcFailed, logRpcOk, type RpcLine, sessionOf } from "./rpc-log.js";
 export const errorInterceptor: Interceptor = (next) => async (req) => {
   try {
     const res = await next(req);
-    return res.stream ? { ...res, message: translated(res.message) } : res;
+    return res.stream ? { ...res, message: translated(res.message, req.signal) } : res;
   } catch (error) {
-    throw toConnectError(error);
+    throw translate(error, req.signal);
   }
 };
 
-async function* translated<T>(messages: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+async function* translated<T>(messages: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T, void, undefined> {
   try {
     yield* messages;
   } catch (error) {
-    throw toConnectError(error);
+    throw translate(error, signal);
   }
+}
+
+/**
+ * A call its deadline ended is DEADLINE_EXCEEDED, as on the native gRPC path:
+ * connect aborts the call's signal with that reason, but the handler only
+ * sees its work aborted (which alone would be CANCELED).
+ */
+function translate(error: unknown, signal: AbortSignal): ConnectError {
+  const reason: unknown = signal.aborted ? signal.reason : undefined;
+  if (reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) return reason;
+  return toConnectError(error);
 }
 
 /** The HTTP version a call came over ("1.1" or "2.0"), set by the server for the log line. */

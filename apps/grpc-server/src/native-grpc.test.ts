@@ -272,6 +272,28 @@ describe("native gRPC unary calls", () => {
     });
   });
 
+  it("ends a Connect or gRPC-web call whose deadline passes with DEADLINE_EXCEEDED too, logged as such", async () => {
+    const backend = new ScriptedBackend({ gate: true });
+    const seen: CallRecord[] = [];
+    const { url } = await serveScripted({ onCall: (call) => seen.push(call) }, { backend });
+    const sessionId = await newSession(url);
+    const connect = await fetch(`${url}${SERVICE}/Chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "connect-protocol-version": "1", "connect-timeout-ms": "150" },
+      body: JSON.stringify({ sessionId, prompt: "too slow" }),
+    });
+    expect(await connect.json()).toMatchObject({ code: "deadline_exceeded" });
+    expect(backend.requests.at(-1)?.signal.aborted).toBe(true);
+    expect(seen.at(-1)).toMatchObject({ protocol: "connect", code: "deadline_exceeded" });
+    const web = await rawCall(url, `${SERVICE}/Chat`, chatIn(sessionId), {
+      headers: { "content-type": "application/grpc-web+proto", "grpc-timeout": "150m" },
+    });
+    // gRPC-web's status: in the headers of a trailers-only answer, else in the body's trailer frame.
+    const webStatus = web.headers["grpc-status"] ?? /grpc-status:\s*(\d+)/.exec(web.body.toString("latin1"))?.[1];
+    expect(webStatus).toBe("4");
+    expect(seen.at(-1)).toMatchObject({ protocol: "grpc-web", code: "deadline_exceeded" });
+  });
+
   it("takes a grpc-timeout longer than a timer can hold as no deadline, not as one already passed", async () => {
     const backend = new ScriptedBackend({ gate: true });
     const { url } = await serveScripted({}, { backend });
