@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { createReadStream, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import path from "node:path";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { createBackends } from "@chatgptchatbot/chatgpt-client";
 import { maskSecret, SessionPool } from "@chatgptchatbot/core";
@@ -192,9 +192,9 @@ describe("the default destination", () => {
   });
 
   async function fileLogger() {
-    const dir = mkdtempSync(path.join(tmpdir(), "log-destination-"));
+    const dir = mkdtempSync(join(tmpdir(), "log-destination-"));
     dirs.push(dir);
-    const file = path.join(dir, "log.jsonl");
+    const file = join(dir, "log.jsonl");
     const destination = bufferedLogDestination(file) as ReturnType<typeof bufferedLogDestination> & {
       end(): void;
       flushSync(): void;
@@ -239,8 +239,8 @@ describe("the default destination", () => {
 
 describe("the default destination when nobody reads stdout", () => {
   it("holds at most LOG_MAX_WAITING_BYTES, drops the lines beyond, and writes whole lines once read again", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "log-fifo-"));
-    const fifo = path.join(dir, "stdout");
+    const dir = mkdtempSync(join(tmpdir(), "log-fifo-"));
+    const fifo = join(dir, "stdout");
     execFileSync("mkfifo", [fifo]);
     try {
       // A reader that reads nothing yet (a stalled collector), then the writing end the logger gets.
@@ -265,8 +265,8 @@ describe("the default destination when nobody reads stdout", () => {
       // Reading again: what comes is whole lines, no more than the bound plus what the pipe and the reader held.
       let text = "";
       reader.setEncoding("utf8");
-      reader.on("data", (chunk: string) => {
-        text += chunk;
+      reader.on("data", (chunk: string | Buffer) => {
+        text += String(chunk);
       });
       reader.resume();
       logger.info({ last: true }, "after");
@@ -287,7 +287,7 @@ describe("the default destination when nobody reads stdout", () => {
       expect(parsed.at(-1)?.msg).toBe("after");
       // The destination owns the descriptor from here: ending it closes it.
       const closed = once(destination, "close");
-      (destination as DestinationStream & { end(): void }).end();
+      (destination as unknown as { end(): void }).end();
       await closed;
       reader.destroy();
     } finally {

@@ -99,7 +99,7 @@ export function censorNested<T extends object>(fields: T): T {
     if (typeof value !== "object" || value === null) continue;
     const censored = censorFields(value);
     if (censored !== value) {
-      copy ??= { ...fields };
+      copy ??= { ...(fields as Record<string, unknown>) };
       copy[key] = censored;
     }
   }
