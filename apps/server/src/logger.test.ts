@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { createReadStream, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -10,7 +11,7 @@ import { createHttpApp } from "@chatgptchatbot/http-server";
 import { startFakeOpenAI } from "@chatgptchatbot/testkit";
 import { ScriptedBackend } from "@chatgptchatbot/testkit/testing";
 import type { DestinationStream } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LogLevel } from "./config.js";
 import {
   bufferedLogDestination,
@@ -21,6 +22,9 @@ import {
   LOG_FLUSH_MS,
   LOG_MAX_WAITING_BYTES,
 } from "./logger.js";
+
+/** The CommonJS `fs` sonic-boom writes through (a spy on it sees every write the destination makes). */
+const commonFs = createRequire(import.meta.url)("node:fs") as typeof import("node:fs");
 
 const SERVER_KEY = "sk-test-server-default-key-0001";
 const TOKEN = "eyJ-test-access-token-never-in-logs-0002";
@@ -218,6 +222,24 @@ describe("the default destination", () => {
     // Not written at once: it waited for the interval (give the timer a little slack).
     expect(Date.now() - start).toBeGreaterThanOrEqual(LOG_FLUSH_MS - 20);
     destination.end();
+  });
+
+  it("writes nothing while no line waits (no timer left running on an idle server)", async () => {
+    const { logger, destination, read, until } = await fileLogger();
+    const writes = vi.spyOn(commonFs, "write");
+    try {
+      await new Promise((resolve) => setTimeout(resolve, LOG_FLUSH_MS * 4));
+      expect(writes).not.toHaveBeenCalled();
+      logger.info("one line");
+      await until(() => read().includes("one line"));
+      const afterLine = writes.mock.calls.length;
+      expect(afterLine).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, LOG_FLUSH_MS * 4));
+      expect(writes.mock.calls.length).toBe(afterLine);
+    } finally {
+      writes.mockRestore();
+      destination.end();
+    }
   });
 
   it("writes a full buffer without waiting, and what is left at a synchronous flush (as at exit)", async () => {

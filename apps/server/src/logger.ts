@@ -62,23 +62,41 @@ export const LOG_MAX_WAITING_BYTES = 16 * 1024 * 1024;
 
 /**
  * Where the program's JSON lines go by default: stdout (or `dest`), written
- * asynchronously in batches of {@link LOG_BUFFER_BYTES}, flushed every
- * {@link LOG_FLUSH_MS} and synchronously at exit (pino registers the exit
- * flush for an asynchronous destination); at most {@link LOG_MAX_WAITING_BYTES}
- * wait while nobody reads.
+ * asynchronously in batches of {@link LOG_BUFFER_BYTES}, at most
+ * {@link LOG_FLUSH_MS} after the first line of a batch, and synchronously at
+ * exit (pino registers the exit flush for an asynchronous destination); at
+ * most {@link LOG_MAX_WAITING_BYTES} wait while nobody reads.
  *
  * One `write` per line (pino's default destination) cost ~5 % of a chat's CPU
  * at a load of ~2,000 calls a second (BENCHMARKS.md, issue 16); batched, the
  * `rpc` line of a call costs about what it costs to format it.
+ *
+ * The flush timer is armed by a line, not left running: sonic-boom's own
+ * `periodicFlush` writes (an empty string) every interval even when nothing
+ * waits, ten wake-ups a second of an idle server.
  */
 export function bufferedLogDestination(dest: number | string = 1): DestinationStream {
-  return pino.destination({
+  const destination = pino.destination({
     dest,
     sync: false,
     minLength: LOG_BUFFER_BYTES,
-    periodicFlush: LOG_FLUSH_MS,
     maxLength: LOG_MAX_WAITING_BYTES,
   });
+  const write = destination.write.bind(destination);
+  let timer: NodeJS.Timeout | undefined;
+  // sonic-boom sets `destroyed` (untyped) once ended; flush() would throw then.
+  const state = destination as unknown as { destroyed: boolean };
+  const flush = (): void => {
+    timer = undefined;
+    if (!state.destroyed) destination.flush();
+  };
+  destination.write = (line: string): boolean => {
+    const accepted = write(line);
+    timer ??= setTimeout(flush, LOG_FLUSH_MS).unref();
+    return accepted;
+  };
+  destination.once("close", () => clearTimeout(timer));
+  return destination;
 }
 
 /**
