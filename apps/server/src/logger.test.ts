@@ -18,6 +18,7 @@ import {
   censorNested,
   chooseLogFormat,
   createLogger,
+  DROPPED_LINES_MESSAGE,
   LOG_BUFFER_BYTES,
   LOG_FLUSH_MS,
   LOG_MAX_WAITING_BYTES,
@@ -260,7 +261,7 @@ describe("the default destination", () => {
 });
 
 describe("the default destination when nobody reads stdout", () => {
-  it("holds at most LOG_MAX_WAITING_BYTES, drops the lines beyond, and writes whole lines once read again", async () => {
+  it("holds at most LOG_MAX_WAITING_BYTES, drops the lines beyond, writes whole lines once read again, and says how many it dropped", async () => {
     const dir = mkdtempSync(join(tmpdir(), "log-fifo-"));
     const fifo = join(dir, "stdout");
     execFileSync("mkfifo", [fifo]);
@@ -284,28 +285,35 @@ describe("the default destination when nobody reads stdout", () => {
       for (let i = 0; i < lines; i++) logger.info({ i, filler }, "line");
       expect(dropped).toBeGreaterThan(0);
 
-      // Reading again: what comes is whole lines, no more than the bound plus what the pipe and the reader held.
+      // Reading again: what comes is whole lines, no more than the bound plus what the pipe and the reader held,
+      // then (once what waited is written) one warning that says how many were dropped.
       let text = "";
       reader.setEncoding("utf8");
       reader.on("data", (chunk: string | Buffer) => {
         text += String(chunk);
       });
       reader.resume();
+      const until = (needle: string) =>
+        new Promise<void>((resolve) => {
+          const poll = setInterval(() => {
+            if (text.includes(needle)) {
+              clearInterval(poll);
+              resolve();
+            }
+          }, 20);
+        });
+      await until(DROPPED_LINES_MESSAGE);
       logger.info({ last: true }, "after");
-      await new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if (text.includes('"msg":"after"')) {
-            clearInterval(poll);
-            resolve();
-          }
-        }, 20);
-      });
+      await until('"msg":"after"');
       expect(text.length).toBeLessThan(LOG_MAX_WAITING_BYTES + 512 * 1024);
       const parsed = text
         .split("\n")
         .filter((line) => line !== "")
-        .map((line) => JSON.parse(line) as { i?: number; msg: string });
-      expect(parsed.length).toBe(lines - dropped + 1);
+        .map((line) => JSON.parse(line) as { i?: number; msg: string; level: number; droppedLines?: number });
+      expect(parsed.filter((line) => line.msg === "line").length).toBe(lines - dropped);
+      expect(parsed.filter((line) => line.msg === DROPPED_LINES_MESSAGE)).toEqual([
+        expect.objectContaining({ level: 40, droppedLines: dropped }),
+      ]);
       expect(parsed.at(-1)?.msg).toBe("after");
       // The destination owns the descriptor from here: ending it closes it.
       const closed = once(destination, "close");

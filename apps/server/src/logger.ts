@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { type DestinationStream, type Logger as PinoLogger, pino } from "pino";
 import pinoPretty from "pino-pretty";
 import type { LogFormat, LogLevel } from "./config.js";
@@ -169,5 +170,29 @@ export function createLogger({
     });
     return pino(options, pretty);
   }
-  return pino(options, destination ?? bufferedLogDestination());
+  const target = destination ?? bufferedLogDestination();
+  const logger = pino(options, target);
+  if (target instanceof EventEmitter) reportDroppedLines(target, logger);
+  return logger;
+}
+
+/** The warning that follows lines dropped while stdout was not read. */
+export const DROPPED_LINES_MESSAGE = "log lines were dropped while stdout was not read";
+
+/**
+ * Counts the lines a destination drops (sonic-boom's `drop`, past
+ * {@link LOG_MAX_WAITING_BYTES}) and says how many in one warning once what
+ * waited has been written (`drain`), so a gap in the log is never silent.
+ */
+function reportDroppedLines(destination: EventEmitter, logger: PinoLogger): void {
+  let dropped = 0;
+  destination.on("drop", () => {
+    dropped++;
+  });
+  destination.on("drain", () => {
+    if (dropped === 0) return;
+    const droppedLines = dropped;
+    dropped = 0;
+    logger.warn({ droppedLines }, DROPPED_LINES_MESSAGE);
+  });
 }
