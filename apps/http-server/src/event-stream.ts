@@ -8,6 +8,7 @@
  * code and its safe message), and the stream ends.
  */
 import { ChatbotError, type ChatStreamPart } from "@chatgptchatbot/core";
+import { formatSSE } from "@chatgptchatbot/sse";
 
 export const EVENT_STREAM = "text/event-stream";
 
@@ -20,12 +21,9 @@ export function acceptsEventStream(accept: string | undefined): boolean {
   });
 }
 
-/** One event: its name, then the data line by line (CR, LF and CRLF all end a line in SSE). */
+/** One event: its name, then the data line by line (`formatSSE`, the workspace's one encoder). */
 export function sseEvent(name: string, data: string): string {
-  return `event: ${name}\n${data
-    .split(/\r\n|\r|\n/)
-    .map((line) => `data: ${line}\n`)
-    .join("")}\n`;
+  return formatSSE(data, { event: name });
 }
 
 /** The `error` event for a failure after the first event. */

@@ -1,8 +1,9 @@
 /**
  * @chatgptchatbot/sse: server-sent events both ways, in one place. The
  * backends (chatgpt-client) decode upstream replies with {@link SSEDecoder};
- * the fake upstreams (testkit) encode theirs with {@link formatSSE}, and
- * testkit's tests decode them with the same decoder. A package of its own
+ * the fake upstreams (testkit) encode theirs with {@link formatSSE}, as the
+ * HTTP API (http-server) does its streamed replies, and testkit's tests
+ * decode them with the same decoder. A package of its own
  * because testkit cannot import chatgpt-client (whose tests use testkit), and
  * core carries no transport.
  */

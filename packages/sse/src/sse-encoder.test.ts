@@ -12,6 +12,13 @@ describe("formatSSE", () => {
     expect(dataOf(text)).toEqual(['{"a":1}', "line one\nline two", "[DONE]"]);
   });
 
+  it("names an event, and ends a data line at CR and CRLF too, as a decoder does", () => {
+    const text = formatSSE("one\ntwo\r\nthree\rfour", { event: "done" });
+    expect(text).toBe("event: done\ndata: one\ndata: two\ndata: three\ndata: four\n\n");
+    expect(parseServerSentEvents(text)).toEqual([{ event: "done", data: "one\ntwo\nthree\nfour" }]);
+    expect(formatSSE("", { event: "done" })).toBe("event: done\ndata: \n\n");
+  });
+
   it("round-trips through the decoder however the bytes are split", () => {
     // Payloads without CR (a CR inside data is a line break on the wire) nor a leading space after the first line.
     const payload = fc.string({ unit: "grapheme", maxLength: 40 }).map((s) => s.replace(/\r/g, ""));
@@ -20,7 +27,7 @@ describe("formatSSE", () => {
         fc.array(payload, { minLength: 1, maxLength: 6 }),
         fc.array(fc.nat(), { maxLength: 8 }),
         (payloads, cuts) => {
-          const bytes = new TextEncoder().encode(payloads.map(formatSSE).join(""));
+          const bytes = new TextEncoder().encode(payloads.map((payload) => formatSSE(payload)).join(""));
           const points = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].sort((a, b) => a - b);
           const decoder = new SSEDecoder();
           const events = [];
