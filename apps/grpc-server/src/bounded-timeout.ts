@@ -1,7 +1,9 @@
 import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
 import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
-import { MAX_TIMER_MS } from "./native-grpc.js";
 import type { NodeHandlerFn } from "./node-handler.js";
+
+/** The longest delay a timer holds (`setTimeout` fires a longer one after 1 ms, with a warning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A timeout header's value in ms, read by the parser connect itself applies

@@ -41,6 +41,7 @@ import { ChatbotService } from "@chatgptchatbot/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { type Authorize, unauthenticated } from "./access-token.js";
+import { MAX_TIMER_MS } from "./bounded-timeout.js";
 import { type CallObserver, notifyCall } from "./call-observer.js";
 import type { CallContext, ChatbotServiceImpl } from "./chatbot-service.js";
 import type { StreamHandler } from "./dual-protocol-listener.js";
@@ -80,9 +81,6 @@ const BINARY_GRPC = /^application\/grpc(?:\+proto)?$/i;
 /** The length prefix of a gRPC message: a flags byte and a big-endian 32-bit length. */
 const PREFIX_BYTES = 5;
 const COMPRESSED_FLAG = 0b1;
-
-/** The longest delay a timer holds (`setTimeout` fires a longer one after 1 ms, with a warning). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc+proto" } as const;
 const OK_TRAILERS = { "grpc-status": "0" } as const;
