@@ -357,16 +357,16 @@ class NativeCall {
     this.#chunks = [];
     if (error !== undefined) this.#controller.abort(error);
     this.#answer(error, message);
-    const ms = Math.round(performance.now() - this.#started);
+    const elapsed = performance.now() - this.#started;
     const { logger, onCall } = this.#options;
-    if (error === undefined) logRpcOk(logger, this.#line, ms);
-    else logRpcFailed(logger, this.#line, error, ms);
+    if (error === undefined) logRpcOk(logger, this.#line, Math.round(elapsed));
+    else logRpcFailed(logger, this.#line, error, Math.round(elapsed));
     if (onCall !== undefined) {
       notifyCall(onCall, {
         method: this.#route.method,
         protocol: "grpc",
         code: error === undefined ? "ok" : codeName(error.code),
-        seconds: (performance.now() - this.#started) / 1000,
+        seconds: elapsed / 1000,
       });
     }
   }
