@@ -1,4 +1,4 @@
-import type { ConversationState, SessionConfig } from "@chatgptchatbot/core";
+import type { ConversationState, HistoryEntry, SessionConfig } from "@chatgptchatbot/core";
 import type { CredentialCipher } from "./credential-cipher.js";
 import { isSealed } from "./credential-cipher.js";
 
@@ -62,6 +62,26 @@ export function decodeConversation(json: string): ConversationState | undefined 
     if (field !== null && !["string", "number", "boolean"].includes(typeof field)) return undefined;
   }
   return value as ConversationState;
+}
+
+/** A journal row's new messages, as written: each field named, nothing else of the entry. */
+export function encodeEntries(entries: readonly HistoryEntry[]): string {
+  return JSON.stringify(entries.map(({ role, content, tokens }) => ({ role, content, tokens })));
+}
+
+/** @returns a journal row's new messages, or undefined when they are not a list of user and assistant messages. */
+export function decodeEntries(json: string): HistoryEntry[] | undefined {
+  const value = parseJson(json);
+  if (!Array.isArray(value)) return undefined;
+  const entries: HistoryEntry[] = [];
+  for (const item of value) {
+    if (!isObject(item)) return undefined;
+    const { role, content, tokens } = item;
+    if (role !== "user" && role !== "assistant") return undefined;
+    if (typeof content !== "string" || !Number.isSafeInteger(tokens) || (tokens as number) < 0) return undefined;
+    entries.push({ role, content, tokens: tokens as number });
+  }
+  return entries;
 }
 
 function parseJson(json: string): unknown {

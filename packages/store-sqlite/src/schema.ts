@@ -69,6 +69,31 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Chat turns as committed, one row each, until they are folded into
+      -- sessions and messages (see SessionTable.foldJournal): a turn is one
+      -- INSERT at the end of this table instead of an UPDATE, a DELETE and an
+      -- INSERT per message in each session's part of the messages tree.
+      -- Rows exist only for sessions that still exist: deleting or renewing a
+      -- session folds the journal first, in the same transaction.
+      CREATE TABLE turn_journal (
+        seq            INTEGER PRIMARY KEY,
+        sid            INTEGER NOT NULL,
+        -- The turn's fencing token: the session's fence once it is folded.
+        fence          INTEGER NOT NULL,
+        -- The session's first kept message after the turn (older ones are dropped).
+        first          INTEGER NOT NULL,
+        -- The sequence number of the turn's first new message.
+        next           INTEGER NOT NULL,
+        -- The new messages: a JSON array of {role, content, tokens}.
+        entries        TEXT NOT NULL,
+        conversation   TEXT,
+        last_active_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

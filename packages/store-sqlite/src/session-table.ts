@@ -11,7 +11,7 @@ import type {
 import { ACCESS_TOKEN_KIND, API_KEY_KIND } from "@chatgptchatbot/core";
 import { CooldownTable } from "./cooldown-table.js";
 import { type CredentialCipher, isSealed } from "./credential-cipher.js";
-import { decodeConfig, decodeConversation, decodeCredentials } from "./record-codec.js";
+import { decodeConfig, decodeConversation, decodeCredentials, decodeEntries, encodeEntries } from "./record-codec.js";
 import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
 
 /**
@@ -58,10 +58,11 @@ export interface Placement {
   readonly next: number;
 }
 
-/** A session as read, and where its rows are. */
+/** A session as read, where its rows are, and the highest fencing token it accepted. */
 export interface StoredSession {
   readonly record: SessionRecord;
   readonly placement: Placement;
+  readonly fence: number;
 }
 
 /** The placement after a committed turn (drop, then append) or renew (drop everything). */
@@ -85,6 +86,12 @@ export interface TurnChange extends TurnWrite {
 export interface PlacedTurn {
   readonly change: TurnChange;
   readonly placement?: Placement | undefined;
+  /**
+   * The session's stored fence, when the caller knows it to be current (the
+   * one process that owns the file, with its cache): with `placement`, the
+   * turn is one journal row, its fence tested here instead of in an UPDATE.
+   */
+  readonly storedFence?: number | undefined;
 }
 
 /** What one turn of a group came to: its outcome, or what its write threw (nothing of it stored). */
@@ -110,6 +117,18 @@ interface SessionRow {
   created_at: number;
   conversation_started_at: number;
   last_active_at: number;
+  fence: number;
+}
+
+interface JournalRow {
+  seq: number;
+  sid: number;
+  fence: number;
+  first: number;
+  next: number;
+  entries: string;
+  conversation: string | null;
+  last_active_at: number;
 }
 
 interface MessageRow {
@@ -121,7 +140,16 @@ interface MessageRow {
 }
 
 const SESSION_COLUMNS =
-  "sid, id, config, credentials, initial_prompt, initial_response, system_tokens, conversation, created_at, conversation_started_at, last_active_at";
+  "sid, id, config, credentials, initial_prompt, initial_response, system_tokens, conversation, created_at, conversation_started_at, last_active_at, fence";
+
+/**
+ * The journal is folded once it holds this many turns (see
+ * {@link SessionTable.foldJournal}), at most this many a transaction: enough
+ * turns of a busy session that most of its new messages are dropped again
+ * before they reach the messages table, few enough that a fold of as many
+ * sessions' turns blocks for a few milliseconds at most.
+ */
+export const JOURNAL_FOLD_ROWS = 512;
 
 /**
  * The storage engine: sessions and their history as rows, every statement
@@ -136,6 +164,8 @@ export class SessionTable {
   readonly #sql: ReturnType<typeof prepareStatements>;
   #closed = false;
   #cooldowns: CooldownTable | undefined;
+  /** At least the number of turns in the journal (a group rolled back may have counted some twice). */
+  #journalRows: number;
 
   constructor({
     db,
@@ -153,6 +183,9 @@ export class SessionTable {
     this.#cipher = cipher;
     this.#server = serverCredentials;
     this.#sql = prepareStatements(db);
+    // Turns committed before a stop or a crash are folded now, before anything reads the tables.
+    this.#journalRows = (this.#sql.countJournal.get() as { n: number }).n;
+    while (this.#journalRows > 0) this.foldJournal();
   }
 
   get file(): string {
@@ -187,12 +220,12 @@ export class SessionTable {
    * unknown): one scan of the sessions table, for a sweep, which reads only
    * timestamps. {@link readHistory} gets a session's history when it is needed.
    */
-  readAllWithoutHistory(): Array<{ record: SessionRecord; sid: number }> {
+  readAllWithoutHistory(): Array<{ record: SessionRecord; sid: number; fence: number }> {
     const rows = this.#sql.selectSessions.all() as unknown as SessionRow[];
-    const sessions: Array<{ record: SessionRecord; sid: number }> = [];
+    const sessions: Array<{ record: SessionRecord; sid: number; fence: number }> = [];
     for (const row of rows) {
       const stored = this.#decode(row, []);
-      if (stored !== undefined) sessions.push({ record: stored.record, sid: row.sid });
+      if (stored !== undefined) sessions.push({ record: stored.record, sid: row.sid, fence: row.fence });
     }
     return sessions;
   }
@@ -215,6 +248,7 @@ export class SessionTable {
   }
 
   listActivity(): SessionActivity[] {
+    this.#foldAll();
     return (this.#sql.selectActivity.all() as unknown as Array<Omit<SessionRow, "config">>).map((row) => ({
       id: row.id,
       createdAt: row.created_at,
@@ -228,8 +262,16 @@ export class SessionTable {
   }
 
   remove(id: string): boolean {
-    // The session's messages go with it (ON DELETE CASCADE), in the same statement's transaction.
-    return Number(this.#sql.deleteSession.run(id).changes) > 0;
+    // The session's messages go with it (ON DELETE CASCADE). Its journal rows
+    // are folded first, in the same transaction: none is left behind to be
+    // read as the turn of a later session given the same row id.
+    if (this.#journalRows === 0) return Number(this.#sql.deleteSession.run(id).changes) > 0;
+    const removed = this.#transaction(() => {
+      this.#fold(Number.POSITIVE_INFINITY);
+      return Number(this.#sql.deleteSession.run(id).changes) > 0;
+    });
+    this.#journalRows = 0;
+    return removed;
   }
 
   /**
@@ -270,6 +312,7 @@ export class SessionTable {
    * started on this file issues tokens above it (whatever the clock did).
    */
   highestFence(): number {
+    this.#foldAll();
     return (this.#sql.highestFence.get() as { fence: number | null }).fence ?? 0;
   }
 
@@ -279,6 +322,7 @@ export class SessionTable {
    * @returns where its rows are, or undefined (and nothing written) when a session with that id exists.
    */
   insert(record: SessionRecord): Placement | undefined {
+    // (A new session has no journal rows: a reused row id starts with none.)
     return this.#transaction(() => {
       if (this.#sql.exists.get(record.id) !== undefined) return undefined;
       const sid = this.#insertSession(record);
@@ -290,20 +334,22 @@ export class SessionTable {
   }
 
   /**
-   * One chat turn in one transaction: an UPDATE of the three changing
-   * columns (refused for a fence below the stored one), a DELETE of the
-   * dropped entries when there are any, one INSERT per new entry. Nothing
-   * already stored is rewritten. With the session's `placement` (known to
-   * be current), no statement needs an index lookup beyond the row id.
+   * One chat turn in one transaction. With the session's `placement` and
+   * `storedFence` (both known to be current): one journal row, refused for a
+   * fence below the stored one. Else an UPDATE of the three changing columns
+   * (refused for a fence below the stored one), a DELETE of the dropped
+   * entries when there are any, one INSERT per new entry; with `placement`,
+   * no statement needs an index lookup beyond the row id. Nothing already
+   * stored is rewritten.
    */
-  appendTurn(change: TurnChange, placement?: Placement): WriteOutcome {
-    return this.#transaction(() => this.#applyTurn(change, placement));
+  appendTurn(change: TurnChange, placement?: Placement, storedFence?: number): WriteOutcome {
+    return this.#transaction(() => this.#applyTurn(change, placement, storedFence));
   }
 
   /**
    * Several sessions' turns in ONE transaction (one BEGIN IMMEDIATE / COMMIT,
-   * the WAL write a turn alone pays for itself), each with its own fenced
-   * UPDATE: a refused turn changes nothing and gets its own outcome, the
+   * the WAL write a turn alone pays for itself), each with its own fence
+   * test (see appendTurn): a refused turn changes nothing and gets its own outcome, the
    * others still commit. Each session at most once (a second turn of the
    * same session would need the placement the first leaves).
    *
@@ -325,7 +371,7 @@ export class SessionTable {
     }
     let outcomes: WriteOutcome[];
     try {
-      outcomes = turns.map(({ change, placement }) => this.#applyTurn(change, placement));
+      outcomes = turns.map(({ change, placement, storedFence }) => this.#applyTurn(change, placement, storedFence));
       this.#sql.commit.run();
     } catch {
       this.#rollback();
@@ -334,17 +380,40 @@ export class SessionTable {
     return outcomes.map((outcome) => ({ ok: true, outcome }));
   }
 
-  #alone({ change, placement }: PlacedTurn): TurnResult {
+  #alone({ change, placement, storedFence }: PlacedTurn): TurnResult {
     try {
-      return { ok: true, outcome: this.appendTurn(change, placement) };
+      return { ok: true, outcome: this.appendTurn(change, placement, storedFence) };
     } catch (error) {
       return { ok: false, error };
     }
   }
 
-  /** A turn's statements, inside a transaction the caller holds. */
-  #applyTurn({ id, fence, drop, append, conversation, lastActiveAt }: TurnChange, placement?: Placement): WriteOutcome {
+  /**
+   * A turn's statements, inside a transaction the caller holds: one journal
+   * row when the caller knows the session's placement and stored fence, else
+   * the fenced UPDATE, the DELETE and the INSERTs.
+   */
+  #applyTurn(
+    { id, fence, drop, append, conversation, lastActiveAt }: TurnChange,
+    placement?: Placement,
+    storedFence?: number,
+  ): WriteOutcome {
     const state = encodeConversation(conversation);
+    if (placement !== undefined && storedFence !== undefined) {
+      if (fence < storedFence) return "stale";
+      const { first } = advance(placement, { drop, append: 0 });
+      this.#sql.insertJournal.run(
+        placement.sid,
+        fence,
+        first,
+        placement.next,
+        encodeEntries(append),
+        state,
+        lastActiveAt,
+      );
+      this.#journalRows++;
+      return "written";
+    }
     if (placement !== undefined) {
       if (this.#sql.updateTurnBySid.get(state, lastActiveAt, fence, placement.sid, fence) === undefined)
         return this.#refusal(id);
@@ -364,7 +433,10 @@ export class SessionTable {
 
   /** A new conversation in one transaction: the session's row updated, its history deleted. */
   renew({ id, fence, initialResponse, conversation, conversationStartedAt }: RenewChange): WriteOutcome {
-    return this.#transaction(() => {
+    const folding = this.#journalRows > 0;
+    const outcome = this.#transaction(() => {
+      // The session's turns are folded first: its stored fence is the one to test, and its messages all go.
+      if (folding) this.#fold(Number.POSITIVE_INFINITY);
       const updated = this.#sql.updateRenew.get(
         initialResponse,
         encodeConversation(conversation),
@@ -377,12 +449,82 @@ export class SessionTable {
       this.#sql.deleteMessages.run(updated.sid);
       return "written";
     });
+    if (folding) this.#journalRows = 0;
+    return outcome;
+  }
+
+  /** At least the number of turns in the journal, not folded yet. */
+  get journalRows(): number {
+    return this.#journalRows;
+  }
+
+  /**
+   * Folds the journal's oldest turns (at most {@link JOURNAL_FOLD_ROWS}) into
+   * the sessions and messages tables, in one transaction that also deletes
+   * them from the journal. A session's turns are applied together: its row
+   * is updated once (the last turn's conversation, activity and fence), its
+   * dropped messages deleted in one range, and only the new messages still
+   * kept are inserted.
+   *
+   * @returns the number of turns folded.
+   */
+  foldJournal(): number {
+    const folded = this.#transaction(() => this.#fold(JOURNAL_FOLD_ROWS));
+    this.#journalRows = folded < JOURNAL_FOLD_ROWS ? 0 : Math.max(0, this.#journalRows - folded);
+    return folded;
+  }
+
+  /** Folds the whole journal (nothing to do when it is empty). */
+  #foldAll(): void {
+    while (this.#journalRows > 0) this.foldJournal();
+  }
+
+  /** Folds at most `limit` turns, inside a transaction the caller holds. */
+  #fold(limit: number): number {
+    const rows = this.#sql.selectJournal.all(Number.isFinite(limit) ? limit : -1) as unknown as JournalRow[];
+    if (rows.length === 0) return 0;
+    const sessions = new Map<number, { last: JournalRow; first: number; added: Array<[number, HistoryEntry]> }>();
+    for (const row of rows) {
+      const entries = decodeEntries(row.entries);
+      if (entries === undefined) {
+        throw new SqliteStoreError({
+          problem: SqliteStoreProblem.Corrupt,
+          file: this.#file,
+          detail: "a journaled turn is unreadable",
+        });
+      }
+      let session = sessions.get(row.sid);
+      if (session === undefined) {
+        session = { last: row, first: row.first, added: [] };
+        sessions.set(row.sid, session);
+      }
+      session.last = row;
+      session.first = Math.max(session.first, row.first);
+      for (let i = 0; i < entries.length; i++) session.added.push([row.next + i, entries[i]!]);
+    }
+    for (const [sid, { last, first, added }] of sessions) {
+      const updated = this.#sql.updateFolded.run(last.conversation, last.last_active_at, last.fence, sid);
+      // (Never the case: a session's rows are folded before it is deleted. Skipped rather than fail every fold.)
+      if (Number(updated.changes) === 0) continue;
+      this.#sql.deleteBefore.run(sid, first);
+      for (const [seq, entry] of added) {
+        if (seq >= first) this.#sql.insertMessage.run(sid, seq, entry.role, entry.content, entry.tokens);
+      }
+    }
+    this.#sql.deleteJournal.run(rows.at(-1)!.seq);
+    return rows.length;
   }
 
   /** Idempotent. (`DatabaseSync.isOpen` is newer than Node 22.13, hence the flag.) */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    try {
+      // Not needed for safety (the next open folds what is left), but it leaves the tables whole.
+      this.#foldAll();
+    } catch {
+      // A read-only or full disk: the journal stays, committed, for the next open.
+    }
     this.#db.close();
   }
 
@@ -480,7 +622,7 @@ export class SessionTable {
       conversationStartedAt: row.conversation_started_at,
       lastActiveAt: row.last_active_at,
     };
-    return { record, placement: placementOf(row.sid, messages) };
+    return { record, placement: placementOf(row.sid, messages), fence: row.fence };
   }
 }
 
@@ -533,6 +675,16 @@ function prepareStatements(db: DatabaseSync) {
       "UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE sid = ? AND fence <= ? RETURNING sid",
     ),
     deleteBefore: p("DELETE FROM messages WHERE sid = ? AND seq < ?"),
+    insertJournal: p(
+      "INSERT INTO turn_journal (sid, fence, first, next, entries, conversation, last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    // LIMIT -1: no limit.
+    selectJournal: p(
+      "SELECT seq, sid, fence, first, next, entries, conversation, last_active_at FROM turn_journal ORDER BY seq LIMIT ?",
+    ),
+    countJournal: p("SELECT count(*) AS n FROM turn_journal"),
+    deleteJournal: p("DELETE FROM turn_journal WHERE seq <= ?"),
+    updateFolded: p("UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE sid = ?"),
     updateRenew: p(
       `UPDATE sessions SET initial_response = ?, conversation = ?, conversation_started_at = ?, fence = ?
          WHERE id = ? AND fence <= ? RETURNING sid`,

@@ -6,7 +6,7 @@ import { describeSessionStoreConformance } from "@chatgptchatbot/testkit/testing
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeRecord, tempFolder, turn } from "../test/fixtures.js";
 import { openDatabase } from "./database.js";
-import { SessionTable } from "./session-table.js";
+import { JOURNAL_FOLD_ROWS, SessionTable } from "./session-table.js";
 import { openSqliteSessionStore, SqliteSessionStore, type SqliteSessionStoreOptions } from "./sqlite-session-store.js";
 import { SqliteStoreError, SqliteStoreProblem } from "./sqlite-store-error.js";
 
@@ -45,6 +45,8 @@ function installAudit(): { counts: () => Record<string, number> } {
     CREATE TRIGGER audit_mu AFTER UPDATE ON messages BEGIN INSERT INTO audit VALUES ('message update'); END;
     CREATE TRIGGER audit_si AFTER INSERT ON sessions BEGIN INSERT INTO audit VALUES ('session insert'); END;
     CREATE TRIGGER audit_su AFTER UPDATE ON sessions BEGIN INSERT INTO audit VALUES ('session update'); END;
+    CREATE TRIGGER audit_ji AFTER INSERT ON turn_journal BEGIN INSERT INTO audit VALUES ('journal insert'); END;
+    CREATE TRIGGER audit_jd AFTER DELETE ON turn_journal BEGIN INSERT INTO audit VALUES ('journal delete'); END;
   `);
   return {
     counts: () => {
@@ -119,18 +121,31 @@ describe.each([{ cache: true }, { cache: false }])("SqliteSessionStore (cache: $
     expect(await open().get("s-2")).toEqual(record);
   });
 
-  it("stores a chat turn as one update and two inserts, rewriting nothing already stored", async () => {
+  it(`stores a chat turn as ${cache ? "one journal row, folded later into" : ""} one update and an insert per new message, rewriting nothing already stored`, async () => {
     const store = open();
     await store.create(makeRecord({ id: "s-1", turns: 10 }));
     await store.create(makeRecord({ id: "s-other", turns: 10 }));
+    await store.get("s-1"); // as a chat reads it before its turn
     const audit = installAudit();
 
     expect(await store.appendTurn("s-1", 1, chat(10))).toBe("written");
-    expect(audit.counts()).toEqual({ "session update": 1, "message insert": 2 });
+    expect(audit.counts()).toEqual(cache ? { "journal insert": 1 } : { "session update": 1, "message insert": 2 });
 
     // A turn that drops the oldest turn from the budget: two deletes, two inserts.
     expect(await store.appendTurn("s-1", 2, chat(11, 2))).toBe("written");
-    expect(audit.counts()).toEqual({ "session update": 1, "message insert": 2, "message delete": 2 });
+    if (cache) {
+      expect(audit.counts()).toEqual({ "journal insert": 1 });
+      // Folded: the session's row updated once for both turns, the dropped turn deleted, the new messages inserted.
+      expect(store.table.foldJournal()).toBe(2);
+      expect(audit.counts()).toEqual({
+        "session update": 1,
+        "message delete": 2,
+        "message insert": 4,
+        "journal delete": 2,
+      });
+    } else {
+      expect(audit.counts()).toEqual({ "session update": 1, "message insert": 2, "message delete": 2 });
+    }
 
     const expected = makeRecord({ id: "s-1", turns: 12 }).history.slice(2);
     await beforeAndAfterReopen(store, async (reader) => {
@@ -350,8 +365,10 @@ describe.each([{ cache: true }, { cache: false }])("group commit of chat turns (
     const outcomes = await Promise.all(ids.map((id) => store.appendTurn(id, 1, chat(3, 2))));
     expect(outcomes).toEqual(ids.map(() => "written"));
     expect(counts()).toEqual({ begin: 1, commit: 1, rollback: 0 });
-    // Per turn, as in "stores a chat turn as one update and two inserts": one update, two deletes, two inserts.
-    expect(audit.counts()).toEqual({ "session update": 5, "message delete": 10, "message insert": 10 });
+    // Per turn, as in "stores a chat turn as…": a journal row (cache), or one update, two deletes, two inserts.
+    expect(audit.counts()).toEqual(
+      cache ? { "journal insert": 5 } : { "session update": 5, "message delete": 10, "message insert": 10 },
+    );
     const expected = makeRecord({ id: "x", turns: 4 }).history.slice(2);
     for (const id of ids) expect((await store.get(id))!.history).toEqual(expected);
     expect(await historiesOnDisk(ids)).toEqual(Object.fromEntries(ids.map((id) => [id, expected])));
@@ -384,6 +401,9 @@ describe.each([{ cache: true }, { cache: false }])("group commit of chat turns (
     const { store, counts } = await withSessions();
     const db = new DatabaseSync(file);
     db.exec(`CREATE TRIGGER refuse_s2 BEFORE UPDATE ON sessions WHEN NEW.id = 's-2'
+               BEGIN SELECT RAISE(ABORT, 'simulated failure of one write'); END;
+             CREATE TRIGGER refuse_s2_journal BEFORE INSERT ON turn_journal
+               WHEN NEW.sid = (SELECT sid FROM sessions WHERE id = 's-2')
                BEGIN SELECT RAISE(ABORT, 'simulated failure of one write'); END`);
     db.close();
     const before = structuredClone(await store.get("s-2"));
@@ -489,7 +509,8 @@ describe.each([{ cache: true }, { cache: false }])("group commit of chat turns (
     const queued = ["s-1", "s-2", "s-3"].map((id) => store.appendTurn(id, 1, chat(3)));
     store.close();
     expect(await Promise.all(queued)).toEqual(["written", "written", "written"]);
-    expect(counts()).toEqual({ begin: 1, commit: 1, rollback: 0 });
+    // The group, then (cache) the fold of its journal rows: the file is left without a journal.
+    expect(counts()).toEqual(cache ? { begin: 2, commit: 2, rollback: 0 } : { begin: 1, commit: 1, rollback: 0 });
     unavailable(await store.appendTurn("s-4", 1, chat(3)).catch((e: unknown) => e));
     const grown = [...makeRecord({ id: "x", turns: 3 }).history, ...turn(3)];
     expect(await historiesOnDisk(["s-1", "s-2", "s-3", "s-4"])).toEqual({
@@ -517,6 +538,115 @@ function reopen(store: SqliteSessionStore): SqliteSessionStore {
 }
 
 const open = openStore;
+
+describe("the turn journal (cache: true)", () => {
+  /** What the file holds, read on a connection of its own. */
+  function onDisk(): { journal: number; messages: number } {
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      const journal = (db.prepare("SELECT count(*) AS n FROM turn_journal").get() as { n: number }).n;
+      const messages = (db.prepare("SELECT count(*) AS n FROM messages").get() as { n: number }).n;
+      return { journal, messages };
+    } finally {
+      db.close();
+    }
+  }
+
+  it("folds turns still in the journal when the file is next opened (a stop without close, a crash)", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 2 }));
+    await store.get("s-1");
+    for (let n = 2; n < 5; n++) expect(await store.appendTurn("s-1", 10 + n, chat(n, 2))).toBe("written");
+    // Not closed: the three turns are committed in the journal only.
+    expect(onDisk()).toEqual({ journal: 3, messages: 4 });
+
+    const again = openStore({});
+    expect(onDisk()).toEqual({ journal: 0, messages: 4 });
+    const after = (await again.get("s-1"))!;
+    expect(after.history).toEqual([...turn(3), ...turn(4)]);
+    expect(after.conversation).toEqual({ conversationId: "c", turn: 4 });
+    expect(after.lastActiveAt).toBe(chat(4).lastActiveAt);
+    expect(again.table.highestFence()).toBe(14);
+    expect(await again.appendTurn("s-1", 13, chat(5))).toBe("stale");
+  });
+
+  it("folds a busy session's turns together: one update, one range delete, and only the messages still kept", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 2 }));
+    await store.get("s-1");
+    const audit = installAudit();
+    for (let n = 2; n < 12; n++) expect(await store.appendTurn("s-1", n, chat(n, 2))).toBe("written");
+    expect(store.table.foldJournal()).toBe(10);
+    // Ten turns of two messages; the last two turns' four are kept, the four stored before are dropped.
+    expect(audit.counts()).toEqual({
+      "journal insert": 10,
+      "session update": 1,
+      "message delete": 4,
+      "message insert": 4,
+      "journal delete": 10,
+    });
+    expect(await historiesOnDisk(["s-1"])).toEqual({ "s-1": [...turn(10), ...turn(11)] });
+  });
+
+  it(`folds by itself once ${JOURNAL_FOLD_ROWS} turns wait`, async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 1 }));
+    await store.get("s-1");
+    for (let n = 1; n < JOURNAL_FOLD_ROWS; n++) await store.appendTurn("s-1", n, chat(n, 2));
+    expect(onDisk()).toEqual({ journal: JOURNAL_FOLD_ROWS - 1, messages: 2 });
+    await store.appendTurn("s-1", JOURNAL_FOLD_ROWS, chat(JOURNAL_FOLD_ROWS, 2));
+    expect(onDisk()).toEqual({ journal: 0, messages: 2 });
+    expect((await store.get("s-1"))!.history).toEqual(turn(JOURNAL_FOLD_ROWS));
+    expect(await historiesOnDisk(["s-1"])).toEqual({ "s-1": turn(JOURNAL_FOLD_ROWS) });
+  });
+
+  it("deleting a session folds its journaled turns first: a new session given its row id starts empty", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 1 }));
+    await store.get("s-1");
+    expect(await store.appendTurn("s-1", 1, chat(1))).toBe("written");
+    expect(await store.delete("s-1")).toBe(true);
+    await store.create(makeRecord({ id: "s-2" }));
+    const sids = new DatabaseSync(file, { readOnly: true });
+    // (SQLite gives the new row the id the deleted one had: the case this guards.)
+    expect(sids.prepare("SELECT sid FROM sessions").all()).toEqual([{ sid: 1 }]);
+    sids.close();
+    expect(onDisk()).toEqual({ journal: 0, messages: 0 });
+    expect((await reopen(store).get("s-2"))!.history).toEqual([]);
+  });
+
+  it("renewing a session folds its journaled turns first, and tests the fence they raised", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 1 }));
+    await store.get("s-1");
+    expect(await store.appendTurn("s-1", 50, chat(1))).toBe("written");
+    const fresh = { initialResponse: "new", conversation: null, conversationStartedAt: 9 };
+    expect(await store.renew("s-1", 49, fresh)).toBe("stale");
+    expect(await store.renew("s-1", 51, fresh)).toBe("written");
+    expect(onDisk()).toEqual({ journal: 0, messages: 0 });
+    expect(await reopen(store).get("s-1")).toMatchObject({ history: [], initialResponse: "new", conversation: null });
+  });
+
+  it("refuses to open a file whose journal holds an unreadable turn, naming the damage", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 1 }));
+    store.close();
+    const db = new DatabaseSync(file);
+    db.prepare(
+      "INSERT INTO turn_journal (sid, fence, first, next, entries, conversation, last_active_at) VALUES (1, 1, 0, 2, ?, NULL, 1)",
+    ).run('[{"role":"system","content":"x","tokens":1}]');
+    db.close();
+    let error: unknown;
+    try {
+      openStore({});
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SqliteStoreError);
+    expect((error as SqliteStoreError).problem).toBe(SqliteStoreProblem.Corrupt);
+    expect((error as SqliteStoreError).message).toContain("a journaled turn is unreadable");
+  });
+});
 
 describe("credentials at rest", () => {
   it("never writes the server's default credentials; resolves them from the server at load", async () => {

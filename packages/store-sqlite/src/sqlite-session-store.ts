@@ -12,6 +12,7 @@ import {
 import { type OpenDatabaseOptions, openDatabase } from "./database.js";
 import {
   advance,
+  JOURNAL_FOLD_ROWS,
   type Placement,
   type ServerCredentials,
   type SessionActivity,
@@ -66,6 +67,8 @@ interface Cached {
   readonly record: CachedRecord;
   readonly sid: number;
   placement: Placement | undefined;
+  /** The highest fencing token the stored session accepted (journaled turns included). */
+  fence: number;
 }
 
 /** A chat turn waiting for the group's commit, and its caller's promise. */
@@ -77,9 +80,12 @@ interface QueuedTurn {
 
 /**
  * {@link SessionStore} over SQLite. Every write is exactly what changed, in
- * a transaction: a chat turn is one UPDATE (fenced: a token below the stored
- * one is refused in the same statement), a DELETE of the dropped entries when
- * there are any, and one INSERT per new entry.
+ * a transaction. With the cache, a chat turn is one INSERT into the turn
+ * journal, its fence tested against the cached one, and the journal is folded
+ * into the tables in batches (see `SessionTable.foldJournal`). Without it, a
+ * turn is one UPDATE (fenced: a token below the stored one is refused in the
+ * same statement), a DELETE of the dropped entries when there are any, and one
+ * INSERT per new entry.
  *
  * Chat turns are committed in groups: a turn is queued, and every turn
  * queued until the next `setImmediate` is written in ONE transaction (see
@@ -149,7 +155,7 @@ export class SqliteSessionStore implements SessionStore {
     this.#flush();
     const placement = this.#run(() => this.#table.insert(record));
     if (placement === undefined) throw new Error(`session ${record.id} exists`);
-    this.#remember({ record, placement });
+    this.#remember({ record, placement, fence: 0 });
   }
 
   /** Queued for the next group commit; settles after it (see the class comment). */
@@ -170,6 +176,7 @@ export class SqliteSessionStore implements SessionStore {
     const outcome = this.#run(() => this.#table.renew({ id, fence, ...fresh }));
     const cached = this.#settle(id, outcome);
     if (cached !== undefined) {
+      cached.fence = fence;
       const { record } = cached;
       if (cached.placement !== undefined) {
         record.history = [];
@@ -206,7 +213,10 @@ export class SqliteSessionStore implements SessionStore {
       // every message in the file.
       const listed = this.#table
         .readAllWithoutHistory()
-        .map(({ record, sid }) => (this.#cache!.get(record.id) ?? this.#rememberWithoutHistory(record, sid)).record);
+        .map(
+          ({ record, sid, fence }) =>
+            (this.#cache!.get(record.id) ?? this.#rememberWithoutHistory(record, sid, fence)).record,
+        );
       this.#complete = true;
       return listed;
     });
@@ -266,7 +276,12 @@ export class SqliteSessionStore implements SessionStore {
     this.#queue = [];
     this.#queued.clear();
     // Read now, not when queued: an earlier group may have moved a session's rows since.
-    const turns = group.map(({ change }) => ({ change, placement: this.#cache?.get(change.id)?.placement }));
+    // With the session's placement and fence known, a turn is one journal row (see SessionTable.appendTurns).
+    const turns = group.map(({ change }) => {
+      const cached = this.#cache?.get(change.id);
+      const placement = cached?.placement;
+      return { change, placement, storedFence: placement === undefined ? undefined : cached!.fence };
+    });
     let results: TurnResult[];
     try {
       results = this.#table.appendTurns(turns);
@@ -285,12 +300,20 @@ export class SqliteSessionStore implements SessionStore {
       this.#afterTurn(change, result.outcome);
       resolve(result.outcome);
     });
+    if (this.#table.journalRows >= JOURNAL_FOLD_ROWS) {
+      try {
+        this.#table.foldJournal();
+      } catch {
+        // The turns stay in the journal, committed: the next fold (or open) tries again; the cache is current.
+      }
+    }
   }
 
   /** Changes the cached session as a committed turn changed the stored one. */
-  #afterTurn({ id, drop, append, conversation, lastActiveAt }: TurnChange, outcome: WriteOutcome): void {
+  #afterTurn({ id, fence, drop, append, conversation, lastActiveAt }: TurnChange, outcome: WriteOutcome): void {
     const cached = this.#settle(id, outcome);
     if (cached === undefined) return;
+    cached.fence = fence;
     const { record } = cached;
     if (cached.placement !== undefined) {
       // (A history not read yet will be read with this turn in it.)
@@ -303,17 +326,22 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   /** Keeps a record as the store's own copy (its own history array: writes change it in place); undefined without a cache. */
-  #remember({ record, placement }: StoredSession): Cached | undefined {
+  #remember({ record, placement, fence }: StoredSession): Cached | undefined {
     if (this.#cache === undefined) return undefined;
-    const cached: Cached = { record: { ...record, history: [...record.history] }, sid: placement.sid, placement };
+    const cached: Cached = {
+      record: { ...record, history: [...record.history] },
+      sid: placement.sid,
+      placement,
+      fence,
+    };
     this.#cache.set(record.id, cached);
     return cached;
   }
 
   /** Caches a record whose history is read from the file when first touched (then it is a plain array). */
-  #rememberWithoutHistory(record: SessionRecord, sid: number): Cached {
+  #rememberWithoutHistory(record: SessionRecord, sid: number, fence: number): Cached {
     const own = { ...record } as CachedRecord;
-    const cached: Cached = { record: own, sid, placement: undefined };
+    const cached: Cached = { record: own, sid, placement: undefined, fence };
     const settle = (history: HistoryEntry[]): HistoryEntry[] => {
       Object.defineProperty(own, "history", { value: history, writable: true, enumerable: true, configurable: true });
       return history;
