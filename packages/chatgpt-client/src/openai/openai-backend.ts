@@ -8,7 +8,6 @@ import {
   maskSecret,
   silentLogger,
 } from "@chatgptchatbot/core";
-import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Dispatcher } from "undici";
 import { EventStreamReply } from "../http/event-stream-reply.js";
 import { postUpstream } from "../http/post-upstream.js";
@@ -21,11 +20,12 @@ import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
 import { OPENAI_BASE_URL, type OpenAIEndpoint, resolveOpenAIEndpoint } from "./endpoint.js";
 
 import {
-  buildMessages,
   type ChunkEvent,
+  chatCompletionsBody,
   completionContent,
   isJson,
   MALFORMED_JSON,
+  MessageJsonCache,
   openAIErrorReason,
   readChunk,
 } from "./protocol.js";
@@ -69,6 +69,8 @@ export class OpenAIBackend implements Backend {
   readonly #model: string;
   readonly #settings: UpstreamOptions;
   readonly #log: Logger;
+  /** Each history entry's message JSON, made once (see chatCompletionsBody). */
+  readonly #messageJson = new MessageJsonCache();
 
   constructor(options: OpenAIBackendOptions) {
     this.#dispatcher = options.dispatcher;
@@ -87,17 +89,14 @@ export class OpenAIBackend implements Backend {
   #prepare(request: AskRequest): UpstreamCall<Dispatcher.ResponseData> {
     const { config, credential } = request;
     const endpoint = this.#endpoint(config.baseUrl);
-    const params: ChatCompletionCreateParamsStreaming = {
-      model: config.model ?? this.#model,
-      messages: buildMessages(request),
-      stream: true,
-      ...(config.temperature === undefined ? {} : { temperature: config.temperature }),
-    };
-    const body = JSON.stringify(params);
+    const model = config.model ?? this.#model;
+    // What JSON.stringify({ model, messages: buildMessages(request), stream: true, temperature? }) writes,
+    // each history entry's message serialized once, not once a chat.
+    const body = chatCompletionsBody({ ...request, model, temperature: config.temperature }, this.#messageJson);
     const logFields = {
       backend: "openai",
       upstream: endpoint.baseURL,
-      model: params.model,
+      model,
       credentialMasked: maskSecret(credential),
     };
     return {

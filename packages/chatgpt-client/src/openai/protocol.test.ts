@@ -1,8 +1,9 @@
 import { ChatbotError } from "@chatgptchatbot/core";
 import { API_KEY } from "@chatgptchatbot/testkit/testing";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SYSTEM_PROMPT } from "./default-persona.js";
-import { buildMessages, completionContent, readChunk } from "./protocol.js";
+import { buildMessages, chatCompletionsBody, completionContent, MessageJsonCache, readChunk } from "./protocol.js";
 
 const context = { credential: API_KEY, status: 200 };
 
@@ -63,5 +64,69 @@ describe("buildMessages", () => {
       { role: "assistant", content: "a" },
       { role: "user", content: "b" },
     ]);
+  });
+});
+
+describe("chatCompletionsBody", () => {
+  /** What the body must be: the request's params as JSON.stringify writes them. */
+  function expected(request: Parameters<typeof chatCompletionsBody>[0]): string {
+    const { model, temperature } = request;
+    return JSON.stringify({
+      model,
+      messages: buildMessages(request),
+      stream: true,
+      ...(temperature === undefined ? {} : { temperature }),
+    });
+  }
+
+  const text = fc.string({ unit: "binary", maxLength: 40 });
+  const entry = fc.record({ role: fc.constantFrom("user" as const, "assistant" as const), content: text });
+
+  it("is JSON.stringify of the params, byte for byte, whatever the texts and however often entries repeat", () => {
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 8 }),
+        fc.array(fc.nat(20), { maxLength: 4 }),
+        fc.record({
+          model: text,
+          systemPrompt: fc.oneof(text, fc.constant(""), fc.constant("  ")),
+          prompt: text,
+          temperature: fc.option(fc.double(), { nil: undefined }),
+        }),
+        (entries, windows, rest) => {
+          // One cache across chats of a session whose history slides, as the pool sends it.
+          const cache = new MessageJsonCache(5);
+          for (const start of [0, ...windows]) {
+            const request = { ...rest, history: entries.slice(start % (entries.length + 1)) };
+            expect(chatCompletionsBody(request, cache)).toBe(expected(request));
+          }
+        },
+      ),
+    );
+  });
+
+  it("escapes what JSON must: quotes, backslashes, control characters, lone surrogates", () => {
+    const history = [
+      { role: "user" as const, content: 'say "hi" \\ \n\u0000 \ud800 end' },
+      { role: "assistant" as const, content: "line\nbreak\t\u2028 \udfff" },
+    ];
+    const request = { model: 'm"x', systemPrompt: "", history, prompt: "\u001f", temperature: 0.7 };
+    const body = chatCompletionsBody(request, new MessageJsonCache());
+    expect(body).toBe(expected(request));
+    expect(JSON.parse(body).messages[0].content).toBe(DEFAULT_SYSTEM_PROMPT);
+    expect(JSON.parse(body).messages.slice(1, 3)).toEqual(history);
+  });
+
+  it("keeps at most its limit of entries, the oldest leaving first, and serializes a returning one again", () => {
+    const cache = new MessageJsonCache(2);
+    const [a, b, c] = ["a", "b", "c"].map((content) => ({ role: "user" as const, content }));
+    expect([a, b, c].map((m) => cache.json(m!))).toEqual([
+      '{"role":"user","content":"a"}',
+      '{"role":"user","content":"b"}',
+      '{"role":"user","content":"c"}',
+    ]);
+    expect(cache.size).toBe(2);
+    expect(cache.json(a!)).toBe('{"role":"user","content":"a"}');
+    expect(cache.size).toBe(2);
   });
 });

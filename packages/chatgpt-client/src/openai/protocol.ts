@@ -1,4 +1,4 @@
-import { type AskRequest, type AskUsage, ChatbotError } from "@chatgptchatbot/core";
+import { type AskRequest, type AskUsage, ChatbotError, type ChatMessage } from "@chatgptchatbot/core";
 import type { ServerSentEvent } from "@chatgptchatbot/sse";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { safeReason } from "../safe-error.js";
@@ -151,6 +151,61 @@ export function buildMessages({
   }
   messages[history.length + 1] = { role: "user", content: prompt };
   return messages;
+}
+
+/**
+ * The JSON of history entries as chat messages (`{"role":…,"content":…}`),
+ * by entry, kept for the entries most recently sent: a session's history is
+ * the same entry objects chat after chat (the stores keep them), so each is
+ * serialized once instead of once a chat. First in, first out, at most
+ * `limit` entries (a few MB of text), so the cache holds no session's history
+ * for ever.
+ */
+export class MessageJsonCache {
+  readonly #limit: number;
+  readonly #byEntry = new Map<ChatMessage, string>();
+
+  constructor(limit = 8_192) {
+    this.#limit = Math.max(1, Math.trunc(limit));
+  }
+
+  /** The number of entries kept. */
+  get size(): number {
+    return this.#byEntry.size;
+  }
+
+  json(entry: ChatMessage): string {
+    let json = this.#byEntry.get(entry);
+    if (json === undefined) {
+      json = JSON.stringify({ role: entry.role, content: entry.content });
+      this.#byEntry.set(entry, json);
+      if (this.#byEntry.size > this.#limit) this.#byEntry.delete(this.#byEntry.keys().next().value!);
+    }
+    return json;
+  }
+}
+
+/**
+ * The streamed chat-completions request body, exactly as
+ * `JSON.stringify({ model, messages: buildMessages(…), stream: true, temperature? })`
+ * writes it, with each history entry's message taken from `cache`.
+ */
+export function chatCompletionsBody(
+  {
+    model,
+    temperature,
+    systemPrompt,
+    history,
+    prompt,
+  }: Pick<AskRequest, "systemPrompt" | "history" | "prompt"> & { model: string; temperature: number | undefined },
+  cache: MessageJsonCache,
+): string {
+  const system = systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt;
+  let body = `{"model":${JSON.stringify(model)},"messages":[${JSON.stringify({ role: "system", content: system })}`;
+  for (const entry of history) body += `,${cache.json(entry)}`;
+  body += `,${JSON.stringify({ role: "user", content: prompt })}],"stream":true`;
+  if (temperature !== undefined) body += `,"temperature":${JSON.stringify(temperature)}`;
+  return `${body}}`;
 }
 
 /**
