@@ -23,7 +23,7 @@ export async function postUpstream({
 }: {
   dispatcher: Dispatcher;
   url: string;
-  body: string;
+  body: string | Uint8Array;
   credential: string;
   /** What the backend reads: "text/event-stream", or also "application/json" for a whole reply. */
   accept: string;

@@ -98,7 +98,8 @@ describe("chatCompletionsBody", () => {
           const cache = new MessageJsonCache(5);
           for (const start of [0, ...windows]) {
             const request = { ...rest, history: entries.slice(start % (entries.length + 1)) };
-            expect(chatCompletionsBody(request, cache)).toBe(expected(request));
+            expect(chatCompletionsBody(request, cache).toString("utf8")).toBe(expected(request));
+            expect(chatCompletionsBody(request, cache).equals(Buffer.from(expected(request)))).toBe(true);
           }
         },
       ),
@@ -111,7 +112,7 @@ describe("chatCompletionsBody", () => {
       { role: "assistant" as const, content: "line\nbreak\t\u2028 \udfff" },
     ];
     const request = { model: 'm"x', systemPrompt: "", history, prompt: "\u001f", temperature: 0.7 };
-    const body = chatCompletionsBody(request, new MessageJsonCache());
+    const body = chatCompletionsBody(request, new MessageJsonCache()).toString("utf8");
     expect(body).toBe(expected(request));
     expect(JSON.parse(body).messages[0].content).toBe(DEFAULT_SYSTEM_PROMPT);
     expect(JSON.parse(body).messages.slice(1, 3)).toEqual(history);
@@ -120,13 +121,16 @@ describe("chatCompletionsBody", () => {
   it("keeps at most its limit of entries, the oldest leaving first, and serializes a returning one again", () => {
     const cache = new MessageJsonCache(2);
     const [a, b, c] = ["a", "b", "c"].map((content) => ({ role: "user" as const, content }));
-    expect([a, b, c].map((m) => cache.json(m!))).toEqual([
+    const text = (m: { role: "user"; content: string }): string => Buffer.from(cache.bytes(m)).toString("utf8");
+    expect([a, b, c].map((m) => text(m!))).toEqual([
       '{"role":"user","content":"a"}',
       '{"role":"user","content":"b"}',
       '{"role":"user","content":"c"}',
     ]);
     expect(cache.size).toBe(2);
-    expect(cache.json(a!)).toBe('{"role":"user","content":"a"}');
+    const first = cache.bytes(b!);
+    expect(cache.bytes(b!)).toBe(first); // kept: the same bytes again
+    expect(text(a!)).toBe('{"role":"user","content":"a"}');
     expect(cache.size).toBe(2);
   });
 });

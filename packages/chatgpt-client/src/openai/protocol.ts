@@ -153,17 +153,21 @@ export function buildMessages({
   return messages;
 }
 
+const utf8 = new TextEncoder();
+
 /**
- * The JSON of history entries as chat messages (`{"role":…,"content":…}`),
+ * The UTF-8 JSON of history entries as chat messages (`{"role":…,"content":…}`),
  * by entry, kept for the entries most recently sent: a session's history is
  * the same entry objects chat after chat (the stores keep them), so each is
- * serialized once instead of once a chat. First in, first out, at most
- * `limit` entries (a few MB of text), so the cache holds no session's history
- * for ever.
+ * serialized and encoded once instead of once a chat. First in, first out,
+ * at most `limit` entries (a few MB of text, each entry's bytes their own
+ * allocation), so the cache holds no session's history for ever. The last
+ * system message is kept too (a session's persona is the same chat after chat).
  */
 export class MessageJsonCache {
   readonly #limit: number;
-  readonly #byEntry = new Map<ChatMessage, string>();
+  readonly #byEntry = new Map<ChatMessage, Uint8Array>();
+  #system: { content: string; bytes: Uint8Array } | undefined;
 
   constructor(limit = 8_192) {
     this.#limit = Math.max(1, Math.trunc(limit));
@@ -174,21 +178,29 @@ export class MessageJsonCache {
     return this.#byEntry.size;
   }
 
-  json(entry: ChatMessage): string {
-    let json = this.#byEntry.get(entry);
-    if (json === undefined) {
-      json = JSON.stringify({ role: entry.role, content: entry.content });
-      this.#byEntry.set(entry, json);
+  bytes(entry: ChatMessage): Uint8Array {
+    let bytes = this.#byEntry.get(entry);
+    if (bytes === undefined) {
+      bytes = utf8.encode(JSON.stringify({ role: entry.role, content: entry.content }));
+      this.#byEntry.set(entry, bytes);
       if (this.#byEntry.size > this.#limit) this.#byEntry.delete(this.#byEntry.keys().next().value!);
     }
-    return json;
+    return bytes;
+  }
+
+  system(content: string): Uint8Array {
+    if (this.#system?.content !== content) {
+      this.#system = { content, bytes: utf8.encode(JSON.stringify({ role: "system", content })) };
+    }
+    return this.#system.bytes;
   }
 }
 
 /**
- * The streamed chat-completions request body, exactly as
+ * The streamed chat-completions request body: the UTF-8 bytes of exactly what
  * `JSON.stringify({ model, messages: buildMessages(…), stream: true, temperature? })`
- * writes it, with each history entry's message taken from `cache`.
+ * writes, each history entry's message taken from `cache` as bytes (no
+ * serializing or encoding of the whole history a chat).
  */
 export function chatCompletionsBody(
   {
@@ -199,14 +211,33 @@ export function chatCompletionsBody(
     prompt,
   }: Pick<AskRequest, "systemPrompt" | "history" | "prompt"> & { model: string; temperature: number | undefined },
   cache: MessageJsonCache,
-): string {
-  const system = systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt;
-  let body = `{"model":${JSON.stringify(model)},"messages":[${JSON.stringify({ role: "system", content: system })}`;
-  for (const entry of history) body += `,${cache.json(entry)}`;
-  body += `,${JSON.stringify({ role: "user", content: prompt })}],"stream":true`;
-  if (temperature !== undefined) body += `,"temperature":${JSON.stringify(temperature)}`;
-  return `${body}}`;
+): Buffer {
+  const head = utf8.encode(`{"model":${JSON.stringify(model)},"messages":[`);
+  const system = cache.system(systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt);
+  const temperatureJson = temperature === undefined ? "" : `,"temperature":${JSON.stringify(temperature)}`;
+  const tail = utf8.encode(`,${JSON.stringify({ role: "user", content: prompt })}],"stream":true${temperatureJson}}`);
+  const entries = new Array<Uint8Array>(history.length);
+  let length = head.length + system.length + tail.length + history.length; // a comma before each entry
+  for (let i = 0; i < history.length; i++) {
+    entries[i] = cache.bytes(history[i]!);
+    length += entries[i]!.length;
+  }
+  const body = Buffer.allocUnsafe(length);
+  let at = 0;
+  body.set(head, at);
+  at += head.length;
+  body.set(system, at);
+  at += system.length;
+  for (const entry of entries) {
+    body[at++] = COMMA;
+    body.set(entry, at);
+    at += entry.length;
+  }
+  body.set(tail, at);
+  return body;
 }
+
+const COMMA = 0x2c;
 
 /**
  * The reason an OpenAI-compatible error body gives: `error.message` (OpenAI,
