@@ -95,7 +95,7 @@ describe("chatCompletionsBody", () => {
         }),
         (entries, windows, rest) => {
           // One cache across chats of a session whose history slides, as the pool sends it.
-          const cache = new MessageJsonCache(5);
+          const cache = new MessageJsonCache();
           for (const start of [0, ...windows]) {
             const request = { ...rest, history: entries.slice(start % (entries.length + 1)) };
             expect(chatCompletionsBody(request, cache).toString("utf8")).toBe(expected(request));
@@ -118,19 +118,17 @@ describe("chatCompletionsBody", () => {
     expect(JSON.parse(body).messages.slice(1, 3)).toEqual(history);
   });
 
-  it("keeps at most its limit of entries, the oldest leaving first, and serializes a returning one again", () => {
-    const cache = new MessageJsonCache(2);
-    const [a, b, c] = ["a", "b", "c"].map((content) => ({ role: "user" as const, content }));
-    const text = (m: { role: "user"; content: string }): string => Buffer.from(cache.bytes(m)).toString("utf8");
-    expect([a, b, c].map((m) => text(m!))).toEqual([
-      '{"role":"user","content":"a"}',
-      '{"role":"user","content":"b"}',
-      '{"role":"user","content":"c"}',
-    ]);
-    expect(cache.size).toBe(2);
-    const first = cache.bytes(b!);
-    expect(cache.bytes(b!)).toBe(first); // kept: the same bytes again
-    expect(text(a!)).toBe('{"role":"user","content":"a"}');
-    expect(cache.size).toBe(2);
+  it("serializes an entry once and gives its bytes again while it lives; the persona likewise", () => {
+    const cache = new MessageJsonCache();
+    const entry = { role: "user" as const, content: "a" };
+    const bytes = cache.bytes(entry);
+    expect(Buffer.from(bytes).toString("utf8")).toBe('{"role":"user","content":"a"}');
+    expect(cache.bytes(entry)).toBe(bytes);
+    // Another object with the same text is another entry (a store's entries are objects of their own).
+    expect(cache.bytes({ ...entry })).not.toBe(bytes);
+    const persona = cache.system("be kind");
+    expect(Buffer.from(persona).toString("utf8")).toBe('{"role":"system","content":"be kind"}');
+    expect(cache.system("be kind")).toBe(persona);
+    expect(Buffer.from(cache.system("be brief")).toString("utf8")).toBe('{"role":"system","content":"be brief"}');
   });
 });

@@ -157,33 +157,21 @@ const utf8 = new TextEncoder();
 
 /**
  * The UTF-8 JSON of history entries as chat messages (`{"role":…,"content":…}`),
- * by entry, kept for the entries most recently sent: a session's history is
- * the same entry objects chat after chat (the stores keep them), so each is
- * serialized and encoded once instead of once a chat. First in, first out,
- * at most `limit` entries (a few MB of text, each entry's bytes their own
- * allocation), so the cache holds no session's history for ever. The last
+ * by entry: a session's history is the same entry objects chat after chat (the
+ * stores keep them), so each is serialized and encoded once instead of once a
+ * chat. Kept as long as the entry itself lives (a `WeakMap`): an entry the
+ * budget dropped, or a deleted session's, takes its bytes with it. The last
  * system message is kept too (a session's persona is the same chat after chat).
  */
 export class MessageJsonCache {
-  readonly #limit: number;
-  readonly #byEntry = new Map<ChatMessage, Uint8Array>();
+  readonly #byEntry = new WeakMap<ChatMessage, Uint8Array>();
   #system: { content: string; bytes: Uint8Array } | undefined;
-
-  constructor(limit = 8_192) {
-    this.#limit = Math.max(1, Math.trunc(limit));
-  }
-
-  /** The number of entries kept. */
-  get size(): number {
-    return this.#byEntry.size;
-  }
 
   bytes(entry: ChatMessage): Uint8Array {
     let bytes = this.#byEntry.get(entry);
     if (bytes === undefined) {
       bytes = utf8.encode(JSON.stringify({ role: entry.role, content: entry.content }));
       this.#byEntry.set(entry, bytes);
-      if (this.#byEntry.size > this.#limit) this.#byEntry.delete(this.#byEntry.keys().next().value!);
     }
     return bytes;
   }
