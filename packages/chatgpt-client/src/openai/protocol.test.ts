@@ -118,17 +118,17 @@ describe("chatCompletionsBody", () => {
     expect(JSON.parse(body).messages.slice(1, 3)).toEqual(history);
   });
 
-  it("serializes an entry once and gives its bytes again while it lives; the persona likewise", () => {
+  it("serializes an entry once and gives its JSON again while it lives; the persona likewise", () => {
     const cache = new MessageJsonCache();
-    const entry = { role: "user" as const, content: "a" };
-    const bytes = cache.bytes(entry);
-    expect(Buffer.from(bytes).toString("utf8")).toBe('{"role":"user","content":"a"}');
-    expect(cache.bytes(entry)).toBe(bytes);
+    const entry = { role: "user" as const, content: "主播 a" };
+    const message = cache.entry(entry);
+    expect(message).toEqual({ json: '{"role":"user","content":"主播 a"}', bytes: 36 });
+    expect(cache.entry(entry)).toBe(message);
     // Another object with the same text is another entry (a store's entries are objects of their own).
-    expect(cache.bytes({ ...entry })).not.toBe(bytes);
+    expect(cache.entry({ ...entry })).not.toBe(message);
     const persona = cache.system("be kind");
-    expect(Buffer.from(persona).toString("utf8")).toBe('{"role":"system","content":"be kind"}');
+    expect(persona.json).toBe('{"role":"system","content":"be kind"}');
     expect(cache.system("be kind")).toBe(persona);
-    expect(Buffer.from(cache.system("be brief")).toString("utf8")).toBe('{"role":"system","content":"be brief"}');
+    expect(cache.system("be brief").json).toBe('{"role":"system","content":"be brief"}');
   });
 });

@@ -153,42 +153,56 @@ export function buildMessages({
   return messages;
 }
 
-const utf8 = new TextEncoder();
+/** A message's JSON and its length in UTF-8. */
+export interface MessageJson {
+  readonly json: string;
+  readonly bytes: number;
+}
+
+function messageJson(message: ChatMessage): MessageJson {
+  const json = JSON.stringify({ role: message.role, content: message.content });
+  return { json, bytes: Buffer.byteLength(json, "utf8") };
+}
 
 /**
- * The UTF-8 JSON of history entries as chat messages (`{"role":…,"content":…}`),
- * by entry: a session's history is the same entry objects chat after chat (the
- * stores keep them), so each is serialized and encoded once instead of once a
- * chat. Kept as long as the entry itself lives (a `WeakMap`): an entry the
- * budget dropped, or a deleted session's, takes its bytes with it. The last
- * system message is kept too (a session's persona is the same chat after chat).
+ * The JSON of history entries as chat messages (`{"role":…,"content":…}`)
+ * and its UTF-8 length, by entry: a session's history is the same entry
+ * objects chat after chat (the stores keep them), so each is serialized once
+ * instead of once a chat. Kept as long as the entry itself lives (a
+ * `WeakMap`): an entry the budget dropped, or a deleted session's, takes its
+ * JSON with it. Strings, on V8's heap: bytes kept per entry would be small
+ * native allocations living as long as a history, which the allocator cannot
+ * give back around (about 10 MB more RSS after a load had passed, measured).
+ * The last system message is kept too (a session's persona is the same chat
+ * after chat).
  */
 export class MessageJsonCache {
-  readonly #byEntry = new WeakMap<ChatMessage, Uint8Array>();
-  #system: { content: string; bytes: Uint8Array } | undefined;
+  readonly #byEntry = new WeakMap<ChatMessage, MessageJson>();
+  #system: { content: string; message: MessageJson } | undefined;
 
-  bytes(entry: ChatMessage): Uint8Array {
-    let bytes = this.#byEntry.get(entry);
-    if (bytes === undefined) {
-      bytes = utf8.encode(JSON.stringify({ role: entry.role, content: entry.content }));
-      this.#byEntry.set(entry, bytes);
+  entry(entry: ChatMessage): MessageJson {
+    let message = this.#byEntry.get(entry);
+    if (message === undefined) {
+      message = messageJson(entry);
+      this.#byEntry.set(entry, message);
     }
-    return bytes;
+    return message;
   }
 
-  system(content: string): Uint8Array {
+  system(content: string): MessageJson {
     if (this.#system?.content !== content) {
-      this.#system = { content, bytes: utf8.encode(JSON.stringify({ role: "system", content })) };
+      this.#system = { content, message: messageJson({ role: "system", content }) };
     }
-    return this.#system.bytes;
+    return this.#system.message;
   }
 }
 
 /**
  * The streamed chat-completions request body: the UTF-8 bytes of exactly what
  * `JSON.stringify({ model, messages: buildMessages(…), stream: true, temperature? })`
- * writes, each history entry's message taken from `cache` as bytes (no
- * serializing or encoding of the whole history a chat).
+ * writes, each history entry's message JSON taken from `cache` and written
+ * straight into one buffer (no serializing of the whole history a chat, no
+ * string of it for undici to flatten and encode again).
  */
 export function chatCompletionsBody(
   {
@@ -200,28 +214,25 @@ export function chatCompletionsBody(
   }: Pick<AskRequest, "systemPrompt" | "history" | "prompt"> & { model: string; temperature: number | undefined },
   cache: MessageJsonCache,
 ): Buffer {
-  const head = utf8.encode(`{"model":${JSON.stringify(model)},"messages":[`);
+  const head = `{"model":${JSON.stringify(model)},"messages":[`;
   const system = cache.system(systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt);
   const temperatureJson = temperature === undefined ? "" : `,"temperature":${JSON.stringify(temperature)}`;
-  const tail = utf8.encode(`,${JSON.stringify({ role: "user", content: prompt })}],"stream":true${temperatureJson}}`);
-  const entries = new Array<Uint8Array>(history.length);
-  let length = head.length + system.length + tail.length + history.length; // a comma before each entry
+  const tail = `,${JSON.stringify({ role: "user", content: prompt })}],"stream":true${temperatureJson}}`;
+  const entries = new Array<MessageJson>(history.length);
+  // A comma before each history entry.
+  let length = Buffer.byteLength(head, "utf8") + system.bytes + Buffer.byteLength(tail, "utf8") + history.length;
   for (let i = 0; i < history.length; i++) {
-    entries[i] = cache.bytes(history[i]!);
-    length += entries[i]!.length;
+    entries[i] = cache.entry(history[i]!);
+    length += entries[i]!.bytes;
   }
   const body = Buffer.allocUnsafe(length);
-  let at = 0;
-  body.set(head, at);
-  at += head.length;
-  body.set(system, at);
-  at += system.length;
+  let at = body.write(head, 0, "utf8");
+  at += body.write(system.json, at, "utf8");
   for (const entry of entries) {
     body[at++] = COMMA;
-    body.set(entry, at);
-    at += entry.length;
+    at += body.write(entry.json, at, "utf8");
   }
-  body.set(tail, at);
+  body.write(tail, at, "utf8");
   return body;
 }
 
