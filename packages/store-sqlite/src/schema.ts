@@ -76,8 +76,9 @@ export const MIGRATIONS: readonly Migration[] = [
       -- sessions and messages (see SessionTable.foldJournal): a turn is one
       -- INSERT at the end of this table instead of an UPDATE, a DELETE and an
       -- INSERT per message in each session's part of the messages tree.
-      -- Rows exist only for sessions that still exist: deleting or renewing a
-      -- session folds the journal first, in the same transaction.
+      -- Rows exist only for sessions that still exist: deleting a session
+      -- deletes its rows in the same transaction, and renewing one takes its
+      -- last turn's fence, conversation and activity into its row first.
       CREATE TABLE turn_journal (
         seq            INTEGER PRIMARY KEY,
         sid            INTEGER NOT NULL,

@@ -185,7 +185,7 @@ export class SessionTable {
     this.#sql = prepareStatements(db);
     // Turns committed before a stop or a crash are folded now, before anything reads the tables.
     this.#journalRows = (this.#sql.countJournal.get() as { n: number }).n;
-    while (this.#journalRows > 0) this.foldJournal();
+    this.#foldAll();
   }
 
   get file(): string {
@@ -263,15 +263,14 @@ export class SessionTable {
 
   remove(id: string): boolean {
     // The session's messages go with it (ON DELETE CASCADE). Its journal rows
-    // are folded first, in the same transaction: none is left behind to be
-    // read as the turn of a later session given the same row id.
+    // too, in the same transaction (not folded: nothing of them is kept, and a
+    // full store can still delete): none is left behind to be read as the
+    // turn of a later session given the same row id.
     if (this.#journalRows === 0) return Number(this.#sql.deleteSession.run(id).changes) > 0;
-    const removed = this.#transaction(() => {
-      this.#fold(Number.POSITIVE_INFINITY);
+    return this.#transaction(() => {
+      this.#sql.deleteJournalOf.run(id);
       return Number(this.#sql.deleteSession.run(id).changes) > 0;
     });
-    this.#journalRows = 0;
-    return removed;
   }
 
   /**
@@ -433,10 +432,16 @@ export class SessionTable {
 
   /** A new conversation in one transaction: the session's row updated, its history deleted. */
   renew({ id, fence, initialResponse, conversation, conversationStartedAt }: RenewChange): WriteOutcome {
-    const folding = this.#journalRows > 0;
-    const outcome = this.#transaction(() => {
-      // The session's turns are folded first: its stored fence is the one to test, and its messages all go.
-      if (folding) this.#fold(Number.POSITIVE_INFINITY);
+    return this.#transaction(() => {
+      // The session's journaled turns first: their fence is the one to test and their activity stays, while
+      // their messages go with the rest (nothing inserted, so a full store can still renew).
+      if (this.#journalRows > 0) {
+        const last = this.#sql.lastJournaledTurn.get(id) as JournalRow | undefined;
+        if (last !== undefined) {
+          this.#sql.updateFolded.run(last.conversation, last.last_active_at, last.fence, last.sid);
+          this.#sql.deleteJournalOf.run(id);
+        }
+      }
       const updated = this.#sql.updateRenew.get(
         initialResponse,
         encodeConversation(conversation),
@@ -449,8 +454,6 @@ export class SessionTable {
       this.#sql.deleteMessages.run(updated.sid);
       return "written";
     });
-    if (folding) this.#journalRows = 0;
-    return outcome;
   }
 
   /** At least the number of turns in the journal, not folded yet. */
@@ -469,7 +472,7 @@ export class SessionTable {
    * @returns the number of turns folded.
    */
   foldJournal(): number {
-    const folded = this.#transaction(() => this.#fold(JOURNAL_FOLD_ROWS));
+    const folded = this.#transaction(() => this.#fold());
     this.#journalRows = folded < JOURNAL_FOLD_ROWS ? 0 : Math.max(0, this.#journalRows - folded);
     return folded;
   }
@@ -479,9 +482,9 @@ export class SessionTable {
     while (this.#journalRows > 0) this.foldJournal();
   }
 
-  /** Folds at most `limit` turns, inside a transaction the caller holds. */
-  #fold(limit: number): number {
-    const rows = this.#sql.selectJournal.all(Number.isFinite(limit) ? limit : -1) as unknown as JournalRow[];
+  /** Folds the oldest turns (at most {@link JOURNAL_FOLD_ROWS}), inside a transaction the caller holds. */
+  #fold(): number {
+    const rows = this.#sql.selectJournal.all(JOURNAL_FOLD_ROWS) as unknown as JournalRow[];
     if (rows.length === 0) return 0;
     const sessions = new Map<number, { last: JournalRow; first: number; added: Array<[number, HistoryEntry]> }>();
     for (const row of rows) {
@@ -502,16 +505,18 @@ export class SessionTable {
       session.first = Math.max(session.first, row.first);
       for (let i = 0; i < entries.length; i++) session.added.push([row.next + i, entries[i]!]);
     }
+    // The turns leave the journal first: their pages are free again before the messages they keep need room
+    // (the messages kept are some of the turns' own), so a store the journal filled can still fold.
+    this.#sql.deleteJournal.run(rows.at(-1)!.seq);
     for (const [sid, { last, first, added }] of sessions) {
       const updated = this.#sql.updateFolded.run(last.conversation, last.last_active_at, last.fence, sid);
-      // (Never the case: a session's rows are folded before it is deleted. Skipped rather than fail every fold.)
+      // (Never the case: a session's journal rows are deleted with it. Skipped rather than fail every fold.)
       if (Number(updated.changes) === 0) continue;
       this.#sql.deleteBefore.run(sid, first);
       for (const [seq, entry] of added) {
         if (seq >= first) this.#sql.insertMessage.run(sid, seq, entry.role, entry.content, entry.tokens);
       }
     }
-    this.#sql.deleteJournal.run(rows.at(-1)!.seq);
     return rows.length;
   }
 
@@ -678,12 +683,16 @@ function prepareStatements(db: DatabaseSync) {
     insertJournal: p(
       "INSERT INTO turn_journal (sid, fence, first, next, entries, conversation, last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
-    // LIMIT -1: no limit.
     selectJournal: p(
       "SELECT seq, sid, fence, first, next, entries, conversation, last_active_at FROM turn_journal ORDER BY seq LIMIT ?",
     ),
     countJournal: p("SELECT count(*) AS n FROM turn_journal"),
     deleteJournal: p("DELETE FROM turn_journal WHERE seq <= ?"),
+    deleteJournalOf: p("DELETE FROM turn_journal WHERE sid = (SELECT sid FROM sessions WHERE id = ?)"),
+    lastJournaledTurn: p(
+      `SELECT seq, sid, fence, first, next, entries, conversation, last_active_at FROM turn_journal
+         WHERE sid = (SELECT sid FROM sessions WHERE id = ?) ORDER BY seq DESC LIMIT 1`,
+    ),
     updateFolded: p("UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE sid = ?"),
     updateRenew: p(
       `UPDATE sessions SET initial_response = ?, conversation = ?, conversation_started_at = ?, fence = ?

@@ -600,7 +600,7 @@ describe("the turn journal (cache: true)", () => {
     expect(await historiesOnDisk(["s-1"])).toEqual({ "s-1": turn(JOURNAL_FOLD_ROWS) });
   });
 
-  it("deleting a session folds its journaled turns first: a new session given its row id starts empty", async () => {
+  it("deleting a session deletes its journaled turns with it: a new session given its row id starts empty", async () => {
     const store = open();
     await store.create(makeRecord({ id: "s-1", turns: 1 }));
     await store.get("s-1");
@@ -615,7 +615,7 @@ describe("the turn journal (cache: true)", () => {
     expect((await reopen(store).get("s-2"))!.history).toEqual([]);
   });
 
-  it("renewing a session folds its journaled turns first, and tests the fence they raised", async () => {
+  it("renewing a session tests the fence its journaled turns raised and keeps their activity, not their messages", async () => {
     const store = open();
     await store.create(makeRecord({ id: "s-1", turns: 1 }));
     await store.get("s-1");
@@ -624,7 +624,12 @@ describe("the turn journal (cache: true)", () => {
     expect(await store.renew("s-1", 49, fresh)).toBe("stale");
     expect(await store.renew("s-1", 51, fresh)).toBe("written");
     expect(onDisk()).toEqual({ journal: 0, messages: 0 });
-    expect(await reopen(store).get("s-1")).toMatchObject({ history: [], initialResponse: "new", conversation: null });
+    expect(await reopen(store).get("s-1")).toMatchObject({
+      history: [],
+      initialResponse: "new",
+      conversation: null,
+      lastActiveAt: chat(1).lastActiveAt,
+    });
   });
 
   it("refuses to open a file whose journal holds an unreadable turn, naming the damage", async () => {
@@ -791,6 +796,38 @@ describe("a disk that refuses writes", () => {
     expect(await store.appendTurn("s-1", 1, chat(4))).toBe("written");
     expect((await store.get("s-1"))!.history).toEqual([...before.history, ...turn(4)]);
     expect((await reopen(store).get("s-1"))!.history).toEqual([...before.history, ...turn(4)]);
+  });
+
+  it("a store the journal filled still deletes; it opens again, every turn kept, once given room to fold", async () => {
+    const store = open({ maxBytes: 96 * 1024 });
+    await store.create(makeRecord({ id: "s-1", turns: 1 }));
+    await store.create(makeRecord({ id: "s-2", turns: 1 }));
+    await store.get("s-1");
+    const big = (n: number): TurnWrite => ({
+      ...chat(n),
+      append: [{ role: "user", content: `${n} ${"y".repeat(3_000)}`, tokens: 1 }, turn(n)[1]!],
+    });
+    let written = 0;
+    for (let n = 1; n < 100; n++) {
+      const outcome = await store.appendTurn("s-1", n, big(n)).catch(() => "full" as const);
+      if (outcome === "full") break;
+      written++;
+    }
+    expect(written).toBeGreaterThan(5);
+    expect(written).toBeLessThan(99); // the store did fill up
+    // A delete takes the session's journal rows with it and inserts nothing: it goes through.
+    expect(await store.delete("s-2")).toBe(true);
+    store.close(); // (its fold finds no room: the turns stay journaled, committed)
+    // Folding moves the turns' messages into the messages table, which takes more pages than the journal held:
+    // a store too full for that does not open (and says why) rather than serve a history without them.
+    const full = catchOpen({ file, maxBytes: 96 * 1024 });
+    expect(full.problem).toBe(SqliteStoreProblem.Unavailable);
+    expect(full.message).toMatch(/full/);
+    const roomy = openStore({ maxBytes: 1024 * 1024 });
+    const history = (await roomy.get("s-1"))!.history;
+    expect(history).toHaveLength(2 + 2 * written);
+    expect(history.at(-2)!.content.startsWith(`${written} `)).toBe(true);
+    expect(await roomy.get("s-2")).toBeUndefined();
   });
 
   it("a read-only database rejects writes with Unavailable and still serves reads", async () => {
