@@ -247,13 +247,19 @@ export class SessionTable {
     return { history, placement: placementOf(sid, messages) };
   }
 
+  /** Each session's timestamps, its journaled turns' activity included (read, not folded: a read writes nothing). */
   listActivity(): SessionActivity[] {
-    this.#foldAll();
+    const journaled = new Map<number, number>();
+    if (this.#journalRows > 0) {
+      for (const row of this.#sql.journalActivity.all() as unknown as Array<{ sid: number; last_active_at: number }>) {
+        journaled.set(row.sid, row.last_active_at);
+      }
+    }
     return (this.#sql.selectActivity.all() as unknown as Array<Omit<SessionRow, "config">>).map((row) => ({
       id: row.id,
       createdAt: row.created_at,
       conversationStartedAt: row.conversation_started_at,
-      lastActiveAt: row.last_active_at,
+      lastActiveAt: journaled.get(row.sid) ?? row.last_active_at,
     }));
   }
 
@@ -311,7 +317,6 @@ export class SessionTable {
    * started on this file issues tokens above it (whatever the clock did).
    */
   highestFence(): number {
-    this.#foldAll();
     return (this.#sql.highestFence.get() as { fence: number | null }).fence ?? 0;
   }
 
@@ -659,7 +664,9 @@ function prepareStatements(db: DatabaseSync) {
     rollback: p("ROLLBACK"),
     selectSession: p(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`),
     selectSessions: p(`SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY sid`),
-    selectActivity: p("SELECT id, created_at, conversation_started_at, last_active_at FROM sessions"),
+    selectActivity: p("SELECT sid, id, created_at, conversation_started_at, last_active_at FROM sessions"),
+    // Each session's last journaled turn's activity (SQLite takes the bare column from the max(seq) row).
+    journalActivity: p("SELECT sid, max(seq) AS seq, last_active_at FROM turn_journal GROUP BY sid"),
     selectMessages: p("SELECT sid, seq, role, content, tokens FROM messages WHERE sid = ? ORDER BY seq"),
     selectAllMessages: p("SELECT sid, seq, role, content, tokens FROM messages ORDER BY sid, seq"),
     count: p("SELECT count(*) AS n FROM sessions"),
@@ -670,7 +677,10 @@ function prepareStatements(db: DatabaseSync) {
     exists: p("SELECT 1 AS found FROM sessions WHERE id = ?"),
     selectMeta: p("SELECT value FROM meta WHERE key = ?"),
     upsertMeta: p("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-    highestFence: p("SELECT max(fence) AS fence FROM sessions"),
+    // Journaled turns' fences count: they are their sessions' once folded.
+    highestFence: p(
+      "SELECT max(fence) AS fence FROM (SELECT max(fence) AS fence FROM sessions UNION ALL SELECT max(fence) FROM turn_journal)",
+    ),
     // The fence test is in the WHERE: a refused write changes nothing, and
     // an accepted one raises the stored fence in the same statement.
     updateTurn: p(

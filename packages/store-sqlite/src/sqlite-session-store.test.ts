@@ -570,6 +570,19 @@ describe("the turn journal (cache: true)", () => {
     expect(await again.appendTurn("s-1", 13, chat(5))).toBe("stale");
   });
 
+  it("reads the activity and the highest fence of journaled turns without folding them (a read writes nothing)", async () => {
+    const store = open();
+    await store.create(makeRecord({ id: "s-1", turns: 1, now: 1000 }));
+    await store.create(makeRecord({ id: "s-2", turns: 1, now: 2000 }));
+    await store.get("s-1");
+    for (let n = 1; n < 4; n++) expect(await store.appendTurn("s-1", 40 + n, chat(n))).toBe("written");
+    const activity = await store.listActivity();
+    expect(activity.find((a) => a.id === "s-1")!.lastActiveAt).toBe(chat(3).lastActiveAt);
+    expect(activity.find((a) => a.id === "s-2")!.lastActiveAt).toBe(2002);
+    expect(store.table.highestFence()).toBe(43);
+    expect(onDisk()).toEqual({ journal: 3, messages: 4 });
+  });
+
   it("folds a busy session's turns together: one update, one range delete, and only the messages still kept", async () => {
     const store = open();
     await store.create(makeRecord({ id: "s-1", turns: 2 }));
