@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 NODE_OPTIONS="--max-semi-space-size=8 ${NODE_OPTIONS}" node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=131072 NODE_OPTIONS="--max-semi-space-size=8 ${NODE_OPTIONS}" node
 /**
  * The `chatgptchatbot` command: `chatgptchatbot [--grpc host:port]
  * [--http host:port] [--debug]`. Serves until SIGINT/SIGTERM, then stops

@@ -19,7 +19,7 @@ const MAIN = join(SERVER, "dist", "main.js");
 const PROBE = join(mkdtempSync(join(tmpdir(), "start-flags-")), "probe.cjs");
 writeFileSync(
   PROBE,
-  `process.on("exit", () => process.stderr.write("heap_size_limit=" + require("node:v8").getHeapStatistics().heap_size_limit + " malloc_arena_max=" + process.env.MALLOC_ARENA_MAX + "\\n"));\n`,
+  `process.on("exit", () => process.stderr.write("heap_size_limit=" + require("node:v8").getHeapStatistics().heap_size_limit + " malloc_arena_max=" + process.env.MALLOC_ARENA_MAX + " malloc_trim_threshold=" + process.env.MALLOC_TRIM_THRESHOLD_ + "\\n"));\n`,
 );
 
 /** V8's heap size limit in a plain `node` started with these flags. */
@@ -32,16 +32,20 @@ function limitWith(flags: string[]): number {
 }
 
 /** Runs `command --help` (the server prints its usage and exits); returns what the probe saw inside. */
-function probe(command: string, args: string[], nodeOptions = ""): { limit: number; mallocArenaMax: string } {
+function probe(
+  command: string,
+  args: string[],
+  nodeOptions = "",
+): { limit: number; mallocArenaMax: string; mallocTrimThreshold: string } {
   const run = spawnSync(command, [...args, "--help"], {
     cwd: SERVER,
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", NODE_OPTIONS: `${nodeOptions} --require=${PROBE}`.trim() },
   });
   expect(run.stdout).toContain("CHATBOT_IDLE_GC_AFTER"); // it really was the server's --help
-  const match = /heap_size_limit=(\d+) malloc_arena_max=(\S+)/.exec(run.stderr);
+  const match = /heap_size_limit=(\d+) malloc_arena_max=(\S+) malloc_trim_threshold=(\S+)/.exec(run.stderr);
   if (match === null) throw new Error(`no probe output: ${run.stderr}`);
-  return { limit: Number(match[1]), mallocArenaMax: match[2]! };
+  return { limit: Number(match[1]), mallocArenaMax: match[2]!, mallocTrimThreshold: match[3]! };
 }
 
 const limitOf = (command: string, args: string[], nodeOptions = ""): number => probe(command, args, nodeOptions).limit;
@@ -78,5 +82,10 @@ describe("the command's V8 flags", () => {
   it("run as a command, glibc keeps one malloc arena (MALLOC_ARENA_MAX=1); node dist/main.js does not set it", () => {
     expect(probe(MAIN, []).mallocArenaMax).toBe("1");
     expect(probe(process.execPath, [MAIN]).mallocArenaMax).toBe("undefined");
+  });
+
+  it("run as a command, glibc trims its heap past a fixed 128 KiB (MALLOC_TRIM_THRESHOLD_); node dist/main.js does not set it", () => {
+    expect(probe(MAIN, []).mallocTrimThreshold).toBe("131072");
+    expect(probe(process.execPath, [MAIN]).mallocTrimThreshold).toBe("undefined");
   });
 });
