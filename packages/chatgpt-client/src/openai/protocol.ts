@@ -137,6 +137,11 @@ export function readChunk(
   return { text: typeof content === "string" ? content : "", reasoning: reasoningOf(delta), finishReason, usage };
 }
 
+/** The system message's content: the session's system prompt, or the default persona when it is blank. */
+function systemContent(systemPrompt: string): string {
+  return systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt;
+}
+
 /** System prompt, history (role and content only), then the new prompt. */
 export function buildMessages({
   systemPrompt,
@@ -144,7 +149,7 @@ export function buildMessages({
   prompt,
 }: Pick<AskRequest, "systemPrompt" | "history" | "prompt">): ChatCompletionMessageParam[] {
   const messages: ChatCompletionMessageParam[] = new Array(history.length + 2);
-  messages[0] = { role: "system", content: systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt };
+  messages[0] = { role: "system", content: systemContent(systemPrompt) };
   for (let i = 0; i < history.length; i++) {
     const { role, content } = history[i]!;
     messages[i + 1] = { role, content };
@@ -215,7 +220,7 @@ export function chatCompletionsBody(
   cache: MessageJsonCache,
 ): Buffer {
   const head = `{"model":${JSON.stringify(model)},"messages":[`;
-  const system = cache.system(systemPrompt.trim() === "" ? DEFAULT_SYSTEM_PROMPT : systemPrompt);
+  const system = cache.system(systemContent(systemPrompt));
   const temperatureJson = temperature === undefined ? "" : `,"temperature":${JSON.stringify(temperature)}`;
   const tail = `,${JSON.stringify({ role: "user", content: prompt })}],"stream":true${temperatureJson}}`;
   const entries = new Array<MessageJson>(history.length);
