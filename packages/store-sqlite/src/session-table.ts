@@ -441,7 +441,9 @@ export class SessionTable {
       // The session's journaled turns first: their fence is the one to test and their activity stays, while
       // their messages go with the rest (nothing inserted, so a full store can still renew).
       if (this.#journalRows > 0) {
-        const last = this.#sql.lastJournaledTurn.get(id) as JournalRow | undefined;
+        const last = this.#sql.lastJournaledTurn.get(id) as
+          | Pick<JournalRow, "sid" | "fence" | "conversation" | "last_active_at">
+          | undefined;
         if (last !== undefined) {
           this.#sql.updateFolded.run(last.conversation, last.last_active_at, last.fence, last.sid);
           this.#sql.deleteJournalOf.run(id);
@@ -699,8 +701,9 @@ function prepareStatements(db: DatabaseSync) {
     countJournal: p("SELECT count(*) AS n FROM turn_journal"),
     deleteJournal: p("DELETE FROM turn_journal WHERE seq <= ?"),
     deleteJournalOf: p("DELETE FROM turn_journal WHERE sid = (SELECT sid FROM sessions WHERE id = ?)"),
+    // What a renew keeps of a session's journaled turns: the last one's fence, conversation and activity.
     lastJournaledTurn: p(
-      `SELECT seq, sid, fence, first, next, entries, conversation, last_active_at FROM turn_journal
+      `SELECT sid, fence, conversation, last_active_at FROM turn_journal
          WHERE sid = (SELECT sid FROM sessions WHERE id = ?) ORDER BY seq DESC LIMIT 1`,
     ),
     updateFolded: p("UPDATE sessions SET conversation = ?, last_active_at = ?, fence = ? WHERE sid = ?"),
