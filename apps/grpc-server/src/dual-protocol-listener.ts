@@ -1,6 +1,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import { drainBeforeClose } from "@chatgptchatbot/node-http";
 
 /** The client connection preface every HTTP/2 connection starts with (RFC 9113, 3.4). */
 export const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -40,13 +41,18 @@ export interface DualProtocolListener {
  * does) hands the socket to an HTTP/2 server, anything else to an HTTP/1.1
  * server. The bytes read are put back (`unshift`) before the hand-over.
  * `onStream`, when given, sees every HTTP/2 stream first; the streams it
- * leaves go to `handler` as request and response objects.
+ * leaves go to `handler` as request and response objects. An HTTP/1.1
+ * connection that closes after an answer first reads what its client is still
+ * sending ({@link drainBeforeClose}).
  */
 export function createDualProtocolListener(handler: RequestHandler, onStream?: StreamHandler): DualProtocolListener {
   const h2 = http2.createServer();
   h2.on("request", handler);
   if (onStream !== undefined) takeStreamsFirst(h2, onStream);
   const h1 = http.createServer(handler);
+  // A connection that closes after an answer first reads the body the answer left unread (a refused upload), so
+  // the client reads the answer rather than a reset.
+  drainBeforeClose(h1);
   // node:http starts tracking connections (idle ones for closeIdleConnections,
   // and the headers/request timeouts) when it hears "listening"; this server
   // never listens itself, so tell it.

@@ -1,5 +1,6 @@
 import type { Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { drainBeforeClose } from "@chatgptchatbot/node-http";
 import { createAdaptorServer } from "@hono/node-server";
 import { type CreateHttpAppOptions, createHttpApp } from "./app.js";
 
@@ -56,6 +57,8 @@ export async function startHttpServer(options: StartHttpServerOptions): Promise<
   const app = "app" in options ? options.app : createHttpApp(options);
   // No global Request/Response override: this server may share its process with others.
   const server = createAdaptorServer({ fetch: app.fetch, overrideGlobalObjects: false }) as Server;
+  // A 413 answered before the body was read: the connection reads the rest before it closes, so the client gets it.
+  drainBeforeClose(server);
 
   // Once closing, answers say Connection: close, so keep-alive clients let go.
   let closing = false;

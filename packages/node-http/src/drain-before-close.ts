@@ -1,0 +1,89 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Socket } from "node:net";
+
+/** How long a closing connection goes on reading a request body its answer left unread (ms). */
+export const DEFAULT_DRAIN_MS = 5_000;
+/** How much of such a body it reads before it gives up and closes anyway (bytes on the wire). */
+export const DEFAULT_DRAIN_BYTES = 32 * 1024 * 1024;
+
+export interface DrainBeforeCloseOptions {
+  /** At most this long (ms) after the answer; default {@link DEFAULT_DRAIN_MS}. */
+  readonly maxMs?: number;
+  /** At most this many bytes after the answer; default {@link DEFAULT_DRAIN_BYTES}. */
+  readonly maxBytes?: number;
+}
+
+/**
+ * An HTTP/1.1 connection that ends with an answer (the client sent
+ * `Connection: close`, or the server is shutting down) is closed by Node as
+ * soon as the answer is flushed. When the server answered before reading the
+ * whole request body (413 for a body over the limit, say) the client is still
+ * uploading: its next bytes reach a closed socket, the kernel resets the
+ * connection, and the client often sees `EPIPE` or `ECONNRESET` instead of the
+ * answer it was sent (RFC 9112, 9.6, "the TCP reset problem").
+ *
+ * With this, such a connection first reads the rest of the body (and throws
+ * it away, as Node already does on a keep-alive connection), then closes as
+ * Node would have. The wait is bounded: after `maxMs` or `maxBytes` the
+ * connection is closed anyway, as before. A request whose body was read whole,
+ * or whose client has stopped sending, closes at once, as before.
+ */
+export function drainBeforeClose(server: Server, options: DrainBeforeCloseOptions = {}): void {
+  const { maxMs = DEFAULT_DRAIN_MS, maxBytes = DEFAULT_DRAIN_BYTES } = options;
+  if (!(Number.isInteger(maxMs) && maxMs > 0)) throw new RangeError(`maxMs must be a whole number > 0, got ${maxMs}`);
+  if (!(Number.isInteger(maxBytes) && maxBytes > 0))
+    throw new RangeError(`maxBytes must be a whole number > 0, got ${maxBytes}`);
+
+  // The request each connection serves now: Node ends a connection only after the last one's answer.
+  const requests = new WeakMap<Socket, IncomingMessage>();
+  server.on("request", (req: IncomingMessage) => requests.set(req.socket, req));
+  server.on("connection", (socket: Socket) => {
+    const closeSoon = socket.destroySoon;
+    socket.destroySoon = function drainThenCloseSoon(this: Socket): void {
+      const req = requests.get(this);
+      if (req === undefined || req.complete || this.destroyed || this.readableEnded) closeSoon.call(this);
+      else drain(this, req, () => closeSoon.call(this), { maxMs, maxBytes });
+    };
+  });
+}
+
+/**
+ * Reads until the parser has seen the end of `req`'s body (Node's parser goes
+ * on reading a body nobody will read, `req._dump()`, even one whose stream was
+ * destroyed), or until the client stops sending, then calls `close`. Past
+ * either bound it destroys the socket at once, as Node would have.
+ */
+function drain(
+  socket: Socket,
+  req: IncomingMessage,
+  close: () => void,
+  { maxMs, maxBytes }: Required<DrainBeforeCloseOptions>,
+): void {
+  let read = 0;
+  const stop = (): void => {
+    clearTimeout(timer);
+    socket.off("data", onData);
+    socket.off("end", closeNow);
+    socket.off("close", stop);
+  };
+  const closeNow = (): void => {
+    stop();
+    close();
+  };
+  const giveUp = (): void => {
+    stop();
+    socket.destroy();
+  };
+  // Node's own "data" listener (the parser) came first, so it has parsed the chunk by now. Listening for "data"
+  // takes the socket from the native parser back to JavaScript, a switch Node supports.
+  const onData = (chunk: Buffer): void => {
+    read += chunk.length;
+    if (req.complete) closeNow();
+    else if (read > maxBytes) giveUp();
+  };
+  const timer = setTimeout(giveUp, maxMs);
+  timer.unref();
+  socket.on("data", onData);
+  socket.once("end", closeNow);
+  socket.once("close", stop);
+}
