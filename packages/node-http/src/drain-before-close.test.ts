@@ -12,11 +12,25 @@ afterEach(async () => {
   }
 });
 
-/** A server that answers 413 at once, reading none of the body. */
-async function refusingServer(options: DrainBeforeCloseOptions | false = {}): Promise<number> {
-  const server = http.createServer((_req, res) => {
-    res.writeHead(413, { "content-type": "text/plain", "content-length": "8" });
-    res.end("too big\n");
+/**
+ * A server that answers 413 at once, reading none of the body (`readFirst`:
+ * it reads one chunk first, then pauses the request and answers, as a library
+ * that stops reading at its limit does).
+ */
+async function refusingServer(
+  options: DrainBeforeCloseOptions | false = {},
+  { readFirst = false }: { readFirst?: boolean } = {},
+): Promise<number> {
+  const server = http.createServer((req, res) => {
+    const refuse = (): void => {
+      res.writeHead(413, { "content-type": "text/plain", "content-length": "8" });
+      res.end("too big\n");
+    };
+    if (!readFirst) return refuse();
+    req.once("data", () => {
+      req.pause();
+      refuse();
+    });
   });
   if (options !== false) drainBeforeClose(server, options);
   servers.push(server);
@@ -85,6 +99,14 @@ describe("drainBeforeClose", () => {
     const exchange = await uploadAfterAnswer(port, { total: 6_000_000, first: 1_000_000 });
     expect(exchange.answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(exchange.uploaded).toBe(false);
+  });
+
+  it("also when the handler read part of the body and paused the request (Node would leave the socket paused)", async () => {
+    const port = await refusingServer({ maxMs: 3_000 }, { readFirst: true });
+    const exchange = await uploadAfterAnswer(port, { total: 6_000_000, first: 1_000_000 });
+    expect(exchange.answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(exchange.error).toBeUndefined();
+    expect(exchange.uploaded).toBe(true);
   });
 
   it("Node's clients (http.request, no keep-alive) get the 413, not EPIPE, every time", async () => {

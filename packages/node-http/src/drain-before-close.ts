@@ -48,10 +48,9 @@ export function drainBeforeClose(server: Server, options: DrainBeforeCloseOption
 }
 
 /**
- * Reads until the parser has seen the end of `req`'s body (Node's parser goes
- * on reading a body nobody will read, `req._dump()`, even one whose stream was
- * destroyed), or until the client stops sending, then calls `close`. Past
- * either bound it destroys the socket at once, as Node would have.
+ * Reads until the parser has seen the end of `req`'s body, or until the
+ * client stops sending, then calls `close`. Past either bound it destroys the
+ * socket at once, as Node would have.
  */
 function drain(
   socket: Socket,
@@ -80,10 +79,16 @@ function drain(
     read += chunk.length;
     if (req.complete) closeNow();
     else if (read > maxBytes) giveUp();
+    else socket.resume(); // the parser pauses the socket when a destroyed request refuses a chunk
   };
+  // Kept referenced: while it waits, a shutdown's wait for this connection must not leave an empty event loop.
   const timer = setTimeout(giveUp, maxMs);
-  timer.unref();
   socket.on("data", onData);
   socket.once("end", closeNow);
   socket.once("close", stop);
+  // What Node does to a body its handler never read (req._dump()), for one its handler read part of and paused, or
+  // whose stream it destroyed (a library that stops reading at its size limit): the rest flows to no one.
+  req.removeAllListeners("data");
+  req.resume();
+  socket.resume();
 }
