@@ -2,9 +2,11 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { MemoryCoordinator, MemorySessionStore } from "@chatgptchatbot/core";
 import { parseRedisUrl, RedisCoordinator, RedisSessionStore } from "@chatgptchatbot/store-redis";
 import { SqliteCoordinator, SqliteSessionStore, SqliteStoreError } from "@chatgptchatbot/store-sqlite";
+import { recordingLogger, sessionRecord } from "@chatgptchatbot/testkit/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { skipWithoutRedis, startTestRedis, type TestRedis } from "../test/redis-server.js";
 import { openSessionStorage, StoreOpenError } from "./session-storage.js";
@@ -54,6 +56,31 @@ describe("openSessionStorage", () => {
     const loaded = await second.defaultSessionMemory!.load();
     expect(loaded).toEqual({ sessionId: "s-1", config: '{"version":3,"api_key":"sk-test-renewed-0002"}' });
     await second.close();
+  });
+
+  it("sqlite: a fold of the turn journal that fails is a warn line naming the file, and no turn is lost", async () => {
+    const file = join(folder, "s.db");
+    const logger = recordingLogger();
+    const storage = await openSessionStorage({ ...base, choice: { kind: "sqlite", file }, env: {}, logger });
+    await storage.store.create(sessionRecord("s-1"));
+    await storage.store.get("s-1");
+    const reply = { role: "assistant", content: "meow", tokens: 1 } as const;
+    const turn = { drop: 0, append: [reply], conversation: null, lastActiveAt: 2_000 };
+    expect(await storage.store.appendTurn("s-1", 1, turn)).toBe("written");
+    // The fold at close finds the journal refusing to give up its rows (as a full or read-only disk would).
+    const db = new DatabaseSync(file);
+    db.exec("CREATE TRIGGER refuse BEFORE DELETE ON turn_journal BEGIN SELECT RAISE(ABORT, 'no room'); END");
+    await storage.close();
+    expect(logger.lines.map(({ level, msg }) => [level, msg])).toEqual([
+      ["warn", "session store: folding the turn journal failed; its turns stay committed, the next fold tries again"],
+    ]);
+    expect(String(logger.lines[0]!.obj.err)).toMatch(/no room/);
+    expect(String(logger.lines[0]!.obj.err)).toContain(file);
+    db.exec("DROP TRIGGER refuse");
+    db.close();
+    const again = await openSessionStorage({ ...base, choice: { kind: "sqlite", file }, env: {} });
+    expect((await again.store.get("s-1"))!.history).toEqual([reply]);
+    await again.close();
   });
 
   it("a file that is no store stops the open with one line naming it", async () => {

@@ -94,7 +94,7 @@ export async function openSessionStorage({
   redisPrefix?: string;
   /** The pool's zombie time: a Redis record nobody chats with expires after it (0: never). */
   zombieAfterMs?: number;
-  /** For the Redis connection's outage lines (never the password). */
+  /** For the Redis connection's outage lines (never the password) and SQLite's failed journal folds. */
   logger?: Logger;
   redisStartTimeoutMs?: number;
 }): Promise<SessionStorage> {
@@ -115,7 +115,17 @@ export async function openSessionStorage({
       } catch (error) {
         throw new StoreOpenError(`session store: ${error instanceof Error ? error.message : String(error)}`);
       }
-      const store = openSqliteSessionStore({ file, key, serverCredentials });
+      const store = openSqliteSessionStore({
+        file,
+        key,
+        serverCredentials,
+        // No caller sees it (the turns are committed either way), so the log is where an operator learns of it.
+        onFoldError: (error) =>
+          logger?.warn(
+            { err: error.message },
+            "session store: folding the turn journal failed; its turns stay committed, the next fold tries again",
+          ),
+      });
       let coordinator: SqliteCoordinator;
       try {
         coordinator = new SqliteCoordinator({ store, ...(now === undefined ? {} : { now }) });

@@ -527,15 +527,19 @@ export class SessionTable {
     return rows.length;
   }
 
-  /** Idempotent. (`DatabaseSync.isOpen` is newer than Node 22.13, hence the flag.) */
-  close(): void {
+  /**
+   * Folds what the journal holds, then closes. Idempotent. (`DatabaseSync.isOpen` is newer than Node 22.13, hence
+   * the flag.) A fold that fails is told to `onFoldError`; the database closes all the same.
+   */
+  close(onFoldError?: (error: unknown) => void): void {
     if (this.#closed) return;
     this.#closed = true;
     try {
       // Not needed for safety (the next open folds what is left), but it leaves the tables whole.
       this.#foldAll();
-    } catch {
+    } catch (error) {
       // A read-only or full disk: the journal stays, committed, for the next open.
+      onFoldError?.(error);
     }
     this.#db.close();
   }

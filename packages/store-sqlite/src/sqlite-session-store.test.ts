@@ -613,6 +613,30 @@ describe("the turn journal (cache: true)", () => {
     expect(await historiesOnDisk(["s-1"])).toEqual({ "s-1": turn(JOURNAL_FOLD_ROWS) });
   });
 
+  it("a fold that fails is told to onFoldError; the turns stay journaled and the next fold takes them", async () => {
+    const failures: SqliteStoreError[] = [];
+    const store = open({ onFoldError: (error) => failures.push(error) });
+    await store.create(makeRecord({ id: "s-1", turns: 1 }));
+    await store.get("s-1");
+    const db = new DatabaseSync(file);
+    db.exec(
+      `CREATE TRIGGER refuse_fold BEFORE DELETE ON turn_journal BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;`,
+    );
+    for (let n = 1; n <= JOURNAL_FOLD_ROWS; n++) await store.appendTurn("s-1", n, chat(n, 2));
+    expect(failures.map((error) => [error.problem, error.file, error.message])).toEqual([
+      [SqliteStoreProblem.Unavailable, file, expect.stringMatching(/refused by the test/)],
+    ]);
+    expect(onDisk()).toEqual({ journal: JOURNAL_FOLD_ROWS, messages: 2 });
+    // Every caller got "written", and reads are right, folded or not.
+    expect((await store.get("s-1"))!.history).toEqual(turn(JOURNAL_FOLD_ROWS));
+    db.exec("DROP TRIGGER refuse_fold");
+    db.close();
+    store.close(); // folds, this time without a word
+    expect(failures).toHaveLength(1);
+    expect(onDisk()).toEqual({ journal: 0, messages: 2 });
+    expect((await reopen(store).get("s-1"))!.history).toEqual(turn(JOURNAL_FOLD_ROWS));
+  });
+
   it("deleting a session deletes its journaled turns with it: a new session given its row id starts empty", async () => {
     const store = open();
     await store.create(makeRecord({ id: "s-1", turns: 1 }));
@@ -812,7 +836,8 @@ describe("a disk that refuses writes", () => {
   });
 
   it("a store the journal filled still deletes; it opens again, every turn kept, once given room to fold", async () => {
-    const store = open({ maxBytes: 96 * 1024 });
+    const foldFailures: string[] = [];
+    const store = open({ maxBytes: 96 * 1024, onFoldError: (error) => foldFailures.push(error.message) });
     await store.create(makeRecord({ id: "s-1", turns: 1 }));
     await store.create(makeRecord({ id: "s-2", turns: 1 }));
     await store.get("s-1");
@@ -831,6 +856,7 @@ describe("a disk that refuses writes", () => {
     // A delete takes the session's journal rows with it and inserts nothing: it goes through.
     expect(await store.delete("s-2")).toBe(true);
     store.close(); // (its fold finds no room: the turns stay journaled, committed)
+    expect(foldFailures).toEqual([expect.stringMatching(/full/)]);
     // Folding moves the turns' messages into the messages table, which takes more pages than the journal held:
     // a store too full for that does not open (and says why) rather than serve a history without them.
     const full = catchOpen({ file, maxBytes: 96 * 1024 });

@@ -22,6 +22,7 @@ import {
   type TurnResult,
 } from "./session-table.js";
 import { toStoreError } from "./sqlite-failure.js";
+import type { SqliteStoreError } from "./sqlite-store-error.js";
 import { applyStoreKey } from "./store-key.js";
 
 export interface SqliteSessionStoreOptions extends OpenDatabaseOptions {
@@ -35,6 +36,12 @@ export interface SqliteSessionStoreOptions extends OpenDatabaseOptions {
    * Right while one process owns the file, which is how the program runs it.
    */
   readonly cache?: boolean;
+  /**
+   * Told when a fold of the turn journal fails (a full or read-only disk), which no caller sees: the turns stay
+   * journaled and committed, and the next fold (every {@link JOURNAL_FOLD_ROWS} turns, at close, at the next open)
+   * tries again. For a log line; what it throws is ignored.
+   */
+  readonly onFoldError?: (error: SqliteStoreError) => void;
 }
 
 /**
@@ -49,7 +56,11 @@ export function openSqliteSessionStore(options: SqliteSessionStoreOptions): Sqli
   try {
     const cipher = applyStoreKey({ db, file, keyText: options.key });
     const table = new SessionTable({ db, file, cipher, serverCredentials: options.serverCredentials });
-    return new SqliteSessionStore({ table, cache: options.cache ?? true });
+    return new SqliteSessionStore({
+      table,
+      cache: options.cache ?? true,
+      ...(options.onFoldError === undefined ? {} : { onFoldError: options.onFoldError }),
+    });
   } catch (error) {
     db.close();
     throw toStoreError({ error, file });
@@ -124,10 +135,20 @@ export class SqliteSessionStore implements SessionStore {
   /** The group commit scheduled for the next `setImmediate`, while `#queue` is not empty. */
   #flushSoon: ReturnType<typeof setImmediate> | undefined;
   #closed = false;
+  readonly #onFoldError: ((error: SqliteStoreError) => void) | undefined;
 
-  constructor({ table, cache = true }: { table: SessionTable; cache?: boolean }) {
+  constructor({
+    table,
+    cache = true,
+    onFoldError,
+  }: {
+    table: SessionTable;
+    cache?: boolean;
+    onFoldError?: (error: SqliteStoreError) => void;
+  }) {
     this.#table = table;
     this.#cache = cache ? new Map() : undefined;
+    this.#onFoldError = onFoldError;
   }
 
   /** The database file, as an absolute path (for the start log line). */
@@ -253,8 +274,17 @@ export class SqliteSessionStore implements SessionStore {
   close(): void {
     this.#flush();
     this.#closed = true;
-    this.#table.close();
+    this.#table.close(this.#reportFoldError);
   }
+
+  /** Passes a failed fold on to `onFoldError`, never throwing (it runs where nothing may). */
+  readonly #reportFoldError = (error: unknown): void => {
+    try {
+      this.#onFoldError?.(toStoreError({ error, file: this.#table.file }));
+    } catch {
+      // the listener's own failure: nothing to do about it here
+    }
+  };
 
   readonly #flushQueued = (): void => {
     this.#flushSoon = undefined;
@@ -303,8 +333,9 @@ export class SqliteSessionStore implements SessionStore {
     if (this.#table.journalRows >= JOURNAL_FOLD_ROWS) {
       try {
         this.#table.foldJournal();
-      } catch {
+      } catch (error) {
         // The turns stay in the journal, committed: the next fold (or open) tries again; the cache is current.
+        this.#reportFoldError(error);
       }
     }
   }
