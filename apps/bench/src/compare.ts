@@ -17,8 +17,8 @@
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { startChild } from "./child-process.js";
+import { parseCli } from "./cli-args.js";
 import { freePort } from "./free-port.js";
 import type { LoadResult } from "./load-job.js";
 import { readRssBytes } from "./proc-stat.js";
@@ -38,28 +38,31 @@ import { percentile } from "./stats.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 if (argv[0] === "--") argv.shift();
-const { values: flags } = parseArgs({
-  args: argv,
-  options: {
-    a: { type: "string" },
-    b: { type: "string" },
-    "node-a": { type: "string", default: "" },
-    "node-b": { type: "string", default: "" },
-    "env-a": { type: "string", default: "" },
-    "env-b": { type: "string", default: "" },
-    "label-a": { type: "string", default: "before" },
-    "label-b": { type: "string", default: "after" },
-    targets: { type: "string", default: "grpc" },
-    concurrency: { type: "string", default: "16" },
-    rounds: { type: "string", default: "5" },
-    warmup: { type: "string", default: "1000" },
-    duration: { type: "string", default: "2000" },
-    "log-level": { type: "string", default: "info" },
-    /** Events per streamed reply of the fake upstream (a model streams a token an event: try 70). */
-    "stream-events": { type: "string", default: "16" },
-    out: { type: "string" },
+const { values: flags } = parseCli(
+  "node dist/compare.js --a OLD/main.js --b NEW/main.js [options]: two builds of the server side by side, medians of --rounds rounds",
+  {
+    args: argv,
+    options: {
+      a: { type: "string" },
+      b: { type: "string" },
+      "node-a": { type: "string", default: "" },
+      "node-b": { type: "string", default: "" },
+      "env-a": { type: "string", default: "" },
+      "env-b": { type: "string", default: "" },
+      "label-a": { type: "string", default: "before" },
+      "label-b": { type: "string", default: "after" },
+      targets: { type: "string", default: "grpc" },
+      concurrency: { type: "string", default: "16" },
+      rounds: { type: "string", default: "5" },
+      warmup: { type: "string", default: "1000" },
+      duration: { type: "string", default: "2000" },
+      "log-level": { type: "string", default: "info" },
+      /** Events per streamed reply of the fake upstream (a model streams a token an event: try 70). */
+      "stream-events": { type: "string", default: "16" },
+      out: { type: "string" },
+    },
   },
-});
+);
 if (flags.a === undefined || flags.b === undefined) {
   process.stderr.write(
     "usage: compare --a SERVER_A/main.js --b SERVER_B/main.js [--targets grpc,ask] [--concurrency 16] [--rounds 5]\n",

@@ -14,8 +14,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { type Child, startChild } from "./child-process.js";
+import { parseCli } from "./cli-args.js";
 import type { ComponentResult } from "./components.js";
 import { freePort } from "./free-port.js";
 import { machineInfo } from "./machine.js";
@@ -47,22 +47,25 @@ const repoRoot = path.resolve(benchDir, "../..");
 const argv = process.argv.slice(2);
 if (argv[0] === "--") argv.shift();
 
-const { values: flags } = parseArgs({
-  args: argv,
-  options: {
-    quick: { type: "boolean", default: false },
-    targets: { type: "string" },
-    concurrency: { type: "string" },
-    sections: { type: "string" },
-    label: { type: "string" },
-    profile: { type: "boolean", default: false },
-    "log-level": { type: "string", default: "info" },
-    /** Extra node flags for the server, e.g. "--max-semi-space-size=4". */
-    "node-options": { type: "string", default: "" },
-    server: { type: "string", default: path.join(repoRoot, "apps/server/dist/main.js") },
-    "no-write": { type: "boolean", default: false },
+const { values: flags } = parseCli(
+  "pnpm bench [options]: the server's own cost against a fast fake upstream and a bare Node hop; writes BENCHMARKS.md's generated section",
+  {
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      targets: { type: "string" },
+      concurrency: { type: "string" },
+      sections: { type: "string" },
+      label: { type: "string" },
+      profile: { type: "boolean", default: false },
+      "log-level": { type: "string", default: "info" },
+      /** Extra node flags for the server, e.g. "--max-semi-space-size=4". */
+      "node-options": { type: "string", default: "" },
+      server: { type: "string", default: path.join(repoRoot, "apps/server/dist/main.js") },
+      "no-write": { type: "boolean", default: false },
+    },
   },
-});
+);
 
 const list = (value: string | undefined, all: readonly string[]): string[] =>
   value === undefined

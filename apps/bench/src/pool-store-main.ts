@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import {
   type Backend,
   type Coordinator,
@@ -19,14 +18,18 @@ import {
   type SessionStore,
 } from "@chatgptchatbot/core";
 import { openSqliteSessionStore, SqliteCoordinator } from "@chatgptchatbot/store-sqlite";
+import { parseCli } from "./cli-args.js";
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: "string", default: "7" },
-    chats: { type: "string", default: "2000" },
-    sessions: { type: "string", default: "16" },
+const { values } = parseCli(
+  "node dist/pool-store-main.js [options]: CPU per chat through one SessionPool, memory store against SQLite",
+  {
+    options: {
+      rounds: { type: "string", default: "7" },
+      chats: { type: "string", default: "2000" },
+      sessions: { type: "string", default: "16" },
+    },
   },
-});
+);
 const rounds = Number(values.rounds);
 const chats = Number(values.chats);
 const sessions = Number(values.sessions);

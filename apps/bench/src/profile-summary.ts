@@ -5,19 +5,22 @@
  * `windowMonotonicMicros` in the results JSON) keeps only the measured window.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseCli } from "./cli-args.js";
 import { type CpuProfile, callersOf, summarizeProfile } from "./cpu-profile.js";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    top: { type: "string", default: "30" },
-    per: { type: "string" },
-    window: { type: "string" },
-    callers: { type: "string" },
-    depth: { type: "string", default: "4" },
+const { values, positionals } = parseCli(
+  "node dist/profile-summary.js FILE.cpuprofile [options]: self time by package and function, or who calls --callers NAME",
+  {
+    allowPositionals: true,
+    options: {
+      top: { type: "string", default: "30" },
+      per: { type: "string" },
+      window: { type: "string" },
+      callers: { type: "string" },
+      depth: { type: "string", default: "4" },
+    },
   },
-});
+);
 const file = positionals[0];
 if (file === undefined) {
   process.stderr.write("usage: profile-summary FILE.cpuprofile [--top N] [--per REQUESTS]\n");

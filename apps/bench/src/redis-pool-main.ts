@@ -11,14 +11,17 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { type Backend, type Coordinator, SessionPool, type SessionStore } from "@chatgptchatbot/core";
 import { RedisConnection, RedisCoordinator, RedisSessionStore } from "@chatgptchatbot/store-redis";
+import { parseCli } from "./cli-args.js";
 import { freePort } from "./free-port.js";
 import { readCpuMicros } from "./proc-stat.js";
 import { LatencyRecorder } from "./stats.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
+const { values } = parseCli(
+  "node dist/redis-pool-main.js [--quick]: the pool's cost of a chat with the Redis store and coordinator against the in-process ones",
+  { options: { quick: { type: "boolean", default: false } } },
+);
 const CHATS = values.quick ? 400 : 4_000;
 const WARMUP = values.quick ? 100 : 500;
 

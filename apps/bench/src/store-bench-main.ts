@@ -8,21 +8,24 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseCli } from "./cli-args.js";
 import { measureProgramStart, type ProgramStart } from "./program-start.js";
 import { benchRecord, fillStore, memoryStore, openBenchStore, turnCpu } from "./store-bench.js";
 
-const { values } = parseArgs({
-  options: {
-    sessions: { type: "string", default: "10000" },
-    turns: { type: "string", default: "20" },
-    rounds: { type: "string", default: "3" },
-    open: { type: "string" },
-    key: { type: "string" },
-    /** The built program, whose whole start is timed on each store. */
-    program: { type: "string", default: fileURLToPath(new URL("../../server/dist/main.js", import.meta.url)) },
+const { values } = parseCli(
+  "node dist/store-bench-main.js [options]: the SQLite session store alone (--open FILE --key KEY: the child that times one start)",
+  {
+    options: {
+      sessions: { type: "string", default: "10000" },
+      turns: { type: "string", default: "20" },
+      rounds: { type: "string", default: "3" },
+      open: { type: "string" },
+      key: { type: "string" },
+      /** The built program, whose whole start is timed on each store. */
+      program: { type: "string", default: fileURLToPath(new URL("../../server/dist/main.js", import.meta.url)) },
+    },
   },
-});
+);
 
 if (values.open !== undefined) {
   // One start, in a fresh process: load the module, open (integrity check, key check), count.

@@ -14,11 +14,11 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { ChatbotService } from "@chatgptchatbot/proto";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { request } from "undici";
+import { parseCli } from "./cli-args.js";
 import { freePort } from "./free-port.js";
 import { readCpuMicros } from "./proc-stat.js";
 import { startServer } from "./server-process.js";
@@ -26,14 +26,17 @@ import { replyOf, type StampedStreamUpstream, startStampedStreamUpstream } from 
 import { percentile } from "./stats.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const { values: flags } = parseArgs({
-  options: {
-    streams: { type: "string", default: "200" },
-    events: { type: "string", default: "64" },
-    interval: { type: "string", default: "2" },
-    server: { type: "string", default: join(repoRoot, "apps/server/dist/main.js") },
+const { values: flags } = parseCli(
+  "node dist/stream-latency-main.js [options]: time to the first sentence of streamed replies, through the real program",
+  {
+    options: {
+      streams: { type: "string", default: "200" },
+      events: { type: "string", default: "64" },
+      interval: { type: "string", default: "2" },
+      server: { type: "string", default: join(repoRoot, "apps/server/dist/main.js") },
+    },
   },
-});
+);
 const STREAMS = Number(flags.streams);
 const EVENTS = Number(flags.events);
 const INTERVAL_MS = Number(flags.interval);

@@ -3,10 +3,14 @@
  * token count per hostile input at each size limit, as a markdown table (see
  * BENCHMARKS.md, "Token counting under hostile input").
  */
-import { parseArgs } from "node:util";
+
+import { parseCli } from "./cli-args.js";
 import { measureTokenWorstCase, SIZES } from "./token-worst-case.js";
 
-const { values } = parseArgs({ options: { repetitions: { type: "string", default: "5" } } });
+const { values } = parseCli(
+  "node dist/token-worst-case-main.js [options]: the slowest token count per hostile input at each size limit",
+  { options: { repetitions: { type: "string", default: "5" } } },
+);
 const rows = await measureTokenWorstCase({ repetitions: Number(values.repetitions) });
 console.log(
   "| Input | Characters | Encoding | CPU ms, median | CPU ms, slowest | Wall ms, median | Wall ms, slowest |",

@@ -26,10 +26,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { DEFAULT_OPENAI_MODEL, DEFAULT_SYSTEM_PROMPT } from "@chatgptchatbot/chatgpt-client";
 import { loadTokenCounter } from "@chatgptchatbot/core";
 import { type Child, startChild } from "./child-process.js";
+import { parseCli } from "./cli-args.js";
 import { WORKLOAD_REPLY } from "./fast-upstream.js";
 import { freePort } from "./free-port.js";
 import { readRssBytes } from "./proc-stat.js";
@@ -49,21 +49,24 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");
 const argv = process.argv.slice(2);
 if (argv[0] === "--") argv.shift();
-const { values: flags } = parseArgs({
-  args: argv,
-  options: {
-    rounds: { type: "string", default: "3" },
-    "warmup-seconds": { type: "string", default: "2" },
-    "load-seconds": { type: "string", default: "20" },
-    "idle-seconds": { type: "string", default: "60" },
-    /** Seconds after start before the idle RSS is read. */
-    "settle-seconds": { type: "string", default: "10" },
-    variants: { type: "string", default: WORKLOAD_VARIANTS.map((v) => v.name).join(",") },
-    server: { type: "string", default: path.join(repoRoot, "apps/server/dist/main.js") },
-    "server-env": { type: "string", default: "" },
-    out: { type: "string", default: path.join(here, "..", "results", "versus-reference.json") },
+const { values: flags } = parseCli(
+  "node dist/versus-reference.js [options]: issue 16's measurement, the server against the reference server on the realistic workload",
+  {
+    args: argv,
+    options: {
+      rounds: { type: "string", default: "3" },
+      "warmup-seconds": { type: "string", default: "2" },
+      "load-seconds": { type: "string", default: "20" },
+      "idle-seconds": { type: "string", default: "60" },
+      /** Seconds after start before the idle RSS is read. */
+      "settle-seconds": { type: "string", default: "10" },
+      variants: { type: "string", default: WORKLOAD_VARIANTS.map((v) => v.name).join(",") },
+      server: { type: "string", default: path.join(repoRoot, "apps/server/dist/main.js") },
+      "server-env": { type: "string", default: "" },
+      out: { type: "string", default: path.join(here, "..", "results", "versus-reference.json") },
+    },
   },
-});
+);
 
 const log = (message: string) => process.stderr.write(`[versus-reference] ${message}\n`);
 const seconds = (name: "warmup-seconds" | "load-seconds" | "idle-seconds" | "settle-seconds"): number => {
