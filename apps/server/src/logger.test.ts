@@ -279,11 +279,13 @@ describe("the default destination when nobody reads stdout", () => {
       destination.on("drop", () => {
         dropped++;
       });
-      const logger = createLogger({ level: "info", destination });
+      let counted = 0; // what the program's metric hears
+      const logger = createLogger({ level: "info", destination, onDroppedLine: () => counted++ });
       const filler = "y".repeat(1000);
       const lines = Math.ceil((LOG_MAX_WAITING_BYTES * 1.5) / filler.length);
       for (let i = 0; i < lines; i++) logger.info({ i, filler }, "line");
       expect(dropped).toBeGreaterThan(0);
+      expect(counted).toBe(dropped);
 
       // Reading again: what comes is whole lines, no more than the bound plus what the pipe and the reader held,
       // then (once what waited is written) one warning that says how many were dropped.

@@ -14,6 +14,8 @@ export interface CreateLoggerOptions {
   readonly format?: LogFormat;
   /** Pretty lines in colour (default false; on for a terminal). */
   readonly colorize?: boolean;
+  /** Told of each line the default destination drops (for `chatbot_log_lines_dropped_total`). */
+  readonly onDroppedLine?: () => void;
 }
 
 /**
@@ -152,6 +154,7 @@ export function createLogger({
   name = "chatgptchatbot",
   format = "json",
   colorize = false,
+  onDroppedLine,
 }: CreateLoggerOptions): PinoLogger {
   const options = {
     name,
@@ -172,7 +175,7 @@ export function createLogger({
   }
   const target = destination ?? bufferedLogDestination();
   const logger = pino(options, target);
-  if (target instanceof EventEmitter) reportDroppedLines(target, logger);
+  if (target instanceof EventEmitter) reportDroppedLines(target, logger, onDroppedLine);
   return logger;
 }
 
@@ -182,12 +185,14 @@ export const DROPPED_LINES_MESSAGE = "log lines were dropped while stdout was no
 /**
  * Counts the lines a destination drops (sonic-boom's `drop`, past
  * {@link LOG_MAX_WAITING_BYTES}) and says how many in one warning once what
- * waited has been written (`drain`), so a gap in the log is never silent.
+ * waited has been written (`drain`), so a gap in the log is never silent;
+ * `onDroppedLine` hears of each at once (a metric, which a stuck stdout cannot hold up).
  */
-function reportDroppedLines(destination: EventEmitter, logger: PinoLogger): void {
+function reportDroppedLines(destination: EventEmitter, logger: PinoLogger, onDroppedLine?: () => void): void {
   let dropped = 0;
   destination.on("drop", () => {
     dropped++;
+    onDroppedLine?.();
   });
   destination.on("drain", () => {
     if (dropped === 0) return;

@@ -19,6 +19,8 @@ describe("createMetrics", () => {
     metrics.pool.tokens?.({ kind: "api-key", direction: "received", tokens: 30, reported: false });
     metrics.store({ operation: "get", seconds: 0.0001, ok: false });
     metrics.countSessions(async () => 7);
+    metrics.droppedLogLine();
+    metrics.droppedLogLine();
     const { contentType, body } = await metrics.source();
 
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -35,6 +37,7 @@ describe("createMetrics", () => {
     expect(line(body, 'chatbot_tokens_total{kind="api-key",direction="received",source="counted"}')).toBe(30);
     expect(line(body, 'chatbot_store_errors_total{operation="get"}')).toBe(1);
     expect(line(body, "chatbot_sessions")).toBe(7);
+    expect(line(body, "chatbot_log_lines_dropped_total")).toBe(2);
     expect(body).toContain("# TYPE process_cpu_user_seconds_total counter");
   });
 

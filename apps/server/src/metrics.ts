@@ -33,6 +33,8 @@ export interface ServerMetrics {
   readonly source: () => Promise<{ contentType: string; body: string }>;
   /** Where `chatbot_sessions` is read from at each scrape. */
   countSessions(size: () => Promise<number>): void;
+  /** For the logger's `onDroppedLine`: one log line dropped while stdout was not read. */
+  readonly droppedLogLine: () => void;
 }
 
 /** Latencies of calls and upstream requests: 5 ms to a minute (replies stream for seconds). */
@@ -53,6 +55,11 @@ export function createMetrics(): ServerMetrics {
   const store = storeMetrics(series);
   let sessionCount: (() => Promise<number>) | undefined;
   sessionsGauge(registry, () => sessionCount);
+  const droppedLogLines = series.counter({
+    name: "chatbot_log_lines_dropped_total",
+    help: "Log lines dropped because stdout was not read (more than 16 MiB of lines waited to be written).",
+    labelNames: [],
+  });
   return {
     registry,
     pool,
@@ -63,6 +70,7 @@ export function createMetrics(): ServerMetrics {
     countSessions(size) {
       sessionCount = size;
     },
+    droppedLogLine: () => droppedLogLines.inc(),
   };
 }
 

@@ -91,15 +91,16 @@ export async function runServer({
   } catch (error) {
     return configError(error);
   }
+  // One registry per program run, fed by every layer's observer; none at all with CHATBOT_METRICS=false.
+  const metrics = config.metrics ? createMetrics() : undefined;
   const isTerminal = logDestination === undefined && process.stdout.isTTY === true;
   const logger = createLogger({
     level: config.logLevel,
     format: chooseLogFormat({ configured: config.logFormat, isTerminal }),
     colorize: isTerminal,
     ...(logDestination === undefined ? {} : { destination: logDestination }),
+    ...(metrics === undefined ? {} : { onDroppedLine: metrics.droppedLogLine }),
   });
-  // One registry per program run, fed by every layer's observer; none at all with CHATBOT_METRICS=false.
-  const metrics = config.metrics ? createMetrics() : undefined;
   let backends: Backends;
   try {
     const observer = metrics === undefined ? {} : { observer: metrics.upstream };
