@@ -48,14 +48,20 @@ interface RawExchange {
 }
 
 /**
- * A client that closes after one request (Connection: close): sends the head
+ * A client that closes after one request (Connection: close, unless told
+ * `keep-alive`): sends the head
  * and `first` bytes of a `total`-byte body, waits until it has the whole
  * answer, then sends `rest` bytes (default: the rest of the body), as a
  * client in the middle of an upload would.
  */
 function uploadAfterAnswer(
   port: number,
-  { total, first, rest = total - first }: { total: number; first: number; rest?: number },
+  {
+    total,
+    first,
+    rest = total - first,
+    connection = "close",
+  }: { total: number; first: number; rest?: number; connection?: "close" | "keep-alive" },
 ): Promise<RawExchange> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
@@ -79,7 +85,9 @@ function uploadAfterAnswer(
         });
       }, 50);
     });
-    socket.write(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: ${total}\r\n\r\n`);
+    socket.write(
+      `POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: ${connection}\r\nContent-Length: ${total}\r\n\r\n`,
+    );
     socket.write(Buffer.alloc(first, 0x61));
   });
 }
@@ -185,6 +193,19 @@ describe("drainBeforeClose", () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  it("a kept-alive connection reads an unread body within the same bounds: a client that sends on past them is cut off", async () => {
+    const port = await refusingServer({ maxBytes: 1_000_000 });
+    const exchange = await uploadAfterAnswer(port, {
+      total: 50_000_000,
+      first: 1_000_000,
+      rest: 49_000_000,
+      connection: "keep-alive",
+    });
+    expect(exchange.answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(exchange.answer).not.toContain("Connection: close");
+    expect(exchange.uploaded).toBe(false);
   });
 
   it("refuses bounds that are not whole numbers > 0", () => {

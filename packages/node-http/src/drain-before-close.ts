@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
 /** How long a closing connection goes on reading a request body its answer left unread (ms). */
@@ -27,6 +27,11 @@ export interface DrainBeforeCloseOptions {
  * Node would have. The wait is bounded: after `maxMs` or `maxBytes` the
  * connection is closed anyway, as before. A request whose body was read whole,
  * or whose client has stopped sending, closes at once, as before.
+ *
+ * A kept-alive connection reads the rest of such a body as Node does, but
+ * within the same bounds: a client that goes on sending a body nobody reads
+ * (an endless chunked upload after its 413) is cut off, where Node would read
+ * and discard it until its request timeout (300 s).
  */
 export function drainBeforeClose(server: Server, options: DrainBeforeCloseOptions = {}): void {
   const { maxMs = DEFAULT_DRAIN_MS, maxBytes = DEFAULT_DRAIN_BYTES } = options;
@@ -36,13 +41,24 @@ export function drainBeforeClose(server: Server, options: DrainBeforeCloseOption
 
   // The request each connection serves now: Node ends a connection only after the last one's answer.
   const requests = new WeakMap<Socket, IncomingMessage>();
-  server.on("request", (req: IncomingMessage) => requests.set(req.socket, req));
+  // Connections reading the rest of a body an answer left unread.
+  const draining = new WeakSet<Socket>();
+  const bounds = { maxMs, maxBytes };
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    requests.set(socket, req);
+    // Node's own "finish" listener ran first: a connection that closes is draining by now. One kept alive reads the
+    // rest of the body too (Node's req._dump()), as long as the client sends it: bounded the same way.
+    res.once("finish", () => {
+      if (!req.complete && !socket.destroyed && !draining.has(socket)) drain(socket, req, draining, () => {}, bounds);
+    });
+  });
   server.on("connection", (socket: Socket) => {
     const closeSoon = socket.destroySoon;
     socket.destroySoon = function drainThenCloseSoon(this: Socket): void {
       const req = requests.get(this);
       if (req === undefined || req.complete || this.destroyed || this.readableEnded) closeSoon.call(this);
-      else drain(this, req, () => closeSoon.call(this), { maxMs, maxBytes });
+      else drain(this, req, draining, () => closeSoon.call(this), bounds);
     };
   });
 }
@@ -55,11 +71,14 @@ export function drainBeforeClose(server: Server, options: DrainBeforeCloseOption
 function drain(
   socket: Socket,
   req: IncomingMessage,
+  draining: WeakSet<Socket>,
   close: () => void,
   { maxMs, maxBytes }: Required<DrainBeforeCloseOptions>,
 ): void {
+  draining.add(socket);
   let read = 0;
   const stop = (): void => {
+    draining.delete(socket);
     clearTimeout(timer);
     socket.off("data", onData);
     socket.off("end", closeNow);
